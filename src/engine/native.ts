@@ -1,0 +1,36 @@
+/**
+ * Loads the libtorch addon. Everything numeric goes through this object; tensors are plain number
+ * handles here and get their typed face in tensor.ts.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UserError } from '../util/errors.js';
+
+export type Handle = number;
+
+/** The addon's functions, by name. Arguments follow libtorch's order; see native/src/addon.cc. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type NativeEngine = Record<string, (...args: any[]) => any>;
+
+function addonPath(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  // src/engine or dist/engine → the package root is two levels up.
+  const root = path.resolve(here, '..', '..');
+  return path.join(root, 'native', 'build', 'Release', 'alembic_torch.node');
+}
+
+function load(): NativeEngine {
+  const file = process.env.ALEMBIC_ADDON ?? addonPath();
+  if (!existsSync(file)) {
+    throw new UserError(
+      `the libtorch addon is not built (${file} is missing): run \`npm run build:addon\` ` +
+        '(on Debian after `apt-get install -y libtorch-dev libopenblas0-openmp`, or see scripts/setup.sh)',
+    );
+  }
+  const require = createRequire(import.meta.url);
+  return require(file) as NativeEngine;
+}
+
+export const native: NativeEngine = load();
