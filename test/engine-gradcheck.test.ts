@@ -3,7 +3,11 @@ import { cat, F, fromTyped, int64, manualSeed, tensor, type Tensor } from '../sr
 import { gradcheck, randomValues } from './helpers/gradcheck.js';
 
 const input = (shape: number[], seed: number, scale = 1) => ({
-  values: randomValues(shape.reduce((a, b) => a * b, 1), seed, scale),
+  values: randomValues(
+    shape.reduce((a, b) => a * b, 1),
+    seed,
+    scale,
+  ),
   shape,
 });
 const positive = (shape: number[], seed: number) => {
@@ -45,21 +49,39 @@ test('reduction gradients match finite differences', () => {
 });
 
 test('shape and indexing gradients match finite differences', () => {
-  gradcheck('reshape/permute/transpose', (a) => a.reshape(2, 3, 2).permute(2, 0, 1).transpose(0, 1).mul(a.reshape(2, 2, 3)), [
-    input([12], 31),
-  ]);
+  gradcheck(
+    'reshape/permute/transpose',
+    (a) =>
+      a
+        .reshape(2, 3, 2)
+        .permute(2, 0, 1)
+        .transpose(0, 1)
+        .mul(a.reshape(2, 2, 3)),
+    [input([12], 31)],
+  );
   gradcheck('expand', (a) => a.expand(3, 4), [input([1, 4], 32)]);
   gradcheck('slice/select', (a) => a.slice(1, 1, 3).add(a.select(1, 0).unsqueeze(1)), [input([3, 4], 33)]);
-  gradcheck('cat/stack', (a, b) => F.linear(a, b).flatten().unsqueeze(0).repeat(2, 1), [input([2, 3], 34), input([4, 3], 35)]);
+  gradcheck('cat/stack', (a, b) => F.linear(a, b).flatten().unsqueeze(0).repeat(2, 1), [
+    input([2, 3], 34),
+    input([4, 3], 35),
+  ]);
   gradcheck(
     'indexSelect/gather',
     (a) => a.indexSelect(0, int64([2, 0, 2])).gather(1, int64([0, 1, 1, 0, 2, 2], [3, 2])),
     [input([3, 3], 36)],
   );
-  gradcheck('maskedFill/where', (a, b) => a.maskedFill(tensor([1, 0, 1], [3], 'bool'), 0).add(b), [input([2, 3], 37), input([3], 38)]);
+  gradcheck('maskedFill/where', (a, b) => a.maskedFill(tensor([1, 0, 1], [3], 'bool'), 0).add(b), [
+    input([2, 3], 37),
+    input([3], 38),
+  ]);
   gradcheck('flip/tril', (a) => a.flip(1).tril(), [input([3, 3], 39)]);
-  gradcheck('chunk/split', (a) => a.chunk(2, 1)[1].mul(a.split([1, 3], 1)[1].slice(1, 0, 2)), [input([2, 4], 40)]);
-  gradcheck('scatter/indexAdd', (a, b) => a.indexAdd(0, int64([1, 1]), b), [input([3, 2], 41), input([2, 2], 42)]);
+  gradcheck('chunk/split', (a) => a.chunk(2, 1)[1].mul(a.split([1, 3], 1)[1].slice(1, 0, 2)), [
+    input([2, 4], 40),
+  ]);
+  gradcheck('scatter/indexAdd', (a, b) => a.indexAdd(0, int64([1, 1]), b), [
+    input([3, 2], 41),
+    input([2, 2], 42),
+  ]);
 });
 
 test('linear algebra gradients match finite differences', () => {
@@ -73,10 +95,18 @@ test('neural-network functional gradients match finite differences', () => {
   gradcheck('softmax', (a) => a.softmax(1), [input([2, 4], 52)]);
   gradcheck('logSoftmax', (a) => a.logSoftmax(-1), [input([2, 4], 53)]);
   gradcheck('embedding', (w) => F.embedding(w, int64([1, 3, 1, 0], [2, 2]), 2), [input([4, 3], 54)]);
-  gradcheck('conv1d', (x, w, b) => F.conv1d(x, w, b, { padding: 1 }), [input([2, 3, 5], 55), input([4, 3, 3], 56), input([4], 57)]);
+  gradcheck('conv1d', (x, w, b) => F.conv1d(x, w, b, { padding: 1 }), [
+    input([2, 3, 5], 55),
+    input([4, 3, 3], 56),
+    input([4], 57),
+  ]);
   gradcheck('maxPool1d', (x) => F.maxPool1d(x, 2), [input([1, 2, 6], 58)]);
   gradcheck('avgPool1d', (x) => F.avgPool1d(x, 3, 1, 1), [input([1, 2, 6], 59)]);
-  gradcheck('layerNorm', (x, w, b) => F.layerNorm(x, [4], w, b, 1e-5), [input([3, 4], 60), input([4], 61), input([4], 62)]);
+  gradcheck('layerNorm', (x, w, b) => F.layerNorm(x, [4], w, b, 1e-5), [
+    input([3, 4], 60),
+    input([4], 61),
+    input([4], 62),
+  ]);
   gradcheck(
     'dropout with a fixed mask',
     (x) => {
@@ -101,26 +131,37 @@ test('LSTM and GRU gradients match finite differences, packed by length', () => 
     input([gates * H], 71),
   ];
   const lengths = () => int64([3, 2]);
-  const run = (mode: 'lstm' | 'gru') => (x: Tensor, ...params: Tensor[]) => {
-    const r = F.rnn(mode, x, params, { lengths: lengths(), numLayers: 1, bidirectional: true });
-    return cat([r.output.flatten(), r.hN.flatten()]);
-  };
+  const run =
+    (mode: 'lstm' | 'gru') =>
+    (x: Tensor, ...params: Tensor[]) => {
+      const r = F.rnn(mode, x, params, { lengths: lengths(), numLayers: 1, bidirectional: true });
+      return cat([r.output.flatten(), r.hN.flatten()]);
+    };
   gradcheck('bi-LSTM packed', run('lstm'), [input([2, 3, I], 72), ...lstmParams(4)]);
   gradcheck('bi-GRU packed', run('gru'), [input([2, 3, I], 73), ...lstmParams(3)]);
 });
 
 test('loss gradients match finite differences', () => {
   const target = () => int64([2, 0, -100, 1]);
-  gradcheck('cross entropy with ignore index and smoothing', (l) => F.crossEntropy(l, target(), { labelSmoothing: 0.1 }), [
-    input([4, 3], 74),
+  gradcheck(
+    'cross entropy with ignore index and smoothing',
+    (l) => F.crossEntropy(l, target(), { labelSmoothing: 0.1 }),
+    [input([4, 3], 74)],
+  );
+  gradcheck(
+    'cross entropy over sequences',
+    (l) => F.crossEntropy(l, int64([0, 2, 1, -100], [2, 2]), { reduction: 'sum' }),
+    [input([2, 3, 2], 75)],
+  );
+  gradcheck(
+    'bce with logits',
+    (l) => F.binaryCrossEntropyWithLogits(l, tensor([1, 0, 1, 1, 0, 0], [2, 3], 'float64')),
+    [input([2, 3], 76)],
+  );
+  gradcheck('kl div batchmean', (l, t) => F.klDiv(l.logSoftmax(1), t.softmax(1)), [
+    input([2, 3], 77),
+    input([2, 3], 78),
   ]);
-  gradcheck('cross entropy over sequences', (l) => F.crossEntropy(l, int64([0, 2, 1, -100], [2, 2]), { reduction: 'sum' }), [
-    input([2, 3, 2], 75),
-  ]);
-  gradcheck('bce with logits', (l) => F.binaryCrossEntropyWithLogits(l, tensor([1, 0, 1, 1, 0, 0], [2, 3], 'float64')), [
-    input([2, 3], 76),
-  ]);
-  gradcheck('kl div batchmean', (l, t) => F.klDiv(l.logSoftmax(1), t.softmax(1)), [input([2, 3], 77), input([2, 3], 78)]);
   gradcheck('mse', (a, b) => F.mseLoss(a, b), [input([5], 79), input([5], 80)]);
   gradcheck('margin ranking', (a, b) => F.marginRankingLoss(a, b, tensor([1, -1, 1], [3], 'float64'), 0.5), [
     input([3], 81),

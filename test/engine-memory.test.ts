@@ -1,6 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AdamW, Embedding, F, int64, Linear, liveTensorCount, manualSeed, randint, tidy, zeroGrad } from '../src/engine/index.js';
+import {
+  AdamW,
+  Embedding,
+  F,
+  int64,
+  Linear,
+  liveTensorCount,
+  manualSeed,
+  randint,
+  tidy,
+  zeroGrad,
+} from '../src/engine/index.js';
 
 test('a 1,000-step training loop keeps tensors and resident memory flat', () => {
   manualSeed(0);

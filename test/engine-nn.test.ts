@@ -65,7 +65,10 @@ test('embedding padding row starts at zero and gets no gradient', () => {
   const emb = new Embedding(5, 3, { paddingIdx: 0 });
   tidy(() => {
     assert.deepEqual(emb.weight.select(0, 0).toArray(), [0, 0, 0]);
-    emb.forward(int64([0, 2, 0])).sum().backward();
+    emb
+      .forward(int64([0, 2, 0]))
+      .sum()
+      .backward();
     const g = emb.weight.grad!;
     assert.deepEqual(g.select(0, 0).toArray(), [0, 0, 0]);
     assert.deepEqual(g.select(0, 2).toArray(), [1, 1, 1]);
@@ -115,7 +118,13 @@ test('gradient clipping by global norm', () => {
   const a = tensor([0, 0]).keep();
   const b = tensor([0]).keep();
   a.requiresGrad = b.requiresGrad = true;
-  tidy(() => a.mul(tensor([3, 0])).sum().add(b.mul(4).sum()).backward()); // grads (3,0), (4): norm 5
+  tidy(() =>
+    a
+      .mul(tensor([3, 0]))
+      .sum()
+      .add(b.mul(4).sum())
+      .backward(),
+  ); // grads (3,0), (4): norm 5
   const norm = clipGradNorm([a, b], 1);
   assert.ok(Math.abs(norm - 5) < 1e-6);
   tidy(() => {

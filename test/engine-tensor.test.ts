@@ -87,13 +87,17 @@ test('losses match hand-computed values', () => {
     const ign = F.crossEntropy(tensor([0, 0, 5, -5], [2, 2]), int64([0, -100])).item();
     assert.ok(Math.abs(ign - Math.LN2) < 1e-6);
     // label smoothing 0.2 on 2 classes with logits [0,0]: still ln 2 (uniform prediction).
-    assert.ok(Math.abs(F.crossEntropy(zeros([1, 2]), int64([1]), { labelSmoothing: 0.2 }).item() - Math.LN2) < 1e-6);
+    assert.ok(
+      Math.abs(F.crossEntropy(zeros([1, 2]), int64([1]), { labelSmoothing: 0.2 }).item() - Math.LN2) < 1e-6,
+    );
     // BCE with logit 0: ln 2 regardless of the target.
     assert.ok(Math.abs(F.binaryCrossEntropyWithLogits(zeros([2]), tensor([1, 0])).item() - Math.LN2) < 1e-6);
     // KL(p || p) = 0; KL([1,0] || [0.5,0.5]) = ln 2.
     const p = tensor([0.3, 0.7], [1, 2]);
     assert.ok(Math.abs(F.klDiv(p.log(), p).item()) < 1e-7);
-    assert.ok(Math.abs(F.klDiv(tensor([0.5, 0.5], [1, 2]).log(), tensor([1, 0], [1, 2])).item() - Math.LN2) < 1e-6);
+    assert.ok(
+      Math.abs(F.klDiv(tensor([0.5, 0.5], [1, 2]).log(), tensor([1, 0], [1, 2])).item() - Math.LN2) < 1e-6,
+    );
     assert.ok(Math.abs(F.mseLoss(tensor([1, 3]), tensor([0, 0])).item() - 5) < 1e-6);
   });
 });
@@ -101,7 +105,10 @@ test('losses match hand-computed values', () => {
 test('bad shapes, dtypes and indices raise JS errors naming the op and shapes', () => {
   tidy(() => {
     const a = zeros([2, 3]);
-    assert.throws(() => a.matmul(zeros([2, 3])), /matmul\(float32\[2, 3\], float32\[2, 3\]\): .*cannot be multiplied/);
+    assert.throws(
+      () => a.matmul(zeros([2, 3])),
+      /matmul\(float32\[2, 3\], float32\[2, 3\]\): .*cannot be multiplied/,
+    );
     assert.throws(() => F.embedding(zeros([4, 2]), int64([9])), /embedding\(.*\): index out of range/);
     assert.throws(() => F.crossEntropy(zeros([2, 3]), tensor([0, 1])), /cross/i);
     assert.throws(() => a.reshape(4, 2), /reshape\(float32\[2, 3\]\): shape '\[4, 2\]' is invalid/);

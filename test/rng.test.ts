@@ -6,7 +6,10 @@ test('Rng is deterministic for a seed and restores its state', () => {
   const a = new Rng(42);
   const b = new Rng(42);
   const xs = Array.from({ length: 5 }, () => a.nextUint32());
-  assert.deepEqual(xs, Array.from({ length: 5 }, () => b.nextUint32()));
+  assert.deepEqual(
+    xs,
+    Array.from({ length: 5 }, () => b.nextUint32()),
+  );
   const state = a.getState();
   const next = a.next();
   const c = new Rng(7);

@@ -310,6 +310,13 @@ OP(arange) {
   return R(ENV, at::arange(D(info, 0), D(info, 1), D(info, 2), at::TensorOptions().dtype(parse_dtype(S(info, 3)))));
 }
 OP(eye) { return R(ENV, at::eye(I(info, 0), at::TensorOptions().dtype(parse_dtype(S(info, 1))))); }
+// The CPU generator's state as a uint8 tensor, so a resumed run draws the same dropout masks.
+OP(getRngState) { return R(ENV, at::detail::getDefaultCPUGenerator().get_state()); }
+OP(setRngState) {
+  at::Generator gen = at::detail::getDefaultCPUGenerator();
+  gen.set_state(T(info, 0));
+  return ENV.Undefined();
+}
 OP(manualSeed) {
   at::manual_seed(static_cast<uint64_t>(D(info, 0)));
   return ENV.Undefined();

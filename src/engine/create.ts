@@ -5,18 +5,30 @@ import { native } from './native.js';
 import { type DType, type Tensor, wrap } from './tensor.js';
 
 /** A float32 tensor from numbers (copied). */
-export function tensor(values: ArrayLike<number>, shape: number[] = [values.length], dtype: DType = 'float32'): Tensor {
+export function tensor(
+  values: ArrayLike<number>,
+  shape: number[] = [values.length],
+  dtype: DType = 'float32',
+): Tensor {
   switch (dtype) {
     case 'float32':
       return fromTyped(Float32Array.from(values), shape, 'float32');
     case 'float64':
       return fromTyped(Float64Array.from(values), shape, 'float64');
     case 'int64':
-      return fromTyped(BigInt64Array.from(Array.from(values), (v) => BigInt(Math.trunc(v))), shape, 'int64');
+      return fromTyped(
+        BigInt64Array.from(Array.from(values), (v) => BigInt(Math.trunc(v))),
+        shape,
+        'int64',
+      );
     case 'int32':
       return fromTyped(Int32Array.from(values), shape, 'int32');
     case 'bool':
-      return fromTyped(Uint8Array.from(values, (v) => (v ? 1 : 0)), shape, 'bool');
+      return fromTyped(
+        Uint8Array.from(values, (v) => (v ? 1 : 0)),
+        shape,
+        'bool',
+      );
     case 'uint8':
       return fromTyped(Uint8Array.from(values), shape, 'uint8');
     case 'int8':
@@ -73,10 +85,20 @@ export function eye(n: number, dtype: DType = 'float32'): Tensor {
 }
 
 export function cat(tensors: Tensor[], dim = 0): Tensor {
-  return wrap(native.cat(tensors.map((t) => t.handle), dim));
+  return wrap(
+    native.cat(
+      tensors.map((t) => t.handle),
+      dim,
+    ),
+  );
 }
 export function stack(tensors: Tensor[], dim = 0): Tensor {
-  return wrap(native.stack(tensors.map((t) => t.handle), dim));
+  return wrap(
+    native.stack(
+      tensors.map((t) => t.handle),
+      dim,
+    ),
+  );
 }
 /** Elementwise choice: cond ? a : b. */
 export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {

@@ -42,7 +42,13 @@ export function dropout(x: Tensor, p: number, training: boolean): Tensor {
   return wrap(native.dropout(x.handle, p, true));
 }
 
-export function layerNorm(x: Tensor, normalizedShape: number[], weight?: Tensor, bias?: Tensor, eps = 1e-5): Tensor {
+export function layerNorm(
+  x: Tensor,
+  normalizedShape: number[],
+  weight?: Tensor,
+  bias?: Tensor,
+  eps = 1e-5,
+): Tensor {
   return wrap(native.layerNorm(x.handle, normalizedShape, h(weight), h(bias), eps));
 }
 
@@ -113,9 +119,19 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
   );
 }
 
-export function nllLoss(logProbs: Tensor, target: Tensor, opts: Omit<CrossEntropyOptions, 'labelSmoothing'> = {}): Tensor {
+export function nllLoss(
+  logProbs: Tensor,
+  target: Tensor,
+  opts: Omit<CrossEntropyOptions, 'labelSmoothing'> = {},
+): Tensor {
   return wrap(
-    native.nllLoss(logProbs.handle, target.handle, h(opts.weight), opts.reduction ?? 'mean', opts.ignoreIndex ?? -100),
+    native.nllLoss(
+      logProbs.handle,
+      target.handle,
+      h(opts.weight),
+      opts.reduction ?? 'mean',
+      opts.ignoreIndex ?? -100,
+    ),
   );
 }
 
@@ -126,7 +142,13 @@ export function binaryCrossEntropyWithLogits(
   opts: { weight?: Tensor; posWeight?: Tensor; reduction?: Reduction } = {},
 ): Tensor {
   return wrap(
-    native.bceWithLogits(logits.handle, target.handle, h(opts.weight), h(opts.posWeight), opts.reduction ?? 'mean'),
+    native.bceWithLogits(
+      logits.handle,
+      target.handle,
+      h(opts.weight),
+      h(opts.posWeight),
+      opts.reduction ?? 'mean',
+    ),
   );
 }
 
@@ -154,6 +176,12 @@ export function mseLoss(input: Tensor, target: Tensor, reduction: Reduction = 'm
 }
 
 /** max(0, −y·(a − b) + margin): y = 1 when `a` should rank above `b`. */
-export function marginRankingLoss(a: Tensor, b: Tensor, y: Tensor, margin = 0, reduction: Reduction = 'mean'): Tensor {
+export function marginRankingLoss(
+  a: Tensor,
+  b: Tensor,
+  y: Tensor,
+  margin = 0,
+  reduction: Reduction = 'mean',
+): Tensor {
   return wrap(native.marginRankingLoss(a.handle, b.handle, y.handle, margin, reduction));
 }

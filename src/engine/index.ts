@@ -3,7 +3,7 @@ export { Tensor, type DType, type Shape, type Reduction } from './tensor.js';
 export * from './create.js';
 export { tidy, noGrad, liveTensorCount } from './scope.js';
 export * as F from './functional.js';
-export { Module } from './nn/module.js';
+export { Module, ModuleDict } from './nn/module.js';
 export { Linear } from './nn/linear.js';
 export { Embedding } from './nn/embedding.js';
 export { LayerNorm } from './nn/layer-norm.js';

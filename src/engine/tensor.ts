@@ -8,7 +8,8 @@
 import { native, type Handle } from './native.js';
 import { trackTensor, untrackTensor } from './scope.js';
 
-export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'bool' | 'uint8' | 'int8' | 'float16' | 'bfloat16';
+export type DType =
+  'float32' | 'float64' | 'int64' | 'int32' | 'bool' | 'uint8' | 'int8' | 'float16' | 'bfloat16';
 export type Shape = readonly number[];
 export type Reduction = 'mean' | 'sum' | 'none';
 
@@ -54,10 +55,18 @@ export class Tensor {
   }
   /** A copy of the values as float32 (any dtype converted). */
   toFloat32Array(): Float32Array {
-    return bytesAs(this.dtype === 'float32' ? this : this.to('float32'), Float32Array, this.dtype !== 'float32');
+    return bytesAs(
+      this.dtype === 'float32' ? this : this.to('float32'),
+      Float32Array,
+      this.dtype !== 'float32',
+    );
   }
   toFloat64Array(): Float64Array {
-    return bytesAs(this.dtype === 'float64' ? this : this.to('float64'), Float64Array, this.dtype !== 'float64');
+    return bytesAs(
+      this.dtype === 'float64' ? this : this.to('float64'),
+      Float64Array,
+      this.dtype !== 'float64',
+    );
   }
   toInt64Array(): BigInt64Array {
     return bytesAs(this.dtype === 'int64' ? this : this.to('int64'), BigInt64Array, this.dtype !== 'int64');
@@ -307,10 +316,14 @@ export class Tensor {
   // ------------------------------------------------------------ reductions
 
   sum(dim?: number | number[], keepdim = false): Tensor {
-    return dim === undefined ? wrap(native.sumAll(this.handle)) : wrap(native.sum(this.handle, dims(dim), keepdim));
+    return dim === undefined
+      ? wrap(native.sumAll(this.handle))
+      : wrap(native.sum(this.handle, dims(dim), keepdim));
   }
   mean(dim?: number | number[], keepdim = false): Tensor {
-    return dim === undefined ? wrap(native.meanAll(this.handle)) : wrap(native.mean(this.handle, dims(dim), keepdim));
+    return dim === undefined
+      ? wrap(native.meanAll(this.handle))
+      : wrap(native.mean(this.handle, dims(dim), keepdim));
   }
   /** Maximum over all elements. */
   max(): Tensor {
@@ -409,7 +422,10 @@ function compare(a: Tensor, b: Tensor | number, op: string): Tensor {
     : wrap(native.compare(a.handle, b.handle, op));
 }
 
-type TypedArrayCtor<A> = { new (buffer: ArrayBuffer, byteOffset: number, length: number): A; BYTES_PER_ELEMENT: number };
+type TypedArrayCtor<A> = {
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): A;
+  BYTES_PER_ELEMENT: number;
+};
 
 function bytesAs<A>(t: Tensor, Ctor: TypedArrayCtor<A>, disposeSource: boolean): A {
   const bytes = t.toBytes();

@@ -33,8 +33,16 @@ export function gradcheck(
     });
     const out0 = f(...xs);
     const weights = fromTyped(randomValues(out0.numel, 99), out0.shape, 'float64');
-    const objective = (ys: Tensor[]) => tidy(() => f(...ys).mul(weights).sum().item());
-    const loss = f(...xs).mul(weights).sum();
+    const objective = (ys: Tensor[]) =>
+      tidy(() =>
+        f(...ys)
+          .mul(weights)
+          .sum()
+          .item(),
+      );
+    const loss = f(...xs)
+      .mul(weights)
+      .sum();
     loss.backward();
     inputs.forEach((input, k) => {
       const analytic = xs[k].grad!.toFloat64Array();

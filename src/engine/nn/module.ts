@@ -100,7 +100,8 @@ export abstract class Module {
         if (!value) continue;
         const want = target.shape.join('x');
         const got = value.shape.join('x');
-        if (want !== got) throw new UserError(`${source}: ${name}: shape ${got} does not match the model's ${want}`);
+        if (want !== got)
+          throw new UserError(`${source}: ${name}: shape ${got} does not match the model's ${want}`);
         target.copy_(value);
       }
     });
@@ -116,4 +117,14 @@ export abstract class Module {
 function listSome(names: string[]): string {
   const shown = names.slice(0, 5).join(', ');
   return names.length > 5 ? `${shown} and ${names.length - 5} more` : shown;
+}
+
+/**
+ * A named group of child modules with no computation of its own: it exists to give parameters the
+ * path a checkpoint expects (`encoder.layer.3…`, `attention.output.dense…`).
+ */
+export class ModuleDict extends Module {
+  add<M extends Module>(name: string, m: M): M {
+    return this.child(name, m);
+  }
 }

@@ -6,7 +6,12 @@ export type ScheduleKind = 'linear' | 'cosine' | 'constant';
 /** Linear warm-up from 0 to the base rate over `warmupSteps`, then linear/cosine decay to 0 at `totalSteps`. */
 export function learningRateAt(
   step: number,
-  { base, warmupSteps, totalSteps, kind = 'linear' }: { base: number; warmupSteps: number; totalSteps: number; kind?: ScheduleKind },
+  {
+    base,
+    warmupSteps,
+    totalSteps,
+    kind = 'linear',
+  }: { base: number; warmupSteps: number; totalSteps: number; kind?: ScheduleKind },
 ): number {
   if (warmupSteps > 0 && step < warmupSteps) return (base * (step + 1)) / warmupSteps;
   if (kind === 'constant' || totalSteps <= warmupSteps) return base;

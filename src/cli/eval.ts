@@ -1,0 +1,25 @@
+import type { Command } from 'commander';
+import { loadModelDir } from '../train/model-dir.js';
+import { formatMetrics } from '../train/trainer.js';
+import { runCommand } from './run.js';
+
+export function registerEval(program: Command): void {
+  program
+    .command('eval')
+    .description('evaluate a trained model on a labelled file')
+    .requiredOption('-m, --model <dir>', 'a model directory (e.g. output_dir/best)')
+    .requiredOption('-d, --data <file>', 'labelled data in the task format')
+    .option('--batch-size <n>', 'batch size', '64')
+    .option('--json', 'print the metrics as JSON')
+    .action((opts: { model: string; data: string; batchSize: string; json?: boolean }) =>
+      runCommand(async () => {
+        const m = loadModelDir(opts.model);
+        const examples = await m.task.read(opts.data, { labelled: true });
+        const features = examples.map((e) => m.task.encode(e));
+        const r = m.task.evaluate(m.model, examples, features, Number(opts.batchSize));
+        process.stdout.write(
+          opts.json ? JSON.stringify(r.metrics, null, 2) + '\n' : formatMetrics(r.metrics) + '\n',
+        );
+      })(),
+    );
+}

@@ -1,0 +1,19 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../train/config.js';
+import { train } from '../train/trainer.js';
+import { runCommand } from './run.js';
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('train a model from a JSON config (no code)')
+    .requiredOption('-c, --config <file>', 'the training config (see `alembic init-config`)')
+    .option('--resume', 'continue from the newest checkpoint in trainer.output_dir')
+    .option('--quiet', 'no progress output')
+    .action((opts: { config: string; resume?: boolean; quiet?: boolean }) =>
+      runCommand(async () => {
+        const summary = await train(loadConfig(opts.config), { resume: opts.resume, quiet: opts.quiet });
+        process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+      })(),
+    );
+}

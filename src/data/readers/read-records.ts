@@ -1,0 +1,89 @@
+/**
+ * The loop every line-based reader shares: read checked lines, parse each into an example, and either
+ * stop at the first bad line or (skipBadLines) count it and warn.
+ */
+import { readLines, type Line } from '../line-reader.js';
+import { InputError, UserError } from '../../util/errors.js';
+import type { ReaderOptions, ReadResult } from './types.js';
+
+export interface RecordParser<T> {
+  /** Reads the header row, when the file has one; its errors always stop reading. */
+  header?: (line: Line) => void;
+  /** Parses one line; throws InputError for a bad line. */
+  parse: (line: Line) => T;
+}
+
+export async function readRecords<T>(
+  file: string,
+  options: ReaderOptions,
+  makeParser: (firstLine: Line) => RecordParser<T>,
+): Promise<ReadResult<T>> {
+  const examples: T[] = [];
+  let skipped = 0;
+  const skip = options.skipBadLines === true;
+  const report = (error: InputError): void => {
+    skipped++;
+    options.onWarning?.(`${error.message} (line skipped)`);
+  };
+  let parser: RecordParser<T> | undefined;
+  for await (const line of readLines(file, {
+    maxLineLength: options.maxLineLength,
+    onBadLine: skip ? report : undefined,
+  })) {
+    if (parser === undefined) {
+      parser = makeParser(line);
+      if (parser.header) {
+        parser.header(line);
+        continue;
+      }
+    }
+    try {
+      examples.push(parser.parse(line));
+    } catch (error) {
+      if (skip && error instanceof InputError) report(error);
+      else throw error;
+    }
+  }
+  if (examples.length === 0) {
+    const why =
+      skipped > 0 ? `all ${skipped} lines were bad and skipped` : 'it has a header row but no examples';
+    throw new UserError(`${file}: no examples: ${why}`);
+  }
+  return { examples, skipped };
+}
+
+/** Splits a TSV line and checks the column count, naming the expected columns in the error. */
+export function splitColumns(file: string, line: Line, expected: readonly string[]): string[] {
+  const fields = line.text.split('\t');
+  if (fields.length !== expected.length) {
+    const plural = expected.length === 1 ? 'column' : 'columns';
+    throw new InputError(
+      { file, line: line.number },
+      `expected ${expected.length} ${plural} (${expected.join(', ')}), found ${fields.length}` +
+        (fields.length > expected.length ? ' (is there a tab inside a text?)' : ''),
+    );
+  }
+  return fields;
+}
+
+/** A text field must hold something other than spaces. */
+export function requireText(file: string, line: Line, field: string, value: string): string {
+  if (value.trim() === '') throw new InputError({ file, line: line.number, field }, 'is empty');
+  return value;
+}
+
+/** Parses a finite number; `what` says what the number is for in the error. */
+export function parseNumber(
+  file: string,
+  line: Line,
+  field: string,
+  value: string,
+  what = 'a number',
+): number {
+  const trimmed = value.trim();
+  const n = trimmed === '' ? NaN : Number(trimmed);
+  if (!Number.isFinite(n)) {
+    throw new InputError({ file, line: line.number, field }, `${JSON.stringify(value)} is not ${what}`);
+  }
+  return n;
+}

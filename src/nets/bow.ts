@@ -1,0 +1,74 @@
+/**
+ * Bag-of-words encoder, as ERNIE-Kit's BOW baseline: token embeddings pooled over the text (order is
+ * ignored), squashed, then one ReLU layer. The fastest preset and a strong baseline for topic-like
+ * classification, where which words occur matters more than their order.
+ *
+ * Parameters: `embedding.weight`, `fc.weight`, `fc.bias`.
+ */
+import { Dropout } from '../engine/nn/dropout.js';
+import { Embedding } from '../engine/nn/embedding.js';
+import { Linear } from '../engine/nn/linear.js';
+import { Module } from '../engine/nn/module.js';
+import type { Tensor } from '../engine/tensor.js';
+import type { EncoderInput, EncoderOutput, TextEncoder } from './encoder.js';
+import { checkDropout, checkSizes, maskedMean, maskedSum } from './pooling.js';
+
+export interface BowOptions {
+  vocabSize: number;
+  embeddingDim: number;
+  /** Width of the ReLU layer, which is the pooled size. */
+  hiddenSize: number;
+  /** Id of [PAD] (0 in vocabularies alembic builds); its embedding row stays zero. Default 0. */
+  paddingIdx?: number;
+  /** How token embeddings combine. 'mean' (default) keeps the scale independent of text length. */
+  pooling?: 'sum' | 'mean';
+  /** Squashing after pooling. 'softsign' (default, ERNIE-Kit's) saturates more gently than tanh. */
+  activation?: 'softsign' | 'tanh';
+  /** Dropout on the squashed bag before the ReLU layer (training only). Default 0. */
+  dropout?: number;
+}
+
+export class BowEncoder extends Module implements TextEncoder {
+  readonly options: Required<BowOptions>;
+  readonly sequenceSize: number;
+  readonly pooledSize: number;
+  readonly embedding: Embedding;
+  readonly fc: Linear;
+  private readonly drop: Dropout;
+
+  constructor(options: BowOptions) {
+    super();
+    const o: Required<BowOptions> = {
+      paddingIdx: 0,
+      pooling: 'mean',
+      activation: 'softsign',
+      dropout: 0,
+      ...options,
+    };
+    checkSizes('bow', { vocabSize: o.vocabSize, embeddingDim: o.embeddingDim, hiddenSize: o.hiddenSize });
+    checkDropout('bow', o.dropout);
+    this.options = o;
+    this.embedding = this.child(
+      'embedding',
+      new Embedding(o.vocabSize, o.embeddingDim, { paddingIdx: o.paddingIdx }),
+    );
+    this.fc = this.child('fc', new Linear(o.embeddingDim, o.hiddenSize));
+    this.drop = this.child('dropout', new Dropout(o.dropout));
+    this.sequenceSize = o.embeddingDim;
+    this.pooledSize = o.hiddenSize;
+  }
+
+  /** sequence: the token embeddings themselves (a bag has no context), [B, T, embeddingDim]. */
+  encode({ ids, mask }: EncoderInput): EncoderOutput {
+    const sequence = this.embedding.forward(ids);
+    const bag = this.options.pooling === 'sum' ? maskedSum(sequence, mask) : maskedMean(sequence, mask);
+    const squashed = this.options.activation === 'tanh' ? bag.tanh() : softsign(bag);
+    const pooled = this.fc.forward(this.drop.forward(squashed)).relu();
+    return { sequence, pooled };
+  }
+}
+
+/** x / (1 + |x|). */
+export function softsign(x: Tensor): Tensor {
+  return x.div(x.abs().add(1));
+}

@@ -1,0 +1,79 @@
+/**
+ * From the config's `model` section to a text encoder. A Transformer with `pretrained_dir` takes its
+ * shape from the checkpoint's config.json and its weights from the checkpoint.
+ */
+import type { ModelConfig } from '../train/config.js';
+import { BowEncoder } from './bow.js';
+import { CnnEncoder } from './cnn.js';
+import type { TextEncoder } from './encoder.js';
+import { readBertConfig } from './checkpoint-names.js';
+import { RnnEncoder } from './rnn-encoder.js';
+import { TransformerEncoder, type TransformerOptions } from './transformer.js';
+
+export function buildEncoder(model: ModelConfig, vocabSize: number, padId: number): TextEncoder {
+  switch (model.net) {
+    case 'bow':
+      return new BowEncoder({
+        vocabSize,
+        embeddingDim: model.embedding_dim,
+        hiddenSize: model.hidden_size,
+        paddingIdx: padId,
+        dropout: model.dropout,
+      });
+    case 'cnn':
+      return new CnnEncoder({
+        vocabSize,
+        embeddingDim: model.embedding_dim,
+        numFilters: model.num_filters,
+        kernelWidths: model.kernel_widths,
+        paddingIdx: padId,
+        dropout: model.dropout,
+      });
+    case 'gru':
+    case 'lstm':
+      return new RnnEncoder({
+        cell: model.net,
+        vocabSize,
+        embeddingDim: model.embedding_dim,
+        hiddenSize: model.hidden_size,
+        numLayers: model.num_layers,
+        bidirectional: model.bidirectional,
+        dropout: model.dropout,
+        paddingIdx: padId,
+      });
+    case 'transformer':
+      return new TransformerEncoder(transformerOptions(model, vocabSize, padId));
+  }
+}
+
+export function transformerOptions(model: ModelConfig, vocabSize: number, padId: number): TransformerOptions {
+  if (model.pretrained_dir) {
+    const c = readBertConfig(model.pretrained_dir);
+    return {
+      vocabSize: c.vocabSize,
+      hiddenSize: c.hiddenSize,
+      numLayers: c.numHiddenLayers,
+      numHeads: c.numAttentionHeads,
+      ffnSize: c.intermediateSize,
+      maxPositions: c.maxPositionEmbeddings,
+      typeVocabSize: c.typeVocabSize,
+      taskTypeVocabSize: c.useTaskId ? c.taskTypeVocabSize : 0,
+      dropout: c.hiddenDropoutProb,
+      attentionDropout: c.attentionProbsDropoutProb,
+      layerNormEps: c.layerNormEps,
+      activation: c.hiddenAct,
+      paddingIdx: c.padTokenId,
+    };
+  }
+  return {
+    vocabSize,
+    hiddenSize: model.hidden_size,
+    numLayers: model.num_layers,
+    numHeads: model.num_heads,
+    ffnSize: model.ffn_size,
+    maxPositions: model.max_positions,
+    dropout: model.dropout,
+    attentionDropout: model.dropout,
+    paddingIdx: padId,
+  };
+}

@@ -1,0 +1,395 @@
+/**
+ * The text classification family: single text, text pair, multi-label, each optionally with extra
+ * numeric features (CTR-like). One model: encoder → pooled vector (pairs: [u, v, |u−v|, u·v] for the
+ * siamese nets, one concatenated input for the Transformer) ⊕ standardised numeric features → dropout
+ * → linear head. Softmax + cross-entropy for one label, sigmoid + binary cross-entropy for several.
+ */
+import path from 'node:path';
+import { cat, fromTyped } from '../engine/create.js';
+import { F } from '../engine/index.js';
+import { Linear } from '../engine/nn/linear.js';
+import { Module } from '../engine/nn/module.js';
+import { noGrad, tidy } from '../engine/scope.js';
+import type { Tensor } from '../engine/tensor.js';
+import { readClassificationTsv, type ClassificationKind } from '../data/readers/classification.js';
+import { LabelMap } from '../data/readers/label-map.js';
+import type { ClassificationExample } from '../data/readers/types.js';
+import {
+  binaryAuc,
+  bestThreshold,
+  classificationReport,
+  multiLabelReport,
+  thresholdProbabilities,
+} from '../metrics/index.js';
+import { buildEncoder } from '../nets/build.js';
+import type { TextEncoder } from '../nets/encoder.js';
+import { loadPretrained } from '../nets/pretrained.js';
+import { TransformerEncoder } from '../nets/transformer.js';
+import type { TrainConfig } from '../train/config.js';
+import { batchIndices, padBatch } from '../train/batching.js';
+import { UserError } from '../util/errors.js';
+import type { EvalResult, Task, TaskModel } from './task.js';
+import { TextCodec, type EncodedText } from './text-codec.js';
+
+export interface ClassificationFeatures {
+  a: EncodedText;
+  /** Second text of a pair, for siamese nets (the Transformer gets the pair inside `a`). */
+  b?: EncodedText;
+  /** Gold class id (single-label) or ids (multi-label); absent when unlabelled. */
+  label?: number;
+  labels?: number[];
+  numeric?: number[];
+}
+
+export interface ClassificationPrediction {
+  /** Predicted label names (one for single-label tasks). */
+  labels: string[];
+  probabilities: number[];
+}
+
+interface FeatureStats {
+  names: string[];
+  mean: number[];
+  std: number[];
+}
+
+export interface ClassificationState {
+  labels: string[];
+  numeric: FeatureStats;
+  threshold: number;
+}
+
+const KIND: Record<string, ClassificationKind> = {
+  text_classification: 'single',
+  text_pair_classification: 'pair',
+  multi_label_classification: 'multi_label',
+};
+
+export class ClassificationTask implements Task<
+  ClassificationExample,
+  ClassificationFeatures,
+  ClassificationPrediction
+> {
+  readonly name: string;
+  readonly kind: ClassificationKind;
+  readonly defaultMetric: string;
+  codec!: TextCodec;
+  labels!: LabelMap;
+  numeric: FeatureStats;
+  threshold: number;
+
+  constructor(
+    readonly config: TrainConfig,
+    saved?: { dir: string; state: ClassificationState },
+  ) {
+    this.name = config.task;
+    this.kind = KIND[config.task];
+    if (!this.kind) throw new UserError(`task ${config.task} is not a classification task`);
+    this.defaultMetric = this.kind === 'multi_label' ? 'micro_f1' : 'macro_f1';
+    this.numeric = { names: config.dataset.numeric_features, mean: [], std: [] };
+    this.threshold = typeof config.model.threshold === 'number' ? config.model.threshold : 0.5;
+    if (saved) {
+      this.codec = TextCodec.load(this.codecSpec(), saved.dir);
+      this.labels = new LabelMap(saved.state.labels);
+      this.numeric = saved.state.numeric;
+      this.threshold = saved.state.threshold;
+    }
+  }
+
+  private get isTransformer(): boolean {
+    return this.config.model.net === 'transformer';
+  }
+
+  private codecSpec() {
+    const d = this.config.dataset;
+    return { tokenizer: d.tokenizer, maxLen: d.max_len, specials: this.isTransformer };
+  }
+
+  async read(file: string, { labelled, skipBadLines }: { labelled: boolean; skipBadLines?: boolean }) {
+    this.currentFile = file;
+    const { examples, skipped } = await readClassificationTsv(file, {
+      kind: this.kind,
+      labelled,
+      numericFeatures: this.numeric.names,
+      skipBadLines: skipBadLines ?? this.config.dataset.skip_bad_lines,
+      onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+    });
+    if (skipped) process.stderr.write(`warning: ${file}: skipped ${skipped} bad line(s)\n`);
+    if (examples.length === 0) throw new UserError(`${file}: no examples`);
+    return examples;
+  }
+
+  fit(train: ClassificationExample[]): void {
+    const d = this.config.dataset;
+    const vocabFile =
+      d.tokenizer.vocab ??
+      (this.config.model.pretrained_dir
+        ? path.join(this.config.model.pretrained_dir, 'vocab.txt')
+        : undefined);
+    const texts = train.flatMap((e) => (e.textB !== undefined ? [e.text, e.textB] : [e.text]));
+    this.codec = TextCodec.fit(this.codecSpec(), texts, {
+      minFreq: d.vocab.min_freq,
+      maxSize: d.vocab.max_size,
+      vocabFile,
+    });
+    this.labels = d.label_map
+      ? LabelMap.load(d.label_map)
+      : LabelMap.fromLabels(
+          train.flatMap((e) => (this.kind === 'multi_label' ? (e.labels ?? []) : [e.label!])),
+        );
+    this.numeric = fitStats(this.numeric.names, train);
+  }
+
+  encode(e: ClassificationExample): ClassificationFeatures {
+    const f: ClassificationFeatures = { a: { ids: [] } };
+    if (this.kind === 'pair') {
+      if (this.isTransformer) f.a = this.codec.encodePair(e.text, e.textB ?? '');
+      else {
+        f.a = this.codec.encode(e.text);
+        f.b = this.codec.encode(e.textB ?? '');
+      }
+    } else {
+      f.a = this.codec.encode(e.text);
+    }
+    if (e.label !== undefined) f.label = this.labelId(e.label, e);
+    if (e.labels !== undefined) f.labels = e.labels.map((l) => this.labelId(l, e));
+    if (this.numeric.names.length) {
+      f.numeric = this.numeric.names.map(
+        (n, i) => ((e.features?.[n] ?? 0) - this.numeric.mean[i]) / this.numeric.std[i],
+      );
+    }
+    return f;
+  }
+
+  private labelId(label: string, e: ClassificationExample): number {
+    return this.labels.id(label, { file: e.id ?? this.currentFile, line: e.line });
+  }
+
+  /** The file being encoded, so a label missing from the map is reported with its file and line. */
+  currentFile = 'data';
+
+  buildModel(): ClassifierModel {
+    const encoder = buildEncoder(this.config.model, this.codec.vocab.size, this.codec.vocab.padId);
+    if (this.config.model.pretrained_dir && encoder instanceof TransformerEncoder) {
+      loadPretrained(encoder, this.config.model.pretrained_dir);
+    }
+    return new ClassifierModel(encoder, {
+      numLabels: this.labels.names.length,
+      siamese: this.kind === 'pair' && !this.isTransformer,
+      numericSize: this.numeric.names.length,
+      multiLabel: this.kind === 'multi_label',
+      dropout: this.config.model.dropout,
+      padId: this.codec.vocab.padId,
+    });
+  }
+
+  /** Class probabilities for each example (softmax, or per-label sigmoid), in batches without autograd. */
+  probabilities(
+    model: TaskModel<ClassificationFeatures>,
+    features: ClassificationFeatures[],
+    batchSize = 64,
+  ): number[][] {
+    const m = model as ClassifierModel;
+    const wasTraining = m.training;
+    m.eval();
+    const out: number[][] = [];
+    try {
+      for (const idx of batchIndices(features.length, batchSize)) {
+        const flat = noGrad(() =>
+          tidy(() => {
+            const logits = m.logits(idx.map((i) => features[i]));
+            return (this.kind === 'multi_label' ? logits.sigmoid() : logits.softmax(-1)).toArray();
+          }),
+        );
+        const k = this.labels.names.length;
+        for (let r = 0; r < idx.length; r++) out.push(flat.slice(r * k, (r + 1) * k));
+      }
+    } finally {
+      m.train(wasTraining);
+    }
+    return out;
+  }
+
+  predict(
+    model: TaskModel<ClassificationFeatures>,
+    features: ClassificationFeatures[],
+  ): ClassificationPrediction[] {
+    return this.probabilities(model, features).map((p) => ({ labels: this.decide(p), probabilities: p }));
+  }
+
+  private decide(p: number[]): string[] {
+    if (this.kind !== 'multi_label') return [this.labels.names[argmax(p)]];
+    return p.flatMap((v, i) => (v >= this.threshold ? [this.labels.names[i]] : []));
+  }
+
+  evaluate(
+    model: TaskModel<ClassificationFeatures>,
+    _examples: ClassificationExample[],
+    features: ClassificationFeatures[],
+    batchSize: number,
+  ): EvalResult {
+    const probs = this.probabilities(model, features, batchSize);
+    const names = this.labels.names;
+    if (this.kind === 'multi_label') {
+      const gold = features.map((f) => f.labels ?? []);
+      if (this.config.model.threshold === 'auto') this.threshold = bestThreshold(probs, gold).threshold;
+      const r = multiLabelReport(gold, thresholdProbabilities(probs, this.threshold), names.length, names);
+      return {
+        metrics: {
+          micro_f1: r.micro.f1,
+          micro_precision: r.micro.precision,
+          micro_recall: r.micro.recall,
+          macro_f1: r.macro.f1,
+          example_f1: r.example.f1,
+          subset_accuracy: r.subsetAccuracy,
+          hamming_loss: r.hammingLoss,
+          loss: meanBce(probs, gold),
+          threshold: this.threshold,
+        },
+        perLabel: r.perLabel.map((l) => ({
+          label: l.label,
+          precision: l.precision,
+          recall: l.recall,
+          f1: l.f1,
+          support: l.support,
+        })),
+      };
+    }
+    const gold = features.map((f) => f.label!);
+    const pred = probs.map(argmax);
+    const r = classificationReport(gold, pred, names.length, names);
+    const metrics: Record<string, number> = {
+      accuracy: r.accuracy,
+      macro_f1: r.macro.f1,
+      macro_precision: r.macro.precision,
+      macro_recall: r.macro.recall,
+      micro_f1: r.micro.f1,
+      weighted_f1: r.weighted.f1,
+      loss: meanNll(probs, gold),
+    };
+    if (names.length === 2 && new Set(gold).size === 2)
+      metrics.auc = binaryAuc(
+        gold,
+        probs.map((p) => p[1]),
+      );
+    return {
+      metrics,
+      confusion: { labels: [...names], matrix: r.confusion },
+      perLabel: r.perClass.map((c) => ({
+        label: c.label,
+        precision: c.precision,
+        recall: c.recall,
+        f1: c.f1,
+        support: c.support,
+      })),
+    };
+  }
+
+  formatPrediction(e: ClassificationExample, p: ClassificationPrediction): string {
+    const text = e.textB !== undefined ? `${e.text}\t${e.textB}` : e.text;
+    return `${text}\t${p.labels.join(' ')}\t${p.probabilities.map((v) => v.toFixed(6)).join(' ')}`;
+  }
+
+  state(): ClassificationState {
+    return { labels: [...this.labels.names], numeric: this.numeric, threshold: this.threshold };
+  }
+
+  save(dir: string): void {
+    this.codec.save(dir);
+    this.labels.save(path.join(dir, 'label_map.json'));
+  }
+}
+
+function fitStats(names: string[], train: ClassificationExample[]): FeatureStats {
+  const mean = names.map((n) => train.reduce((s, e) => s + (e.features?.[n] ?? 0), 0) / train.length);
+  const std = names.map((n, i) => {
+    const v = train.reduce((s, e) => s + ((e.features?.[n] ?? 0) - mean[i]) ** 2, 0) / train.length;
+    return Math.sqrt(v) || 1; // a constant feature keeps its value rather than dividing by zero
+  });
+  return { names, mean, std };
+}
+
+function argmax(p: number[]): number {
+  let best = 0;
+  for (let i = 1; i < p.length; i++) if (p[i] > p[best]) best = i;
+  return best;
+}
+
+function meanNll(probs: number[][], gold: number[]): number {
+  return probs.reduce((s, p, i) => s - Math.log(Math.max(p[gold[i]], 1e-12)), 0) / Math.max(1, probs.length);
+}
+
+function meanBce(probs: number[][], gold: number[][]): number {
+  let s = 0;
+  let n = 0;
+  probs.forEach((row, i) => {
+    const g = new Set(gold[i]);
+    row.forEach((p, j) => {
+      s -= Math.log(Math.max(g.has(j) ? p : 1 - p, 1e-12));
+      n++;
+    });
+  });
+  return s / Math.max(1, n);
+}
+
+export interface ClassifierOptions {
+  numLabels: number;
+  siamese: boolean;
+  numericSize: number;
+  multiLabel: boolean;
+  dropout: number;
+  padId: number;
+}
+
+/** Encoder + linear head. Parameter names: `encoder.*`, `classifier.weight|bias`. */
+export class ClassifierModel extends Module implements TaskModel<ClassificationFeatures> {
+  readonly encoder: TextEncoder;
+  readonly classifier: Linear;
+
+  constructor(
+    encoder: TextEncoder,
+    readonly opts: ClassifierOptions,
+  ) {
+    super();
+    this.encoder = this.child('encoder', encoder);
+    const textSize = opts.siamese ? 4 * encoder.pooledSize : encoder.pooledSize;
+    this.classifier = this.child('classifier', new Linear(textSize + opts.numericSize, opts.numLabels));
+  }
+
+  private pooled(texts: EncodedText[]): Tensor {
+    const hasTypes = texts.some((t) => t.typeIds);
+    const input = padBatch(
+      texts.map((t) => t.ids),
+      this.opts.padId,
+      hasTypes ? texts.map((t) => t.typeIds ?? []) : undefined,
+    );
+    return this.encoder.encode(input).pooled;
+  }
+
+  logits(batch: ClassificationFeatures[]): Tensor {
+    let x = this.pooled(batch.map((f) => f.a));
+    if (this.opts.siamese) {
+      const v = this.pooled(batch.map((f) => f.b ?? { ids: [] }));
+      x = cat([x, v, x.sub(v).abs(), x.mul(v)], 1);
+    }
+    if (this.opts.numericSize) {
+      const values = Float32Array.from(
+        batch.flatMap((f) => f.numeric ?? new Array(this.opts.numericSize).fill(0)),
+      );
+      x = cat([x, fromTyped(values, [batch.length, this.opts.numericSize], 'float32')], 1);
+    }
+    return this.classifier.forward(F.dropout(x, this.opts.dropout, this.training));
+  }
+
+  loss(batch: ClassificationFeatures[]): Tensor {
+    const logits = this.logits(batch);
+    if (this.opts.multiLabel) {
+      const k = this.opts.numLabels;
+      const target = new Float32Array(batch.length * k);
+      batch.forEach((f, i) => (f.labels ?? []).forEach((l) => (target[i * k + l] = 1)));
+      return F.binaryCrossEntropyWithLogits(logits, fromTyped(target, [batch.length, k], 'float32'));
+    }
+    const target = BigInt64Array.from(batch, (f) => BigInt(f.label ?? 0));
+    return F.crossEntropy(logits, fromTyped(target, [batch.length], 'int64'));
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Text → token ids, the same way at training, evaluation, prediction and deployment: a tokenizer, a
+ * vocabulary and a length limit. Special tokens written literally in text (`[UNK]` from augmentation,
+ * `[MASK]`) stay single tokens.
+ */
+import path from 'node:path';
+import { createTokenizer, type OffsetTokenizer, type TokenizerSpec } from '../data/tokenizers/tokenizer.js';
+import { WordPieceTokenizer } from '../data/tokenizers/wordpiece.js';
+import { SPECIAL_TOKENS, Vocab } from '../data/vocab.js';
+
+export interface CodecSpec {
+  tokenizer: TokenizerSpec & { type: 'char' | 'jieba' | 'whitespace' | 'wordpiece' };
+  maxLen: number;
+  /** Wrap in [CLS] … [SEP] (the Transformer's input form). */
+  specials: boolean;
+}
+
+export interface EncodedText {
+  ids: number[];
+  typeIds?: number[];
+}
+
+const SPECIAL_PATTERN = new RegExp(`(${SPECIAL_TOKENS.map((t) => t.replace(/[[\]]/g, '\\$&')).join('|')})`);
+
+export class TextCodec {
+  private readonly tokenizer: OffsetTokenizer;
+
+  constructor(
+    readonly spec: CodecSpec,
+    readonly vocab: Vocab,
+  ) {
+    // WordPiece splits with the model's own vocabulary; the others only segment.
+    this.tokenizer =
+      spec.tokenizer.type === 'wordpiece'
+        ? new WordPieceTokenizer(vocab, { lowercase: spec.tokenizer.lowercase ?? true })
+        : createTokenizer(spec.tokenizer);
+  }
+
+  tokenize(text: string): string[] {
+    if (!text.includes('[')) return this.tokenizer.tokenize(text);
+    const out: string[] = [];
+    for (const part of text.split(SPECIAL_PATTERN)) {
+      if (SPECIAL_TOKENS.includes(part)) out.push(part);
+      else if (part) out.push(...this.tokenizer.tokenize(part));
+    }
+    return out;
+  }
+
+  /** Ids of one text; never empty (an empty text becomes [UNK]) so every sequence has a length ≥ 1. */
+  encode(text: string): EncodedText {
+    let tokens = this.tokenize(text);
+    if (tokens.length === 0) tokens = [this.vocab.token(this.vocab.unkId)];
+    const ids = this.vocab.encode(tokens, {
+      maxLen: this.spec.maxLen,
+      addCls: this.spec.specials,
+      addSep: this.spec.specials,
+    });
+    return { ids };
+  }
+
+  /** `[CLS] a [SEP] b [SEP]` with segment ids (Transformer pair input). */
+  encodePair(a: string, b: string): EncodedText {
+    const ta = this.tokenize(a);
+    const tb = this.tokenize(b);
+    return this.vocab.encodePair(ta.length ? ta : [this.vocab.token(this.vocab.unkId)], tb, {
+      maxLen: this.spec.maxLen,
+    });
+  }
+
+  /** Builds the vocabulary from training texts (or loads the given vocab.txt). */
+  static fit(
+    spec: CodecSpec,
+    texts: Iterable<string>,
+    { minFreq, maxSize, vocabFile }: { minFreq: number; maxSize: number; vocabFile?: string },
+  ): TextCodec {
+    if (vocabFile) return new TextCodec(spec, Vocab.load(vocabFile));
+    const probe = new TextCodec(spec, new Vocab([...SPECIAL_TOKENS]));
+    const stream = (function* () {
+      for (const t of texts) yield probe.tokenize(t);
+    })();
+    return new TextCodec(spec, Vocab.build(stream, { minFreq, maxSize }));
+  }
+
+  save(dir: string): void {
+    this.vocab.save(path.join(dir, 'vocab.txt'));
+  }
+
+  static load(spec: CodecSpec, dir: string): TextCodec {
+    return new TextCodec(spec, Vocab.load(path.join(dir, 'vocab.txt')));
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Resumable checkpoints: `output_dir/checkpoints/step_N/` holds the model files plus the optimizer's
+ * moments, libtorch's generator state and the trainer's position, written to a temporary directory and
+ * renamed, so an interruption at any moment leaves either the previous complete checkpoint or the new one.
+ */
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Module } from '../engine/nn/module.js';
+import type { Optimizer } from '../engine/optim/optimizer.js';
+import { disposeAll, getRngState, loadTensors, saveTensors, setRngState } from '../engine/state-io.js';
+import type { Tensor } from '../engine/tensor.js';
+import type { AnyTask } from '../tasks/registry.js';
+import { UserError } from '../util/errors.js';
+import type { TrainConfig } from './config.js';
+import { replaceDir, WEIGHTS_FILE, writeModelFiles } from './model-dir.js';
+
+const OPTIMIZER_FILE = 'optimizer.safetensors';
+const STATE_FILE = 'trainer_state.json';
+const RNG_TENSOR = '__torch_rng_state__';
+
+/** Where the trainer stands; enough to continue exactly where it stopped. */
+export interface TrainerPosition {
+  step: number;
+  epoch: number;
+  /** Batches of `epoch` already trained. */
+  batchInEpoch: number;
+  best: { metric: string; value: number; step: number } | null;
+  evalsWithoutImprovement: number;
+  stopped: boolean;
+}
+
+export function checkpointDir(outputDir: string, step: number): string {
+  return path.join(outputDir, 'checkpoints', `step_${step}`);
+}
+
+export function saveCheckpoint(
+  outputDir: string,
+  config: TrainConfig,
+  task: AnyTask,
+  model: Module,
+  optimizer: Optimizer,
+  position: TrainerPosition,
+): string {
+  const dir = checkpointDir(outputDir, position.step);
+  replaceDir(dir, (tmp) => {
+    writeModelFiles(tmp, config, task, model, { step: position.step });
+    const { step, tensors } = optimizer.state();
+    const rng = getRngState();
+    try {
+      saveTensors(path.join(tmp, OPTIMIZER_FILE), new Map([...tensors, [RNG_TENSOR, rng]]), {
+        optimizer_step: String(step),
+      });
+    } finally {
+      rng.dispose();
+    }
+    // Written last: its presence marks the checkpoint complete.
+    writeFileSync(path.join(tmp, STATE_FILE), JSON.stringify(position, null, 2) + '\n');
+  });
+  return dir;
+}
+
+/** The newest complete checkpoint directory, or null. */
+export function latestCheckpoint(outputDir: string): string | null {
+  const root = path.join(outputDir, 'checkpoints');
+  if (!existsSync(root)) return null;
+  const steps = readdirSync(root)
+    .map((name) => /^step_(\d+)$/.exec(name))
+    .filter((m): m is RegExpExecArray => m !== null && existsSync(path.join(root, m[0], STATE_FILE)))
+    .map((m) => Number(m[1]))
+    .sort((a, b) => b - a);
+  return steps.length ? path.join(root, `step_${steps[0]}`) : null;
+}
+
+/** Loads weights, optimizer moments and generator state; returns the trainer position. */
+export function restoreCheckpoint(dir: string, model: Module, optimizer: Optimizer): TrainerPosition {
+  const position = JSON.parse(readFileSync(path.join(dir, STATE_FILE), 'utf8')) as TrainerPosition;
+  const weights = loadTensors(path.join(dir, WEIGHTS_FILE)).tensors;
+  try {
+    model.loadStateDict(weights, { source: path.join(dir, WEIGHTS_FILE) });
+  } finally {
+    disposeAll(weights);
+  }
+  const { tensors, metadata } = loadTensors(path.join(dir, OPTIMIZER_FILE));
+  try {
+    const rng = tensors.get(RNG_TENSOR);
+    if (!rng) throw new UserError(`${dir}: checkpoint lacks the generator state`);
+    setRngState(rng);
+    const optimizerTensors = new Map<string, Tensor>([...tensors].filter(([k]) => k !== RNG_TENSOR));
+    optimizer.loadState({ step: Number(metadata.optimizer_step), tensors: optimizerTensors });
+  } finally {
+    disposeAll(tensors);
+  }
+  return position;
+}
+
+/** Keeps the newest `keep` checkpoints, deleting older ones. */
+export function pruneCheckpoints(outputDir: string, keep: number): void {
+  const root = path.join(outputDir, 'checkpoints');
+  if (!existsSync(root)) return;
+  const dirs = readdirSync(root)
+    .map((name) => ({ name, m: /^step_(\d+)$/.exec(name) }))
+    .filter((d) => d.m)
+    .sort((a, b) => Number(b.m![1]) - Number(a.m![1]));
+  for (const d of dirs.slice(keep)) rmSync(path.join(root, d.name), { recursive: true, force: true });
+}

@@ -1,0 +1,163 @@
+/**
+ * The training config: one JSON file, validated here. Unknown keys and wrong types are reported with
+ * their JSON path; relative paths are resolved against the config file's folder so a config can move
+ * with its data. Defaults follow the guide's 10/100/1000 rule for log/eval/save steps.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { UserError } from '../util/errors.js';
+
+export const TASKS = [
+  'text_classification',
+  'text_pair_classification',
+  'multi_label_classification',
+  'sequence_labeling',
+  'text_matching',
+  'reading_comprehension',
+  'text_generation',
+  'language_model',
+] as const;
+export type TaskName = (typeof TASKS)[number];
+
+export const NETS = ['bow', 'cnn', 'gru', 'lstm', 'transformer'] as const;
+
+const tokenizerSchema = z
+  .object({
+    type: z.enum(['char', 'jieba', 'whitespace', 'wordpiece']).default('char'),
+    vocab: z.string().optional(),
+    lowercase: z.boolean().default(true),
+  })
+  .strict();
+
+const datasetSchema = z
+  .object({
+    train: z.string(),
+    dev: z.string().optional(),
+    test: z.string().optional(),
+    numeric_features: z.array(z.string()).default([]),
+    tokenizer: tokenizerSchema.default({ type: 'char', lowercase: true }),
+    max_len: z.number().int().min(2).max(4096).default(128),
+    vocab: z
+      .object({
+        min_freq: z.number().int().min(1).default(1),
+        max_size: z.number().int().min(10).default(50000),
+      })
+      .strict()
+      .default({ min_freq: 1, max_size: 50000 }),
+    label_map: z.string().optional(),
+    skip_bad_lines: z.boolean().default(false),
+  })
+  .strict();
+
+const modelSchema = z
+  .object({
+    net: z.enum(NETS),
+    embedding_dim: z.number().int().positive().default(128),
+    hidden_size: z.number().int().positive().default(128),
+    num_layers: z.number().int().positive().default(1),
+    num_heads: z.number().int().positive().default(4),
+    ffn_size: z.number().int().positive().default(512),
+    kernel_widths: z.array(z.number().int().positive()).default([2, 3, 4]),
+    num_filters: z.number().int().positive().default(128),
+    bidirectional: z.boolean().default(true),
+    dropout: z.number().min(0).max(0.9).default(0.1),
+    max_positions: z.number().int().positive().default(512),
+    pretrained_dir: z.string().optional(),
+    /** Multi-label: predict a label when its probability reaches this (tuned on dev when "auto"). */
+    threshold: z.union([z.number().min(0).max(1), z.literal('auto')]).default(0.5),
+  })
+  .strict();
+
+const trainerSchema = z
+  .object({
+    epochs: z.number().int().positive().default(3),
+    max_steps: z.number().int().min(0).default(0),
+    batch_size: z.number().int().positive().default(32),
+    eval_batch_size: z.number().int().positive().optional(),
+    learning_rate: z.number().positive().default(1e-3),
+    warmup_ratio: z.number().min(0).max(1).default(0.1),
+    lr_schedule: z.enum(['linear', 'cosine', 'constant']).default('linear'),
+    weight_decay: z.number().min(0).default(0.01),
+    max_grad_norm: z.number().min(0).default(1.0),
+    seed: z.number().int().default(42),
+    threads: z.number().int().positive().optional(),
+    train_log_step: z.number().int().positive().default(10),
+    eval_step: z.number().int().positive().default(100),
+    save_model_step: z.number().int().positive().default(1000),
+    early_stopping: z
+      .object({ metric: z.string().default('macro_f1'), patience: z.number().int().positive().default(5) })
+      .strict()
+      .optional(),
+    metric: z.string().optional(),
+    output_dir: z.string(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    task: z.enum(TASKS),
+    dataset: datasetSchema,
+    model: modelSchema,
+    trainer: trainerSchema,
+  })
+  .strict();
+
+export type TrainConfig = z.infer<typeof configSchema>;
+export type DatasetConfig = TrainConfig['dataset'];
+export type ModelConfig = TrainConfig['model'];
+export type TrainerConfig = TrainConfig['trainer'];
+
+/** Validates a parsed config; `source` names the file in errors. Paths are resolved against `baseDir`. */
+export function parseConfig(raw: unknown, source: string, baseDir = path.dirname(source)): TrainConfig {
+  const result = configSchema.safeParse(stripComments(raw));
+  if (!result.success) {
+    const lines = result.error.issues.slice(0, 8).map((issue) => {
+      const where = issue.path.length ? issue.path.join('.') : '(top level)';
+      return `${source}: ${where}: ${issue.message}`;
+    });
+    throw new UserError(lines.join('\n'));
+  }
+  const c = result.data;
+  const resolve = (p: string | undefined) => (p === undefined ? undefined : path.resolve(baseDir, p));
+  c.dataset.train = resolve(c.dataset.train)!;
+  c.dataset.dev = resolve(c.dataset.dev);
+  c.dataset.test = resolve(c.dataset.test);
+  c.dataset.label_map = resolve(c.dataset.label_map);
+  c.dataset.tokenizer.vocab = resolve(c.dataset.tokenizer.vocab);
+  c.model.pretrained_dir = resolve(c.model.pretrained_dir);
+  c.trainer.output_dir = resolve(c.trainer.output_dir)!;
+  if (c.dataset.tokenizer.type === 'wordpiece' && !c.dataset.tokenizer.vocab && !c.model.pretrained_dir) {
+    throw new UserError(
+      `${source}: dataset.tokenizer.vocab: the wordpiece tokenizer needs a vocab.txt (or model.pretrained_dir)`,
+    );
+  }
+  return c;
+}
+
+export function loadConfig(file: string): TrainConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new UserError(`${file}: cannot read the config file`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`${file}: not valid JSON: ${(e as Error).message}`);
+  }
+  return parseConfig(raw, file);
+}
+
+/** Keys starting with "//" are comments (JSON has none); they are dropped before validation. */
+export function stripComments(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stripComments);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>)
+      .filter(([k]) => !k.startsWith('//'))
+      .map(([k, v]) => [k, stripComments(v)]),
+  );
+}

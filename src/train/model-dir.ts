@@ -1,0 +1,117 @@
+/**
+ * A model directory: everything needed to predict, and nothing else.
+ *   alembic-model.json   format marker, the training config, the task's state (labels, statistics)
+ *   model.safetensors    the weights, by parameter name
+ *   vocab.txt, label_map.json
+ * Written into a temporary directory and renamed into place, so a reader never sees half a model.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { disposeAll, loadTensors, saveTensors } from '../engine/state-io.js';
+import type { Module } from '../engine/nn/module.js';
+import { createTask, type AnyTask } from '../tasks/registry.js';
+import type { TaskModel } from '../tasks/task.js';
+import { UserError } from '../util/errors.js';
+import { parseConfig, type TrainConfig } from './config.js';
+
+export const MODEL_FILE = 'alembic-model.json';
+export const WEIGHTS_FILE = 'model.safetensors';
+
+export interface ModelManifest {
+  format: 'alembic-model';
+  version: 1;
+  task: string;
+  net: string;
+  config: TrainConfig;
+  state: unknown;
+  parameters: number;
+  created: string;
+  /** Free-form facts about how the model was made (step, dev metrics, distillation stage…). */
+  info?: Record<string, unknown>;
+}
+
+/** Writes the model files into `dir` (which must not be a live directory someone else writes). */
+export function writeModelFiles(
+  dir: string,
+  config: TrainConfig,
+  task: AnyTask,
+  model: Module,
+  info?: Record<string, unknown>,
+): void {
+  mkdirSync(dir, { recursive: true });
+  saveTensors(path.join(dir, WEIGHTS_FILE), model.stateDict(), { format: 'alembic' });
+  task.save(dir);
+  const manifest: ModelManifest = {
+    format: 'alembic-model',
+    version: 1,
+    task: config.task,
+    net: config.model.net,
+    config,
+    state: task.state(),
+    parameters: model.numParameters(),
+    created: new Date().toISOString(),
+    info,
+  };
+  writeFileSync(path.join(dir, MODEL_FILE), JSON.stringify(manifest, null, 2) + '\n');
+}
+
+/** Replaces `target` with a directory filled by `fill`, atomically from a reader's point of view. */
+export function replaceDir(target: string, fill: (tmp: string) => void): void {
+  const tmp = `${target}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  fill(tmp);
+  const old = `${target}.old-${process.pid}`;
+  if (existsSync(target)) renameSync(target, old);
+  renameSync(tmp, target);
+  rmSync(old, { recursive: true, force: true });
+}
+
+export function saveModelDir(
+  dir: string,
+  config: TrainConfig,
+  task: AnyTask,
+  model: Module,
+  info?: Record<string, unknown>,
+): void {
+  replaceDir(dir, (tmp) => writeModelFiles(tmp, config, task, model, info));
+}
+
+export function readManifest(dir: string): ModelManifest {
+  const file = path.join(dir, MODEL_FILE);
+  if (!existsSync(file)) throw new UserError(`${dir}: not an alembic model directory (no ${MODEL_FILE})`);
+  let m: ModelManifest;
+  try {
+    m = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UserError(`${file}: not valid JSON: ${(e as Error).message}`);
+  }
+  if (m.format !== 'alembic-model') throw new UserError(`${file}: format: expected "alembic-model"`);
+  return m;
+}
+
+export interface LoadedModel {
+  dir: string;
+  manifest: ModelManifest;
+  config: TrainConfig;
+  task: AnyTask;
+  model: TaskModel<unknown>;
+}
+
+/** Restores task and model from a model directory (weights copied in; ready for eval/predict). */
+export function loadModelDir(dir: string): LoadedModel {
+  const manifest = readManifest(dir);
+  // Paths inside were absolute when saved; validation only re-checks the shape of the config.
+  const config = parseConfig(manifest.config, path.join(dir, MODEL_FILE), '/');
+  // A pretrained_dir was only needed to initialise training; the weights are in model.safetensors now.
+  const restoreConfig = { ...config, model: { ...config.model, pretrained_dir: undefined } };
+  const task = createTask(restoreConfig, { dir, state: manifest.state });
+  const model = task.buildModel();
+  const { tensors } = loadTensors(path.join(dir, WEIGHTS_FILE));
+  try {
+    model.loadStateDict(tensors, { source: path.join(dir, WEIGHTS_FILE) });
+  } finally {
+    disposeAll(tensors);
+  }
+  model.eval();
+  return { dir, manifest, config, task, model };
+}

@@ -1,0 +1,355 @@
+/**
+ * The training loop, the same for every task: batches of encoded examples → task model loss →
+ * AdamW with warm-up and decay → periodic logging, dev evaluation, best-model saving, early stopping and
+ * resumable checkpoints. Everything it writes lives under `trainer.output_dir`:
+ *   metrics.jsonl          one JSON line per train log and per evaluation
+ *   checkpoints/step_N/    resumable checkpoints (newest 3 kept)
+ *   best/                  the best model on the dev metric (or the final one without dev data)
+ *   report.html            loss and metric curves, confusion matrix, config
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { manualSeed } from '../engine/create.js';
+import { AdamW } from '../engine/optim/adamw.js';
+import { clipGradNorm, zeroGrad } from '../engine/optim/clip.js';
+import { learningRateAt } from '../engine/optim/schedule.js';
+import { setNumThreads } from '../engine/runtime.js';
+import { tidy } from '../engine/scope.js';
+import type { Module } from '../engine/nn/module.js';
+import type { Tensor } from '../engine/tensor.js';
+import { createTask, type AnyTask } from '../tasks/registry.js';
+import type { EvalResult, TaskModel } from '../tasks/task.js';
+import { Rng } from '../util/rng.js';
+import { UserError } from '../util/errors.js';
+import { batchIndices } from './batching.js';
+import {
+  latestCheckpoint,
+  pruneCheckpoints,
+  restoreCheckpoint,
+  saveCheckpoint,
+  type TrainerPosition,
+} from './checkpoint.js';
+import type { TrainConfig } from './config.js';
+import { loadModelDir, saveModelDir } from './model-dir.js';
+import { Progress } from './progress.js';
+import { lowerIsBetter, renderReport } from './report-html.js';
+
+export interface TrainOptions {
+  resume?: boolean;
+  /** Lines for the user (progress goes to stderr separately). */
+  log?: (line: string) => void;
+  /** Stop after this many optimizer steps in this run (tests use it to simulate an interruption). */
+  stopAfterSteps?: number;
+  quiet?: boolean;
+}
+
+export interface TrainSummary {
+  outputDir: string;
+  steps: number;
+  best: TrainerPosition['best'];
+  dev?: Record<string, number>;
+  test?: Record<string, number>;
+  seconds: number;
+  parameters: number;
+}
+
+interface Split<E, Fe> {
+  examples: E[];
+  features: Fe[];
+}
+
+const KEEP_CHECKPOINTS = 3;
+
+export async function train(config: TrainConfig, opts: TrainOptions = {}): Promise<TrainSummary> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const t = config.trainer;
+  setNumThreads(t.threads ?? Math.max(1, os.availableParallelism()));
+  manualSeed(t.seed);
+  const started = performance.now();
+
+  const task = createTask(config);
+  const trainSplit = await loadSplit(task, config.dataset.train, true, (ex) => task.fit(ex));
+  const dev = config.dataset.dev ? await loadSplit(task, config.dataset.dev, true) : undefined;
+  const testSplit = config.dataset.test ? await loadSplit(task, config.dataset.test, true) : undefined;
+  log(
+    `alembic: ${config.task} with ${config.model.net}: ${trainSplit.examples.length} train` +
+      (dev ? `, ${dev.examples.length} dev` : '') +
+      (testSplit ? `, ${testSplit.examples.length} test` : '') +
+      ' examples',
+  );
+
+  const model = task.buildModel();
+  const optimizer = new AdamW(decayGroups(model, t.weight_decay), {
+    lr: t.learning_rate,
+    weightDecay: t.weight_decay,
+  });
+  const params = model.parameters();
+  const batchesPerEpoch = Math.ceil(trainSplit.features.length / t.batch_size);
+  const totalSteps = t.max_steps > 0 ? t.max_steps : t.epochs * batchesPerEpoch;
+  const warmupSteps = Math.round(t.warmup_ratio * totalSteps);
+  const metric = t.early_stopping?.metric ?? t.metric ?? task.defaultMetric;
+  log(
+    `model: ${model.numParameters().toLocaleString('en')} parameters; ${totalSteps} steps of batch ${t.batch_size}`,
+  );
+
+  const out = t.output_dir;
+  mkdirSync(out, { recursive: true });
+  const metricsFile = path.join(out, 'metrics.jsonl');
+  let pos: TrainerPosition = {
+    step: 0,
+    epoch: 0,
+    batchInEpoch: 0,
+    best: null,
+    evalsWithoutImprovement: 0,
+    stopped: false,
+  };
+  const resumeFrom = opts.resume ? latestCheckpoint(out) : null;
+  if (opts.resume && !resumeFrom) log(`no checkpoint under ${out}/checkpoints: starting from scratch`);
+  if (resumeFrom) {
+    pos = restoreCheckpoint(resumeFrom, model, optimizer);
+    truncateMetrics(metricsFile, pos.step);
+    log(`resumed from ${resumeFrom} (step ${pos.step}, epoch ${pos.epoch + 1})`);
+  } else {
+    writeFileSync(metricsFile, '');
+  }
+  writeFileSync(path.join(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+
+  const record = (entry: Record<string, unknown>) =>
+    appendFileSync(metricsFile, JSON.stringify(entry) + '\n');
+  const evaluate = (split: Split<unknown, unknown>): EvalResult =>
+    task.evaluate(
+      model as TaskModel<unknown>,
+      split.examples,
+      split.features,
+      t.eval_batch_size ?? t.batch_size * 2,
+    );
+
+  let interrupted = false;
+  const onSignal = () => {
+    interrupted = true;
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const progress = new Progress(totalSteps, pos.step, opts.quiet ?? false);
+  let lossSum = 0;
+  let lossCount = 0;
+  let lastEvalStep = -1;
+  let stepsThisRun = 0;
+
+  const doEval = () => {
+    if (!dev) return;
+    const r = evaluate(dev);
+    lastEvalStep = pos.step;
+    record({ type: 'eval', step: pos.step, epoch: pos.epoch, ...r.metrics });
+    const value = r.metrics[metric];
+    if (value === undefined) {
+      throw new UserError(
+        `trainer.early_stopping.metric: "${metric}" is not one of ${Object.keys(r.metrics).join(', ')}`,
+      );
+    }
+    const better = !pos.best || (lowerIsBetter(metric) ? value < pos.best.value : value > pos.best.value);
+    progress.note(`eval step ${pos.step}: ${formatMetrics(r.metrics)}${better ? '  ← best' : ''}`);
+    if (better) {
+      pos.best = { metric, value, step: pos.step };
+      pos.evalsWithoutImprovement = 0;
+      saveModelDir(path.join(out, 'best'), config, task, model, { step: pos.step, dev: r.metrics });
+    } else {
+      pos.evalsWithoutImprovement++;
+      if (t.early_stopping && pos.evalsWithoutImprovement >= t.early_stopping.patience) {
+        pos.stopped = true;
+        progress.note(
+          `early stopping: ${metric} has not improved for ${pos.evalsWithoutImprovement} evaluations`,
+        );
+      }
+    }
+  };
+
+  try {
+    outer: while (pos.step < totalSteps && !pos.stopped) {
+      const batches = batchIndices(
+        trainSplit.features.length,
+        t.batch_size,
+        new Rng(t.seed * 7919 + pos.epoch),
+      );
+      for (let b = pos.batchInEpoch; b < batches.length; b++) {
+        optimizer.learningRate = learningRateAt(pos.step, {
+          base: t.learning_rate,
+          warmupSteps,
+          totalSteps,
+          kind: t.lr_schedule,
+        });
+        zeroGrad(params);
+        const loss = tidy(() => {
+          const l = (model as TaskModel<unknown>).loss(batches[b].map((i) => trainSplit.features[i]));
+          l.backward();
+          return l.item();
+        });
+        if (!Number.isFinite(loss))
+          throw new UserError(
+            `training diverged at step ${pos.step + 1} (loss ${loss}); lower trainer.learning_rate`,
+          );
+        if (t.max_grad_norm > 0) clipGradNorm(params, t.max_grad_norm);
+        optimizer.step();
+        pos.step++;
+        pos.batchInEpoch = b + 1;
+        stepsThisRun++;
+        lossSum += loss;
+        lossCount++;
+        progress.tick(pos.step, loss, pos.epoch);
+        if (pos.step % t.train_log_step === 0) {
+          record({
+            type: 'train',
+            step: pos.step,
+            epoch: pos.epoch,
+            loss: lossSum / lossCount,
+            lr: optimizer.learningRate,
+          });
+          lossSum = lossCount = 0;
+        }
+        if (pos.step % t.eval_step === 0) doEval();
+        const stopNow =
+          pos.stopped || interrupted || pos.step >= totalSteps || stepsThisRun === opts.stopAfterSteps;
+        if (pos.step % t.save_model_step === 0 || interrupted || stepsThisRun === opts.stopAfterSteps) {
+          saveCheckpoint(out, config, task, model, optimizer, normalised(pos, batches.length));
+          pruneCheckpoints(out, KEEP_CHECKPOINTS);
+        }
+        if (stopNow) break outer;
+      }
+      pos.epoch++;
+      pos.batchInEpoch = 0;
+    }
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+
+  if (
+    interrupted ||
+    (opts.stopAfterSteps !== undefined &&
+      stepsThisRun === opts.stopAfterSteps &&
+      pos.step < totalSteps &&
+      !pos.stopped)
+  ) {
+    log(`stopped at step ${pos.step}; continue with --resume`);
+    return summary();
+  }
+
+  if (dev && lastEvalStep !== pos.step) doEval();
+  if (!dev) saveModelDir(path.join(out, 'best'), config, task, model, { step: pos.step });
+  saveCheckpoint(out, config, task, model, optimizer, { ...pos, stopped: true });
+  pruneCheckpoints(out, KEEP_CHECKPOINTS);
+
+  const result = summary();
+  const best = loadModelDir(path.join(out, 'best'));
+  try {
+    const bestDev = dev
+      ? best.task.evaluate(best.model, dev.examples, dev.features, t.batch_size * 2)
+      : undefined;
+    result.dev = bestDev?.metrics;
+    if (testSplit) {
+      const testFeatures = testSplit.examples.map((e) => best.task.encode(e));
+      result.test = best.task.evaluate(
+        best.model,
+        testSplit.examples,
+        testFeatures,
+        t.batch_size * 2,
+      ).metrics;
+      record({ type: 'test', step: pos.best?.step ?? pos.step, ...result.test });
+    }
+    writeReport(out, config, metricsFile, bestDev);
+  } finally {
+    best.model.dispose();
+  }
+  log(
+    `best model: ${path.join(out, 'best')}` +
+      (pos.best ? ` (step ${pos.best.step}, ${metric} ${pos.best.value.toFixed(4)})` : ''),
+  );
+  if (result.test) log(`test: ${formatMetrics(result.test)}`);
+  log(`report: ${path.join(out, 'report.html')}`);
+  return result;
+
+  function summary(): TrainSummary {
+    return {
+      outputDir: out,
+      steps: pos.step,
+      best: pos.best,
+      seconds: (performance.now() - started) / 1000,
+      parameters: model.numParameters(),
+    };
+  }
+}
+
+async function loadSplit<E, Fe>(
+  task: AnyTask,
+  file: string,
+  labelled: boolean,
+  beforeEncode?: (examples: E[]) => void,
+): Promise<Split<E, Fe>> {
+  const examples = (await task.read(file, { labelled })) as E[];
+  beforeEncode?.(examples);
+  return { examples, features: examples.map((e) => task.encode(e) as Fe) };
+}
+
+/** No weight decay on biases, LayerNorm parameters and embeddings (BERT's recipe). */
+export function decayGroups(model: Module, weightDecay: number): { params: Tensor[]; weightDecay: number }[] {
+  const decay: Tensor[] = [];
+  const noDecay: Tensor[] = [];
+  for (const [name, p] of model.namedParameters()) {
+    if (/bias$|LayerNorm|norm\.|embedding/i.test(name) || p.ndim < 2) noDecay.push(p);
+    else decay.push(p);
+  }
+  return [
+    { params: decay, weightDecay },
+    { params: noDecay, weightDecay: 0 },
+  ];
+}
+
+/** A position at the end of an epoch becomes the start of the next one. */
+function normalised(pos: TrainerPosition, batchesInEpoch: number): TrainerPosition {
+  return pos.batchInEpoch >= batchesInEpoch ? { ...pos, epoch: pos.epoch + 1, batchInEpoch: 0 } : { ...pos };
+}
+
+/** On resume, forget log lines written after the checkpoint (they will be written again). */
+function truncateMetrics(file: string, step: number): void {
+  if (!existsSync(file)) return;
+  const kept = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() && JSON.parse(l).step <= step && JSON.parse(l).type !== 'test');
+  writeFileSync(file, kept.map((l) => l + '\n').join(''));
+}
+
+export function formatMetrics(m: Record<string, number>): string {
+  return Object.entries(m)
+    .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`)
+    .join(', ');
+}
+
+export function readMetricsLog(file: string): Record<string, number | string>[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
+}
+
+function writeReport(out: string, config: TrainConfig, metricsFile: string, bestDev?: EvalResult): void {
+  const entries = readMetricsLog(metricsFile);
+  const html = renderReport({
+    title: `alembic — ${config.task} (${config.model.net})`,
+    config,
+    trainLoss: entries
+      .filter((e) => e.type === 'train')
+      .map((e) => ({ step: Number(e.step), value: Number(e.loss) })),
+    evalPoints: entries
+      .filter((e) => e.type === 'eval')
+      .map(({ type: _t, step, epoch: _e, ...metrics }) => ({
+        step: Number(step),
+        metrics: metrics as Record<string, number>,
+      })),
+    confusion: bestDev?.confusion,
+    perLabel: bestDev?.perLabel,
+    bestMetric: config.trainer.early_stopping?.metric ?? config.trainer.metric,
+  });
+  writeFileSync(path.join(out, 'report.html'), html);
+}
