@@ -120,6 +120,23 @@ export function adviceToConfig(
     net = scheme.serve[0];
     hp = stepAdvice.serve;
   }
+  return candidateConfig(advice, index, net, hp, paths, outputDir(advice, index, role));
+}
+
+/**
+ * A training config for any network of one step, with the given settings: adviceToConfig's builder, also
+ * used to train each candidate briefly when the advice is measured (measure.ts).
+ */
+export function candidateConfig(
+  advice: Advice,
+  index: number,
+  net: Candidate,
+  hp: Hyperparams,
+  paths: DataPaths,
+  outDir: string,
+): TrainingConfig {
+  const stepAdvice = advice.steps[index];
+  const { step } = stepAdvice;
   const language = advice.spec.input.language;
   return {
     task: step.task,
@@ -151,7 +168,7 @@ export function adviceToConfig(
       eval_step: hp.evalStep,
       save_model_step: hp.saveModelStep,
       early_stopping: { metric: stepAdvice.metric, patience: 5 },
-      output_dir: outputDir(advice, index, role),
+      output_dir: outDir,
     },
   };
 }

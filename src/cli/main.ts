@@ -3,9 +3,23 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { UserError } from '../util/errors.js';
+import { registerAdvise } from './advise.js';
+import { registerDemo } from './demo.js';
+import { registerBench } from './bench.js';
+import { registerCluster } from './cluster.js';
+import { registerEmbed } from './embed.js';
+import { registerAugment } from './augment.js';
+import { registerDataDistill } from './data-distill.js';
+import { registerDistill } from './distill.js';
 import { registerEval } from './eval.js';
+import { registerExport } from './export.js';
 import { registerInitConfig } from './init-config.js';
+import { registerMultitask } from './multitask.js';
 import { registerPredict } from './predict.js';
+import { registerPretrain } from './pretrain.js';
+import { registerScore } from './score.js';
+import { registerServe } from './serve.js';
 import { registerTrain } from './train.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -18,8 +32,28 @@ const program = new Command()
   .version(pkg.version);
 
 registerTrain(program);
+registerAdvise(program);
+registerDemo(program);
 registerEval(program);
 registerPredict(program);
+registerScore(program);
+registerPretrain(program);
+registerMultitask(program);
+registerEmbed(program);
+registerCluster(program);
+registerExport(program);
+registerServe(program);
+registerBench(program);
 registerInitConfig(program);
+registerAugment(program);
+registerDataDistill(program);
+registerDistill(program);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  // Option parsers (e.g. positiveInt) run outside the commands' runCommand; their UserErrors end the same way.
+  if (!(e instanceof UserError)) throw e;
+  process.stderr.write(`alembic: ${e.message}\n`);
+  process.exit(e.exitCode);
+}

@@ -33,6 +33,8 @@ export interface Task<Example, Features, Prediction> {
   ): EvalResult;
   /** One output line per example: `text<TAB>label<TAB>probabilities` for classification. */
   formatPrediction(example: Example, prediction: Prediction): string;
+  /** For outputs that are one document for the whole input (reading comprehension's `{id: answer}`). */
+  formatAll?(examples: Example[], predictions: Prediction[]): string;
   state(): unknown;
   save(dir: string): void;
 }

@@ -27,6 +27,8 @@ export interface TrainerPosition {
   best: { metric: string; value: number; step: number } | null;
   evalsWithoutImprovement: number;
   stopped: boolean;
+  /** Training losses since the last log line, so a resumed run logs the same averages. */
+  pendingLoss: { sum: number; count: number };
 }
 
 export function checkpointDir(outputDir: string, step: number): string {

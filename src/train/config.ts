@@ -47,6 +47,12 @@ const datasetSchema = z
       .default({ min_freq: 1, max_size: 50000 }),
     label_map: z.string().optional(),
     skip_bad_lines: z.boolean().default(false),
+    /** Sequence labelling: how entity tags are spelled (BIO: B-/I-/O; BIOES adds E- and S-, M- = I-). */
+    tag_scheme: z.enum(['BIO', 'BIOES']).default('BIO'),
+    /** Reading comprehension: the most tokens a context window moves on from the previous one. */
+    doc_stride: z.number().int().positive().default(128),
+    /** Reading comprehension: questions are cut to this many tokens. */
+    max_question_len: z.number().int().positive().default(64),
   })
   .strict();
 
@@ -66,6 +72,13 @@ const modelSchema = z
     pretrained_dir: z.string().optional(),
     /** Multi-label: predict a label when its probability reaches this (tuned on dev when "auto"). */
     threshold: z.union([z.number().min(0).max(1), z.literal('auto')]).default(0.5),
+    /** Sequence labelling: independent softmax per token, or a CRF over the tag sequence. */
+    head: z.enum(['softmax', 'crf']).default('crf'),
+    /** Text matching with a siamese net: cosine of the two vectors, or an MLP over [u, v, |u−v|, u·v]
+     *  (default: 'mlp' for pointwise 0/1 labels, 'cosine' for graded scores and pairwise data). */
+    matching_head: z.enum(['cosine', 'mlp']).optional(),
+    /** Reading comprehension: the longest answer predicted, in tokens. */
+    max_answer_len: z.number().int().positive().default(30),
   })
   .strict();
 
@@ -94,12 +107,56 @@ const trainerSchema = z
   })
   .strict();
 
+/** Decoding and seq2seq options (text_generation, language_model); every field has a default. */
+export const generationSchema = z
+  .object({
+    /** Beam width for text_generation (1 = greedy). */
+    beam_size: z.number().int().positive().default(4),
+    /** Hypothesis score = log-probability / length^length_penalty (0 = raw log-probability). */
+    length_penalty: z.number().min(0).default(1.0),
+    /** Longest target (training truncation and decoding limit), in tokens, end token included. */
+    max_length: z.number().int().min(2).max(4096).default(64),
+    label_smoothing: z.number().min(0).max(0.9).default(0.1),
+    /** One vocabulary for source and target (else target_vocab.txt beside vocab.txt). */
+    shared_vocab: z.boolean().default(true),
+    /** Decoder depth (default model.num_layers). */
+    decoder_layers: z.number().int().positive().optional(),
+    /** language_model predict: sampling temperature and top-k (0 = the whole vocabulary). */
+    temperature: z.number().positive().default(1.0),
+    top_k: z.number().int().min(0).default(0),
+  })
+  .strict();
+
+/** language_model: next-token (causal) or BERT-style masked-token objective. */
+export const languageModelSchema = z
+  .object({
+    objective: z.enum(['causal', 'masked']).default('causal'),
+    /** Masked LM: share of tokens chosen for prediction (80% [MASK], 10% random, 10% kept). */
+    mask_prob: z.number().min(0.01).max(0.9).default(0.15),
+  })
+  .strict();
+
+/**
+ * Data distillation (alembic data-distill): training lines may end with a column of the teacher's class
+ * probabilities; those lines are trained against them (KL at `temperature`, weight `alpha`, the rest
+ * cross-entropy on the teacher's label). Single-label classification only.
+ */
+export const softLabelsSchema = z
+  .object({
+    temperature: z.number().positive().default(2),
+    alpha: z.number().min(0).max(1).default(0.5),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     task: z.enum(TASKS),
     dataset: datasetSchema,
     model: modelSchema,
     trainer: trainerSchema,
+    generation: generationSchema.optional(),
+    language_model: languageModelSchema.optional(),
+    soft_labels: softLabelsSchema.optional(),
   })
   .strict();
 

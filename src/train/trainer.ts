@@ -52,11 +52,38 @@ export interface TrainSummary {
   test?: Record<string, number>;
   seconds: number;
   parameters: number;
+  /** Set when the run stopped before its end (a signal or stopAfterSteps); continue with resume. */
+  interrupted?: boolean;
 }
 
-interface Split<E, Fe> {
+/** Examples of one data split and their encoded features, index for index. */
+export interface Split<E = unknown, Fe = unknown> {
   examples: E[];
   features: Fe[];
+}
+
+/**
+ * Everything runTraining needs, prepared by the caller. `train()` builds it from a config; distillation
+ * builds its own, with a student model and an objective around it.
+ */
+export interface TrainingJob {
+  /** Saved into every model directory; its `trainer` section drives the loop. */
+  config: TrainConfig;
+  task: AnyTask;
+  /** The model evaluated on dev, checkpointed, and saved as best/. */
+  model: TaskModel<unknown>;
+  /**
+   * What the optimizer minimises, if not `model.loss` (e.g. a distillation loss around a frozen teacher).
+   * Its parameters are the ones updated, so they must be exactly `model`'s, in the same order.
+   */
+  objective?: TaskModel<unknown>;
+  train: Split;
+  dev?: Split;
+  test?: Split;
+  /** Dev evaluation in place of the task's metrics (e.g. a distillation loss with no labels to score). */
+  evaluate?: (model: TaskModel<unknown>, split: Split, batchSize: number) => EvalResult;
+  /** When the run began (performance.now()), if the caller did work before runTraining. */
+  started?: number;
 }
 
 const KEEP_CHECKPOINTS = 3;
@@ -80,11 +107,26 @@ export async function train(config: TrainConfig, opts: TrainOptions = {}): Promi
   );
 
   const model = task.buildModel();
-  const optimizer = new AdamW(decayGroups(model, t.weight_decay), {
+  return runTraining(
+    { config, task, model, train: trainSplit, dev, test: testSplit, started },
+    { ...opts, log },
+  );
+}
+
+/** The training loop over a prepared task, model and data (see TrainingJob). */
+export async function runTraining(job: TrainingJob, opts: TrainOptions = {}): Promise<TrainSummary> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const { config, task, model, dev } = job;
+  const trainSplit = job.train;
+  const testSplit = job.test;
+  const objective = job.objective ?? model;
+  const t = config.trainer;
+  const started = job.started ?? performance.now();
+  const optimizer = new AdamW(decayGroups(objective, t.weight_decay), {
     lr: t.learning_rate,
     weightDecay: t.weight_decay,
   });
-  const params = model.parameters();
+  const params = objective.parameters();
   const batchesPerEpoch = Math.ceil(trainSplit.features.length / t.batch_size);
   const totalSteps = t.max_steps > 0 ? t.max_steps : t.epochs * batchesPerEpoch;
   const warmupSteps = Math.round(t.warmup_ratio * totalSteps);
@@ -103,6 +145,7 @@ export async function train(config: TrainConfig, opts: TrainOptions = {}): Promi
     best: null,
     evalsWithoutImprovement: 0,
     stopped: false,
+    pendingLoss: { sum: 0, count: 0 },
   };
   const resumeFrom = opts.resume ? latestCheckpoint(out) : null;
   if (opts.resume && !resumeFrom) log(`no checkpoint under ${out}/checkpoints: starting from scratch`);
@@ -117,13 +160,12 @@ export async function train(config: TrainConfig, opts: TrainOptions = {}): Promi
 
   const record = (entry: Record<string, unknown>) =>
     appendFileSync(metricsFile, JSON.stringify(entry) + '\n');
-  const evaluate = (split: Split<unknown, unknown>): EvalResult =>
-    task.evaluate(
-      model as TaskModel<unknown>,
-      split.examples,
-      split.features,
-      t.eval_batch_size ?? t.batch_size * 2,
-    );
+  const evalBatch = t.eval_batch_size ?? t.batch_size * 2;
+  const evaluateModel = (m: TaskModel<unknown>, split: Split, batchSize: number): EvalResult =>
+    job.evaluate
+      ? job.evaluate(m, split, batchSize)
+      : task.evaluate(m, split.examples, split.features, batchSize);
+  const evaluate = (split: Split): EvalResult => evaluateModel(model, split, evalBatch);
 
   let interrupted = false;
   const onSignal = () => {
@@ -132,8 +174,6 @@ export async function train(config: TrainConfig, opts: TrainOptions = {}): Promi
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const progress = new Progress(totalSteps, pos.step, opts.quiet ?? false);
-  let lossSum = 0;
-  let lossCount = 0;
   let lastEvalStep = -1;
   let stepsThisRun = 0;
 
@@ -181,7 +221,7 @@ export async function train(config: TrainConfig, opts: TrainOptions = {}): Promi
         });
         zeroGrad(params);
         const loss = tidy(() => {
-          const l = (model as TaskModel<unknown>).loss(batches[b].map((i) => trainSplit.features[i]));
+          const l = objective.loss(batches[b].map((i) => trainSplit.features[i]));
           l.backward();
           return l.item();
         });
@@ -194,18 +234,19 @@ export async function train(config: TrainConfig, opts: TrainOptions = {}): Promi
         pos.step++;
         pos.batchInEpoch = b + 1;
         stepsThisRun++;
-        lossSum += loss;
-        lossCount++;
+        pos.pendingLoss.sum += loss;
+        pos.pendingLoss.count++;
         progress.tick(pos.step, loss, pos.epoch);
         if (pos.step % t.train_log_step === 0) {
+          const { sum, count } = pos.pendingLoss;
           record({
             type: 'train',
             step: pos.step,
             epoch: pos.epoch,
-            loss: lossSum / lossCount,
+            loss: sum / count,
             lr: optimizer.learningRate,
           });
-          lossSum = lossCount = 0;
+          pos.pendingLoss = { sum: 0, count: 0 };
         }
         if (pos.step % t.eval_step === 0) doEval();
         const stopNow =
@@ -233,7 +274,7 @@ export async function train(config: TrainConfig, opts: TrainOptions = {}): Promi
       !pos.stopped)
   ) {
     log(`stopped at step ${pos.step}; continue with --resume`);
-    return summary();
+    return { ...summary(), interrupted: true };
   }
 
   if (dev && lastEvalStep !== pos.step) doEval();
@@ -245,7 +286,9 @@ export async function train(config: TrainConfig, opts: TrainOptions = {}): Promi
   const best = loadModelDir(path.join(out, 'best'));
   try {
     const bestDev = dev
-      ? best.task.evaluate(best.model, dev.examples, dev.features, t.batch_size * 2)
+      ? job.evaluate
+        ? job.evaluate(best.model, dev, t.batch_size * 2)
+        : best.task.evaluate(best.model, dev.examples, dev.features, t.batch_size * 2)
       : undefined;
     result.dev = bestDev?.metrics;
     if (testSplit) {
@@ -258,7 +301,7 @@ export async function train(config: TrainConfig, opts: TrainOptions = {}): Promi
       ).metrics;
       record({ type: 'test', step: pos.best?.step ?? pos.step, ...result.test });
     }
-    writeReport(out, config, metricsFile, bestDev);
+    writeReport(out, config, metricsFile, metric, bestDev);
   } finally {
     best.model.dispose();
   }
@@ -308,7 +351,8 @@ export function decayGroups(model: Module, weightDecay: number): { params: Tenso
 
 /** A position at the end of an epoch becomes the start of the next one. */
 function normalised(pos: TrainerPosition, batchesInEpoch: number): TrainerPosition {
-  return pos.batchInEpoch >= batchesInEpoch ? { ...pos, epoch: pos.epoch + 1, batchInEpoch: 0 } : { ...pos };
+  const copy = { ...pos, pendingLoss: { ...pos.pendingLoss } };
+  return copy.batchInEpoch >= batchesInEpoch ? { ...copy, epoch: copy.epoch + 1, batchInEpoch: 0 } : copy;
 }
 
 /** On resume, forget log lines written after the checkpoint (they will be written again). */
@@ -333,7 +377,7 @@ export function readMetricsLog(file: string): Record<string, number | string>[] 
     .map((l) => JSON.parse(l));
 }
 
-function writeReport(out: string, config: TrainConfig, metricsFile: string, bestDev?: EvalResult): void {
+function writeReport(out: string, config: TrainConfig, metricsFile: string, metric: string, bestDev?: EvalResult): void {
   const entries = readMetricsLog(metricsFile);
   const html = renderReport({
     title: `alembic — ${config.task} (${config.model.net})`,
@@ -349,7 +393,7 @@ function writeReport(out: string, config: TrainConfig, metricsFile: string, best
       })),
     confusion: bestDev?.confusion,
     perLabel: bestDev?.perLabel,
-    bestMetric: config.trainer.early_stopping?.metric ?? config.trainer.metric,
+    bestMetric: metric,
   });
   writeFileSync(path.join(out, 'report.html'), html);
 }

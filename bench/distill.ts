@@ -1,0 +1,281 @@
+/**
+ * Model-distillation benchmark on real data, through `alembic distill` exactly as a user runs it.
+ *
+ * Corpora (the shared standard splits, src/data/corpora/standard-splits.ts): Tang-vs-Song poems
+ * (characters) and SpamAssassin ham-vs-spam (words). Teacher: a 6-layer, hidden-384 Transformer
+ * fine-tuned on the task (FT). Students: 4 layers × 192 and 2 layers × 128, each
+ *   - trained alone on the gold labels,
+ *   - distilled with TD2 only, with TD1 + TD2, and with GED + TD1 + TD2
+ * (GED's "general" text: training-split texts beyond the labelled sample, with their labels dropped —
+ * unlabelled in-domain text, which the guide recommends over generic text).
+ * Reports test accuracy / macro-F1, the share of the teacher's accuracy kept, parameters, and latency and
+ * QPS at batch 1 and 32 with the speed-up over the teacher.
+ *
+ * Scaled for 2 CPU cores and ~30 minutes: labelled training samples, sequence lengths and epochs are cut
+ * (see SCALE); `--full` uses the whole standard training splits and more epochs.
+ *
+ *   npm run bench:distill [-- --corpus poetry,spam] [--students 4x192,2x128] [--out DIR] [--threads N]
+ *                         [--train N] [--full]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { spamAssassinSplits, tangSongSplits, writeSplits } from '../src/data/corpora/standard-splits.js';
+import type { ClassificationExample } from '../src/data/readers/types.js';
+import type { Splits } from '../src/data/split.js';
+import { parseDistillConfig } from '../src/distill/model/config.js';
+import { distill } from '../src/distill/model/pipeline.js';
+import type { DistillReport, ModelEntry } from '../src/distill/model/report.js';
+
+const { values: args } = parseArgs({
+  options: {
+    corpus: { type: 'string', default: 'poetry,spam' },
+    students: { type: 'string', default: '4x192,2x128' },
+    out: { type: 'string', default: path.join(os.tmpdir(), 'alembic-bench-distill') },
+    full: { type: 'boolean', default: false },
+    threads: { type: 'string', default: String(os.availableParallelism()) },
+    /** Labelled training examples per corpus (overrides the scale; e.g. 200 for a smoke run). */
+    train: { type: 'string' },
+  },
+});
+
+/** What was cut to fit 2 cores and ~30 minutes (the full run uses whole splits and more epochs). */
+const SCALE = args.full
+  ? {
+      train: Infinity,
+      dev: Infinity,
+      general: 20000,
+      teacherEpochs: 4,
+      studentEpochs: 4,
+      relationEpochs: 2,
+      timing: 256,
+    }
+  : {
+      train: 1200,
+      dev: 200,
+      general: 1200,
+      teacherEpochs: 3,
+      studentEpochs: 3,
+      relationEpochs: 1,
+      timing: 96,
+    };
+
+interface Corpus {
+  name: string;
+  splits: () => Splits<ClassificationExample>;
+  tokenizer: { type: 'char' | 'whitespace' };
+  maxLen: number;
+  vocab: { min_freq: number; max_size: number };
+}
+
+const CORPORA: Corpus[] = [
+  {
+    name: 'poetry',
+    splits: () => tangSongSplits(args.full ? 10000 : 2500),
+    tokenizer: { type: 'char' },
+    maxLen: args.full ? 128 : 48,
+    vocab: { min_freq: 2, max_size: 8000 },
+  },
+  {
+    name: 'spam',
+    splits: spamAssassinSplits,
+    tokenizer: { type: 'whitespace' },
+    maxLen: args.full ? 256 : 48,
+    vocab: { min_freq: 2, max_size: 20000 },
+  },
+];
+
+const TEACHER = {
+  net: 'transformer',
+  num_layers: 6,
+  hidden_size: 384,
+  num_heads: 6,
+  ffn_size: 1536,
+  dropout: 0.1,
+};
+
+const VARIANTS = [
+  { name: 'TD2', stages: ['TD2'] },
+  { name: 'TD1+TD2', stages: ['TD1', 'TD2'] },
+  { name: 'GED+TD1+TD2', stages: ['GED', 'TD1', 'TD2'] },
+] as const;
+
+interface Row {
+  corpus: string;
+  model: string;
+  accuracy: number;
+  macroF1: number;
+  /** accuracy / teacher accuracy */
+  kept: number;
+  parameters: number;
+  latency1: number;
+  qps32: number;
+  speedup1: number;
+  speedup32: number;
+  minutes: number;
+}
+
+/** `4x192` → 4 layers, hidden 192, 4 heads (2 below hidden 192), FFN 4 × hidden. */
+function studentShape(spec: string) {
+  const [layers, hidden] = spec.split('x').map(Number);
+  return { layers, hidden, heads: hidden >= 192 ? 4 : 2, ffn: 4 * hidden };
+}
+
+/** Writes the scaled data files: labelled train/dev/test and the unlabelled general text. */
+function prepare(corpus: Corpus, dir: string) {
+  const s = corpus.splits();
+  const n = args.train ? Number(args.train) : SCALE.train;
+  const labelled = s.train.slice(0, Math.min(n, s.train.length));
+  const general = s.train
+    .slice(labelled.length, labelled.length + Math.min(n, SCALE.general))
+    .map((e) => e.text);
+  const files = writeSplits({ train: labelled, dev: s.dev.slice(0, SCALE.dev), test: s.test }, dir);
+  const generalFile = path.join(dir, 'general.txt');
+  writeFileSync(generalFile, general.map((t) => t.replace(/[\r\n]+/g, ' ')).join('\n') + '\n');
+  console.error(
+    `${corpus.name}: ${labelled.length} train, ${Math.min(SCALE.dev, s.dev.length)} dev, ${s.test.length} test, ` +
+      `${general.length} unlabelled lines for GED`,
+  );
+  return { ...files, general: generalFile };
+}
+
+async function main(): Promise<void> {
+  const rows: Row[] = [];
+  const reports: Record<string, DistillReport> = {};
+  const corpora = CORPORA.filter((c) => args.corpus!.split(',').includes(c.name));
+  const started = performance.now();
+  for (const corpus of corpora) {
+    const root = path.join(args.out!, corpus.name);
+    const dataDir = path.join(root, 'data');
+    mkdirSync(dataDir, { recursive: true });
+    const files = prepare(corpus, dataDir);
+    let teacherDir: string | undefined;
+    let teacherRow = false;
+    for (const spec of args.students!.split(',')) {
+      const student = studentShape(spec);
+      for (const variant of VARIANTS) {
+        const t0 = performance.now();
+        const out = path.join(root, `student-${spec}`, variant.name.replaceAll('+', '-'));
+        const config = parseDistillConfig(
+          {
+            task: 'text_classification',
+            dataset: {
+              train: files.train,
+              dev: files.dev,
+              test: files.test,
+              tokenizer: corpus.tokenizer,
+              max_len: corpus.maxLen,
+              vocab: corpus.vocab,
+            },
+            general_data: files.general,
+            teacher: teacherDir ? { model_dir: teacherDir } : { model: TEACHER },
+            student,
+            stages: teacherDir ? variant.stages : ['FT', ...variant.stages],
+            // 4 relation heads: they divide 384, 192 and 128 (relation-head widths 96 / 48 / 32).
+            relation: { heads: 4 },
+            prediction: { temperature: 2, soft_weight: 1, hard_weight: 1 },
+            trainer: {
+              epochs: SCALE.studentEpochs,
+              batch_size: 32,
+              learning_rate: 1e-3,
+              warmup_ratio: 0.1,
+              eval_step: 50,
+              save_model_step: 100000,
+              train_log_step: 10,
+              seed: 42,
+              threads: Number(args.threads),
+            },
+            stage_trainer: {
+              FT: { epochs: SCALE.teacherEpochs, learning_rate: 5e-4 },
+              GED: { epochs: SCALE.relationEpochs, eval_step: 100000 },
+              TD1: { epochs: SCALE.relationEpochs, eval_step: 100000 },
+            },
+            compare: {
+              student_alone: variant.name === 'TD2',
+              timing_examples: SCALE.timing,
+              batch_sizes: [1, 32],
+            },
+            output_dir: out,
+          },
+          path.join(out, 'distill.json'),
+        );
+        const result = await distill(config, { quiet: true, log: (l) => console.error(`  ${l}`) });
+        const report = result.report!;
+        reports[`${corpus.name}/${spec}/${variant.name}`] = report;
+        teacherDir ??= path.join(out, 'teacher', 'best');
+        const minutes = (performance.now() - t0) / 60000;
+        const teacher = report.models.find((m) => m.role === 'teacher')!;
+        const add = (model: string, m: ModelEntry) =>
+          rows.push(rowOf(corpus.name, model, m, teacher, minutes));
+        if (!teacherRow) {
+          add('teacher 6×384', teacher);
+          teacherRow = true;
+        }
+        const alone = report.models.find((m) => m.role === 'student_alone');
+        if (alone) add(`student ${spec} alone`, alone);
+        add(
+          `student ${spec} ${variant.name}`,
+          report.models.find((m) => m.role === 'student')!,
+        );
+        console.error(`  ${corpus.name} ${spec} ${variant.name}: ${minutes.toFixed(1)} min`);
+      }
+    }
+  }
+  const total = (performance.now() - started) / 60000;
+  writeFileSync(
+    path.join(args.out!, 'bench-distill.json'),
+    JSON.stringify({ scale: SCALE, rows, reports }, null, 2),
+  );
+  console.log(table(rows));
+  console.log(
+    `\nscale: ${JSON.stringify(SCALE)}; total ${total.toFixed(1)} min; details: ${args.out}/bench-distill.json`,
+  );
+  for (const corpus of corpora) {
+    const teacher = rows.find((r) => r.corpus === corpus.name && r.model.startsWith('teacher'))!;
+    const best4 = rows.filter((r) => r.corpus === corpus.name && /4x192 (TD|GED)/.test(r.model));
+    const alone4 = rows.find((r) => r.corpus === corpus.name && r.model === 'student 4x192 alone');
+    for (const r of best4) {
+      const verdict = [
+        `kept ${(100 * r.kept).toFixed(1)}% (target ≥ 98%: ${r.kept >= 0.98 ? 'met' : `missed by ${(100 * (0.98 - r.kept)).toFixed(1)} points`})`,
+        alone4
+          ? `vs alone ${r.accuracy >= alone4.accuracy ? '+' : ''}${(100 * (r.accuracy - alone4.accuracy)).toFixed(1)} points`
+          : '',
+        `speed-up b1 ${r.speedup1.toFixed(2)}× (target ≥ 5×: ${r.speedup1 >= 5 ? 'met' : 'missed'})`,
+      ];
+      console.log(
+        `${corpus.name} ${r.model}: ${verdict.filter(Boolean).join('; ')} (teacher ${teacher.accuracy.toFixed(4)})`,
+      );
+    }
+  }
+}
+
+function rowOf(corpus: string, model: string, m: ModelEntry, teacher: ModelEntry, minutes: number): Row {
+  const speed = (e: ModelEntry, b: number) => e.speed.find((s) => s.batch_size === b)!;
+  return {
+    corpus,
+    model,
+    accuracy: m.metrics.accuracy,
+    macroF1: m.metrics.macro_f1,
+    kept: m.metrics.accuracy / teacher.metrics.accuracy,
+    parameters: m.parameters,
+    latency1: speed(m, 1).latency_ms,
+    qps32: speed(m, 32).qps,
+    speedup1: speed(teacher, 1).latency_ms / speed(m, 1).latency_ms,
+    speedup32: speed(teacher, 32).latency_ms / speed(m, 32).latency_ms,
+    minutes,
+  };
+}
+
+function table(rows: Row[]): string {
+  const head =
+    '| corpus | model | test acc | macro-F1 | % of teacher | params | b1 ms | b1 speed-up | b32 QPS | b32 speed-up |';
+  const lines = rows.map(
+    (r) =>
+      `| ${r.corpus} | ${r.model} | ${r.accuracy.toFixed(4)} | ${r.macroF1.toFixed(4)} | ${(100 * r.kept).toFixed(1)} | ` +
+      `${(r.parameters / 1e6).toFixed(2)}M | ${r.latency1.toFixed(2)} | ${r.speedup1.toFixed(2)}× | ${r.qps32.toFixed(0)} | ${r.speedup32.toFixed(2)}× |`,
+  );
+  return [head, '|' + '---|'.repeat(10), ...lines].join('\n');
+}
+
+await main();

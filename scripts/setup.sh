@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Sets alembic up on a fresh Debian/Ubuntu machine: system packages, npm dependencies, the libtorch
+# addon and the TypeScript build. Safe to run again (installs only what is missing).
+#
+#   bash scripts/setup.sh           # what training, distillation and deployment need
+#   bash scripts/setup.sh --test    # plus what the test suite needs (Chromium for the browser test)
+#   bash scripts/setup.sh --bench   # plus PyTorch for Python (the engine benchmark's baseline)
+#
+# Elsewhere (macOS, other Linux): install libtorch yourself, export LIBTORCH=/path/to/libtorch (a
+# directory with include/ and lib/, e.g. `python3 -c 'import torch,os;print(os.path.dirname(torch.__file__))'`)
+# and run this script; it then skips the apt step for libtorch.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=()
+[ -z "${LIBTORCH:-}" ] && packages+=(libtorch-dev libopenblas0-openmp)
+for arg in "$@"; do
+  case "$arg" in
+    --test) packages+=(chromium) ;;
+    --bench) packages+=(python3-torch) ;;
+    *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+if command -v dpkg >/dev/null 2>&1 && [ ${#packages[@]} -gt 0 ]; then
+  missing=()
+  for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    echo "setup: installing ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+fi
+
+# onnxruntime-node's post-install would try to download CUDA libraries; the CPU build ships in the package.
+export ONNXRUNTIME_NODE_INSTALL=skip
+npm ci --no-fund --no-audit
+npm run build:addon
+npm run build
+echo "setup: done"

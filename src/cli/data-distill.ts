@@ -1,0 +1,39 @@
+/**
+ * `alembic data-distill --config F`: the data-distillation pipeline (guide §6.3): teacher → augment and
+ * label → students → report. Every step is resumable: after Ctrl-C (or a crash), the same command
+ * continues where it stopped, and finished steps are not redone.
+ */
+import type { Command } from 'commander';
+import { loadDataDistillConfig } from '../distill/data/config.js';
+import { runDataDistill } from '../distill/data/pipeline.js';
+import { formatReport } from '../distill/data/report.js';
+import { runCommand } from './run.js';
+
+export function registerDataDistill(program: Command): void {
+  program
+    .command('data-distill')
+    .description(
+      'data distillation: fine-tune a teacher, label augmented/unlabelled text, train small students',
+    )
+    .requiredOption('-c, --config <file>', 'the pipeline config (see examples/data-distill/)')
+    .option('--quiet', 'no progress output')
+    .option('--json', 'print the report as JSON instead of a table')
+    .action((opts: { config: string; quiet?: boolean; json?: boolean }) =>
+      runCommand(async () => {
+        const config = loadDataDistillConfig(opts.config);
+        // Ctrl-C stops labelling after the current batch (the trainer stops by itself at a step);
+        // a second Ctrl-C during labelling is not needed: the batch is short.
+        const stop = new AbortController();
+        const onSignal = () => stop.abort();
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        try {
+          const report = await runDataDistill(config, { quiet: opts.quiet, signal: stop.signal });
+          process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
+      })(),
+    );
+}

@@ -1,0 +1,22 @@
+import type { Command } from 'commander';
+import { loadMultitaskConfig, trainMultitask } from '../tasks/multitask.js';
+import { runCommand } from './run.js';
+
+export function registerMultitask(program: Command): void {
+  program
+    .command('multitask')
+    .description(
+      'train one shared encoder with a head per task (classification, sequence labelling); ' +
+        'writes a standalone model directory per task under trainer.output_dir/best/',
+    )
+    .requiredOption(
+      '-c, --config <file>',
+      'a multi-task config: shared dataset/model/trainer sections and a "tasks" list',
+    )
+    .action((opts: { config: string }) =>
+      runCommand(async () => {
+        const summary = await trainMultitask(loadMultitaskConfig(opts.config));
+        process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+      })(),
+    );
+}

@@ -1,0 +1,25 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../train/config.js';
+import { pretrainMaskedLm } from '../train/pretrain.js';
+import { runCommand } from './run.js';
+
+export function registerPretrain(program: Command): void {
+  program
+    .command('pretrain')
+    .description(
+      'masked-LM pre-training of the Transformer encoder on unlabelled text (one text per line); ' +
+        'trainer.output_dir becomes a pretrained_dir for fine-tuning and distillation',
+    )
+    .requiredOption('-c, --config <file>', 'a language_model config with model.net "transformer"')
+    .option('--resume', 'continue from the newest checkpoint in trainer.output_dir/training')
+    .option('--quiet', 'no progress output')
+    .action((opts: { config: string; resume?: boolean; quiet?: boolean }) =>
+      runCommand(async () => {
+        const summary = await pretrainMaskedLm(loadConfig(opts.config), {
+          resume: opts.resume,
+          quiet: opts.quiet,
+        });
+        process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+      })(),
+    );
+}

@@ -1,0 +1,43 @@
+/**
+ * The fixed, seeded splits of the bundled corpora that the demo and every benchmark share, so numbers
+ * from different benchmarks (classification, distillation, deployment) speak of the same data.
+ */
+import path from 'node:path';
+import { splitDataset, type Splits } from '../split.js';
+import type { ClassificationExample } from '../readers/types.js';
+import { loadTangSong } from './chinese-poetry.js';
+import { loadSpamAssassin } from './spam-assassin.js';
+import { writeTsv } from './write-tsv.js';
+
+export const STANDARD_SEED = 20261124;
+
+/** SpamAssassin ham vs spam: all 6,046 emails, stratified 80/10/10. */
+export function spamAssassinSplits(seed = STANDARD_SEED): Splits<ClassificationExample> {
+  const emails = loadSpamAssassin().map((e) => ({ text: e.text, label: e.label, id: e.id }));
+  return splitDataset(emails, { train: 0.8, dev: 0.1, test: 0.1, seed, stratifyBy: 'label' });
+}
+
+/** Tang vs Song poems, class-balanced (`perClass` each, 10,000 by default: 20,000 poems), stratified 80/10/10. */
+export function tangSongSplits(perClass = 10000, seed = STANDARD_SEED): Splits<ClassificationExample> {
+  const poems = loadTangSong({ seed, limitPerClass: perClass }).map((p) => ({
+    text: p.text,
+    label: p.label,
+  }));
+  return splitDataset(poems, { train: 0.8, dev: 0.1, test: 0.1, seed, stratifyBy: 'label' });
+}
+
+/** Writes train.tsv, dev.tsv and test.tsv into `dir`; returns their paths. */
+export function writeSplits(
+  splits: Splits<ClassificationExample>,
+  dir: string,
+): { train: string; dev: string; test: string } {
+  const files = {
+    train: path.join(dir, 'train.tsv'),
+    dev: path.join(dir, 'dev.tsv'),
+    test: path.join(dir, 'test.tsv'),
+  };
+  writeTsv(splits.train, files.train);
+  writeTsv(splits.dev, files.dev);
+  writeTsv(splits.test, files.test);
+  return files;
+}

@@ -1,0 +1,224 @@
+/**
+ * The benchmark report as text: the model-only table, the HTTP table, the pass/fail checks and where
+ * each network stands against the guide's 1000-QPS rule.
+ */
+import { DISTIL_QPS, HTTP_RATIO, REFERENCE_RATIO, referenceQps } from './references.js';
+import type { BenchRuntime } from './model-bench.js';
+import type { BenchReport, ModelGroup } from './run-bench.js';
+
+export interface BenchCheck {
+  what: string;
+  pass: boolean;
+}
+
+const RUNTIME_NAME: Record<BenchRuntime, string> = {
+  libtorch: 'libtorch',
+  'onnx-fp32': 'onnx fp32',
+  'onnx-int8': 'onnx int8',
+};
+
+function qpsText(v: number): string {
+  return Math.round(v).toLocaleString('en-US');
+}
+
+function ms(v: number): string {
+  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(3);
+}
+
+/** Columns right-aligned except the first two. */
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((v, c) => (c < 2 ? v.padEnd(widths[c]) : v.padStart(widths[c])))
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+}
+
+function modelOnlyQps(g: ModelGroup, runtime: BenchRuntime, batch: number): number | undefined {
+  return g.rows.find((r) => r.target.runtime === runtime && r.batch === batch)?.latency.qps;
+}
+
+function sameRunQps(g: ModelGroup, batch: number): number | undefined {
+  return g.sameRun?.rows.find((r) => r.batch === batch)?.latency.qps;
+}
+
+export function checks(report: BenchReport): BenchCheck[] {
+  const out: BenchCheck[] = [];
+  for (const g of report.groups) {
+    for (const r of g.rows) {
+      const ref = referenceQps(g.net, g.model, g.seq, r.target.runtime, r.batch);
+      if (!ref) continue;
+      const ratio = r.latency.qps / ref.qps;
+      out.push({
+        what: `${g.name} ${RUNTIME_NAME[r.target.runtime]} batch ${r.batch}: ${qpsText(r.latency.qps)} QPS = ${ratio.toFixed(2)}× the reference ${qpsText(ref.qps)} (needs ≥ ${REFERENCE_RATIO})`,
+        pass: ratio >= REFERENCE_RATIO,
+      });
+    }
+    for (const r of g.rows.filter((r) => r.target.runtime === 'onnx-fp32')) {
+      const same = sameRunQps(g, r.batch);
+      if (same === undefined) continue;
+      const ratio = r.latency.qps / same;
+      out.push({
+        what: `${g.name} onnx fp32 batch ${r.batch}: ${ratio.toFixed(2)}× the PyTorch-exported graph timed in the same run (${qpsText(same)} QPS; needs ≥ ${REFERENCE_RATIO})`,
+        pass: ratio >= REFERENCE_RATIO,
+      });
+    }
+    const torch1 = modelOnlyQps(g, 'libtorch', 1);
+    const onnx1 = modelOnlyQps(g, 'onnx-fp32', 1) ?? modelOnlyQps(g, 'onnx-int8', 1);
+    if (torch1 !== undefined && onnx1 !== undefined) {
+      out.push({
+        what: `${g.name}: onnxruntime beats libtorch at batch 1 (${qpsText(onnx1)} vs ${qpsText(torch1)} QPS)`,
+        pass: onnx1 > torch1,
+      });
+    }
+    if (g.http) {
+      const base = httpBaseline(g);
+      if (base) {
+        const ratio = g.http.result.textsPerSecond / base.qps;
+        out.push({
+          what: `${g.name}: alembic serve sustains ${qpsText(g.http.result.textsPerSecond)} texts/s over HTTP = ${ratio.toFixed(2)}× the model-only ${qpsText(base.qps)} QPS at batch ${base.batch} (needs ≥ ${HTTP_RATIO})`,
+          pass: ratio >= HTTP_RATIO && g.http.result.errors === 0 && g.http.result.non2xx === 0,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * What the HTTP figure is compared with: the served directory's model-only QPS at batch 1 — one query
+ * per request, as the load test sends them (the server's micro-batching may do better than that).
+ */
+function httpBaseline(g: ModelGroup): { qps: number; batch: number } | undefined {
+  const rows = g.rows.filter((r) => r.target.dir === g.http!.dir).sort((a, b) => a.batch - b.batch);
+  return rows[0] ? { qps: rows[0].latency.qps, batch: rows[0].batch } : undefined;
+}
+
+export function renderReport(report: BenchReport): string {
+  const lines: string[] = [];
+  lines.push(
+    `alembic deployment benchmark — ${report.cpus} CPUs, ${report.threads} thread(s) per model, ` +
+      `load average ${report.load[0].toFixed(2)} → ${report.load[1].toFixed(2)}`,
+  );
+  if (Math.max(...report.load) > report.cpus)
+    lines.push(
+      `warning: the machine was busy (load above ${report.cpus}); every figure below is lower than it would be idle`,
+    );
+  lines.push('', 'Model only (token ids → probabilities; QPS = inputs per second):');
+  const rows: string[][] = [];
+  for (const g of report.groups) {
+    const model = `${g.name} (seq ${g.seq})`;
+    for (const r of g.rows) {
+      const ref = referenceQps(g.net, g.model, g.seq, r.target.runtime, r.batch);
+      const same = r.target.runtime === 'onnx-fp32' ? sameRunQps(g, r.batch) : undefined;
+      const l = r.latency;
+      rows.push([
+        model,
+        RUNTIME_NAME[r.target.runtime],
+        String(r.batch),
+        ms(l.p50),
+        ms(l.p95),
+        ms(l.p99),
+        qpsText(l.qps),
+        ref ? qpsText(ref.qps) : '',
+        ref ? `${(l.qps / ref.qps).toFixed(2)}×` : '',
+        same !== undefined ? `${(l.qps / same).toFixed(2)}×` : '',
+      ]);
+    }
+    for (const r of g.sameRun?.rows ?? []) {
+      const l = r.latency;
+      rows.push([
+        model,
+        'pytorch-exported',
+        String(r.batch),
+        ms(l.p50),
+        ms(l.p95),
+        ms(l.p99),
+        qpsText(l.qps),
+        '',
+        '',
+        '',
+      ]);
+    }
+  }
+  lines.push(
+    ...table(
+      ['model', 'runtime', 'batch', 'p50 ms', 'p95 ms', 'p99 ms', 'QPS', 'reference', 'ratio', 'vs same-run'],
+      rows,
+    ),
+  );
+  lines.push(
+    '  reference: fixed figures for PyTorch-exported graphs of the same shape in onnxruntime-node, 2 threads, idle machine',
+    '  vs same-run: against the PyTorch-exported graph timed in this run ("pytorch-exported" rows), whatever the load',
+  );
+  const skipped = report.groups.filter((g) => g.sameRunSkipped);
+  for (const g of skipped) lines.push(`  ${g.name}: no same-run reference: ${g.sameRunSkipped}`);
+  const httpGroups = report.groups.filter((g) => g.http);
+  if (httpGroups.length) {
+    const h0 = httpGroups[0].http!.result;
+    lines.push(
+      '',
+      `alembic serve over HTTP (loopback, autocannon, ${h0.connections} connections, ${h0.textsPerRequest} text(s) per request, tokenisation included):`,
+    );
+    lines.push(
+      ...table(
+        [
+          'model',
+          'served',
+          'requests',
+          'seconds',
+          'req/s',
+          'texts/s',
+          'p50 ms',
+          'p99 ms',
+          'errors',
+          'vs model-only',
+        ],
+        httpGroups.map((g) => {
+          const h = g.http!.result;
+          const base = httpBaseline(g);
+          return [
+            g.name,
+            RUNTIME_NAME[g.http!.runtime],
+            String(h.requests),
+            h.seconds.toFixed(1),
+            qpsText(h.requestsPerSecond),
+            qpsText(h.textsPerSecond),
+            String(h.p50),
+            String(h.p99),
+            String(h.errors + h.non2xx),
+            base ? `${(h.textsPerSecond / base.qps).toFixed(2)}× (batch ${base.batch})` : '',
+          ];
+        }),
+      ),
+    );
+  }
+  const list = checks(report);
+  if (list.length) {
+    lines.push('', 'Checks:');
+    for (const c of list) lines.push(`  ${c.pass ? 'PASS' : 'FAIL'}  ${c.what}`);
+  }
+  lines.push('', `Rule of thumb (guide): above ${qpsText(DISTIL_QPS)} QPS, serve a small distilled net.`);
+  for (const g of report.groups) lines.push(`  ${standing(g)}`);
+  return lines.join('\n') + '\n';
+}
+
+/** Where one network stands against the 1000-QPS rule: the best batch-1 rate it reached, over HTTP if measured. */
+function standing(g: ModelGroup): string {
+  const batch1 = g.rows.filter((r) => r.batch === 1 && r.target.runtime !== 'libtorch');
+  const best = Math.max(
+    0,
+    ...(batch1.length ? batch1 : g.rows.filter((r) => r.batch === 1)).map((r) => r.latency.qps),
+  );
+  const served = g.http?.result.textsPerSecond;
+  const figure = served !== undefined ? Math.min(best, served) : best;
+  const where =
+    served !== undefined
+      ? `${qpsText(best)} QPS model-only, ${qpsText(served)} over HTTP`
+      : `${qpsText(best)} QPS model-only`;
+  return figure >= DISTIL_QPS
+    ? `${g.name}: ${where} — serves more than ${qpsText(DISTIL_QPS)} QPS itself (a distillation target)`
+    : `${g.name}: ${where} — below ${qpsText(DISTIL_QPS)} QPS: distil it into a faster net for such traffic`;
+}

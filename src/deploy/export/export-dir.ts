@@ -1,0 +1,116 @@
+/**
+ * `alembic export`: a trained model directory → an exported directory that runs without libtorch:
+ *   model.onnx           the graph (int8 weight matrices with --int8)
+ *   alembic-model.json   the trained manifest plus `onnx: {file, opset, int8, inputs, outputs}`
+ *   vocab.txt, label_map.json, …   every other file of the model directory except the torch weights
+ * With --int8 and a dev file in the config, the dev set is predicted with both the float and the int8 graph
+ * and the change in the task's metric is reported.
+ */
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadModelDir, replaceDir, WEIGHTS_FILE } from '../../train/model-dir.js';
+import { UserError } from '../../util/errors.js';
+import { loadSession, type QuantizeReport } from '../onnx/index.js';
+import { OnnxPredictor } from '../onnx-predictor.js';
+import { exportModel, exporterFor, type ExportOptions } from './exporter.js';
+import type { OnnxSection } from './io.js';
+import { MANIFEST_FILE, type DeployManifest } from './manifest.js';
+
+export interface DevComparison {
+  file: string;
+  examples: number;
+  metric: string;
+  fp32: number;
+  int8: number;
+  /** Share of examples whose predicted labels are the same under both graphs. */
+  agreement: number;
+}
+
+export interface ExportReport {
+  outDir: string;
+  section: OnnxSection;
+  bytes: number;
+  quantized?: QuantizeReport;
+  dev?: DevComparison;
+  /** Why there is no dev comparison with --int8 (no dev file, task without a dev check). */
+  devSkipped?: string;
+}
+
+export async function exportModelDir(
+  modelDir: string,
+  outDir: string,
+  opts: ExportOptions = {},
+): Promise<ExportReport> {
+  const from = path.resolve(modelDir);
+  const to = path.resolve(outDir);
+  if (from === to) throw new UserError(`export: --out must differ from --model (${modelDir})`);
+  const loaded = loadModelDir(from);
+  const exported = exportModel(loaded, opts);
+  // Load the graph once before writing anything: an opset onnxruntime lacks fails here, not when serving.
+  try {
+    await (await loadSession(exported.bytes)).release();
+  } catch (e) {
+    const opset = exported.section.opset;
+    throw new UserError(
+      `export: onnxruntime cannot load the graph at opset ${opset}: ${(e as Error).message}`,
+    );
+  }
+  const manifest: DeployManifest = { ...loaded.manifest, onnx: exported.section };
+  replaceDir(to, (tmp) => {
+    mkdirSync(tmp, { recursive: true });
+    copyModelFiles(from, tmp);
+    writeFileSync(path.join(tmp, exported.section.file), exported.bytes);
+    writeFileSync(path.join(tmp, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
+  });
+  const report: ExportReport = {
+    outDir: to,
+    section: exported.section,
+    bytes: exported.bytes.length,
+    quantized: exported.quantized,
+  };
+  if (!opts.int8) return report;
+
+  const dev = loaded.config.dataset.dev;
+  const exporter = exporterFor(loaded.manifest.task);
+  const examples = dev && existsSync(dev) ? await loaded.task.read(dev, { labelled: true }) : undefined;
+  const check = examples && exporter.devCheck?.(examples);
+  if (!dev || !examples) report.devSkipped = dev ? `dev file ${dev} does not exist` : 'no dev file';
+  else if (!check) report.devSkipped = `no dev metric for task ${loaded.manifest.task} on ${dev}`;
+  else {
+    const { score, agree, metric } = check;
+    const fp32Bytes = exportModel(loaded, { ...opts, int8: false }).bytes;
+    const fp32 = await predictAll(await OnnxPredictor.open(to, { modelBytes: fp32Bytes }), examples);
+    const int8 = await predictAll(await OnnxPredictor.open(to), examples);
+    const same = fp32.filter((p, i) => agree(p, int8[i])).length;
+    report.dev = {
+      file: dev,
+      examples: examples.length,
+      metric,
+      fp32: score(fp32),
+      int8: score(int8),
+      agreement: same / Math.max(1, examples.length),
+    };
+  }
+  return report;
+}
+
+/** Every regular file of the model directory but the torch weights and the manifest (rewritten). */
+function copyModelFiles(from: string, to: string): void {
+  for (const name of readdirSync(from)) {
+    if (name === WEIGHTS_FILE || name === MANIFEST_FILE) continue;
+    const src = path.join(from, name);
+    if (statSync(src).isFile()) copyFileSync(src, path.join(to, name));
+  }
+}
+
+async function predictAll(predictor: OnnxPredictor, examples: unknown[]): Promise<unknown[]> {
+  try {
+    const out: unknown[] = [];
+    for (let i = 0; i < examples.length; i += 64) {
+      out.push(...(await predictor.predictExamples(examples.slice(i, i + 64))));
+    }
+    return out;
+  } finally {
+    await predictor.close();
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Task name → the exporter that writes its graph. Each task family adds one entry (and a runtime in
+ * runtimes.ts that feeds the graph and reads its outputs); the per-net encoder graphs (encoders.ts) are
+ * shared by all of them.
+ */
+import type { Module } from '../../engine/nn/module.js';
+import type { AnyTask } from '../../tasks/registry.js';
+import type { ModelManifest } from '../../train/model-dir.js';
+import { UserError } from '../../util/errors.js';
+import {
+  OnnxGraphBuilder,
+  quantizeDynamic,
+  type QuantizeOptions,
+  type QuantizeReport,
+} from '../onnx/index.js';
+import { classificationExporter } from './classification.js';
+import type { OnnxSection } from './io.js';
+import { matchingExporter } from './matching.js';
+import { readingComprehensionExporter } from './reading-comprehension.js';
+import { sequenceLabelingExporter } from './sequence-labeling.js';
+
+/** A model as loadModelDir restores it. */
+export interface ExportableModel {
+  manifest: ModelManifest;
+  task: AnyTask;
+  model: Module;
+}
+
+/** How `export --int8` scores the float and the int8 graph on the dev set. */
+export interface DevCheck {
+  /** The name of what `score` computes, e.g. accuracy. */
+  metric: string;
+  /** The metric of predictions (the runtime's, for the examples devCheck was given, in order). */
+  score(predictions: unknown[]): number;
+  /** Whether two predictions for one example agree (the int8 agreement rate counts these). */
+  agree(a: unknown, b: unknown): boolean;
+}
+
+export interface TaskExporter {
+  /** Declares the graph's inputs and outputs (names from io.ts) and the nodes between them. */
+  build(g: OnnxGraphBuilder, m: ExportableModel): void;
+  /** Dev-set scoring from the task's labelled examples (as its reader returns them); undefined when the
+   *  dev data has no metric a prediction alone decides. */
+  devCheck?(examples: unknown[]): DevCheck | undefined;
+}
+
+const EXPORTERS: Record<string, TaskExporter> = {
+  text_classification: classificationExporter,
+  text_pair_classification: classificationExporter,
+  multi_label_classification: classificationExporter,
+  sequence_labeling: sequenceLabelingExporter,
+  text_matching: matchingExporter,
+  reading_comprehension: readingComprehensionExporter,
+};
+
+export function exporterFor(task: string): TaskExporter {
+  const e = EXPORTERS[task];
+  if (!e) {
+    throw new UserError(
+      `export: task "${task}" has no ONNX exporter yet (exportable: ${Object.keys(EXPORTERS).join(', ')})`,
+    );
+  }
+  return e;
+}
+
+export const MODEL_ONNX = 'model.onnx';
+
+export interface ExportOptions {
+  /** Default 17 (LayerNormalization); 13–16 work for the nets without LayerNorm. */
+  opset?: number;
+  int8?: boolean;
+  /** Passed to quantizeDynamic (tests lower minElements to quantise tiny models). */
+  quantize?: QuantizeOptions;
+}
+
+export interface ExportedModel {
+  bytes: Uint8Array;
+  section: OnnxSection;
+  /** What --int8 quantised (undefined without it). */
+  quantized?: QuantizeReport;
+}
+
+/** Builds, optionally quantises, and serialises the model's graph. */
+export function exportModel(m: ExportableModel, opts: ExportOptions = {}): ExportedModel {
+  const opset = opts.opset ?? 17;
+  let g: OnnxGraphBuilder;
+  try {
+    g = new OnnxGraphBuilder(`alembic_${m.manifest.task}_${m.manifest.net}`, { opset });
+  } catch (e) {
+    throw new UserError(`export: --opset: ${(e as Error).message}`);
+  }
+  m.model.eval();
+  try {
+    exporterFor(m.manifest.task).build(g, m);
+  } catch (e) {
+    if (e instanceof Error && /needs opset/.test(e.message)) throw new UserError(`export: ${e.message}`);
+    throw e;
+  }
+  const quantized = opts.int8 ? quantizeDynamic(g, opts.quantize) : undefined;
+  const bytes = g.toModel({
+    docString: `alembic ${m.manifest.task} (${m.manifest.net})`,
+    metadata: { 'alembic.task': m.manifest.task, 'alembic.net': m.manifest.net },
+  });
+  const section: OnnxSection = {
+    file: MODEL_ONNX,
+    opset,
+    int8: opts.int8 ?? false,
+    inputs: g.inputs.map((v) => ({ name: v.name, type: v.type, dims: [...v.dims] })),
+    outputs: g.outputs.map((v) => ({ name: v.name, type: v.type, dims: [...v.dims] })),
+  };
+  return { bytes, section, quantized };
+}

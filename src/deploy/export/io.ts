@@ -1,0 +1,71 @@
+/**
+ * The contract between an exported graph and whoever feeds it (OnnxPredictor, the service, the browser page):
+ * input and output names, element types and shapes, recorded in the exported manifest's `onnx` section.
+ *
+ * Inputs, all [batch, seq] with dynamic batch and sequence axes, right-padded:
+ *   input_ids        int64  token ids from the model's vocab.txt, padded with [PAD]
+ *   attention_mask   int64  1 at real tokens, 0 at padding — int64 rather than bool because that is what
+ *                           Hugging Face tokenisers and exports produce, so existing client code feeds it as
+ *                           is, and every ONNX runtime (web included) takes int64 from plain JS typed arrays
+ *   token_type_ids   int64  segment ids, Transformer pair tasks only
+ *   input_ids_b, attention_mask_b   [batch, seq_b]: the second text of a pair for the siamese nets (BOW,
+ *                           CNN, GRU, LSTM), padded on its own
+ *   numeric_features float32 [batch, n]  the config's numeric_features in order, raw values: the graph
+ *                           standardises them with the training statistics
+ * The RNNs' sequence lengths (and the CNN's window limits) are computed in the graph from attention_mask,
+ * so every net takes the same inputs and they can never disagree with the mask.
+ *
+ * Outputs are the task's: classification `logits`, `probabilities`; sequence labelling `emissions` (+ the
+ * CRF's `transitions`, `start_transitions`, `end_transitions`); matching `raw_score`, `score`; reading
+ * comprehension `start_logits`, `end_logits` — each described in the task's exporter file.
+ */
+import type { Dim, ElemType, TensorValue } from '../onnx/index.js';
+
+export const INPUT_IDS = 'input_ids';
+export const ATTENTION_MASK = 'attention_mask';
+export const TOKEN_TYPE_IDS = 'token_type_ids';
+export const INPUT_IDS_B = 'input_ids_b';
+export const ATTENTION_MASK_B = 'attention_mask_b';
+export const NUMERIC_FEATURES = 'numeric_features';
+
+export interface OnnxValueSpec {
+  name: string;
+  type: ElemType;
+  dims: Dim[];
+}
+
+/** The `onnx` section an export adds to alembic-model.json. */
+export interface OnnxSection {
+  /** The model file, relative to the directory. */
+  file: string;
+  opset: number;
+  int8: boolean;
+  inputs: OnnxValueSpec[];
+  outputs: OnnxValueSpec[];
+}
+
+/** Token-id lists right-padded into [batch, seq] ids, mask and (optionally) segment ids. */
+export function padIds(
+  seqs: readonly (readonly number[])[],
+  padId: number,
+  typeSeqs?: readonly (readonly number[] | undefined)[],
+): { ids: TensorValue; mask: TensorValue; typeIds?: TensorValue } {
+  const batch = seqs.length;
+  const time = Math.max(1, ...seqs.map((s) => s.length));
+  const ids = new BigInt64Array(batch * time).fill(BigInt(padId));
+  const mask = new BigInt64Array(batch * time);
+  const types = typeSeqs ? new BigInt64Array(batch * time) : undefined;
+  seqs.forEach((s, b) => {
+    for (let t = 0; t < s.length; t++) {
+      ids[b * time + t] = BigInt(s[t]);
+      mask[b * time + t] = 1n;
+      if (types) types[b * time + t] = BigInt(typeSeqs![b]?.[t] ?? 0);
+    }
+  });
+  const dims = [batch, time];
+  return {
+    ids: { data: ids, dims },
+    mask: { data: mask, dims },
+    ...(types ? { typeIds: { data: types, dims } } : {}),
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * Running an exported sequence labeller: the task cuts each sentence into rows (windows of whole tokens,
+ * as in training), the graph scores every position, and the tags are decoded per row — Viterbi over the
+ * graph's CRF parameters (viterbi.ts) or per-token argmax for the softmax head — then joined per sentence
+ * and read into entities by the task, so predictions print exactly as a libtorch model's do.
+ */
+import type {
+  SequenceInput,
+  SequenceLabelingState,
+  SequenceLabelingTask,
+  SequencePrediction,
+} from '../../tasks/sequence-labeling.js';
+import { schemeConstraints } from '../../tasks/tag-scheme.js';
+import { textUnits, type SequenceRow } from '../../tasks/token-alignment.js';
+import type { RunOutput } from '../onnx/index.js';
+import { ATTENTION_MASK, INPUT_IDS, padIds } from './io.js';
+import type { DeployManifest } from './manifest.js';
+import { restoreTask } from './restore-task.js';
+import type { TaskRuntime } from './runtimes.js';
+import { viterbi, type CrfParams } from './viterbi.js';
+
+/** Rows per graph call. */
+const ROW_BATCH = 64;
+
+export function sequenceLabelingRuntime(
+  manifest: DeployManifest,
+  dir: string,
+): TaskRuntime<SequenceInput, SequencePrediction> {
+  const task = restoreTask(manifest, dir) as SequenceLabelingTask;
+  const state = manifest.state as SequenceLabelingState;
+  // The model decodes under the scheme's constraints when the tags spell chunks (SequenceLabelingTask.buildModel).
+  const constraints = state.chunked ? schemeConstraints(state.tags, state.scheme) : undefined;
+  const padId = task.aligner.vocab.padId;
+
+  const decodeRows = (rows: SequenceRow[], out: Record<string, RunOutput>): number[][] => {
+    const [, time, k] = out.emissions.dims;
+    const emissions = out.emissions.data as Float32Array;
+    const crf: CrfParams | undefined = out.transitions
+      ? {
+          numTags: k,
+          transitions: out.transitions.data as Float32Array,
+          start: out.start_transitions.data as Float32Array,
+          end: out.end_transitions.data as Float32Array,
+        }
+      : undefined;
+    return rows.map((row, r) => {
+      const score = (w: number, tag: number) => emissions[(r * time + row.starts[w]) * k + tag];
+      if (crf)
+        return viterbi(score, row.starts.length, crf, constraints, { start: row.first, end: row.last });
+      return row.starts.map((_, w) => {
+        let best = 0;
+        for (let j = 1; j < k; j++) if (score(w, j) > score(w, best)) best = j;
+        return best;
+      });
+    });
+  };
+
+  return {
+    task: manifest.task,
+    labels: state.tags,
+    predict: async (examples, run) => {
+      const features = examples.map((e) => task.encode(e));
+      const rows = features.flatMap((f, sentence) => f.rows.map((row) => ({ row, sentence })));
+      const tagIds: number[][] = features.map(() => []);
+      for (let i = 0; i < rows.length; i += ROW_BATCH) {
+        const batch = rows.slice(i, i + ROW_BATCH);
+        const padded = padIds(
+          batch.map((r) => r.row.ids),
+          padId,
+        );
+        const out = await run({ [INPUT_IDS]: padded.ids, [ATTENTION_MASK]: padded.mask });
+        decodeRows(
+          batch.map((r) => r.row),
+          out,
+        ).forEach((ids, j) => tagIds[batch[j].sentence].push(...ids));
+      }
+      return tagIds.map((ids, i) => {
+        const tags = ids.map((id) => state.tags[id]);
+        return { tags, entities: task.entities(features[i].source, tags) };
+      });
+    },
+    // A line of space-separated tokens, or raw text the tokenizer cuts (as SequenceLabelingTask.read does).
+    fromInput: (input) => {
+      const tokens = input.text.trim().split(/ +/);
+      if (tokens.length !== 1) return { tokens };
+      const units = textUnits(input.text, manifest.config.dataset.tokenizer);
+      return units.tokens.length
+        ? { tokens: units.tokens, text: input.text, spans: units.spans }
+        : { tokens };
+    },
+    // The Predictor interface's labels are the tags, one per token; a tagger has no per-label probabilities.
+    toOutput: (p) => ({ labels: p.tags, probabilities: [] }),
+  };
+}

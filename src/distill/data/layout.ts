@@ -1,0 +1,64 @@
+/**
+ * The work folder of a data-distillation run, laid out as in the guide (§6.3: distill/<task>/):
+ *
+ *   teacher/                    the teacher's training run (best/ is the teacher), unless a model dir is given
+ *   student/augmented           augmented gold texts (alembic augment output)
+ *   student/unsup_train_aug     what the teacher labels: augmented + unlabelled texts, de-duplicated
+ *   student/train/part.0        the gold data
+ *   student/train/part.1        the teacher-labelled data (+ part.1.progress while labelling)
+ *   student/train/<sources>.tsv part.0 + part.1 (or its lines from some sources), what a student reads
+ *   student/label_map.json      the teacher's label map, shared by every student
+ *   student/<name>/gold_only/   a student trained on part.0 only (the baseline)
+ *   student/<name>/distilled/   the same student trained on part.0 + part.1
+ *   steps/                      one record per finished or started step (see steps.ts)
+ *   report.json, report.txt     teacher vs students: quality and batch-1 QPS
+ */
+import path from 'node:path';
+
+export type StudentVariant = 'gold_only' | 'distilled';
+
+export class DistillLayout {
+  constructor(readonly root: string) {}
+
+  get teacherRun(): string {
+    return path.join(this.root, 'teacher');
+  }
+  get studentDir(): string {
+    return path.join(this.root, 'student');
+  }
+  get augmented(): string {
+    return path.join(this.studentDir, 'augmented');
+  }
+  get pool(): string {
+    return path.join(this.studentDir, 'unsup_train_aug');
+  }
+  get part0(): string {
+    return path.join(this.studentDir, 'train', 'part.0');
+  }
+  get part1(): string {
+    return path.join(this.studentDir, 'train', 'part.1');
+  }
+  /**
+   * part.0 + part.1 (or the part of it from some pool sources) as one training file, since the trainer
+   * reads one file; soft keeps the probabilities.
+   */
+  combined(soft: boolean, sources?: readonly string[]): string {
+    const from = sources === undefined ? 'all' : [...sources].sort().join('+');
+    return path.join(this.studentDir, 'train', `${from}${soft ? '.soft' : ''}.tsv`);
+  }
+  get labelMap(): string {
+    return path.join(this.studentDir, 'label_map.json');
+  }
+  studentRun(name: string, variant: StudentVariant): string {
+    return path.join(this.studentDir, name, variant);
+  }
+  get steps(): string {
+    return path.join(this.root, 'steps');
+  }
+  get reportJson(): string {
+    return path.join(this.root, 'report.json');
+  }
+  get reportText(): string {
+    return path.join(this.root, 'report.txt');
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * Soft-label training for data distillation: the student learns the teacher's class probabilities, not
+ * only its argmax. A training line may carry a last column with the teacher's probabilities
+ * (`text<TAB>label<TAB>p0 p1 …`, in label-map order); lines without it (the gold data, part.0) are
+ * trained with plain cross-entropy. For a line with probabilities q and student logits z:
+ *
+ *   loss = α · T² · KL(softmax(log q / T) ‖ softmax(z / T)) + (1 − α) · CE(z, teacher's label)
+ *
+ * (Hinton et al. 2015: T softens both distributions, T² keeps the gradient scale independent of T).
+ * The model is the classification task's own (same parameter names, a subclass that changes only the
+ * loss), so a student trained this way is an ordinary text-classification model directory.
+ *
+ * Used by the task registry when a training config has `soft_labels` and no saved state; a model
+ * directory restores as a plain ClassificationTask.
+ */
+import { fromTyped } from '../../engine/create.js';
+import { F } from '../../engine/index.js';
+import type { Tensor } from '../../engine/tensor.js';
+import { readRecords, requireText } from '../../data/readers/read-records.js';
+import type { ClassificationExample } from '../../data/readers/types.js';
+import type { Line } from '../../data/line-reader.js';
+import {
+  ClassificationTask,
+  ClassifierModel,
+  type ClassificationFeatures,
+  type ClassifierOptions,
+} from '../../tasks/classification.js';
+import type { TextEncoder } from '../../nets/encoder.js';
+import type { TaskModel } from '../../tasks/task.js';
+import type { TrainConfig } from '../../train/config.js';
+import { InputError, UserError } from '../../util/errors.js';
+
+export interface SoftLabelOptions {
+  temperature: number;
+  /** Weight of the soft (KL) term for teacher-labelled lines; 1 − alpha goes to their hard label. */
+  alpha: number;
+}
+
+export interface SoftExample extends ClassificationExample {
+  /** The teacher's class probabilities, in label-map order. */
+  soft?: number[];
+}
+
+export interface SoftFeatures extends ClassificationFeatures {
+  soft?: number[];
+}
+
+/** Probabilities may be written rounded; they must still be a distribution, up to this much. */
+const SUM_TOLERANCE = 1e-3;
+
+export class SoftLabelClassificationTask extends ClassificationTask {
+  readonly soft: SoftLabelOptions;
+
+  constructor(config: TrainConfig) {
+    super(config);
+    if (config.soft_labels === undefined) throw new Error('SoftLabelClassificationTask needs soft_labels');
+    this.soft = config.soft_labels;
+    if (this.kind === 'multi_label') {
+      throw new UserError(
+        'soft_labels: only single-label tasks (text_classification, text_pair_classification)',
+      );
+    }
+    if (config.dataset.numeric_features.length > 0) {
+      throw new UserError('soft_labels: cannot be combined with dataset.numeric_features');
+    }
+  }
+
+  /** Labelled files may hold a last column of probabilities; unlabelled ones are read as usual. */
+  override async read(
+    file: string,
+    opts: { labelled: boolean; skipBadLines?: boolean },
+  ): Promise<SoftExample[]> {
+    if (!opts.labelled) return super.read(file, opts);
+    this.currentFile = file;
+    const textColumns = this.kind === 'pair' ? ['text_a', 'text_b'] : ['text'];
+    const { examples, skipped } = await readRecords<SoftExample>(
+      file,
+      {
+        skipBadLines: opts.skipBadLines ?? this.config.dataset.skip_bad_lines,
+        onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+      },
+      () => ({ parse: (line) => parseSoftLine(file, line, textColumns) }),
+    );
+    if (skipped) process.stderr.write(`warning: ${file}: skipped ${skipped} bad line(s)\n`);
+    return examples;
+  }
+
+  override encode(e: SoftExample): SoftFeatures {
+    const f: SoftFeatures = super.encode(e);
+    if (e.soft !== undefined) {
+      const where = { file: e.id ?? this.currentFile, line: e.line, field: 'probabilities' };
+      if (e.soft.length !== this.labels.size) {
+        throw new InputError(
+          where,
+          `${e.soft.length} probabilities for ${this.labels.size} labels (${this.labels.names.join(', ')}); ` +
+            `give dataset.label_map the teacher's label_map.json`,
+        );
+      }
+      const sum = e.soft.reduce((s, p) => s + p, 0);
+      if (Math.abs(sum - 1) > SUM_TOLERANCE)
+        throw new InputError(where, `probabilities sum to ${sum}, not 1`);
+      f.soft = e.soft.map((p) => p / sum);
+    }
+    return f;
+  }
+
+  override buildModel(): SoftLabelClassifier {
+    const plain = super.buildModel();
+    // Same encoder and options; the plain model's own head is replaced by the subclass's.
+    plain.classifier.dispose();
+    return new SoftLabelClassifier(plain.encoder, plain.opts, this.soft);
+  }
+}
+
+function parseSoftLine(file: string, line: Line, textColumns: string[]): SoftExample {
+  const fields = line.text.split('\t');
+  const min = textColumns.length + 1;
+  if (fields.length !== min && fields.length !== min + 1) {
+    const names = [...textColumns, 'label', '[probabilities]'].join(', ');
+    throw new InputError(
+      { file, line: line.number },
+      `expected ${min} or ${min + 1} columns (${names}), found ${fields.length}`,
+    );
+  }
+  const example: SoftExample = {
+    text: requireText(file, line, textColumns[0], fields[0]),
+    line: line.number,
+  };
+  if (textColumns.length === 2) example.textB = requireText(file, line, textColumns[1], fields[1]);
+  example.label = requireText(file, line, 'label', fields[textColumns.length]).trim();
+  if (fields.length === min + 1) example.soft = parseProbabilities(file, line, fields[min]);
+  return example;
+}
+
+function parseProbabilities(file: string, line: Line, value: string): number[] {
+  const parts = value.trim().split(/ +/);
+  return parts.map((part) => {
+    const p = Number(part);
+    if (part === '' || !Number.isFinite(p) || p < 0 || p > 1) {
+      throw new InputError(
+        { file, line: line.number, field: 'probabilities' },
+        `${JSON.stringify(part)} is not a probability (space-separated numbers in [0, 1], one per label)`,
+      );
+    }
+    return p;
+  });
+}
+
+/**
+ * The classifier with a distillation loss: a ClassifierModel (same parameter names, same logits) whose
+ * loss also takes the teacher's probabilities where a batch has them.
+ */
+export class SoftLabelClassifier extends ClassifierModel implements TaskModel<SoftFeatures> {
+  constructor(
+    encoder: TextEncoder,
+    opts: ClassifierOptions,
+    readonly soft: SoftLabelOptions,
+  ) {
+    super(encoder, opts);
+  }
+
+  override loss(batch: SoftFeatures[]): Tensor {
+    const logits = this.logits(batch);
+    const n = batch.length;
+    const k = this.opts.numLabels;
+    const { temperature: t, alpha } = this.soft;
+    const target = BigInt64Array.from(batch, (f) => BigInt(f.label ?? 0));
+    const q = new Float32Array(n * k);
+    const hardWeight = new Float32Array(n);
+    const softWeight = new Float32Array(n);
+    batch.forEach((f, i) => {
+      if (f.soft === undefined) {
+        hardWeight[i] = 1;
+        return;
+      }
+      hardWeight[i] = 1 - alpha;
+      softWeight[i] = alpha * t * t;
+      tempered(f.soft, t).forEach((p, j) => (q[i * k + j] = p));
+    });
+    const ce = F.crossEntropy(logits, fromTyped(target, [n], 'int64'), { reduction: 'none' });
+    let total = ce.mul(fromTyped(hardWeight, [n], 'float32'));
+    if (softWeight.some((w) => w > 0)) {
+      const logStudent = logits.div(t).logSoftmax(-1);
+      const kl = F.klDiv(logStudent, fromTyped(q, [n, k], 'float32'), { reduction: 'none' }).sum(1);
+      total = total.add(kl.mul(fromTyped(softWeight, [n], 'float32')));
+    }
+    return total.sum().div(n);
+  }
+}
+
+/** softmax(log q / T): the teacher's distribution at temperature T (T = 1 leaves it as it is). */
+export function tempered(q: readonly number[], t: number): number[] {
+  if (t === 1) return [...q];
+  const powered = q.map((p) => Math.pow(Math.max(p, 0), 1 / t));
+  const sum = powered.reduce((s, p) => s + p, 0);
+  return powered.map((p) => p / sum);
+}

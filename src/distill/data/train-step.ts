@@ -1,0 +1,80 @@
+/**
+ * Training the teacher and the students through the ordinary trainer: their configs are the user's
+ * training configs with the dataset files, output folder (and soft labels) set by the pipeline, and a
+ * run continues from its newest checkpoint when the pipeline is run again after an interruption.
+ */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { parseConfig, stripComments, type TrainConfig } from '../../train/config.js';
+import { latestCheckpoint } from '../../train/checkpoint.js';
+import { train, type TrainSummary } from '../../train/trainer.js';
+import { UserError } from '../../util/errors.js';
+import type { ConfigSource } from './config.js';
+import { PipelineInterrupted } from './steps.js';
+
+export const DISTILLABLE_TASKS = ['text_classification', 'text_pair_classification'] as const;
+
+export interface TrainingFiles {
+  train: string;
+  dev?: string;
+  test?: string;
+  labelMap?: string;
+  outputDir: string;
+  softLabels?: { temperature: number; alpha: number };
+}
+
+/** The user's training config with the pipeline's files filled in. */
+export function trainConfigFor(source: ConfigSource, files: TrainingFiles): TrainConfig {
+  const raw = structuredClone(stripComments(source.raw)) as Record<string, unknown>;
+  raw.task ??= 'text_classification';
+  const dataset: Record<string, unknown> = { ...((raw.dataset as object | undefined) ?? {}) };
+  for (const [key, value] of [
+    ['train', files.train],
+    ['dev', files.dev],
+    ['test', files.test],
+    ['label_map', files.labelMap],
+  ] as const) {
+    if (value === undefined) delete dataset[key];
+    else dataset[key] = value;
+  }
+  raw.dataset = dataset;
+  raw.trainer = { ...((raw.trainer as object | undefined) ?? {}), output_dir: files.outputDir };
+  if (files.softLabels) raw.soft_labels = files.softLabels;
+  else delete raw.soft_labels;
+  const config = parseConfig(raw, source.source, source.baseDir);
+  if (!(DISTILLABLE_TASKS as readonly string[]).includes(config.task)) {
+    throw new UserError(
+      `${source.source}: task: data distillation supports ${DISTILLABLE_TASKS.join(' and ')}, not ${config.task}`,
+    );
+  }
+  return config;
+}
+
+/**
+ * Trains to the end, continuing an earlier run when `resume` (else clearing what an earlier run with
+ * other settings left). Returns the best model directory; throws PipelineInterrupted when the trainer
+ * stopped early (Ctrl-C), leaving a checkpoint to continue from.
+ */
+export async function trainToEnd(
+  step: string,
+  config: TrainConfig,
+  resume: boolean,
+  opts: { quiet?: boolean; log?: (line: string) => void },
+): Promise<{ modelDir: string; summary: TrainSummary }> {
+  const out = config.trainer.output_dir;
+  if (!resume) rmSync(out, { recursive: true, force: true });
+  const canResume = resume && latestCheckpoint(out) !== null;
+  const summary = await train(config, { resume: canResume, quiet: opts.quiet, log: opts.log });
+  if (!trainingFinished(out)) throw new PipelineInterrupted(step);
+  return { modelDir: path.join(out, 'best'), summary };
+}
+
+/** The trainer's final checkpoint is marked stopped; an interrupted run's newest one is not. */
+export function trainingFinished(out: string): boolean {
+  const newest = latestCheckpoint(out);
+  if (newest === null || !existsSync(path.join(out, 'best'))) return false;
+  const state = JSON.parse(readFileSync(path.join(newest, 'trainer_state.json'), 'utf8')) as {
+    stopped?: boolean;
+  };
+  return state.stopped === true;
+}

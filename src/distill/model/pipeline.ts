@@ -1,0 +1,554 @@
+/**
+ * `alembic distill`: the ERNIE-Tiny recipe as one run, each stage an ordinary training run in its own
+ * folder under output_dir (metrics.jsonl, checkpoints/, best/, report.html):
+ *
+ *   teacher/        FT  — the teacher fine-tuned on the task (or an already fine-tuned model directory)
+ *   ged/            GED — relation distillation on unlabelled general text (no labels used)
+ *   td1/            TD1 — relation distillation of the student's last layer on the task's texts
+ *   td2/            TD2 — soft labels from the teacher + gold labels
+ *   student_alone/  the same student trained on the gold labels alone (the baseline)
+ *   student/        the distilled student: a normal alembic model directory
+ *   distill_report.json, distill_report.html
+ *
+ * Each student stage starts from the previous stage's best student. A finished stage is not run again;
+ * an interrupted one continues from its newest checkpoint (see stage-state.ts).
+ */
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { manualSeed } from '../../engine/create.js';
+import { setNumThreads } from '../../engine/runtime.js';
+import { readLines } from '../../data/line-reader.js';
+import { readBertConfig } from '../../nets/checkpoint-names.js';
+import { createTask, type AnyTask } from '../../tasks/registry.js';
+import type { EvalResult, TaskModel } from '../../tasks/task.js';
+import type { TrainConfig, TrainerConfig } from '../../train/config.js';
+import {
+  loadModelDir,
+  MODEL_FILE,
+  readManifest,
+  replaceDir,
+  WEIGHTS_FILE,
+  type LoadedModel,
+  type ModelManifest,
+} from '../../train/model-dir.js';
+import { runTraining, train, type Split, type TrainSummary } from '../../train/trainer.js';
+import { UserError } from '../../util/errors.js';
+import { distillAdapter, type DistillAdapter } from './adapter.js';
+import { ALONE, type DistillConfig, type Stage, type TrainedStage } from './config.js';
+import {
+  meanObjectiveLoss,
+  PredictionObjective,
+  RelationObjective,
+  type RelationSettings,
+} from './objective.js';
+import {
+  compareModels,
+  headlineMetric,
+  measureModels,
+  writeDistillReport,
+  type DistillReport,
+  type ModelToReport,
+  type StageEntry,
+} from './report.js';
+import { decideStage, fileStamp, fingerprint, writeStageState } from './stage-state.js';
+import {
+  initialiseStudent,
+  planStudent,
+  shapeOfConfig,
+  studentTrainConfig,
+  type StudentPlan,
+} from './student.js';
+
+export interface DistillOptions {
+  quiet?: boolean;
+  log?: (line: string) => void;
+  /** The first stage that trains stops after this many steps (tests use it to simulate an interruption). */
+  stopAfterSteps?: number;
+}
+
+export interface DistillResult {
+  outputDir: string;
+  /** output_dir/student (absent when interrupted). */
+  studentDir?: string;
+  report?: DistillReport;
+  stages: StageEntry[];
+  /** The stage that was stopped before its end; run the same command again to continue. */
+  interrupted?: TrainedStage;
+}
+
+const STUDENT_STAGES: readonly Stage[] = ['GED', 'TD1', 'TD2'];
+const RELATION_METRIC = 'distill_loss';
+
+/** Thrown inside the pipeline when a stage stopped early; turned into a result, not an error. */
+class StageInterrupted extends Error {
+  constructor(readonly stage: TrainedStage) {
+    super(`stage ${stage} interrupted`);
+  }
+}
+
+interface Context {
+  config: DistillConfig;
+  opts: DistillOptions;
+  log: (line: string) => void;
+  stages: StageEntry[];
+  /** Consumed by the first stage that trains. */
+  stopAfterSteps?: number;
+}
+
+export async function distill(config: DistillConfig, opts: DistillOptions = {}): Promise<DistillResult> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const ctx: Context = { config, opts, log, stages: [], stopAfterSteps: opts.stopAfterSteps };
+  const out = config.output_dir;
+  // A missing or wrong teacher is the user's to fix before anything is written.
+  if (config.teacher.model_dir) readManifest(config.teacher.model_dir);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(path.join(out, 'distill-config.json'), JSON.stringify(config.raw, null, 2) + '\n');
+  setNumThreads(config.trainers.TD2.threads ?? Math.max(1, os.availableParallelism()));
+  try {
+    return await runPipeline(ctx);
+  } catch (e) {
+    if (!(e instanceof StageInterrupted)) throw e;
+    log(`stopped during ${e.stage}; run the same command again to continue from its last checkpoint`);
+    return { outputDir: out, stages: ctx.stages, interrupted: e.stage };
+  }
+}
+
+async function runPipeline(ctx: Context): Promise<DistillResult> {
+  const { config, log } = ctx;
+  const teacherRef = await teacherStage(ctx);
+  const teacher = loadModelDir(teacherRef.dir);
+  try {
+    checkTeacher(config, teacher);
+    const plan = planStudent(config.student, shapeOfConfig(teacher.config));
+    for (const w of plan.warnings) log(`warning: ${w}`);
+    const studentConfig = (trainer: TrainerConfig) =>
+      studentTrainConfig(teacher.config, plan.shape, config.student.dropout, config.dataset, trainer);
+    // The student reads with the teacher's tokenizer, vocabulary and labels: both see the same ids.
+    const task = createTask(studentConfig(config.trainers.TD2), {
+      dir: teacherRef.dir,
+      state: teacher.manifest.state,
+    });
+    const adapter = distillAdapter(task);
+    const relation = relationSettings(config, plan, adapter.encoder(teacher.model).layers.length, teacher);
+    const data = await loadTaskData(task, config);
+    log(
+      `distill: ${config.task}, teacher ${describeShape(shapeOfConfig(teacher.config))} → student ` +
+        `${describeShape(plan.shape)}; ${data.train.examples.length} train` +
+        (data.dev ? `, ${data.dev.examples.length} dev` : '') +
+        (data.test ? `, ${data.test.examples.length} test` : '') +
+        ' examples',
+    );
+
+    const initFp = fingerprint({ teacher: teacherRef.fp, plan, dropout: config.student.dropout });
+    const freshStudent = (): { model: TaskModel<unknown>; how: string } => {
+      manualSeed(config.trainers.TD2.seed);
+      const model = task.buildModel() as TaskModel<unknown>;
+      return { model, how: initialiseStudent(model, teacher.model, plan, adapter) };
+    };
+
+    let previous: { dir: string; fp: string } | undefined;
+    for (const stage of STUDENT_STAGES.filter((s) => config.stages.includes(s))) {
+      const trainer = stageTrainer(config.trainers[stage], stage);
+      const job = {
+        stage,
+        trainer,
+        inputs: {
+          teacher: teacherRef.fp,
+          from: previous?.fp ?? initFp,
+          trainer: withoutOutputDir(trainer),
+          relation: stage === 'TD2' ? undefined : relation,
+          prediction: stage === 'TD2' ? config.prediction : undefined,
+          data:
+            stage === 'GED'
+              ? [fileStamp(config.general_data), config.general_data_limit]
+              : dataStamps(config),
+          dev: fileStamp(config.dataset.dev),
+        },
+      };
+      const fp = fingerprint(job.inputs);
+      const from = previous;
+      await runStage(ctx, stage, fp, async (resume) => {
+        const start = from ? reloadStudent(from.dir) : freshStudent();
+        manualSeed(trainer.seed);
+        const split = stage === 'GED' ? await loadGeneralData(adapter, config) : data.train;
+        const objective =
+          stage === 'TD2'
+            ? new PredictionObjective(start.model, teacher.model, adapter, config.prediction)
+            : new RelationObjective(start.model, teacher.model, adapter, relation);
+        const summary = await runTraining(
+          {
+            config: studentConfig(trainer),
+            task,
+            model: start.model,
+            objective,
+            train: split,
+            dev: data.dev,
+            test: stage === 'TD2' ? data.test : undefined,
+            evaluate: stage === 'TD2' ? undefined : relationEvaluator(teacher.model, adapter, relation),
+          },
+          { resume, quiet: ctx.opts.quiet, log, stopAfterSteps: takeStopBudget(ctx) },
+        );
+        start.model.dispose();
+        return { summary, info: { student_init: start.how } };
+      });
+      previous = { dir: path.join(config.trainers[stage].output_dir, 'best'), fp };
+    }
+
+    const studentDir = path.join(config.output_dir, 'student');
+    publishStudent(previous!.dir, studentDir, config, teacherRef.dir);
+
+    let aloneDir: string | undefined;
+    if (config.compare.student_alone) {
+      const trainer = config.trainers[ALONE];
+      const fp = fingerprint({ from: initFp, trainer: withoutOutputDir(trainer), data: dataStamps(config) });
+      await runStage(ctx, ALONE, fp, async (resume) => {
+        const start = freshStudent();
+        manualSeed(trainer.seed);
+        const summary = await runTraining(
+          {
+            config: studentConfig(trainer),
+            task,
+            model: start.model,
+            train: data.train,
+            dev: data.dev,
+            test: data.test,
+          },
+          { resume, quiet: ctx.opts.quiet, log, stopAfterSteps: takeStopBudget(ctx) },
+        );
+        start.model.dispose();
+        return { summary, info: { student_init: start.how } };
+      });
+      aloneDir = path.join(trainer.output_dir, 'best');
+    }
+
+    const report = buildReport(ctx, {
+      teacher,
+      teacherDir: teacherRef.dir,
+      studentDir,
+      aloneDir,
+      data,
+      plan,
+      relation,
+    });
+    writeDistillReport(config.output_dir, report);
+    log(`distilled student: ${studentDir}`);
+    log(`report: ${path.join(config.output_dir, 'distill_report.html')}`);
+    return { outputDir: config.output_dir, studentDir, report, stages: ctx.stages };
+  } finally {
+    teacher.model.dispose();
+  }
+}
+
+// ------------------------------------------------------------------ stages
+
+/** Runs a stage unless it finished before with the same fingerprint; records it either way. */
+async function runStage(
+  ctx: Context,
+  stage: TrainedStage,
+  fp: string,
+  run: (resume: boolean) => Promise<{ summary: TrainSummary; info?: Record<string, unknown> }>,
+): Promise<void> {
+  const dir = ctx.config.trainers[stage].output_dir;
+  const decision = decideStage(dir, fp);
+  if (decision.action === 'skip') {
+    ctx.log(`${stage}: finished in an earlier run (${dir}); not run again`);
+    const s = decision.state.summary!;
+    ctx.stages.push({
+      stage,
+      dir,
+      steps: s.steps,
+      seconds: s.seconds,
+      skipped: true,
+      dev: s.dev,
+      info: decision.state.info,
+    });
+    return;
+  }
+  const resume = decision.action === 'resume';
+  if (decision.action === 'run' && decision.reason) ctx.log(`${stage}: ${decision.reason}; running it again`);
+  ctx.log(`${stage}: ${resume ? 'continuing from the last checkpoint' : 'starting'} (${dir})`);
+  mkdirSync(dir, { recursive: true });
+  writeStageState(dir, { stage, fingerprint: fp, status: 'running' });
+  const { summary, info } = await run(resume);
+  if (summary.interrupted) throw new StageInterrupted(stage);
+  writeStageState(dir, {
+    stage,
+    fingerprint: fp,
+    status: 'done',
+    info,
+    summary,
+    finished: new Date().toISOString(),
+  });
+  ctx.stages.push({
+    stage,
+    dir,
+    steps: summary.steps,
+    seconds: summary.seconds,
+    skipped: false,
+    dev: summary.dev,
+    info,
+  });
+}
+
+function takeStopBudget(ctx: Context): number | undefined {
+  const n = ctx.stopAfterSteps;
+  ctx.stopAfterSteps = undefined;
+  return n;
+}
+
+/** FT: fine-tunes the teacher, or takes the given fine-tuned teacher directory. */
+async function teacherStage(ctx: Context): Promise<{ dir: string; fp: string }> {
+  const { config, log } = ctx;
+  if (config.teacher.model_dir) {
+    const dir = config.teacher.model_dir;
+    if (config.stages.includes('FT')) log(`FT: using the fine-tuned teacher in ${dir}`);
+    return {
+      dir,
+      fp: fingerprint([fileStamp(path.join(dir, MODEL_FILE)), fileStamp(path.join(dir, WEIGHTS_FILE))]),
+    };
+  }
+  const ftConfig = teacherTrainConfig(config);
+  const fp = fingerprint({
+    model: ftConfig.model,
+    dataset: ftConfig.dataset,
+    trainer: withoutOutputDir(ftConfig.trainer),
+    data: dataStamps(config),
+    pretrained: fileStamp(ftConfig.model.pretrained_dir),
+  });
+  await runStage(ctx, 'FT', fp, async (resume) => ({
+    summary: await train(ftConfig, {
+      resume,
+      quiet: ctx.opts.quiet,
+      log,
+      stopAfterSteps: takeStopBudget(ctx),
+    }),
+  }));
+  return { dir: path.join(config.trainers.FT.output_dir, 'best'), fp };
+}
+
+/**
+ * The FT training config. A teacher fine-tuned from a pretrained checkpoint takes the checkpoint's shape;
+ * it is written into the model fields too, since its model directory is rebuilt from those alone.
+ */
+export function teacherTrainConfig(config: DistillConfig): TrainConfig {
+  const model = { ...config.teacher.model! };
+  if (model.pretrained_dir) {
+    const c = readBertConfig(model.pretrained_dir);
+    Object.assign(model, {
+      num_layers: c.numHiddenLayers,
+      hidden_size: c.hiddenSize,
+      num_heads: c.numAttentionHeads,
+      ffn_size: c.intermediateSize,
+      max_positions: c.maxPositionEmbeddings,
+    });
+  }
+  return { task: config.task, dataset: config.dataset, model, trainer: config.trainers.FT };
+}
+
+function checkTeacher(config: DistillConfig, teacher: LoadedModel): void {
+  if (teacher.config.task !== config.task)
+    throw new UserError(
+      `teacher.model_dir: ${teacher.dir} was trained for ${teacher.config.task}, not ${config.task}`,
+    );
+  if (teacher.config.model.net !== 'transformer')
+    throw new UserError(
+      `teacher: ${teacher.dir} is a ${teacher.config.model.net} model; distillation needs a Transformer`,
+    );
+}
+
+/** Relation and early-stopping stages score the student by its distillation loss on dev (lower is better). */
+function stageTrainer(trainer: TrainerConfig, stage: Stage): TrainerConfig {
+  if (stage === 'TD2') return trainer;
+  return {
+    ...trainer,
+    metric: RELATION_METRIC,
+    early_stopping: trainer.early_stopping
+      ? { ...trainer.early_stopping, metric: RELATION_METRIC }
+      : undefined,
+  };
+}
+
+function relationSettings(
+  config: DistillConfig,
+  plan: StudentPlan,
+  teacherLayers: number,
+  teacher: LoadedModel,
+): RelationSettings {
+  const heads = config.relation.heads ?? plan.shape.heads;
+  const teacherHidden = teacher.config.model.hidden_size;
+  for (const [who, hidden] of [
+    ['student', plan.shape.hidden],
+    ['teacher', teacherHidden],
+  ] as const) {
+    if (hidden % heads !== 0)
+      throw new UserError(
+        `relation.heads: ${heads} does not divide the ${who}'s hidden size ${hidden}; ` +
+          `choose a divisor of both ${plan.shape.hidden} and ${teacherHidden}`,
+      );
+  }
+  const layer = config.relation.teacher_layer;
+  const index = layer < 0 ? teacherLayers + layer : layer - 1;
+  if (layer === 0 || index < 0 || index >= teacherLayers)
+    throw new UserError(
+      `relation.teacher_layer: ${layer} is not a layer of the ${teacherLayers}-layer teacher`,
+    );
+  return { heads, teacherLayer: index, kinds: config.relation.kinds };
+}
+
+function relationEvaluator(
+  teacher: TaskModel<unknown>,
+  adapter: DistillAdapter,
+  settings: RelationSettings,
+): (model: TaskModel<unknown>, split: Split, batchSize: number) => EvalResult {
+  return (model, split, batchSize) => ({
+    metrics: {
+      [RELATION_METRIC]: meanObjectiveLoss(
+        new RelationObjective(model, teacher, adapter, settings),
+        split.features,
+        batchSize,
+      ),
+    },
+  });
+}
+
+function reloadStudent(dir: string): { model: TaskModel<unknown>; how: string } {
+  const m = loadModelDir(dir);
+  m.model.train();
+  return { model: m.model, how: `previous stage's student (${dir})` };
+}
+
+/** output_dir/student: the last stage's best student, its manifest noting how it was made. */
+function publishStudent(from: string, to: string, config: DistillConfig, teacherDir: string): void {
+  replaceDir(to, (tmp) => {
+    cpSync(from, tmp, { recursive: true });
+    const file = path.join(tmp, MODEL_FILE);
+    const manifest = JSON.parse(readFileSync(file, 'utf8')) as ModelManifest;
+    manifest.info = { ...manifest.info, distilled: { stages: config.stages, teacher: teacherDir } };
+    writeFileSync(file, JSON.stringify(manifest, null, 2) + '\n');
+  });
+}
+
+// ------------------------------------------------------------------ data
+
+interface TaskData {
+  train: Split;
+  dev?: Split;
+  test?: Split;
+}
+
+async function loadTaskData(task: AnyTask, config: DistillConfig): Promise<TaskData> {
+  const read = async (file: string | undefined): Promise<Split | undefined> => {
+    if (!file) return undefined;
+    const examples = await task.read(file, { labelled: true });
+    return { examples, features: examples.map((e) => task.encode(e)) };
+  };
+  return {
+    train: (await read(config.dataset.train))!,
+    dev: await read(config.dataset.dev),
+    test: await read(config.dataset.test),
+  };
+}
+
+/** GED's data: the general text, one passage per line, encoded like the task's texts. */
+async function loadGeneralData(adapter: DistillAdapter, config: DistillConfig): Promise<Split> {
+  const file = config.general_data!;
+  const limit = config.general_data_limit;
+  const examples: string[] = [];
+  const features: unknown[] = [];
+  for await (const line of readLines(file)) {
+    const f = adapter.unlabelled(line.text);
+    if (f === undefined)
+      throw new UserError(`${file}:${line.number}: general_data: the line has no token to learn from`);
+    examples.push(line.text);
+    features.push(f);
+    if (limit > 0 && examples.length >= limit) break;
+  }
+  if (examples.length === 0) throw new UserError(`${file}: general_data: no text`);
+  return { examples, features };
+}
+
+function dataStamps(config: DistillConfig): unknown {
+  return [config.dataset.train, config.dataset.dev, config.dataset.test].map(fileStamp);
+}
+
+function withoutOutputDir(trainer: TrainerConfig): Omit<TrainerConfig, 'output_dir'> {
+  const { output_dir: _ignored, ...rest } = trainer;
+  return rest;
+}
+
+// ------------------------------------------------------------------ report
+
+function describeShape(s: { layers: number; hidden: number; heads: number; ffn: number }): string {
+  return `${s.layers} layers × ${s.hidden} (${s.heads} heads, ffn ${s.ffn})`;
+}
+
+function buildReport(
+  ctx: Context,
+  r: {
+    teacher: LoadedModel;
+    teacherDir: string;
+    studentDir: string;
+    aloneDir?: string;
+    data: TaskData;
+    plan: StudentPlan;
+    relation: RelationSettings;
+  },
+): DistillReport {
+  const { config, log } = ctx;
+  const split = r.data.test ?? r.data.dev ?? r.data.train;
+  const evaluatedOn = r.data.test ? 'test' : r.data.dev ? 'dev' : 'train';
+  if (evaluatedOn === 'train')
+    log('warning: no dev or test data: the report scores the models on the training data');
+  const opts = {
+    batchSizes: config.compare.batch_sizes,
+    timingExamples: config.compare.timing_examples,
+    evalBatchSize: config.trainers.TD2.eval_batch_size ?? config.trainers.TD2.batch_size * 2,
+  };
+  log('measuring accuracy and speed of the teacher and the students …');
+  const entries: Array<Omit<ModelToReport, 'task' | 'model'> & { loaded?: LoadedModel }> = [
+    { role: 'teacher', dir: r.teacherDir, shape: shapeOfConfig(r.teacher.config), loaded: r.teacher },
+    ...(r.aloneDir ? [{ role: 'student_alone' as const, dir: r.aloneDir, shape: r.plan.shape }] : []),
+    { role: 'student', dir: r.studentDir, shape: r.plan.shape },
+  ];
+  const loaded = entries.map((e) => ({ e, m: e.loaded ?? loadModelDir(e.dir) }));
+  let models;
+  try {
+    models = measureModels(
+      loaded.map(({ e, m }) => ({ role: e.role, dir: e.dir, shape: e.shape, task: m.task, model: m.model })),
+      split,
+      opts,
+    );
+  } finally {
+    for (const { e, m } of loaded) if (!e.loaded) m.model.dispose();
+  }
+  const metric = headlineMetric(models[0].metrics, r.teacher.task.defaultMetric);
+  const report: DistillReport = {
+    task: config.task,
+    stages: config.stages,
+    evaluated_on: evaluatedOn,
+    metric,
+    models,
+    comparison: compareModels(models, metric),
+    stage_runs: ctx.stages,
+    settings: {
+      student: { ...config.student, init_used: r.plan.init, shape: r.plan.shape },
+      relation: {
+        heads: r.relation.heads,
+        teacher_layer: r.relation.teacherLayer + 1,
+        kinds: r.relation.kinds,
+      },
+      prediction: config.prediction,
+      config: config.raw,
+    },
+    created: new Date().toISOString(),
+  };
+  const c = report.comparison;
+  log(
+    `distilled student keeps ${(100 * c.retained).toFixed(1)}% of the teacher's ${metric}` +
+      Object.entries(c.speedup)
+        .map(([b, s]) => `, ${s.toFixed(2)}× faster at batch ${b}`)
+        .join(''),
+  );
+  return report;
+}

@@ -1,0 +1,284 @@
+/**
+ * Causal language modelling (task `language_model`, objective "causal"): learn P(next token | tokens so
+ * far) from plain text, one text per line (a `<s> … <e>` frame is removed). Each text is scored as
+ * [BOS] tokens → tokens [EOS] ([CLS] and [SEP] of the vocabulary serve as BOS and EOS), so a text's
+ * probability includes ending where it ends.
+ *
+ * Evaluation reports perplexity per token (EOS included); `scoreTexts` gives each text's log-likelihood
+ * (`alembic score`: "how likely is this a normal sentence"); predict continues each input line by
+ * sampling with the config's temperature and top-k.
+ */
+import { fromTyped } from '../engine/create.js';
+import { F } from '../engine/index.js';
+import { Module } from '../engine/nn/module.js';
+import { noGrad, tidy } from '../engine/scope.js';
+import type { Tensor } from '../engine/tensor.js';
+import { readLanguageModelText } from '../data/readers/generation.js';
+import type { TextExample } from '../data/readers/types.js';
+import { perplexity } from '../metrics/generation.js';
+import { sampleToken } from '../nets/decoder-search.js';
+import { buildLanguageModel, type LanguageModelNet } from '../nets/lm.js';
+import { batchIndices, padBatch } from '../train/batching.js';
+import { generationSchema, type TrainConfig } from '../train/config.js';
+import { UserError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import { detokenize } from './generation.js';
+import type { EvalResult, Task, TaskModel } from './task.js';
+import { TextCodec } from './text-codec.js';
+
+export interface LmFeatures {
+  /** Token ids of the text, without BOS/EOS. */
+  ids: number[];
+}
+
+export interface LmPrediction {
+  /** The sampled continuation, detokenised. */
+  text: string;
+  tokens: string[];
+}
+
+export interface TextScore {
+  /** Natural-log probability of the whole text, EOS included. */
+  logProb: number;
+  /** Tokens scored (the text's tokens + EOS). */
+  tokens: number;
+  /** exp(−logProb / tokens). */
+  perplexity: number;
+}
+
+/** The special ids a causal LM needs from its vocabulary. */
+interface LmIds {
+  pad: number;
+  bos: number;
+  eos: number;
+}
+
+export class CausalLmTask implements Task<TextExample, LmFeatures, LmPrediction> {
+  readonly name = 'language_model';
+  readonly defaultMetric = 'perplexity';
+  codec!: TextCodec;
+
+  constructor(
+    readonly config: TrainConfig,
+    saved?: { dir: string; state: unknown },
+  ) {
+    if (saved) this.codec = TextCodec.load(this.codecSpec(), saved.dir);
+  }
+
+  private codecSpec() {
+    const d = this.config.dataset;
+    return { tokenizer: d.tokenizer, maxLen: d.max_len, specials: false };
+  }
+
+  async read(file: string, { skipBadLines }: { labelled: boolean; skipBadLines?: boolean }) {
+    const { examples, skipped } = await readLanguageModelText(file, {
+      skipBadLines: skipBadLines ?? this.config.dataset.skip_bad_lines,
+      onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+    });
+    if (skipped) process.stderr.write(`warning: ${file}: skipped ${skipped} bad line(s)\n`);
+    return examples;
+  }
+
+  fit(train: TextExample[]): void {
+    const d = this.config.dataset;
+    this.codec = TextCodec.fit(
+      this.codecSpec(),
+      train.map((e) => e.text),
+      { minFreq: d.vocab.min_freq, maxSize: d.vocab.max_size, vocabFile: d.tokenizer.vocab },
+    );
+    this.ids(); // fails early when a given vocab.txt lacks [CLS]/[SEP]
+  }
+
+  ids(): LmIds {
+    const v = this.codec.vocab;
+    if (v.clsId === undefined || v.sepId === undefined)
+      throw new UserError(
+        'language_model: the vocabulary needs [CLS] and [SEP] (used as start and end of text)',
+      );
+    return { pad: v.padId, bos: v.clsId, eos: v.sepId };
+  }
+
+  encode(e: TextExample): LmFeatures {
+    // Room for BOS/EOS inside max_len.
+    const tokens = this.codec.tokenize(e.text).slice(0, Math.max(1, this.config.dataset.max_len - 2));
+    return { ids: tokens.map((t) => this.codec.vocab.id(t)) };
+  }
+
+  buildModel(): CausalLmModel {
+    const net = buildLanguageModel(this.config.model, this.codec.vocab.size, this.codec.vocab.padId);
+    const positions = this.config.model.max_positions;
+    if (this.config.model.net === 'transformer' && positions < this.config.dataset.max_len)
+      throw new UserError(
+        `model.max_positions ${positions} is shorter than dataset.max_len ${this.config.dataset.max_len}`,
+      );
+    return new CausalLmModel(net, this.ids());
+  }
+
+  predict(model: TaskModel<LmFeatures>, features: LmFeatures[]): LmPrediction[] {
+    const g = generationSchema.parse(this.config.generation ?? {});
+    const rng = new Rng(this.config.trainer.seed);
+    const m = model as CausalLmModel;
+    const maxLen = Math.max(this.config.dataset.max_len, g.max_length);
+    const banned = new Set([m.ids.pad, m.ids.bos, this.codec.vocab.unkId]);
+    const out = sampleContinuations(m, features, { temperature: g.temperature, topK: g.top_k }, rng, {
+      maxNewTokens: g.max_length,
+      maxTotal:
+        this.config.model.net === 'transformer' ? Math.min(maxLen, this.config.model.max_positions) : maxLen,
+      banned,
+    });
+    return out.map((ids) => {
+      const tokens = ids.map((id) => this.codec.vocab.token(id));
+      return { tokens, text: detokenize(tokens, this.config.dataset.tokenizer.type) };
+    });
+  }
+
+  evaluate(
+    model: TaskModel<LmFeatures>,
+    _examples: TextExample[],
+    features: LmFeatures[],
+    batchSize: number,
+  ): EvalResult {
+    const scores = scoreTexts(model as CausalLmModel, features, batchSize);
+    const nll = scores.reduce((s, x) => s - x.logProb, 0);
+    const tokens = scores.reduce((s, x) => s + x.tokens, 0);
+    return { metrics: { loss: nll / tokens, perplexity: perplexity(nll, tokens), tokens } };
+  }
+
+  formatPrediction(e: TextExample, p: LmPrediction): string {
+    return `${e.text}\t${p.text}`;
+  }
+
+  state(): Record<string, never> {
+    return {};
+  }
+
+  save(dir: string): void {
+    this.codec.save(dir);
+  }
+}
+
+/** Input [BOS] x and target x [EOS] for each text, padded (targets with −100, ignored by the loss). */
+function teacherForcing(
+  batch: LmFeatures[],
+  ids: LmIds,
+): { input: ReturnType<typeof padBatch>; target: Tensor } {
+  const input = padBatch(
+    batch.map((f) => [ids.bos, ...f.ids]),
+    ids.pad,
+  );
+  const time = input.ids.size(1);
+  const target = new BigInt64Array(batch.length * time).fill(-100n);
+  batch.forEach((f, b) => {
+    [...f.ids, ids.eos].forEach((id, t) => (target[b * time + t] = BigInt(id)));
+  });
+  return { input, target: fromTyped(target, [batch.length * time], 'int64') };
+}
+
+/** An LM net plus the loss: mean next-token cross-entropy over real tokens. */
+export class CausalLmModel extends Module implements TaskModel<LmFeatures> {
+  readonly net: LanguageModelNet;
+
+  constructor(
+    net: LanguageModelNet,
+    readonly ids: LmIds,
+  ) {
+    super();
+    this.net = this.child('lm', net);
+  }
+
+  /** Logits [B·T, V] and targets [B·T] of a batch under teacher forcing. */
+  private forward(batch: LmFeatures[]): { logits: Tensor; target: Tensor } {
+    const { input, target } = teacherForcing(batch, this.ids);
+    const logits = this.net.logits(input.ids, input.lengths);
+    return { logits: logits.reshape(-1, logits.size(-1)), target };
+  }
+
+  loss(batch: LmFeatures[]): Tensor {
+    const { logits, target } = this.forward(batch);
+    return F.crossEntropy(logits, target);
+  }
+
+  /** Per-token negative log-likelihoods [B·T] (0 at padding). */
+  tokenNll(batch: LmFeatures[]): Tensor {
+    const { logits, target } = this.forward(batch);
+    return F.crossEntropy(logits, target, { reduction: 'none' });
+  }
+}
+
+/** Each text's log-likelihood under the model, in batches without autograd. */
+export function scoreTexts(model: CausalLmModel, features: LmFeatures[], batchSize = 64): TextScore[] {
+  const wasTraining = model.training;
+  model.eval();
+  const out: TextScore[] = [];
+  try {
+    for (const idx of batchIndices(features.length, batchSize)) {
+      const batch = idx.map((i) => features[i]);
+      const nll = noGrad(() => tidy(() => model.tokenNll(batch).toFloat64Array()));
+      const time = nll.length / batch.length;
+      batch.forEach((f, b) => {
+        let sum = 0;
+        for (let t = 0; t <= f.ids.length; t++) sum += nll[b * time + t];
+        const tokens = f.ids.length + 1;
+        out.push({ logProb: -sum, tokens, perplexity: Math.exp(sum / tokens) });
+      });
+    }
+  } finally {
+    model.train(wasTraining);
+  }
+  return out;
+}
+
+/**
+ * Continues each prefix by sampling until EOS or `maxNewTokens`. Prefixes grow one token per step and
+ * the model re-reads each whole prefix (the engine's RNN takes no initial state to resume from), which is
+ * fine at the lengths of sentences and poems.
+ */
+export function sampleContinuations(
+  model: CausalLmModel,
+  features: LmFeatures[],
+  sampling: { temperature: number; topK: number },
+  rng: Rng,
+  limits: { maxNewTokens: number; maxTotal: number; banned: ReadonlySet<number> },
+): number[][] {
+  const wasTraining = model.training;
+  model.eval();
+  const { bos, eos, pad } = model.ids;
+  const prefixes = features.map((f) => [bos, ...f.ids]);
+  const generated: number[][] = features.map(() => []);
+  const active = new Set(features.map((_, i) => i));
+  try {
+    for (let step = 0; step < limits.maxNewTokens && active.size > 0; step++) {
+      const rows = [...active];
+      const last = noGrad(() =>
+        tidy(() => {
+          const input = padBatch(
+            rows.map((r) => prefixes[r]),
+            pad,
+          );
+          const logits = model.net.logits(input.ids, input.lengths); // [R, T, V]
+          const v = logits.size(-1);
+          const pos = fromTyped(
+            BigInt64Array.from(rows, (r) => BigInt(prefixes[r].length - 1)),
+            [rows.length, 1, 1],
+            'int64',
+          ).expand(rows.length, 1, v);
+          return logits.gather(1, pos).squeeze(1).toFloat32Array();
+        }),
+      );
+      const v = last.length / rows.length;
+      rows.forEach((r, i) => {
+        const token = sampleToken(last.subarray(i * v, (i + 1) * v), sampling, rng, limits.banned);
+        if (token === eos) {
+          active.delete(r);
+          return;
+        }
+        prefixes[r].push(token);
+        generated[r].push(token);
+        if (prefixes[r].length >= limits.maxTotal) active.delete(r);
+      });
+    }
+  } finally {
+    model.train(wasTraining);
+  }
+  return generated;
+}

@@ -1,0 +1,186 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { httpBench, vocabTexts } from '../src/deploy/bench/http-bench.js';
+import { benchTarget, describeTarget, randomIds } from '../src/deploy/bench/model-bench.js';
+import { referenceQps } from '../src/deploy/bench/references.js';
+import { checks, renderReport } from '../src/deploy/bench/report.js';
+import type { BenchReport } from '../src/deploy/bench/run-bench.js';
+import { percentile, summarize } from '../src/deploy/bench/stats.js';
+import { exportModelDir } from '../src/deploy/export/export-dir.js';
+import { parseConfig, type ModelConfig } from '../src/train/config.js';
+import { train } from '../src/train/trainer.js';
+import { Rng } from '../src/util/rng.js';
+import { tempDir, writeSentimentSplits } from './helpers/tiny-data.js';
+
+const PRESET_BOW = { embedding_dim: 128, hidden_size: 128 } as ModelConfig;
+
+describe('benchmark statistics', () => {
+  it('takes percentiles by nearest rank', () => {
+    const sorted = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    assert.equal(percentile(sorted, 0.5), 5); // rank ceil(5) = 5
+    assert.equal(percentile(sorted, 0.95), 10); // rank ceil(9.5) = 10
+    assert.equal(percentile(sorted, 0.91), 10);
+    assert.equal(percentile(sorted, 0.9), 9);
+    assert.equal(percentile([4], 0.99), 4);
+  });
+
+  it('counts QPS in inputs: runs × batch over the measured seconds', () => {
+    const s = summarize([2, 1, 3, 4], 32, 0.5);
+    assert.equal(s.qps, (4 * 32) / 0.5);
+    assert.equal(s.p50, 2);
+    assert.equal(s.p99, 4);
+    assert.equal(s.runs, 4);
+  });
+
+  it('finds the reference for the preset shapes only, and never for libtorch', () => {
+    assert.equal(referenceQps('bow', PRESET_BOW, 64, 'onnx-fp32', 1)?.qps, 39_000);
+    assert.equal(referenceQps('bow', PRESET_BOW, 64, 'onnx-fp32', 32)?.qps, 543_000);
+    assert.equal(referenceQps('bow', PRESET_BOW, 32, 'onnx-fp32', 1), undefined);
+    assert.equal(referenceQps('bow', PRESET_BOW, 64, 'libtorch', 1), undefined);
+    assert.equal(referenceQps('bow', PRESET_BOW, 64, 'onnx-fp32', 8), undefined);
+    const tr = { num_layers: 4, hidden_size: 256, num_heads: 4, ffn_size: 1024 } as ModelConfig;
+    assert.equal(referenceQps('transformer', tr, 64, 'onnx-int8', 32)?.qps, 555);
+    assert.equal(referenceQps('transformer', { ...tr, num_layers: 2 }, 64, 'onnx-fp32', 1), undefined);
+  });
+
+  it('passes and fails the checks from the figures', () => {
+    const latency = (qps: number) => ({ p50: 1, p95: 2, p99: 3, qps, runs: 100 });
+    const target = (runtime: 'libtorch' | 'onnx-fp32', dir: string) => ({ runtime, dir, seq: 64 }) as never;
+    const report: BenchReport = {
+      threads: 2,
+      cpus: 2,
+      load: [0.5, 0.6],
+      batchSizes: [1, 32],
+      groups: [
+        {
+          name: 'bow',
+          net: 'bow',
+          model: PRESET_BOW,
+          seq: 64,
+          parameters: 1,
+          rows: [
+            { target: target('libtorch', 'm'), batch: 1, latency: latency(10_000) },
+            { target: target('onnx-fp32', 'e'), batch: 1, latency: latency(36_000) }, // 0.92× of 39k
+            { target: target('onnx-fp32', 'e'), batch: 32, latency: latency(400_000) }, // 0.74× of 543k
+          ],
+          sameRun: { name: 'x', rows: [{ batch: 1, latency: latency(40_000) }] }, // 0.90×
+          http: {
+            dir: 'e',
+            runtime: 'onnx-fp32',
+            result: {
+              requests: 1000,
+              seconds: 1,
+              requestsPerSecond: 21_000,
+              textsPerSecond: 21_000, // 0.58× of 36k
+              p50: 1,
+              p99: 5,
+              errors: 0,
+              non2xx: 0,
+              connections: 32,
+              textsPerRequest: 1,
+            },
+          },
+        },
+      ],
+    };
+    const verdicts = checks(report);
+    const expected: [boolean, RegExp][] = [
+      [true, /^bow onnx fp32 batch 1: 36,000 QPS = 0\.92× the reference 39,000/],
+      [false, /^bow onnx fp32 batch 32: 400,000 QPS = 0\.74× the reference 543,000/],
+      [true, /^bow onnx fp32 batch 1: 0\.90× the PyTorch-exported graph timed in the same run/],
+      [true, /^bow: onnxruntime beats libtorch at batch 1 \(36,000 vs 10,000 QPS\)/],
+      [
+        false,
+        /^bow: alembic serve sustains 21,000 texts\/s over HTTP = 0\.58× the model-only 36,000 QPS at batch 1/,
+      ],
+    ];
+    assert.equal(verdicts.length, expected.length);
+    verdicts.forEach((c, i) => {
+      assert.match(c.what, expected[i][1]);
+      assert.equal(c.pass, expected[i][0], c.what);
+    });
+    const text = renderReport(report);
+    assert.match(
+      text,
+      /bow \(seq 64\)\s+onnx fp32\s+1\s+1\.000\s+2\.000\s+3\.000\s+36,000\s+39,000\s+0\.92×\s+0\.90×/,
+    );
+    assert.match(text, /serves more than 1,000 QPS itself/);
+  });
+});
+
+describe('benchmark runs', () => {
+  let modelDir: string;
+  let exportDir: string;
+
+  before(async () => {
+    const dir = tempDir('alembic-bench-');
+    const files = writeSentimentSplits(dir, { train: 100, dev: 10, test: 1 });
+    const config = parseConfig(
+      {
+        task: 'text_classification',
+        dataset: { train: files.train, max_len: 16 },
+        model: { net: 'bow', embedding_dim: 8, hidden_size: 8 },
+        trainer: { max_steps: 5, batch_size: 16, threads: 1, output_dir: path.join(dir, 'run') },
+      },
+      path.join(dir, 'config.json'),
+    );
+    await train(config, { quiet: true, log: () => {} });
+    modelDir = path.join(dir, 'run', 'best');
+    exportDir = path.join(dir, 'export');
+    await exportModelDir(modelDir, exportDir);
+  });
+
+  it('draws full-length ids that avoid the special tokens', () => {
+    const rows = randomIds(new Rng(1), 3, 16, 7);
+    assert.equal(rows.length, 3);
+    for (const r of rows) {
+      assert.equal(r.length, 16);
+      assert.ok(r.every((id) => id === 5 || id === 6));
+    }
+  });
+
+  it('times a trained and an exported directory at each batch size', async () => {
+    const timing = { warmupSeconds: 0.05, seconds: 0.1, minRuns: 5 };
+    for (const [dir, runtime] of [
+      [modelDir, 'libtorch'],
+      [exportDir, 'onnx-fp32'],
+    ] as const) {
+      const t = describeTarget(dir, 16);
+      assert.equal(t.runtime, runtime);
+      const rows = await benchTarget(t, { batchSizes: [1, 4], threads: 1, timing });
+      assert.deepEqual(
+        rows.map((r) => r.batch),
+        [1, 4],
+      );
+      for (const r of rows) {
+        assert.ok(r.latency.runs >= 5);
+        assert.ok(r.latency.p50 > 0 && r.latency.p50 <= r.latency.p99);
+        assert.ok(r.latency.qps > 0);
+      }
+    }
+  });
+
+  it('load-tests alembic serve over loopback, bounded in requests', { timeout: 120_000 }, async () => {
+    const texts = vocabTexts(exportDir, 10, 4);
+    assert.equal(texts.length, 4);
+    assert.ok(texts.every((t) => t.split(' ').length === 10 && !/\[/.test(t)));
+    const r = await httpBench(
+      {
+        dir: exportDir,
+        connections: 4,
+        maxRequests: 300,
+        maxSeconds: 20,
+        warmupSeconds: 0,
+        textsPerRequest: 2,
+        threads: 1,
+      },
+      16,
+    );
+    assert.equal(r.requests, 300);
+    assert.equal(r.errors, 0);
+    assert.equal(r.non2xx, 0);
+    assert.equal(r.textsPerSecond, 2 * r.requestsPerSecond);
+    assert.ok(r.p99 >= r.p50);
+  });
+});
