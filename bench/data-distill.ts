@@ -24,6 +24,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadBrown } from '../src/data/corpora/brown.js';
 import { spamAssassinSplits, tangSongSplits } from '../src/data/corpora/standard-splits.js';
 import { writeTsv } from '../src/data/corpora/write-tsv.js';
 import type { ClassificationExample } from '../src/data/readers/types.js';
@@ -39,6 +40,8 @@ const { values: args } = parseArgs({
     teacher: { type: 'string', default: 'transformer' },
     // One thread by default: on 2 shared cores, libtorch's thread pool on small tensors costs more than it gives.
     threads: { type: 'string', default: '1' },
+    // A smoke run at a tiny scale (minutes): checks the plumbing; its numbers mean nothing.
+    quick: { type: 'boolean', default: false },
   },
 });
 const threads = Number(args.threads);
@@ -56,8 +59,13 @@ interface CorpusSpec {
   teacherMaxLen: number;
   studentMaxLen: number;
   teacherEpochs: number;
+  teacherEvalStep: number;
   studentEpochs: number;
   augmentRatio: number;
+  /** Test examples (the full standard test split unless cut for a smoke run). */
+  test?: number;
+  /** English needs a POS lexicon for same-POS replacement: one is built from the tagged Brown corpus. */
+  brownLexicon?: boolean;
 }
 
 /** What was cut to fit 2 cores and ~30 minutes. */
@@ -66,33 +74,60 @@ const CORPORA: CorpusSpec[] = [
     name: 'poetry',
     splits: () => tangSongSplits(),
     gold: 2000,
-    unlabelled: 6000,
+    unlabelled: 4000,
     dev: 1000,
     tokenizer: 'char',
     minFreq: 1,
     teacherMaxLen: 64,
     studentMaxLen: 128,
     teacherEpochs: 4,
-    studentEpochs: 8,
-    augmentRatio: 4,
+    teacherEvalStep: 50,
+    studentEpochs: 20,
+    augmentRatio: 3,
   },
   {
     name: 'spam',
     splits: () => spamAssassinSplits(),
     gold: 600,
-    unlabelled: 4000,
+    unlabelled: 3000,
     dev: 605,
     tokenizer: 'whitespace',
     minFreq: 2,
     teacherMaxLen: 128,
     studentMaxLen: 256,
     teacherEpochs: 6,
-    studentEpochs: 10,
-    augmentRatio: 4,
+    teacherEvalStep: 40,
+    studentEpochs: 20,
+    augmentRatio: 3,
+    brownLexicon: true,
   },
 ];
 
+/** The smoke-run scale. */
+function quick(spec: CorpusSpec): CorpusSpec {
+  return {
+    ...spec,
+    gold: 200,
+    unlabelled: 200,
+    dev: 100,
+    test: 200,
+    teacherEpochs: 1,
+    teacherEvalStep: 10,
+    studentEpochs: 2,
+    augmentRatio: 2,
+  };
+}
+
 function teacherModel(kind: string): Record<string, unknown> {
+  if (args.quick)
+    return {
+      net: 'transformer',
+      num_layers: 1,
+      hidden_size: 32,
+      embedding_dim: 32,
+      num_heads: 2,
+      ffn_size: 64,
+    };
   if (kind === 'lstm')
     return { net: 'lstm', embedding_dim: 128, hidden_size: 256, bidirectional: true, num_layers: 1 };
   return {
@@ -124,6 +159,29 @@ function goldSample(train: ClassificationExample[], n: number): ClassificationEx
       .forEach((e) => picked.add(e));
   }
   return train.filter((e) => picked.has(e));
+}
+
+/** `word<TAB>tag` for every lower-case word seen twice in Brown, with its most frequent (simplified) tag. */
+function writeBrownLexicon(file: string): string {
+  const counts = new Map<string, Map<string, number>>();
+  for (const sentence of loadBrown({ simplifyTags: true })) {
+    sentence.tokens.forEach((token, i) => {
+      const word = token.toLowerCase();
+      if (!/^[a-z][a-z'-]*$/.test(word)) return;
+      const tags = counts.get(word) ?? new Map<string, number>();
+      tags.set(sentence.tags[i], (tags.get(sentence.tags[i]) ?? 0) + 1);
+      counts.set(word, tags);
+    });
+  }
+  const lines: string[] = [];
+  for (const [word, tags] of [...counts.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const [tag, n] = [...tags.entries()].reduce((best, t) => (t[1] > best[1] ? t : best));
+    const total = [...tags.values()].reduce((x, y) => x + y, 0);
+    if (total >= 2 && n > 0) lines.push(`${word}\t${tag}`);
+  }
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, lines.join('\n') + '\n');
+  return file;
 }
 
 function writeJson(file: string, value: unknown): string {
@@ -166,26 +224,34 @@ async function runCorpus(spec: CorpusSpec): Promise<CorpusResult> {
   };
   writeTsv(gold, data.train);
   writeTsv(splits.dev.slice(0, spec.dev), data.dev);
-  writeTsv(splits.test, data.test);
+  writeTsv(splits.test.slice(0, spec.test ?? Infinity), data.test);
   writeTsv(
     rest.map((e) => ({ text: e.text })),
     data.unlabelled,
   );
-  log(`${gold.length} gold, ${spec.dev} dev, ${splits.test.length} test, ${rest.length} unlabelled`);
+  log(
+    `${gold.length} gold, ${spec.dev} dev, ${spec.test ?? splits.test.length} test, ${rest.length} unlabelled`,
+  );
+
+  const posLexicon = spec.brownLexicon
+    ? writeBrownLexicon(path.join(root, 'data/dict/brown-pos.tsv'))
+    : undefined;
 
   const dataset = (maxLen: number) => ({
     tokenizer: { type: spec.tokenizer },
     max_len: maxLen,
     vocab: { min_freq: spec.minFreq, max_size: 50000 },
   });
-  const trainer = (epochs: number, lr: number) => ({
+  // Students: enough epochs for the gold-only baseline to converge; early stopping on dev ends every
+  // run (the distilled students see several times more lines per epoch than the gold-only ones).
+  const trainer = (epochs: number, lr: number, evalStep: number, patience: number) => ({
     epochs,
     batch_size: 32,
     learning_rate: lr,
-    eval_step: 50,
+    eval_step: evalStep,
     save_model_step: 200,
     threads,
-    early_stopping: { metric: 'macro_f1', patience: 6 },
+    early_stopping: { metric: 'macro_f1', patience },
   });
   const examples = path.join(root, 'examples');
   const teacherIsTransformer = args.teacher !== 'lstm';
@@ -193,25 +259,35 @@ async function runCorpus(spec: CorpusSpec): Promise<CorpusResult> {
     task: 'text_classification',
     dataset: dataset(spec.teacherMaxLen),
     model: teacherModel(args.teacher!),
-    trainer: { ...trainer(spec.teacherEpochs, teacherIsTransformer ? 5e-4 : 2e-3), warmup_ratio: 0.1 },
+    trainer: {
+      ...trainer(spec.teacherEpochs, teacherIsTransformer ? 5e-4 : 2e-3, spec.teacherEvalStep, 6),
+      warmup_ratio: 0.1,
+    },
   });
   writeJson(path.join(examples, 'cls_bow.json'), {
     task: 'text_classification',
     dataset: dataset(spec.studentMaxLen),
     model: { net: 'bow', embedding_dim: 128, hidden_size: 128, dropout: 0.1 },
-    trainer: trainer(spec.studentEpochs, 5e-3),
+    trainer: trainer(spec.studentEpochs, 5e-3, 100, 5),
   });
   writeJson(path.join(examples, 'cls_cnn.json'), {
     task: 'text_classification',
     dataset: dataset(spec.studentMaxLen),
-    model: { net: 'cnn', embedding_dim: 128, num_filters: 128, kernel_widths: [2, 3, 4], dropout: 0.1 },
-    trainer: trainer(spec.studentEpochs, 2e-3),
+    // Light: at batch 1 a CNN's cost is its convolutions (embedding × filters × widths per token).
+    model: { net: 'cnn', embedding_dim: 64, num_filters: 64, kernel_widths: [2, 3], dropout: 0.1 },
+    trainer: trainer(spec.studentEpochs, 2e-3, 100, 5),
   });
   // One labelling pass over augmented + unlabelled texts; each student picks the sources it trains on.
   const config = writeJson(path.join(examples, 'data-distill.json'), {
     output_dir: '../distill',
     data,
-    augment: { ratio: spec.augmentRatio, strategies: 'unk,pos,nsample', p: 0.1, seed: 1 },
+    augment: {
+      ratio: spec.augmentRatio,
+      strategies: 'unk,pos,nsample',
+      p: 0.1,
+      seed: 1,
+      ...(posLexicon ? { pos_lexicon: posLexicon } : {}),
+    },
     teacher: { config: 'teacher.json' },
     labelling: { batch_size: 64, threads },
     students: [
@@ -220,7 +296,7 @@ async function runCorpus(spec: CorpusSpec): Promise<CorpusResult> {
       { name: 'cnn', config: 'cls_cnn.json', sources: ['augmented'] },
       { name: 'cnn_unl', config: 'cls_cnn.json', sources: ['augmented', 'unlabelled'], gold_only: false },
     ],
-    report: { qps_examples: 300 },
+    report: { qps_examples: args.quick ? 30 : 300 },
   });
   const report = await runDataDistill(loadDataDistillConfig(config), { quiet: true, log });
   return summarise(spec.name, report, (performance.now() - started) / 1000);
@@ -301,7 +377,7 @@ for (const name of args.corpus!.split(',')) {
   const spec = CORPORA.find((c) => c.name === name.trim());
   if (!spec)
     throw new Error(`--corpus: unknown corpus "${name}" (known: ${CORPORA.map((c) => c.name).join(', ')})`);
-  results.push(await runCorpus(spec));
+  results.push(await runCorpus(args.quick ? quick(spec) : spec));
 }
 writeJson(path.join(args.out!, 'summary.json'), results);
 process.stdout.write(

@@ -92,7 +92,8 @@ async function prepare(net: string, data: { train: string; dev: string }): Promi
         train_log_step: 50,
         eval_step: steps,
         save_model_step: steps,
-        threads: Number(args.threads),
+        // One thread: training speed does not matter here, and one thread never waits on a busy sibling.
+        threads: 1,
         output_dir: path.join(root, 'run'),
       },
     },

@@ -321,6 +321,17 @@ describe('prediction service', () => {
     }
   });
 
+  it('refuses settings under which a largest request could never be queued', async () => {
+    await assert.rejects(
+      PredictionServer.create({
+        models: [{ name: 'm', predictor: new FakePredictor() }],
+        maxQueue: 8,
+        maxInputs: 9,
+      }),
+      /max inputs per request \(9\) is above the queue limit \(8\)/,
+    );
+  });
+
   it('answers 503 when the queue is full instead of queueing more', async () => {
     const p = new FakePredictor();
     p.hold();
@@ -329,6 +340,7 @@ describe('prediction service', () => {
       maxBatch: 2,
       maxWaitMs: 0,
       maxQueue: 4,
+      maxInputs: 4,
     });
     try {
       const accepted = [post(base, '/predict', { texts: ['a', 'b'] })]; // runs (held)

@@ -183,15 +183,23 @@ test('labelling interrupted by the signal continues on the next run, giving the 
     runDataDistill(c, {
       quiet: true,
       signal: stop.signal,
-      // Abort as soon as the pool is ready: labelling stops after its first batch.
+      // Abort as labelling starts: it stops after its first batch.
       log: (l) => {
         logs.push(l);
-        if (l.startsWith('pool:')) stop.abort();
+        if (l.startsWith('label: the teacher labels')) stop.abort();
       },
     }),
     (e: unknown) => e instanceof PipelineInterrupted && /label step/.test(e.message),
   );
   assert.equal(lines(path.join(workB, 'student/train/part.1')).length, 8);
+
+  // A stop asked for between steps: the next step does not start.
+  const early = new AbortController();
+  early.abort();
+  await assert.rejects(
+    runDataDistill(c, { quiet: true, signal: early.signal, log: () => {} }),
+    (e: unknown) => e instanceof PipelineInterrupted && /augment step/.test(e.message),
+  );
 
   const resumed: string[] = [];
   await runDataDistill(c, quietLog(resumed));

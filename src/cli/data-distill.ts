@@ -21,10 +21,15 @@ export function registerDataDistill(program: Command): void {
     .action((opts: { config: string; quiet?: boolean; json?: boolean }) =>
       runCommand(async () => {
         const config = loadDataDistillConfig(opts.config);
-        // Ctrl-C stops labelling after the current batch (the trainer stops by itself at a step);
-        // a second Ctrl-C during labelling is not needed: the batch is short.
+        // The first Ctrl-C stops cleanly: labelling after its batch, training at its step (the trainer
+        // listens too), anything else at the next step boundary. A second one quits at once; every
+        // file is written so that a rerun still continues correctly.
         const stop = new AbortController();
-        const onSignal = () => stop.abort();
+        const onSignal = () => {
+          if (stop.signal.aborted) process.exit(130);
+          process.stderr.write('alembic: stopping at the next safe point (Ctrl-C again to quit now)\n');
+          stop.abort();
+        };
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
         try {

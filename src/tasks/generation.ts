@@ -55,7 +55,7 @@ export interface TargetIds {
   pad: number;
   bos: number;
   eos: number;
-  /** Never generated: padding, BOS, [MASK]. */
+  /** Never generated: padding, BOS, [UNK], [MASK]. */
   banned: number[];
 }
 
@@ -147,7 +147,8 @@ export class GenerationTask implements Task<GenerationExample, GenerationFeature
       throw new UserError(
         'text_generation: the target vocabulary needs [CLS] and [SEP] (start and end of text)',
       );
-    const banned = [v.padId, v.clsId, ...(v.maskId !== undefined ? [v.maskId] : [])];
+    // [UNK] is a legitimate target token (rare characters) but never a useful output.
+    const banned = [v.padId, v.clsId, v.unkId, ...(v.maskId !== undefined ? [v.maskId] : [])];
     return { pad: v.padId, bos: v.clsId, eos: v.sepId, banned };
   }
 

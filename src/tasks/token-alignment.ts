@@ -104,7 +104,7 @@ export class TokenAligner {
       if (tags) current.tags!.push(tags[i]);
     });
     flush();
-    rows[rows.length - 1].last = true;
+    if (rows.length > 0) rows[rows.length - 1].last = true; // no rows (and no tags) for no tokens
     return rows;
   }
 

@@ -99,7 +99,8 @@ const trainerSchema = z
     eval_step: z.number().int().positive().default(100),
     save_model_step: z.number().int().positive().default(1000),
     early_stopping: z
-      .object({ metric: z.string().default('macro_f1'), patience: z.number().int().positive().default(5) })
+      // Without a metric, the task's own default (macro_f1, micro_f1, f1, mrr, …) is used.
+      .object({ metric: z.string().optional(), patience: z.number().int().positive().default(5) })
       .strict()
       .optional(),
     metric: z.string().optional(),

@@ -167,9 +167,11 @@ export async function runTraining(job: TrainingJob, opts: TrainOptions = {}): Pr
       : task.evaluate(m, split.examples, split.features, batchSize);
   const evaluate = (split: Split): EvalResult => evaluateModel(model, split, evalBatch);
 
-  let interrupted = false;
-  const onSignal = () => {
-    interrupted = true;
+  // A signal ends the run after the current step, with a checkpoint; the signal is then raised again
+  // so the process ends as the user asked (a library caller or a benchmark does not carry on).
+  let interrupted: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupted = signal;
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -237,6 +239,8 @@ export async function runTraining(job: TrainingJob, opts: TrainOptions = {}): Pr
         pos.pendingLoss.sum += loss;
         pos.pendingLoss.count++;
         progress.tick(pos.step, loss, pos.epoch);
+        // Let signal handlers (and anything else waiting) run: a purely synchronous loop would never see Ctrl-C.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         if (pos.step % t.train_log_step === 0) {
           const { sum, count } = pos.pendingLoss;
           record({
@@ -274,6 +278,7 @@ export async function runTraining(job: TrainingJob, opts: TrainOptions = {}): Pr
       !pos.stopped)
   ) {
     log(`stopped at step ${pos.step}; continue with --resume`);
+    if (interrupted) process.kill(process.pid, interrupted);
     return { ...summary(), interrupted: true };
   }
 

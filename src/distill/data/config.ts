@@ -76,6 +76,8 @@ const reportSchema = z
   .object({
     /** Examples predicted one at a time (batch 1, one thread) to measure each model's QPS. */
     qps_examples: z.number().int().positive().default(200),
+    /** Timing rounds, interleaved across the models; each model's best round counts. */
+    qps_rounds: z.number().int().positive().default(3),
   })
   .strict();
 

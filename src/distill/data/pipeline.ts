@@ -2,36 +2,39 @@
  * `alembic data-distill`: the guide's three steps (§6.3.3.1) plus the comparison that says whether it
  * was worth it.
  *   1. teacher   fine-tune the teacher on the gold data (or take a trained model directory)
- *   2. augment   augment the gold texts (optional); pool them with the user's unlabelled texts
+ *   2. augment   augment the gold texts (optional)
+ *      pool      augmented + unlabelled texts, each once, without gold texts
  *      label     label the pool with the teacher → student/train/part.1 (part.0 is the gold data)
  *   3. students  train each student on part.0 + part.1, and on part.0 alone as the baseline
  *      report    quality and batch-1 one-thread QPS of every model → report.json, report.txt
  * Every step is recorded (steps.ts): a finished one is not redone, an interrupted one continues.
  */
-import { copyFileSync, createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
-import { once } from 'node:events';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readLines } from '../../data/line-reader.js';
 import { setNumThreads } from '../../engine/runtime.js';
 import { loadModelDir, readManifest, WEIGHTS_FILE } from '../../train/model-dir.js';
 import { UserError } from '../../util/errors.js';
 import { augmentFile, parseStrategies, type AugmentFileResult } from '../augment/index.js';
-import type { ResolvedDataDistillConfig, StudentSpec } from './config.js';
+import type { ResolvedDataDistillConfig } from './config.js';
 import { labelFile, teacherLabeller } from './label-file.js';
 import { LabelProgress } from './label-progress.js';
 import { DistillLayout } from './layout.js';
-import { measureModel, type ModelMeasurement } from './measure.js';
+import { measureModels } from './measure.js';
 import { buildPool, type PoolResult } from './pool.js';
 import { buildRows, formatReport, gains, type DataDistillReport } from './report.js';
 import { hashFile, hashValue, PipelineInterrupted, StepRunner } from './steps.js';
 import { DISTILLABLE_TASKS, trainConfigFor, trainToEnd } from './train-step.js';
+import { combineParts, countLabels, countLines, poolLineFilter } from './training-files.js';
 
 export interface DataDistillOptions {
   quiet?: boolean;
   /** Lines for the user (default: stderr). */
   log?: (line: string) => void;
-  /** Stops labelling after the current batch (the trainer stops on Ctrl-C by itself). */
+  /**
+   * Stops the run: labelling after its current batch, anything else at the next step boundary (the
+   * trainer itself stops at a step on Ctrl-C). A rerun continues.
+   */
   signal?: AbortSignal;
 }
 
@@ -41,44 +44,125 @@ interface LabelResult {
   probabilities: boolean;
 }
 
+/** What every step needs. */
+interface Run {
+  config: ResolvedDataDistillConfig;
+  layout: DistillLayout;
+  steps: StepRunner;
+  hashes: DataHashes;
+  log: (line: string) => void;
+  quiet: boolean;
+  signal?: AbortSignal;
+  /** Throws PipelineInterrupted when the run was asked to stop. */
+  checkStop: (step: string) => void;
+}
+
+interface Teacher {
+  dir: string;
+  textColumns: 1 | 2;
+  /** Hash of its weights: what the labels depend on. */
+  hash: string;
+}
+
+interface Pool {
+  result: PoolResult;
+  sources: { file: string; name: string }[];
+  augmented?: AugmentFileResult;
+  fingerprint: string;
+}
+
+interface TrainedStudent {
+  name: string;
+  goldOnly?: string;
+  distilled: string;
+  trainedOn: string;
+}
+
 export async function runDataDistill(
   config: ResolvedDataDistillConfig,
   options: DataDistillOptions = {},
 ): Promise<DataDistillReport> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  const quiet = options.quiet ?? false;
   const layout = new DistillLayout(config.output_dir);
-  const steps = new StepRunner(layout.steps, (line) => log(`step ${line}`));
   const evalFile = config.data.test ?? config.data.dev;
   if (evalFile === undefined) {
     throw new UserError(`${config.source}: data: give a test (or dev) file to compare the models on`);
   }
   mkdirSync(layout.studentDir, { recursive: true });
-  const hashes = await dataHashes(config);
+  const run: Run = {
+    config,
+    layout,
+    steps: new StepRunner(layout.steps, (line) => log(`step ${line}`)),
+    hashes: await dataHashes(config),
+    log,
+    quiet: options.quiet ?? false,
+    signal: options.signal,
+    checkStop: (step) => {
+      if (options.signal?.aborted) throw new PipelineInterrupted(step);
+    },
+  };
+  const teacher = await teacherStep(run);
+  run.checkStop('augment');
+  const pool = await poolSteps(run, teacher);
+  run.checkStop('label');
+  const labels = await labelStep(run, teacher, pool);
+  const students = await studentSteps(run, pool, labels.fingerprint);
+  run.checkStop('report');
+  const report = await reportStep(run, evalFile, teacher, students, pool, labels.result);
+  writeFileSync(layout.reportJson, JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(layout.reportText, formatReport(report));
+  log(`report: ${layout.reportJson}, ${layout.reportText}`);
+  return report;
+}
 
-  // 1. The teacher.
-  const teacherDir = await teacherStep(config, layout, steps, hashes, { quiet, log });
-  const teacherManifest = readManifest(teacherDir);
-  if (!(DISTILLABLE_TASKS as readonly string[]).includes(teacherManifest.task)) {
+/** 1. Fine-tunes the teacher, or checks the given model directory. */
+async function teacherStep(run: Run): Promise<Teacher> {
+  const { config, layout } = run;
+  let dir: string;
+  if ('model_dir' in config.teacher) {
+    dir = config.teacher.model_dir;
+    readManifest(dir);
+    run.log(`teacher: ${dir} (trained already)`);
+  } else {
+    const c = trainConfigFor(config.teacherSource!, {
+      ...heldOut(config),
+      train: config.data.train,
+      outputDir: layout.teacherRun,
+    });
+    const fingerprint = hashValue({ config: c, data: run.hashes.all });
+    dir = await run.steps.run('teacher', fingerprint, async ({ resume }) => {
+      run.log(`teacher: fine-tuning ${c.model.net} on ${config.data.train}`);
+      return (await trainToEnd('teacher', c, resume, run)).modelDir;
+    });
+  }
+  const manifest = readManifest(dir);
+  if (!(DISTILLABLE_TASKS as readonly string[]).includes(manifest.task)) {
     throw new UserError(
-      `${teacherDir}: a ${teacherManifest.task} model; data distillation supports ${DISTILLABLE_TASKS.join(' and ')}`,
+      `${dir}: a ${manifest.task} model; data distillation supports ${DISTILLABLE_TASKS.join(' and ')}`,
     );
   }
-  const textColumns = teacherManifest.task === 'text_pair_classification' ? 2 : 1;
-  const teacherHash = await hashFile(path.join(teacherDir, WEIGHTS_FILE));
-  copyFileSync(path.join(teacherDir, 'label_map.json'), layout.labelMap);
+  // Every student shares the teacher's label ids, so its probabilities line up with theirs.
+  copyFileSync(path.join(dir, 'label_map.json'), layout.labelMap);
+  return {
+    dir,
+    textColumns: manifest.task === 'text_pair_classification' ? 2 : 1,
+    hash: await hashFile(path.join(dir, WEIGHTS_FILE)),
+  };
+}
 
-  // 2. Augment, pool, label.
+/** 2a. Augments the gold texts (if asked) and pools them with the unlabelled ones. */
+async function poolSteps(run: Run, teacher: Teacher): Promise<Pool> {
+  const { config, layout } = run;
   let augmented: AugmentFileResult | undefined;
   if (config.augment) {
     const a = config.augment;
     const fingerprint = hashValue({
       augment: a,
-      train: hashes.train,
+      train: run.hashes.train,
       lexicon: a.pos_lexicon ? await hashFile(a.pos_lexicon) : null,
-      pair: textColumns === 2,
+      pair: teacher.textColumns === 2,
     });
-    augmented = await steps.run('augment', fingerprint, async () => {
+    augmented = await run.steps.run('augment', fingerprint, async () => {
       const r = await augmentFile({
         input: config.data.train,
         output: layout.augmented,
@@ -86,10 +170,10 @@ export async function runDataDistill(
         strategies: parseStrategies(a.strategies),
         p: a.p,
         seed: a.seed,
-        pair: textColumns === 2,
+        pair: teacher.textColumns === 2,
         posLexicon: a.pos_lexicon,
       });
-      log(`augment: ${r.read} gold lines → ${r.written} augmented lines`);
+      run.log(`augment: ${r.read} gold lines → ${r.written} augmented lines`);
       return r;
     });
   }
@@ -98,171 +182,182 @@ export async function runDataDistill(
     ...(config.data.unlabelled ? [{ file: config.data.unlabelled, name: 'unlabelled' }] : []),
   ];
   const gold = [config.data.train, config.data.dev, config.data.test].filter((f): f is string => !!f);
-  const poolFingerprint = hashValue({
+  const fingerprint = hashValue({
     sources: await Promise.all(sources.map(async (s) => [s.name, await hashFile(s.file)])),
-    gold: gold.map((f) => hashes.byFile.get(f)),
-    textColumns,
+    gold: gold.map((f) => run.hashes.byFile.get(f)),
+    textColumns: teacher.textColumns,
   });
-  const pool = await steps.run<PoolResult>('pool', poolFingerprint, async () => {
-    const r = await buildPool({ output: layout.pool, sources, gold, textColumns });
-    log(`pool: ${r.lines} texts to label (${describe(r)})`);
+  const result = await run.steps.run<PoolResult>('pool', fingerprint, async () => {
+    const r = await buildPool({ output: layout.pool, sources, gold, textColumns: teacher.textColumns });
+    run.log(`pool: ${r.lines} texts to label (${describe(r)})`);
     if (r.lines === 0) throw new UserError(`${layout.pool}: nothing left for the teacher to label`);
     return r;
   });
   mkdirSync(path.dirname(layout.part0), { recursive: true });
   copyFileSync(config.data.train, layout.part0);
+  return { result, sources, augmented, fingerprint };
+}
 
+/** 2b. The teacher labels the pool into part.1, resumably. */
+async function labelStep(
+  run: Run,
+  teacher: Teacher,
+  pool: Pool,
+): Promise<{ result: LabelResult; fingerprint: string }> {
+  const { config, layout } = run;
   const probabilities = config.labelling.probabilities || config.students.some((s) => s.soft_labels);
-  const labelFingerprint = hashValue({
-    teacher: teacherHash,
-    pool: poolFingerprint,
+  const fingerprint = hashValue({
+    teacher: teacher.hash,
+    pool: pool.fingerprint,
     probabilities,
-    textColumns,
+    textColumns: teacher.textColumns,
   });
-  const labelled = await steps.run<LabelResult>('label', labelFingerprint, async () => {
-    const teacher = loadModelDir(teacherDir);
+  const result = await run.steps.run<LabelResult>('label', fingerprint, async () => {
+    run.log(`label: the teacher labels ${pool.result.lines} texts → ${layout.part1}`);
+    const model = loadModelDir(teacher.dir);
     setNumThreads(config.labelling.threads ?? Math.max(1, os.availableParallelism()));
     let progress: LabelProgress | undefined;
     try {
       const r = await labelFile({
         input: layout.pool,
         output: layout.part1,
-        textColumns,
-        label: teacherLabeller(teacher),
+        textColumns: teacher.textColumns,
+        label: teacherLabeller(model),
         batchSize: config.labelling.batch_size,
         probabilities,
-        fingerprint: labelFingerprint,
+        fingerprint,
         syncEvery: config.labelling.sync_every,
-        signal: options.signal,
-        onStart: (resumedAt, total) => (progress = new LabelProgress(total, resumedAt, quiet)),
+        signal: run.signal,
+        onStart: (resumedAt, total) => (progress = new LabelProgress(total, resumedAt, run.quiet)),
         onProgress: (done) => progress?.update(done),
-        log,
+        log: run.log,
       });
-      progress?.stop();
       if (!r.complete) throw new PipelineInterrupted('label');
-      return { lines: r.total, labels: await countLabels(layout.part1, textColumns), probabilities };
+      return { lines: r.total, labels: await countLabels(layout.part1, teacher.textColumns), probabilities };
     } finally {
       progress?.stop();
-      teacher.model.dispose();
+      model.model.dispose();
     }
   });
-  log(`label: ${labelled.lines} lines labelled by the teacher (${JSON.stringify(labelled.labels)})`);
+  run.log(`label: ${result.lines} lines labelled by the teacher (${JSON.stringify(result.labels)})`);
+  return { result, fingerprint };
+}
 
-  // 3. Students.
+/** 3. Each student: on the gold data alone (the baseline), and on gold + teacher-labelled data. */
+async function studentSteps(run: Run, pool: Pool, labelFingerprint: string): Promise<TrainedStudent[]> {
+  const { config, layout, log } = run;
   const labelMapHash = await hashFile(layout.labelMap);
-  const combinedBuilt = new Set<string>();
-  const students: { spec: StudentSpec; goldOnly?: string; distilled: string; trainedOn: string }[] = [];
+  const built = new Set<string>();
+  const students: TrainedStudent[] = [];
   for (const [i, spec] of config.students.entries()) {
     const source = config.studentSources[i];
+    const name = spec.name;
     let goldOnly: string | undefined;
     if (spec.gold_only) {
+      run.checkStop(`student ${name} (gold only)`);
       const c = trainConfigFor(source, {
         ...heldOut(config),
         train: config.data.train,
         labelMap: layout.labelMap,
-        outputDir: layout.studentRun(spec.name, 'gold_only'),
+        outputDir: layout.studentRun(name, 'gold_only'),
       });
-      const fp = hashValue({ config: c, data: hashes.all, labelMap: labelMapHash });
-      goldOnly = await steps.run(`student-${spec.name}-gold_only`, fp, async ({ resume }) => {
-        log(`student ${spec.name}: training on the gold data only (the baseline)`);
-        return (await trainToEnd(`student ${spec.name} (gold only)`, c, resume, { quiet, log })).modelDir;
+      const fp = hashValue({ config: c, data: run.hashes.all, labelMap: labelMapHash });
+      goldOnly = await run.steps.run(`student-${name}-gold_only`, fp, async ({ resume }) => {
+        log(`student ${name}: training on the gold data only (the baseline)`);
+        return (await trainToEnd(`student ${name} (gold only)`, c, resume, run)).modelDir;
       });
     }
+    run.checkStop(`student ${name} (distilled)`);
     const soft = spec.soft_labels !== undefined;
     const trainFile = layout.combined(soft, spec.sources);
-    const include = poolLineFilter(pool, sources, spec.sources);
+    const trainedOn = ['gold', ...(spec.sources ?? pool.sources.map((x) => x.name))].join(' + ');
     const c = trainConfigFor(source, {
       ...heldOut(config),
       train: trainFile,
       labelMap: layout.labelMap,
-      outputDir: layout.studentRun(spec.name, 'distilled'),
+      outputDir: layout.studentRun(name, 'distilled'),
       softLabels: spec.soft_labels,
     });
-    const trainedOn = ['gold', ...(spec.sources ?? sources.map((x) => x.name))].join(' + ');
-    const fp = hashValue({ config: c, data: hashes.all, labels: labelFingerprint, labelMap: labelMapHash });
-    const distilled = await steps.run(`student-${spec.name}-distilled`, fp, async ({ resume }) => {
-      if (!combinedBuilt.has(trainFile)) {
+    const fp = hashValue({
+      config: c,
+      data: run.hashes.all,
+      labels: labelFingerprint,
+      labelMap: labelMapHash,
+    });
+    const distilled = await run.steps.run(`student-${name}-distilled`, fp, async ({ resume }) => {
+      if (!built.has(trainFile)) {
+        const include = poolLineFilter(pool.result, pool.sources, spec.sources);
         await combineParts(layout.part0, layout.part1, trainFile, {
           keepProbabilities: soft,
-          textColumns,
+          textColumns: c.task === 'text_pair_classification' ? 2 : 1,
           include,
         });
-        combinedBuilt.add(trainFile);
+        built.add(trainFile);
       }
-      log(`student ${spec.name}: training on ${trainedOn}${soft ? ' (soft labels)' : ''}`);
-      return (await trainToEnd(`student ${spec.name} (distilled)`, c, resume, { quiet, log })).modelDir;
+      log(`student ${name}: training on ${trainedOn}${soft ? ' (soft labels)' : ''}`);
+      return (await trainToEnd(`student ${name} (distilled)`, c, resume, run)).modelDir;
     });
-    students.push({ spec, goldOnly, distilled, trainedOn });
+    students.push({ name, goldOnly, distilled, trainedOn });
   }
+  return students;
+}
 
-  // Report.
-  const modelDirs = [
-    teacherDir,
-    ...students.flatMap((s) => (s.goldOnly ? [s.goldOnly, s.distilled] : [s.distilled])),
-  ];
-  const reportFingerprint = hashValue({
+/** Quality on the evaluation file and batch-1 one-thread QPS of every model. */
+async function reportStep(
+  run: Run,
+  evalFile: string,
+  teacher: Teacher,
+  students: TrainedStudent[],
+  pool: Pool,
+  labelled: LabelResult,
+): Promise<DataDistillReport> {
+  const { config } = run;
+  const modelDirs = [teacher.dir, ...students.flatMap((s) => [s.goldOnly, s.distilled])].filter(
+    (d): d is string => d !== undefined,
+  );
+  const fingerprint = hashValue({
     models: await Promise.all(modelDirs.map((d) => hashFile(path.join(d, WEIGHTS_FILE)))),
-    eval: hashes.byFile.get(evalFile),
+    eval: run.hashes.byFile.get(evalFile),
     qps: config.report.qps_examples,
+    rounds: config.report.qps_rounds,
   });
-  const report = await steps.run<DataDistillReport>('report', reportFingerprint, async () => {
-    const measure = (dir: string, what: string): Promise<ModelMeasurement> => {
-      log(`report: measuring ${what}`);
-      return measureModel(dir, { evalFile, qpsExamples: config.report.qps_examples });
-    };
-    const teacher = await measure(teacherDir, 'the teacher');
-    const measured = [];
+  return run.steps.run<DataDistillReport>('report', fingerprint, async () => {
+    const names = new Map<string, string>([[teacher.dir, 'the teacher']]);
     for (const s of students) {
-      measured.push({
-        name: s.spec.name,
-        goldOnly: s.goldOnly ? await measure(s.goldOnly, `${s.spec.name} (gold only)`) : undefined,
-        distilled: await measure(s.distilled, `${s.spec.name} (distilled)`),
-        trainedOn: s.trainedOn,
-      });
+      if (s.goldOnly) names.set(s.goldOnly, `${s.name} (gold only)`);
+      names.set(s.distilled, `${s.name} (distilled)`);
     }
-    const rows = buildRows(teacher, measured);
-    const r: DataDistillReport = {
+    run.log(`report: evaluating ${modelDirs.length} models, then timing them at batch 1 on one thread`);
+    const measured = await measureModels(modelDirs, {
+      evalFile,
+      qpsExamples: config.report.qps_examples,
+      rounds: config.report.qps_rounds,
+      onModel: (dir) => run.log(`report: evaluating ${names.get(dir)}`),
+    });
+    const byDir = new Map(modelDirs.map((d, i) => [d, measured[i]]));
+    const teacherMeasurement = byDir.get(teacher.dir)!;
+    const studentMeasurements = students.map((s) => ({
+      name: s.name,
+      goldOnly: s.goldOnly ? byDir.get(s.goldOnly) : undefined,
+      distilled: byDir.get(s.distilled)!,
+      trainedOn: s.trainedOn,
+    }));
+    const rows = buildRows(teacherMeasurement, studentMeasurements);
+    return {
       config: config.source,
       evaluatedOn: { file: evalFile, split: config.data.test ? 'test' : 'dev' },
       rows,
       data: {
         gold: await countLines(config.data.train),
-        augmented: augmented ? { read: augmented.read, written: augmented.written } : undefined,
-        pool,
+        augmented: pool.augmented
+          ? { read: pool.augmented.read, written: pool.augmented.written }
+          : undefined,
+        pool: pool.result,
         labelled,
       },
       gains: gains(rows),
       created: new Date().toISOString(),
     };
-    return r;
-  });
-  writeFileSync(layout.reportJson, JSON.stringify(report, null, 2) + '\n');
-  writeFileSync(layout.reportText, formatReport(report));
-  log(`report: ${layout.reportJson}, ${layout.reportText}`);
-  return report;
-}
-
-async function teacherStep(
-  config: ResolvedDataDistillConfig,
-  layout: DistillLayout,
-  steps: StepRunner,
-  hashes: DataHashes,
-  opts: { quiet: boolean; log: (line: string) => void },
-): Promise<string> {
-  if ('model_dir' in config.teacher) {
-    readManifest(config.teacher.model_dir);
-    opts.log(`teacher: ${config.teacher.model_dir} (trained already)`);
-    return config.teacher.model_dir;
-  }
-  const c = trainConfigFor(config.teacherSource!, {
-    ...heldOut(config),
-    train: config.data.train,
-    outputDir: layout.teacherRun,
-  });
-  const fingerprint = hashValue({ config: c, data: hashes.all });
-  return steps.run('teacher', fingerprint, async ({ resume }) => {
-    opts.log(`teacher: fine-tuning ${c.model.net} on ${config.data.train}`);
-    return (await trainToEnd('teacher', c, resume, opts)).modelDir;
   });
 }
 
@@ -288,77 +383,6 @@ async function dataHashes(config: ResolvedDataDistillConfig): Promise<DataHashes
     byFile,
     all: [get(config.data.train), get(config.data.dev), get(config.data.test)],
   };
-}
-
-/**
- * part.0 + part.1 as one training file. Hard labels: the probability column of part.1 (if any) is
- * dropped, giving plain `text<TAB>label` lines; soft labels: it is kept (gold lines have none).
- */
-export async function combineParts(
-  part0: string,
-  part1: string,
-  output: string,
-  opts: { keepProbabilities: boolean; textColumns: 1 | 2; include?: (index: number) => boolean },
-): Promise<void> {
-  const out = createWriteStream(output, { encoding: 'utf8' });
-  let buffer = '';
-  const write = async (line: string) => {
-    buffer += line + '\n';
-    if (buffer.length >= 1 << 16) {
-      if (!out.write(buffer)) await once(out, 'drain');
-      buffer = '';
-    }
-  };
-  for await (const line of readLines(part0)) await write(line.text);
-  let index = 0;
-  for await (const line of readLines(part1)) {
-    if (opts.include && !opts.include(index++)) continue;
-    await write(
-      opts.keepProbabilities
-        ? line.text
-        : line.text
-            .split('\t')
-            .slice(0, opts.textColumns + 1)
-            .join('\t'),
-    );
-  }
-  if (buffer !== '' && !out.write(buffer)) await once(out, 'drain');
-  await new Promise<void>((done, fail) => out.end((err?: Error | null) => (err ? fail(err) : done())));
-}
-
-/**
- * Which part.1 lines (0-based) come from the chosen pool sources: the pool holds each source's lines
- * in turn, in the order of `order`. Undefined (all lines) when every source is chosen.
- */
-export function poolLineFilter(
-  pool: PoolResult,
-  order: readonly { name: string }[],
-  chosen: readonly string[] | undefined,
-): ((index: number) => boolean) | undefined {
-  if (chosen === undefined || order.every((s) => chosen.includes(s.name))) return undefined;
-  const ranges: [number, number][] = [];
-  let start = 0;
-  for (const { name } of order) {
-    const n = pool.bySource[name] ?? 0;
-    if (chosen.includes(name)) ranges.push([start, start + n]);
-    start += n;
-  }
-  return (i) => ranges.some(([from, to]) => i >= from && i < to);
-}
-
-async function countLabels(file: string, textColumns: 1 | 2): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  for await (const line of readLines(file)) {
-    const label = line.text.split('\t')[textColumns];
-    counts[label] = (counts[label] ?? 0) + 1;
-  }
-  return counts;
-}
-
-async function countLines(file: string): Promise<number> {
-  let n = 0;
-  for await (const _ of readLines(file)) n++;
-  return n;
 }
 
 function describe(r: PoolResult): string {

@@ -122,7 +122,8 @@ function sequenceAdapter(task: SequenceLabelingTask): DistillAdapter<SequenceFea
         asLabeler(m).opts.padId,
       ),
     forward(m, batch) {
-      // Token-level soft labels: one row per token (its first piece), padding rows masked out.
+      // Token-level soft labels: one row per token (its first piece), padding rows masked out. With a CRF
+      // head these are its per-token emission scores; the transitions learn from the gold labels alone.
       const scores = asLabeler(m).wordScores(rowsOf(batch));
       const [r, w, k] = scores.words.shape;
       return {
