@@ -15,15 +15,18 @@
  * (see SCALE); `--full` uses the whole standard training splits and more epochs.
  *
  *   npm run bench:distill [-- --corpus poetry,spam] [--students 4x192,2x128] [--out DIR] [--threads N]
- *                         [--train N] [--full]
+ *                         [--train N] [--teacher-layer -1|N|auto] [--full]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { spamAssassinSplits, tangSongSplits, writeSplits } from '../src/data/corpora/standard-splits.js';
 import type { ClassificationExample } from '../src/data/readers/types.js';
 import type { Splits } from '../src/data/split.js';
+import { median } from '../src/distill/model/speed.js';
+import { exportModelDir } from '../src/deploy/export/export-dir.js';
+import { OnnxPredictor } from '../src/deploy/onnx-predictor.js';
 import { parseDistillConfig } from '../src/distill/model/config.js';
 import { distill } from '../src/distill/model/pipeline.js';
 import type { DistillReport, ModelEntry } from '../src/distill/model/report.js';
@@ -37,6 +40,10 @@ const { values: args } = parseArgs({
     threads: { type: 'string', default: String(os.availableParallelism()) },
     /** Labelled training examples per corpus (overrides the scale; e.g. 200 for a smoke run). */
     train: { type: 'string' },
+    /** Also export teacher and distilled students to ONNX and time them in onnxruntime (1 thread). */
+    onnx: { type: 'boolean', default: true },
+    /** relation.teacher_layer for TD1/GED: -1 (the recipe's last layer), a 1-based layer, or auto. */
+    'teacher-layer': { type: 'string', default: '-1' },
   },
 });
 
@@ -173,7 +180,10 @@ async function main(): Promise<void> {
             student,
             stages: teacherDir ? variant.stages : ['FT', ...variant.stages],
             // 4 relation heads: they divide 384, 192 and 128 (relation-head widths 96 / 48 / 32).
-            relation: { heads: 4 },
+            relation: {
+              heads: 4,
+              teacher_layer: args['teacher-layer'] === 'auto' ? 'auto' : Number(args['teacher-layer']),
+            },
             prediction: { temperature: 2, soft_weight: 1, hard_weight: 1 },
             trainer: {
               epochs: SCALE.studentEpochs,
@@ -223,12 +233,23 @@ async function main(): Promise<void> {
       }
     }
   }
+  const onnxRows = args.onnx ? await onnxSpeeds(reports) : [];
   const total = (performance.now() - started) / 60000;
   writeFileSync(
     path.join(args.out!, 'bench-distill.json'),
-    JSON.stringify({ scale: SCALE, rows, reports }, null, 2),
+    JSON.stringify({ scale: SCALE, rows, onnx: onnxRows, reports }, null, 2),
   );
   console.log(table(rows));
+  if (onnxRows.length) {
+    console.log('\nONNX Runtime (exported, 1 thread, tokenisation included):');
+    console.log(
+      '| corpus | model | b1 ms | b1 speed-up | b32 ms | b32 speed-up |\n|---|---|---|---|---|---|',
+    );
+    for (const r of onnxRows)
+      console.log(
+        `| ${r.corpus} | ${r.model} | ${r.b1.toFixed(2)} | ${r.speedup1.toFixed(2)}× | ${r.b32.toFixed(1)} | ${r.speedup32.toFixed(2)}× |`,
+      );
+  }
   console.log(
     `\nscale: ${JSON.stringify(SCALE)}; total ${total.toFixed(1)} min; details: ${args.out}/bench-distill.json`,
   );
@@ -249,6 +270,72 @@ async function main(): Promise<void> {
       );
     }
   }
+}
+
+interface OnnxRow {
+  corpus: string;
+  model: string;
+  b1: number;
+  b32: number;
+  speedup1: number;
+  speedup32: number;
+}
+
+/**
+ * The deployed form: each corpus's teacher and its distilled students (the TD2-only run's, one per
+ * shape) exported to ONNX and timed in onnxruntime, interleaved, on the test texts.
+ */
+async function onnxSpeeds(reports: Record<string, DistillReport>): Promise<OnnxRow[]> {
+  const rows: OnnxRow[] = [];
+  const byCorpus = new Map<string, { name: string; dir: string }[]>();
+  for (const [key, report] of Object.entries(reports)) {
+    const [corpus, spec, variant] = key.split('/');
+    const list = byCorpus.get(corpus) ?? [];
+    if (list.length === 0)
+      list.push({ name: 'teacher 6×384', dir: report.models.find((m) => m.role === 'teacher')!.dir });
+    if (variant === 'TD2')
+      list.push({ name: `student ${spec}`, dir: report.models.find((m) => m.role === 'student')!.dir });
+    byCorpus.set(corpus, list);
+  }
+  for (const [corpus, models] of byCorpus) {
+    const texts = readFileSync(path.join(args.out!, corpus, 'data', 'test.tsv'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => ({ text: l.split('\t')[0] }));
+    const predictors: OnnxPredictor[] = [];
+    for (const m of models) {
+      const out = path.join(args.out!, corpus, 'onnx', m.name.replace(/\W+/g, '-'));
+      await exportModelDir(m.dir, out);
+      predictors.push(await OnnxPredictor.open(out, { threads: 1 }));
+    }
+    const time = async (batch: number, rounds: number) => {
+      const times: number[][] = predictors.map(() => []);
+      let next = 0;
+      for (let r = 0; r < rounds + 3; r++) {
+        const inputs = Array.from({ length: batch }, () => texts[next++ % texts.length]);
+        for (const [i, p] of predictors.entries()) {
+          const t0 = performance.now();
+          await p.predictBatch(inputs);
+          if (r >= 3) times[i].push(performance.now() - t0);
+        }
+      }
+      return times.map(median);
+    };
+    const b1 = await time(1, 96);
+    const b32 = await time(32, 6);
+    models.forEach((m, i) =>
+      rows.push({
+        corpus,
+        model: m.name,
+        b1: b1[i],
+        b32: b32[i],
+        speedup1: b1[0] / b1[i],
+        speedup32: b32[0] / b32[i],
+      }),
+    );
+    for (const p of predictors) await p.close();
+  }
+  return rows;
 }
 
 function rowOf(corpus: string, model: string, m: ModelEntry, teacher: ModelEntry, minutes: number): Row {

@@ -7,7 +7,8 @@
  *     shuffled (`alembic score`); a few sampled continuations.
  *  2. Masked-LM pre-training of the BERT-style encoder on the same unlabelled poems (`alembic pretrain`),
  *     then the Tang-vs-Song classifier fine-tuned from it versus from random initialisation, same
- *     architecture, data, steps and seed. Tang/Song dev and test poems are kept out of pre-training.
+ *     architecture, data, steps and seed, with all 2,400 training poems and with only 300. Tang/Song
+ *     dev and test poems are kept out of pre-training.
  *  3. Generation: poem title → first line (loadPoemTitles), a Transformer encoder-decoder with beam
  *     search; corpus BLEU (sacreBLEU-compatible, one token per Han character) and ROUGE-L on held-out
  *     titles, against a baseline that answers every title with the training set's most common first line.
@@ -227,13 +228,21 @@ async function maskedLm(): Promise<void> {
   const pretrainSeconds = seconds(t);
   log(`MLM pre-training: ${JSON.stringify(p.dev)} in ${pretrainSeconds}s`);
 
-  const fineTune = async (name: string, pretrained: boolean) => {
+  // Fine-tuning on `trainFile` (all 2,400 training poems, or the first 300: the low-resource case where
+  // pre-training usually matters most), from the MLM encoder or from random initialisation.
+  const fineTune = async (
+    name: string,
+    pretrained: boolean,
+    trainFile: string,
+    examples: number,
+    epochs: number,
+  ) => {
     const start = performance.now();
     const c = config(
       {
         task: 'text_classification',
         dataset: {
-          train: 'tangsong-train.tsv',
+          train: trainFile,
           dev: 'tangsong-dev.tsv',
           test: 'tangsong-test.tsv',
           max_len: 96,
@@ -241,9 +250,9 @@ async function maskedLm(): Promise<void> {
           tokenizer: { type: 'char', vocab: path.join(p.pretrainedDir!, 'vocab.txt') },
         },
         model: pretrained ? { ...encoder, pretrained_dir: p.pretrainedDir } : encoder,
-        trainer: trainerSection(name, SIZES.fineTuneEpochs, {
+        trainer: trainerSection(name, epochs, {
           learning_rate: 5e-4,
-          eval_step: Math.ceil(split.train.length / 32),
+          eval_step: Math.ceil(examples / 32),
         }),
       },
       name,
@@ -251,8 +260,14 @@ async function maskedLm(): Promise<void> {
     const s = await train(c, quiet);
     return { accuracy: s.test?.accuracy, macroF1: s.test?.macro_f1, trainSeconds: seconds(start) };
   };
-  const random = await fineTune('tangsong-random', false);
-  const fromMlm = await fineTune('tangsong-pretrained', true);
+  const full = ['tangsong-train.tsv', split.train.length, SIZES.fineTuneEpochs] as const;
+  const random = await fineTune('tangsong-random', false, ...full);
+  const fromMlm = await fineTune('tangsong-pretrained', true, ...full);
+  const few = Math.min(300, split.train.length);
+  writeTsv(split.train.slice(0, few), path.join(out, 'tangsong-train-few.tsv'));
+  const fewShot = ['tangsong-train-few.tsv', few, 10] as const;
+  const randomFew = await fineTune('tangsong-few-random', false, ...fewShot);
+  const fromMlmFew = await fineTune('tangsong-few-pretrained', true, ...fewShot);
   results.maskedLm = {
     pretrainPoems: pretrainPoems.length,
     pretrainDev: p.dev,
@@ -260,9 +275,12 @@ async function maskedLm(): Promise<void> {
     tangSong: { train: split.train.length, dev: split.dev.length, test: split.test.length },
     randomInit: random,
     mlmInit: fromMlm,
+    lowResource: { train: few, randomInit: randomFew, mlmInit: fromMlmFew },
   };
   log(`Tang vs Song, random init: ${JSON.stringify(random)}`);
   log(`Tang vs Song, MLM init:    ${JSON.stringify(fromMlm)}`);
+  log(`Tang vs Song (${few} training poems), random init: ${JSON.stringify(randomFew)}`);
+  log(`Tang vs Song (${few} training poems), MLM init:    ${JSON.stringify(fromMlmFew)}`);
 }
 
 // ------------------------------------------------------------------------------------ 3. generation

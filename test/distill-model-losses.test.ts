@@ -7,6 +7,7 @@ import { distillAdapter } from '../src/distill/model/adapter.js';
 import { PredictionObjective, RelationObjective } from '../src/distill/model/objective.js';
 import { softLabelLoss } from '../src/distill/model/prediction-loss.js';
 import { relationLoss } from '../src/distill/model/relation-loss.js';
+import { relationProfile } from '../src/distill/model/relation-profile.js';
 import { initialiseStudent, planStudent, teacherLayerMap } from '../src/distill/model/student.js';
 import type { LayerTrace } from '../src/nets/transformer.js';
 import { ClassificationTask, type ClassifierModel } from '../src/tasks/classification.js';
@@ -357,4 +358,21 @@ test("TD2 computes each example's soft labels once and reuses them", async () =>
   teacher.classifier.bias!.fill_(0);
   const again = tidy(() => objective.teacherLogits(batch).toArray());
   again.forEach((v, i) => close(v, direct[i], 1e-5));
+});
+
+test('relation profile: a layer whose projections are zero relates tokens uniformly (share 1)', async () => {
+  const dir = tempDir();
+  const { task, features } = await tinyTask(dir, TEACHER);
+  manualSeed(5);
+  const teacher = task.buildModel() as ClassifierModel;
+  const adapter = distillAdapter(task);
+  const layer = adapter.encoder(teacher).layers[1];
+  for (const l of [layer.self.query, layer.self.key, layer.self.value]) {
+    l.weight.fill_(0);
+    l.bias!.fill_(0);
+  }
+  const profile = relationProfile(teacher, adapter, features.slice(0, 8), 2, ['qk', 'vv']);
+  assert.equal(profile.length, 2);
+  close(profile[1], 1, 1e-5);
+  assert.ok(profile[0] < 1 && profile[0] > 0.5, `layer 1: ${profile[0]}`);
 });

@@ -67,6 +67,11 @@ test('all four stages end to end: interrupted, continued, then skipped; the stud
     lines.some((l) => /starts from random weights/.test(l)),
     'the random-student warning',
   );
+  assert.ok(
+    lines.some((l) =>
+      /^teacher relation entropy \/ uniform, by layer: 1: 0\.\d+, 2: 0\.\d+ \(distilling layer 2\)/.test(l),
+    ),
+  );
   assert.deepEqual(
     second.stages.map((s) => [s.stage, s.skipped]),
     [
@@ -164,6 +169,8 @@ test('config mistakes are reported with their place', () => {
     /teacher\.model\.num_layers/,
   );
   assert.throws(bad({ student: { layers: 2 } }), /student\.hidden: required/);
+  assert.equal(distillConfig(dir, { relation: { teacher_layer: 'auto' } }).relation.teacher_layer, 'auto');
+  assert.throws(bad({ relation: { teacher_layer: 'first' } }), /relation\.teacher_layer/);
 });
 
 test('the example configs are valid', () => {

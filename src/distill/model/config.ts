@@ -90,8 +90,11 @@ const distillSchema = z
       .object({
         /** Relation heads (must divide both hidden sizes); default the student's attention heads. */
         heads: positiveInt.optional(),
-        /** The teacher layer distilled, 1-based; negative counts from the end (−1 = last). */
-        teacher_layer: z.number().int().default(-1),
+        /**
+         * The teacher layer distilled, 1-based; negative counts from the end (−1 = last); "auto": the
+         * layer whose relations have the most structure (lowest entropy) on the dev texts.
+         */
+        teacher_layer: z.union([z.number().int(), z.literal('auto')]).default(-1),
         kinds: z.array(z.enum(RELATION_KINDS)).min(1).default(['qk', 'vv']),
       })
       .strict()
@@ -144,7 +147,7 @@ export interface StudentSpec {
 
 export interface RelationSpec {
   heads?: number;
-  teacher_layer: number;
+  teacher_layer: number | 'auto';
   kinds: RelationKind[];
 }
 

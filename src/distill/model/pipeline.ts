@@ -51,6 +51,7 @@ import {
   type ModelToReport,
   type StageEntry,
 } from './report.js';
+import { NEAR_UNIFORM, relationProfile } from './relation-profile.js';
 import { decideStage, fileStamp, fingerprint, writeStageState } from './stage-state.js';
 import {
   initialiseStudent,
@@ -79,6 +80,8 @@ export interface DistillResult {
 
 const STUDENT_STAGES: readonly Stage[] = ['GED', 'TD1', 'TD2'];
 const RELATION_METRIC = 'distill_loss';
+/** Examples the teacher's relations are profiled on before GED/TD1. */
+const PROFILE_EXAMPLES = 64;
 
 /** Thrown inside the pipeline when a stage stopped early; turned into a result, not an error. */
 class StageInterrupted extends Error {
@@ -130,7 +133,7 @@ async function runPipeline(ctx: Context): Promise<DistillResult> {
       state: teacher.manifest.state,
     });
     const adapter = distillAdapter(task);
-    const relation = relationSettings(config, plan, adapter.encoder(teacher.model).layers.length, teacher);
+    let relation = relationSettings(config, plan, adapter.encoder(teacher.model).layers.length, teacher);
     const data = await loadTaskData(task, config);
     log(
       `distill: ${config.task}, teacher ${describeShape(shapeOfConfig(teacher.config))} → student ` +
@@ -139,6 +142,12 @@ async function runPipeline(ctx: Context): Promise<DistillResult> {
         (data.test ? `, ${data.test.examples.length} test` : '') +
         ' examples',
     );
+    let profile: number[] | undefined;
+    if (config.stages.some((st) => st === 'GED' || st === 'TD1')) {
+      ({ profile, relation } = checkTeacherRelations(ctx, teacher.model, adapter, relation, data, {
+        auto: config.relation.teacher_layer === 'auto',
+      }));
+    }
 
     const initFp = fingerprint({ teacher: teacherRef.fp, plan, dropout: config.student.dropout });
     const freshStudent = (): { model: TaskModel<unknown>; how: string } => {
@@ -230,6 +239,7 @@ async function runPipeline(ctx: Context): Promise<DistillResult> {
       data,
       plan,
       relation,
+      profile,
     });
     writeDistillReport(config.output_dir, report);
     log(`distilled student: ${studentDir}`);
@@ -387,13 +397,46 @@ function relationSettings(
           `choose a divisor of both ${plan.shape.hidden} and ${teacherHidden}`,
       );
   }
-  const layer = config.relation.teacher_layer;
+  // "auto" is decided from the teacher's relation profile; the last layer stands in until then.
+  const layer = config.relation.teacher_layer === 'auto' ? -1 : config.relation.teacher_layer;
   const index = layer < 0 ? teacherLayers + layer : layer - 1;
   if (layer === 0 || index < 0 || index >= teacherLayers)
     throw new UserError(
       `relation.teacher_layer: ${layer} is not a layer of the ${teacherLayers}-layer teacher`,
     );
   return { heads, teacherLayer: index, kinds: config.relation.kinds };
+}
+
+/**
+ * Measures how much the teacher's relations say, layer by layer (see relation-profile.ts): with `auto`
+ * the layer with the most structure is chosen, otherwise a nearly uniform chosen layer is warned about.
+ */
+function checkTeacherRelations(
+  ctx: Context,
+  teacher: TaskModel<unknown>,
+  adapter: DistillAdapter,
+  relation: RelationSettings,
+  data: TaskData,
+  { auto }: { auto: boolean },
+): { profile: number[]; relation: RelationSettings } {
+  const sample = (data.dev ?? data.train).features.slice(0, PROFILE_EXAMPLES);
+  const profile = relationProfile(teacher, adapter, sample, relation.heads, relation.kinds);
+  const best = profile.indexOf(Math.min(...profile));
+  const chosen = auto ? best : relation.teacherLayer;
+  ctx.log(
+    `teacher relation entropy / uniform, by layer: ${profile.map((v, i) => `${i + 1}: ${v.toFixed(3)}`).join(', ')}` +
+      ` (distilling layer ${chosen + 1})`,
+  );
+  if (profile[chosen] >= NEAR_UNIFORM) {
+    ctx.log(
+      `warning: the teacher's layer ${chosen + 1} relates tokens almost uniformly (${profile[chosen].toFixed(3)} of ` +
+        'the uniform entropy): distilling it teaches the student to blur its tokens together. ' +
+        (best !== chosen
+          ? `Layer ${best + 1} has the most structure (relation.teacher_layer: ${best + 1}).`
+          : ''),
+    );
+  }
+  return { profile, relation: { ...relation, teacherLayer: chosen } };
 }
 
 function relationEvaluator(
@@ -493,6 +536,7 @@ function buildReport(
     data: TaskData;
     plan: StudentPlan;
     relation: RelationSettings;
+    profile?: number[];
   },
 ): DistillReport {
   const { config, log } = ctx;
@@ -537,6 +581,7 @@ function buildReport(
         heads: r.relation.heads,
         teacher_layer: r.relation.teacherLayer + 1,
         kinds: r.relation.kinds,
+        teacher_entropy_by_layer: r.profile?.map((v) => Number(v.toFixed(3))),
       },
       prediction: config.prediction,
       config: config.raw,
