@@ -63,7 +63,11 @@ async function runOne(
     {
       task: 'text_classification',
       // Emails are long: the Transformer reads the first 128 characters (subject and opening), the others 256.
-      dataset: { ...files, tokenizer: { type: 'char' }, max_len: corpus === 'spam' ? (transformer ? 128 : 256) : 96 },
+      dataset: {
+        ...files,
+        tokenizer: { type: 'char' },
+        max_len: corpus === 'spam' ? (transformer ? 128 : 256) : 96,
+      },
       model: modelFor(net),
       trainer: {
         epochs: epochsFor(net, corpus),

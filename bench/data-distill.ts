@@ -10,7 +10,8 @@
  *   - on the gold data only,
  *   - distilled with augmentation only (guide §6.3: UNK noise, same-POS replacement, n-sampling),
  *   - distilled with augmentation + the unlabelled text.
- * Reports test accuracy / macro-F1 and QPS at batch 1 on one thread, and checks the bars from ERNIE-Kit's
+ * Reports test accuracy / macro-F1 and QPS at batch 1 on one thread (libtorch, and onnxruntime on the fp32
+ * ONNX export: the deployment runtime, which the 100× bar is checked in), and checks the bars from ERNIE-Kit's
  * published table (ChnSentiCorp, augmentation only: ERNIE 95.4; BOW 90.1 → 91.4; CNN 91.6 → 92.4;
  * LSTM 91.2 → 93.9): the distilled student beats the gold-only one, at ≥ 100× the teacher's QPS.
  *
@@ -31,6 +32,7 @@ import type { ClassificationExample } from '../src/data/readers/types.js';
 import type { Splits } from '../src/data/split.js';
 import { loadDataDistillConfig } from '../src/distill/data/config.js';
 import { runDataDistill } from '../src/distill/data/pipeline.js';
+import { SPEED_RUNTIMES, type SpeedRuntime } from '../src/distill/data/measure.js';
 import type { DataDistillReport, ReportRow } from '../src/distill/data/report.js';
 
 const { values: args } = parseArgs({
@@ -200,8 +202,9 @@ interface CorpusResult {
     model: string;
     accuracy: number;
     macro_f1: number;
-    qps: number;
-    speedup: number;
+    /** Batch-1 one-thread QPS and speed-up over the teacher, in libtorch and in onnxruntime (deployment). */
+    qps: Record<SpeedRuntime, number>;
+    speedup: Record<SpeedRuntime, number>;
     parameters: number;
   }[];
   checks: { what: string; pass: boolean }[];
@@ -310,7 +313,7 @@ function summarise(corpus: string, report: DataDistillReport, seconds: number): 
     model,
     accuracy: r.measurement.metrics.accuracy,
     macro_f1: r.measurement.metrics.macro_f1,
-    qps: r.measurement.qps,
+    qps: { libtorch: r.measurement.speed.libtorch.qps, onnx: r.measurement.speed.onnx.qps },
     speedup: r.speedup,
     parameters: r.measurement.parameters,
   });
@@ -335,7 +338,13 @@ function summarise(corpus: string, report: DataDistillReport, seconds: number): 
         what: `${s}: augmentation+unlabelled-distilled beats gold-only accuracy`,
         pass: unl.measurement.metrics.accuracy > g,
       },
-      { what: `${s}: QPS ≥ 100× the teacher's (batch 1, one thread)`, pass: aug.speedup >= 100 },
+      {
+        // The bar is on the deployment runtime; libtorch's ratio is printed for comparison.
+        what:
+          `${s}: QPS ≥ 100× the teacher's in onnxruntime (batch 1, one thread): ` +
+          `${times(aug.speedup.onnx)} (libtorch: ${times(aug.speedup.libtorch)})`,
+        pass: aug.speedup.onnx >= 100,
+      },
     );
   }
   return {
@@ -350,15 +359,28 @@ function summarise(corpus: string, report: DataDistillReport, seconds: number): 
   };
 }
 
+function times(x: number): string {
+  return `${x.toFixed(x >= 10 ? 0 : 1)}×`;
+}
+
 function table(r: CorpusResult): string {
-  const head = ['model', 'params', 'accuracy', 'macro F1', 'QPS', 'speed-up'];
+  const head = [
+    'model',
+    'params',
+    'accuracy',
+    'macro F1',
+    'QPS libtorch',
+    'QPS onnx',
+    'speed-up libtorch',
+    'speed-up onnx',
+  ];
   const body = r.rows.map((x) => [
     x.model,
     x.parameters >= 1e6 ? `${(x.parameters / 1e6).toFixed(2)}M` : `${(x.parameters / 1e3).toFixed(0)}k`,
     (100 * x.accuracy).toFixed(2),
     (100 * x.macro_f1).toFixed(2),
-    x.qps.toFixed(x.qps >= 100 ? 0 : 1),
-    `${x.speedup.toFixed(x.speedup >= 10 ? 0 : 1)}×`,
+    ...SPEED_RUNTIMES.map((rt) => x.qps[rt].toFixed(x.qps[rt] >= 100 ? 0 : 1)),
+    ...SPEED_RUNTIMES.map((rt) => times(x.speedup[rt])),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
   const line = (cells: string[]) =>
@@ -381,7 +403,8 @@ for (const name of args.corpus!.split(',')) {
 }
 writeJson(path.join(args.out!, 'summary.json'), results);
 process.stdout.write(
-  '\nData distillation (QPS: batch 1, one thread, tokenisation included; speed-up over the teacher)\n\n' +
+  '\nData distillation (QPS: batch 1, one thread, tokenisation included, in libtorch and in onnxruntime on\n' +
+    'the fp32 ONNX export, the deployment runtime; speed-up over the teacher in the same runtime)\n\n' +
     results.map(table).join('\n\n') +
     `\n\nsummary: ${path.join(args.out!, 'summary.json')}\n`,
 );

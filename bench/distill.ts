@@ -12,17 +12,20 @@
  * QPS at batch 1 and 32 with the speed-up over the teacher (libtorch, as `alembic distill` measures it),
  * then the same speed-up for the exported ONNX models in onnxruntime.
  *
- * Scaled for 2 CPU cores and ~30 minutes: labelled training samples, sequence lengths and epochs are cut
- * (see SCALE); `--full` uses the whole standard training splits and more epochs.
+ * Scaled for 2 CPU cores: labelled training samples, sequence lengths and epochs are cut (see SCALE);
+ * `--full` uses the whole standard training splits and more epochs. Even so, on a shared 2-core machine
+ * one corpus with the 4×192 student alone takes ~35 minutes at one thread (the teacher's FT ~20 of them),
+ * so run `--corpus poetry` and `--corpus spam` separately (finished stages are reused, not re-run).
  *
  *   npm run bench:distill [-- --corpus poetry,spam] [--students 4x192,2x128] [--out DIR] [--threads N]
- *                         [--train N] [--teacher-layer -1|N|auto] [--no-onnx] [--full]
+ *                         [--train N] [--teacher-layer auto|-1|N] [--no-onnx] [--full]
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { spamAssassinSplits, tangSongSplits, writeSplits } from '../src/data/corpora/standard-splits.js';
+import { spamAssassinSplits, tangSongSplits } from '../src/data/corpora/standard-splits.js';
+import { tsvLines } from '../src/data/corpora/write-tsv.js';
 import type { ClassificationExample } from '../src/data/readers/types.js';
 import type { Splits } from '../src/data/split.js';
 import { median } from '../src/distill/model/speed.js';
@@ -43,8 +46,13 @@ const { values: args } = parseArgs({
     train: { type: 'string' },
     /** Skip exporting teacher and TD2 students to ONNX and timing them in onnxruntime (1 thread). */
     'no-onnx': { type: 'boolean', default: false },
-    /** relation.teacher_layer for TD1/GED: -1 (the recipe's last layer), a 1-based layer, or auto. */
-    'teacher-layer': { type: 'string', default: '-1' },
+    /**
+     * relation.teacher_layer for TD1/GED: auto (the layer with the most structured relations), -1 (the
+     * recipe's last layer) or a 1-based layer. auto by default: a teacher trained from scratch on a few
+     * thousand examples relates tokens almost uniformly in its last layers (poetry: 0.99 of the uniform
+     * entropy at layer 6), and distilling that blurred the student (TD1+TD2 0.62 against TD2 alone 0.82).
+     */
+    'teacher-layer': { type: 'string', default: 'auto' },
   },
 });
 
@@ -131,26 +139,40 @@ function studentShape(spec: string) {
   return { layers, hidden, heads: hidden >= 192 ? 4 : 2, ffn: 4 * hidden };
 }
 
-/** Writes the scaled data files: labelled train/dev/test and the unlabelled general text. */
+/**
+ * Writes the scaled data files: labelled train/dev/test and the unlabelled general text. A file whose
+ * content is unchanged is left alone, so a second run finds its stages finished (stage fingerprints
+ * include the files' modification times).
+ */
 function prepare(corpus: Corpus, dir: string) {
   const s = corpus.splits();
   const n = args.train ? Number(args.train) : Math.min(SCALE.train, Math.floor(s.train.length / 2));
   const labelled = s.train.slice(0, Math.min(n, s.train.length));
   const general = s.train
     .slice(labelled.length, labelled.length + Math.min(n, SCALE.general))
-    .map((e) => e.text);
-  const files = writeSplits({ train: labelled, dev: s.dev.slice(0, SCALE.dev), test: s.test }, dir);
-  const generalFile = path.join(dir, 'general.txt');
-  writeFileSync(generalFile, general.map((t) => t.replace(/[\r\n]+/g, ' ')).join('\n') + '\n');
+    .map((e) => e.text.replace(/[\r\n]+/g, ' '));
+  const files = {
+    train: writeIfChanged(path.join(dir, 'train.tsv'), tsvLines(labelled)),
+    dev: writeIfChanged(path.join(dir, 'dev.tsv'), tsvLines(s.dev.slice(0, SCALE.dev))),
+    test: writeIfChanged(path.join(dir, 'test.tsv'), tsvLines(s.test)),
+    general: writeIfChanged(path.join(dir, 'general.txt'), general),
+  };
   console.error(
     `${corpus.name}: ${labelled.length} train, ${Math.min(SCALE.dev, s.dev.length)} dev, ${s.test.length} test, ` +
       `${general.length} unlabelled lines for GED`,
   );
-  return { ...files, general: generalFile };
+  return files;
+}
+
+function writeIfChanged(file: string, lines: string[]): string {
+  const text = lines.map((l) => l + '\n').join('');
+  if (!existsSync(file) || readFileSync(file, 'utf8') !== text) writeFileSync(file, text);
+  return file;
 }
 
 async function main(): Promise<void> {
   const rows: Row[] = [];
+  const onnxRows: OnnxRow[] = [];
   const reports: Record<string, DistillReport> = {};
   const corpora = CORPORA.filter((c) => args.corpus!.split(',').includes(c.name));
   const started = performance.now();
@@ -219,8 +241,12 @@ async function main(): Promise<void> {
         teacherDir ??= path.join(out, 'teacher', 'best');
         const minutes = (performance.now() - t0) / 60000;
         const teacher = report.models.find((m) => m.role === 'teacher')!;
-        const add = (model: string, m: ModelEntry) =>
-          rows.push(rowOf(corpus.name, model, m, teacher, minutes));
+        // Each row is logged as it is measured, so an interrupted run still leaves its numbers.
+        const add = (model: string, m: ModelEntry) => {
+          const row = rowOf(corpus.name, model, m, teacher, minutes);
+          rows.push(row);
+          console.error(`  row: ${tableLine(row)}`);
+        };
         if (!teacherRow) {
           add('teacher 6×384', teacher);
           teacherRow = true;
@@ -234,8 +260,15 @@ async function main(): Promise<void> {
         console.error(`  ${corpus.name} ${spec} ${variant.name}: ${minutes.toFixed(1)} min`);
       }
     }
+    // Timed per corpus, right after its models are made, so an interrupted run keeps these too.
+    if (!args['no-onnx']) {
+      const own = Object.entries(reports).filter(([key]) => key.startsWith(`${corpus.name}/`));
+      for (const r of await onnxSpeeds(Object.fromEntries(own))) {
+        onnxRows.push(r);
+        console.error(`  onnx: ${onnxLine(r)}`);
+      }
+    }
   }
-  const onnxRows = args['no-onnx'] ? [] : await onnxSpeeds(reports);
   const total = (performance.now() - started) / 60000;
   writeFileSync(
     path.join(args.out!, 'bench-distill.json'),
@@ -247,10 +280,7 @@ async function main(): Promise<void> {
     console.log(
       '| corpus | model | b1 ms | b1 speed-up | b32 ms | b32 speed-up |\n|---|---|---|---|---|---|',
     );
-    for (const r of onnxRows)
-      console.log(
-        `| ${r.corpus} | ${r.model} | ${r.b1.toFixed(2)} | ${r.speedup1.toFixed(2)}× | ${r.b32.toFixed(1)} | ${r.speedup32.toFixed(2)}× |`,
-      );
+    for (const r of onnxRows) console.log(onnxLine(r));
   }
   console.log(
     `\nscale: ${JSON.stringify(SCALE)}; total ${total.toFixed(1)} min; details: ${args.out}/bench-distill.json`,
@@ -340,6 +370,10 @@ async function onnxSpeeds(reports: Record<string, DistillReport>): Promise<OnnxR
   return rows;
 }
 
+function onnxLine(r: OnnxRow): string {
+  return `| ${r.corpus} | ${r.model} | ${r.b1.toFixed(2)} | ${r.speedup1.toFixed(2)}× | ${r.b32.toFixed(1)} | ${r.speedup32.toFixed(2)}× |`;
+}
+
 function rowOf(corpus: string, model: string, m: ModelEntry, teacher: ModelEntry, minutes: number): Row {
   const speed = (e: ModelEntry, b: number) => e.speed.find((s) => s.batch_size === b)!;
   return {
@@ -360,12 +394,14 @@ function rowOf(corpus: string, model: string, m: ModelEntry, teacher: ModelEntry
 function table(rows: Row[]): string {
   const head =
     '| corpus | model | test acc | macro-F1 | % of teacher | params | b1 ms | b1 speed-up | b32 QPS | b32 speed-up |';
-  const lines = rows.map(
-    (r) =>
-      `| ${r.corpus} | ${r.model} | ${r.accuracy.toFixed(4)} | ${r.macroF1.toFixed(4)} | ${(100 * r.kept).toFixed(1)} | ` +
-      `${(r.parameters / 1e6).toFixed(2)}M | ${r.latency1.toFixed(2)} | ${r.speedup1.toFixed(2)}× | ${r.qps32.toFixed(0)} | ${r.speedup32.toFixed(2)}× |`,
+  return [head, '|' + '---|'.repeat(10), ...rows.map(tableLine)].join('\n');
+}
+
+function tableLine(r: Row): string {
+  return (
+    `| ${r.corpus} | ${r.model} | ${r.accuracy.toFixed(4)} | ${r.macroF1.toFixed(4)} | ${(100 * r.kept).toFixed(1)} | ` +
+    `${(r.parameters / 1e6).toFixed(2)}M | ${r.latency1.toFixed(2)} | ${r.speedup1.toFixed(2)}× | ${r.qps32.toFixed(0)} | ${r.speedup32.toFixed(2)}× |`
   );
-  return [head, '|' + '---|'.repeat(10), ...lines].join('\n');
 }
 
 await main();

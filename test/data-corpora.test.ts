@@ -1,7 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSpamAssassin } from '../src/data/corpora/spam-assassin.js';
 import { decodeEncodedWords, emailText, htmlToText } from '../src/data/corpora/email.js';
@@ -20,8 +19,9 @@ import { splitDataset } from '../src/data/split.js';
 import { readClassificationTsv } from '../src/data/readers/classification.js';
 import { readSequenceTsv } from '../src/data/readers/sequence.js';
 import { readGenerationTsv } from '../src/data/readers/generation.js';
+import { tempDir } from './helpers/tiny-data.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'alembic-corpora-'));
+const dir = tempDir('alembic-corpora-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 // ---- email decoding (synthetic mails) ----

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { readLines, readLinesSync, type Line } from '../src/data/line-reader.js';
@@ -18,8 +17,9 @@ import { readGenerationTsv, readLanguageModelText, stripFrame } from '../src/dat
 import { LabelMap } from '../src/data/readers/label-map.js';
 import { findJsonErrorOffset, positionAt } from '../src/data/readers/json-position.js';
 import { InputError, UserError } from '../src/util/errors.js';
+import { tempDir } from './helpers/tiny-data.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'alembic-readers-'));
+const dir = tempDir('alembic-readers-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 let fileCount = 0;

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../src/util/errors.js';
 import { Vocab } from '../src/data/vocab.js';
@@ -12,6 +11,7 @@ import { JiebaTokenizer, posTag } from '../src/data/tokenizers/jieba.js';
 import { WordPieceTokenizer } from '../src/data/tokenizers/wordpiece.js';
 import { basicTokenize } from '../src/data/tokenizers/bert-basic.js';
 import { lowercaseStripAccents } from '../src/data/tokenizers/unicode.js';
+import { tempDir } from './helpers/tiny-data.js';
 
 /** Every token must be its source slice, up to lowercasing/accent stripping and the "##" prefix. */
 function assertOffsetsMatch(tokenizer: OffsetTokenizer, text: string): void {
@@ -180,7 +180,7 @@ test('wordpiece: offsets and word indices point back into the original text', ()
 });
 
 test('createTokenizer builds each kind and reports bad specs as UserError', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'alembic-tok-'));
+  const dir = tempDir('alembic-tok-');
   const vocabPath = join(dir, 'vocab.txt');
   writeFileSync(vocabPath, WORDPIECE_VOCAB.join('\n') + '\n');
   assert.equal(createTokenizer({ type: 'char' }).kind, 'char');

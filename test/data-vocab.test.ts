@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../src/util/errors.js';
 import { SPECIAL_TOKENS, Vocab } from '../src/data/vocab.js';
+import { tempDir } from './helpers/tiny-data.js';
 
 const SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'alembic-vocab-'));
+const tmp = (): string => tempDir('alembic-vocab-');
 
 // Counts: a=3, c=2, b=1, d=1.
 const STREAM = [

@@ -1,7 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { manualSeed, noGrad, tidy } from '../src/engine/index.js';
 import { exportModelDir } from '../src/deploy/export/export-dir.js';
@@ -18,8 +17,9 @@ import type { TaskModel } from '../src/tasks/task.js';
 import { parseConfig } from '../src/train/config.js';
 import { saveModelDir } from '../src/train/model-dir.js';
 import { Rng } from '../src/util/rng.js';
+import { tempDir } from './helpers/tiny-data.js';
 
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'alembic-export-tasks-'));
+const tmp = tempDir('alembic-export-tasks-');
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 const NETS = ['bow', 'cnn', 'gru', 'lstm', 'transformer'] as const;

@@ -1,8 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { manualSeed, noGrad, tidy } from '../src/engine/index.js';
@@ -20,10 +19,11 @@ import { parseConfig } from '../src/train/config.js';
 import { train } from '../src/train/trainer.js';
 import { UserError } from '../src/util/errors.js';
 import { Rng } from '../src/util/rng.js';
+import { tempDir } from './helpers/tiny-data.js';
 
 const exec = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '..');
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'alembic-export-'));
+const tmp = tempDir('alembic-export-');
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 const NETS = ['bow', 'cnn', 'gru', 'lstm', 'transformer'] as const;

@@ -1,14 +1,14 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { augmentFile, type AugmentFileOptions } from '../src/distill/augment/augment-file.js';
 import { readWordTagFile } from '../src/distill/augment/pos-taggers.js';
 import { InputError, UserError } from '../src/util/errors.js';
 import { UNK_TOKEN } from '../src/distill/augment/strategies.js';
+import { tempDir } from './helpers/tiny-data.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'alembic-augment-'));
+const dir = tempDir('alembic-augment-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 let fileNo = 0;
 function file(lines: string[]): string {

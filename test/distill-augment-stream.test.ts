@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { augmentFile } from '../src/distill/augment/augment-file.js';
 import { Rng } from '../src/util/rng.js';
 import { loadJieba } from '../src/distill/augment/jieba.js';
+import { tempDir } from './helpers/tiny-data.js';
 
 // A forced collection before measuring, so the baseline is live data rather than leftover garbage.
 setFlagsFromString('--expose-gc');
@@ -56,7 +56,7 @@ async function writeBigFile(path: string, lines: number): Promise<void> {
 }
 
 test('augmenting a ~50k-line file keeps memory far below the file size', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'alembic-augment-stream-'));
+  const dir = tempDir('alembic-augment-stream-');
   const input = join(dir, 'big.tsv');
   const output = join(dir, 'big-aug.tsv');
   await writeBigFile(input, 50_000);

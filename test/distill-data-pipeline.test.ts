@@ -1,8 +1,9 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDataDistillConfig } from '../src/distill/data/config.js';
+import { ensureOnnxExport, exportIsFresh } from '../src/distill/data/onnx-speed.js';
 import { runDataDistill } from '../src/distill/data/pipeline.js';
 import { PipelineInterrupted } from '../src/distill/data/steps.js';
 import { trainConfigFor, trainingFinished } from '../src/distill/data/train-step.js';
@@ -128,13 +129,30 @@ test('the pipeline end to end: teacher, augment, pool, label, students, report; 
       ['bow_aug (distilled)', 'bow'],
     ],
   );
-  assert.equal(report.rows[0].speedup, 1);
+  // Speed in both runtimes: libtorch on the model directory, onnxruntime on its fp32 export under onnx/.
+  assert.deepEqual(report.rows[0].speedup, { libtorch: 1, onnx: 1 });
+  const teacherSpeed = report.rows[0].measurement.speed;
   for (const r of report.rows) {
-    assert.ok(
-      r.measurement.qps > 0 && r.measurement.metrics.accuracy >= 0 && r.measurement.metrics.accuracy <= 1,
-    );
-    assert.ok(Math.abs(r.speedup - r.measurement.qps / report.rows[0].measurement.qps) < 1e-9);
+    const m = r.measurement;
+    assert.ok(m.metrics.accuracy >= 0 && m.metrics.accuracy <= 1);
+    for (const rt of ['libtorch', 'onnx'] as const) {
+      assert.ok(m.speed[rt].qps > 0 && Number.isFinite(m.speed[rt].qps), `${r.model} ${rt}`);
+      assert.ok(Math.abs(m.speed[rt].latencyMs * m.speed[rt].qps - 1000) < 1e-6);
+      assert.ok(Math.abs(r.speedup[rt] - m.speed[rt].qps / teacherSpeed[rt].qps) < 1e-9);
+    }
+    const exported = JSON.parse(readFileSync(path.join(m.onnxDir, 'alembic-model.json'), 'utf8'));
+    assert.equal(exported.onnx.int8, false, 'timed as fp32');
+    assert.ok(existsSync(path.join(m.onnxDir, exported.onnx.file)));
+    assert.ok(exportIsFresh(m.modelDir, m.onnxDir));
   }
+  assert.deepEqual(
+    report.rows.map((r) => path.relative(workA, r.measurement.onnxDir)),
+    ['teacher', 'bow-gold_only', 'bow-distilled', 'bow_soft-distilled', 'bow_aug-distilled'].map((n) =>
+      path.join('onnx', n),
+    ),
+  );
+  // The libtorch and the onnxruntime speed differ (separate timings, not one number copied).
+  assert.ok(report.rows.some((r) => r.measurement.speed.libtorch.qps !== r.measurement.speed.onnx.qps));
   assert.equal(report.evaluatedOn.split, 'test');
   assert.equal(report.gains.length, 1);
   const gain = report.gains[0];
@@ -149,7 +167,11 @@ test('the pipeline end to end: teacher, augment, pool, label, students, report; 
     ['gold', 'gold', 'gold + augmented + unlabelled', 'gold + augmented + unlabelled', 'gold + augmented'],
   );
   assert.deepEqual(JSON.parse(readFileSync(at('report.json'), 'utf8')).rows.length, 5);
-  assert.match(readFileSync(at('report.txt'), 'utf8'), /bow \(distilled\)/);
+  const text = readFileSync(at('report.txt'), 'utf8');
+  assert.match(text, /bow \(distilled\)/);
+  assert.match(text, /QPS libtorch +QPS onnx +speed-up libtorch +speed-up onnx/);
+  // Each row: accuracy, macro F1, then two QPS and two speed-ups (the teacher's are 1.0×).
+  assert.match(text, /\nteacher .* [\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +1\.0× +1\.0×\n/);
 
   // Run again: every step is found done; nothing is trained, labelled or measured.
   const again: string[] = [];
@@ -167,6 +189,18 @@ test('the pipeline end to end: teacher, augment, pool, label, students, report; 
   }
   assert.ok(!again.some((l) => /^alembic: text_classification/.test(l)), 'nothing was trained again');
   assert.deepEqual(second.rows, JSON.parse(JSON.stringify(report.rows)));
+
+  // An export older than its model is made again; a newer one is reused.
+  const teacherRow = report.rows[0].measurement;
+  assert.deepEqual(await ensureOnnxExport(teacherRow.modelDir, teacherRow.onnxDir), { reused: true });
+  const later = new Date(Date.now() + 60_000);
+  utimesSync(path.join(teacherRow.modelDir, 'model.safetensors'), later, later);
+  assert.equal(exportIsFresh(teacherRow.modelDir, teacherRow.onnxDir), false);
+  assert.deepEqual(await ensureOnnxExport(teacherRow.modelDir, teacherRow.onnxDir), { reused: false });
+  assert.equal(exportIsFresh(teacherRow.modelDir, teacherRow.onnxDir), false, 'still older than the model');
+  const earlier = new Date(Date.now() - 60_000);
+  utimesSync(path.join(teacherRow.modelDir, 'model.safetensors'), earlier, earlier);
+  assert.equal(exportIsFresh(teacherRow.modelDir, teacherRow.onnxDir), true);
 });
 
 test('labelling interrupted by the signal continues on the next run, giving the same part.1', async () => {

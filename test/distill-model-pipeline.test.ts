@@ -148,6 +148,15 @@ test('all four stages end to end: interrupted, continued, then skipped; the stud
     ['TD2'],
   );
   assert.ok(existsSync(path.join(out, 'student', 'alembic-model.json')));
+
+  // Thread counts change speed, not results: no stage runs again for them.
+  const raw = changed.raw as { trainer: Record<string, unknown> };
+  const threads = parseDistillConfig(
+    { ...raw, trainer: { ...raw.trainer, threads: 2 } },
+    path.join(dir, 'distill.json'),
+  );
+  const fifth = await distill(threads, { quiet: true, log });
+  assert.ok(fifth.stages.every((s) => s.skipped));
 });
 
 test('config mistakes are reported with their place', () => {

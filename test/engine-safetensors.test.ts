@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Rng } from '../src/util/rng.js';
 import { UserError } from '../src/util/errors.js';
@@ -18,8 +17,9 @@ import {
   type RawTensor,
   type SafeDtype,
 } from '../src/engine/safetensors.js';
+import { tempDir } from './helpers/tiny-data.js';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alembic-safetensors-'));
+const dir = tempDir('alembic-safetensors-');
 process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
 let counter = 0;
 const tmpFile = (label: string) => path.join(dir, `${label}-${counter++}.safetensors`);

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { InputError, UserError } from '../src/util/errors.js';
 import {
@@ -12,8 +11,9 @@ import {
   readBertConfig,
   type BertConfig,
 } from '../src/nets/checkpoint-names.js';
+import { tempDir } from './helpers/tiny-data.js';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alembic-ckpt-names-'));
+const dir = tempDir('alembic-ckpt-names-');
 process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
 let counter = 0;
 

@@ -9,7 +9,16 @@ import { TransformerEncoder } from '../src/nets/transformer.js';
 import { gradcheck, randomValues } from './helpers/gradcheck.js';
 import { tempDir } from './helpers/tiny-data.js';
 
-const small = { vocabSize: 30, hiddenSize: 8, numLayers: 2, numHeads: 2, ffnSize: 16, maxPositions: 16, dropout: 0, attentionDropout: 0 };
+const small = {
+  vocabSize: 30,
+  hiddenSize: 8,
+  numLayers: 2,
+  numHeads: 2,
+  ffnSize: 16,
+  maxPositions: 16,
+  dropout: 0,
+  attentionDropout: 0,
+};
 
 function input(ids: number[][]) {
   const time = Math.max(...ids.map((r) => r.length));
@@ -65,7 +74,17 @@ test('Transformer output ignores padding (same pooled vector alone and in a padd
   const enc = new TransformerEncoder(small).eval();
   tidy(() => {
     const alone = noGrad(() => enc.encode(input([[4, 9, 6]])).pooled.toArray());
-    const batched = noGrad(() => enc.encode(input([[4, 9, 6], [1, 2, 3, 4, 5, 6, 7, 8]])).pooled.select(0, 0).toArray());
+    const batched = noGrad(() =>
+      enc
+        .encode(
+          input([
+            [4, 9, 6],
+            [1, 2, 3, 4, 5, 6, 7, 8],
+          ]),
+        )
+        .pooled.select(0, 0)
+        .toArray(),
+    );
     alone.forEach((v, i) => assert.ok(Math.abs(v - batched[i]) < 1e-5));
   });
 });
@@ -90,7 +109,9 @@ test('a Hugging Face BERT checkpoint directory loads by name (prefix, gamma/beta
   const dir = tempDir();
   const hfNames = new Map<string, Tensor>();
   for (const [name, t] of source.stateDict()) {
-    const hf = ('bert.' + name).replace(/LayerNorm\.weight$/, 'LayerNorm.gamma').replace(/LayerNorm\.bias$/, 'LayerNorm.beta');
+    const hf = ('bert.' + name)
+      .replace(/LayerNorm\.weight$/, 'LayerNorm.gamma')
+      .replace(/LayerNorm\.bias$/, 'LayerNorm.beta');
     hfNames.set(hf, t);
   }
   hfNames.set('cls.predictions.bias', full([30], 0.5));
@@ -98,7 +119,15 @@ test('a Hugging Face BERT checkpoint directory loads by name (prefix, gamma/beta
   saveTensors(path.join(dir, 'model.safetensors'), hfNames);
   writeFileSync(
     path.join(dir, 'config.json'),
-    JSON.stringify({ model_type: 'bert', vocab_size: 30, hidden_size: 8, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 16, max_position_embeddings: 16 }),
+    JSON.stringify({
+      model_type: 'bert',
+      vocab_size: 30,
+      hidden_size: 8,
+      num_hidden_layers: 2,
+      num_attention_heads: 2,
+      intermediate_size: 16,
+      max_position_embeddings: 16,
+    }),
   );
   const target = new TransformerEncoder(small);
   const { loaded, ignored } = loadPretrained(target, dir);
@@ -149,7 +178,15 @@ test('a PaddleNLP ERNIE checkpoint loads with Linear weights transposed', () => 
   saveTensors(path.join(dir, 'model_state.safetensors'), paddle);
   writeFileSync(
     path.join(dir, 'config.json'),
-    JSON.stringify({ model_type: 'ernie', vocab_size: 30, hidden_size: 8, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 16, max_position_embeddings: 16 }),
+    JSON.stringify({
+      model_type: 'ernie',
+      vocab_size: 30,
+      hidden_size: 8,
+      num_hidden_layers: 2,
+      num_attention_heads: 2,
+      intermediate_size: 16,
+      max_position_embeddings: 16,
+    }),
   );
   const target = new TransformerEncoder(small);
   loadPretrained(target, dir);
@@ -158,7 +195,13 @@ test('a PaddleNLP ERNIE checkpoint loads with Linear weights transposed', () => 
 
 test('a checkpoint missing encoder weights is refused with a clear error', () => {
   const dir = tempDir();
-  saveTensors(path.join(dir, 'model.safetensors'), new Map([['bert.embeddings.word_embeddings.weight', full([30, 8], 0)]]));
-  writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ vocab_size: 30, hidden_size: 8, num_hidden_layers: 2, num_attention_heads: 2 }));
+  saveTensors(
+    path.join(dir, 'model.safetensors'),
+    new Map([['bert.embeddings.word_embeddings.weight', full([30, 8], 0)]]),
+  );
+  writeFileSync(
+    path.join(dir, 'config.json'),
+    JSON.stringify({ vocab_size: 30, hidden_size: 8, num_hidden_layers: 2, num_attention_heads: 2 }),
+  );
   assert.throws(() => loadPretrained(new TransformerEncoder(small), dir), /lacks \d+ encoder weights/);
 });

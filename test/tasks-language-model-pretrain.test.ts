@@ -1,14 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadTensors, disposeAll } from '../src/engine/state-io.js';
 import { transformerOptions } from '../src/nets/build.js';
 import { readBertConfig } from '../src/nets/checkpoint-names.js';
 import { loadPretrained } from '../src/nets/pretrained.js';
 import { TransformerEncoder } from '../src/nets/transformer.js';
-import { planMasking } from '../src/tasks/masked-lm.js';
+import { planMasking, type MaskedLmTask } from '../src/tasks/masked-lm.js';
+import { ENCODER_CONFIG_FILE, loadModelDir } from '../src/train/model-dir.js';
+import { train } from '../src/train/trainer.js';
+import type { Vocab } from '../src/data/vocab.js';
 import { ClassificationTask } from '../src/tasks/classification.js';
 import { parseConfig } from '../src/train/config.js';
 import { pretrainMaskedLm } from '../src/train/pretrain.js';
@@ -109,8 +112,17 @@ test('pretrain writes a Hugging Face BERT dir that loadPretrained and fine-tunin
   const c = readBertConfig(out);
   assert.equal(c.vocabSize, readFileSync(path.join(out, 'vocab.txt'), 'utf8').trim().split('\n').length);
   const encoder = new TransformerEncoder(transformerOptions({ ...config.model, pretrained_dir: out }, 0, 0));
-  const { loaded } = loadPretrained(encoder, out);
+  const warnings: string[] = [];
+  const { loaded, unused } = loadPretrained(encoder, out, { warn: (m) => warnings.push(m) });
   assert.equal(loaded, names.filter((n) => n.startsWith('bert.')).length);
+  // Every encoder tensor pre-training wrote is used, and only the MLM head is left out.
+  assert.deepEqual(unused, []);
+  assert.deepEqual(warnings, []);
+  // Pre-training and fine-tuning see the very same token ids.
+  assert.deepEqual(
+    readFileSync(path.join(out, 'vocab.txt'), 'utf8'),
+    readFileSync(path.join(out, 'training', 'best', 'vocab.txt'), 'utf8'),
+  );
   const want = tensors.get('bert.embeddings.word_embeddings.weight')!.toArray();
   const got = encoder.stateDict().get('embeddings.word_embeddings.weight')!.toArray();
   assert.deepEqual(got, want);
@@ -134,7 +146,46 @@ test('pretrain writes a Hugging Face BERT dir that loadPretrained and fine-tunin
   const model = task.buildModel();
   const loadedWord = model.stateDict().get('encoder.embeddings.word_embeddings.weight')!.toArray();
   assert.deepEqual(loadedWord, want);
+  // Every encoder tensor (embeddings, positions, layer norms, each layer) starts from pre-training;
+  // only the pooler and the classifier are new.
+  const saved = loadTensors(path.join(out, 'model.safetensors')).tensors;
+  const fresh: string[] = [];
+  for (const [name, t] of model.stateDict()) {
+    const src = saved.get(name.replace(/^encoder\./, 'bert.'));
+    if (!src) fresh.push(name);
+    else assert.deepEqual(t.toArray(), src.toArray(), name);
+  }
+  assert.deepEqual(fresh.sort(), [
+    'classifier.bias',
+    'classifier.weight',
+    'encoder.pooler.dense.bias',
+    'encoder.pooler.dense.weight',
+  ]);
+  disposeAll(saved);
+  // The special tokens have the ids pre-training gave them.
+  const specials = (v: Vocab) => [v.size, v.padId, v.unkId, v.clsId, v.sepId, v.maskId];
+  const mlm = loadModelDir(path.join(out, 'training', 'best'));
+  assert.deepEqual(specials(task.codec.vocab), specials((mlm.task as MaskedLmTask).codec.vocab));
+  mlm.model.dispose();
   model.dispose();
+
+  // Trained and saved, the fine-tuned model rebuilds with the checkpoint's shape (2 layers, hidden 32; the
+  // model section says neither) even after the checkpoint directory is gone.
+  const run = await train(
+    { ...cls, trainer: { ...cls.trainer, max_steps: 2, threads: 1 } },
+    { quiet: true, log: () => {} },
+  );
+  const best = path.join(dir, 'cls-run', 'best');
+  assert.ok(existsSync(path.join(best, ENCODER_CONFIG_FILE)));
+  const before = loadModelDir(best);
+  const inputs = ['a b c d', 'd c b a'].map((text) => before.task.encode({ text }));
+  const want2 = before.task.predict(before.model, inputs);
+  before.model.dispose();
+  rmSync(out, { recursive: true });
+  const after = loadModelDir(best);
+  assert.equal(after.model.numParameters(), run.parameters);
+  assert.deepEqual(after.task.predict(after.model, inputs), want2);
+  after.model.dispose();
 });
 
 test('CLI: score prints log-likelihood and perplexity per line; pretrain refuses a non-transformer', () => {

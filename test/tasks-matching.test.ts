@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { clusterByCosine } from '../src/cli/cluster.js';
 import { parseConfig, type TrainConfig } from '../src/train/config.js';
@@ -11,6 +10,7 @@ import { readMetricsLog, train } from '../src/train/trainer.js';
 import { MatchingTask, type MatchingExample } from '../src/tasks/matching.js';
 import { UserError } from '../src/util/errors.js';
 import { Rng } from '../src/util/rng.js';
+import { tempDir } from './helpers/tiny-data.js';
 
 // Generated paraphrase data: a sentence is three distinct concepts, each written with one of two synonyms;
 // a paraphrase is the same concepts in another order with the synonyms chosen afresh, a non-paraphrase
@@ -31,10 +31,6 @@ const CONCEPTS = [
   ['朋友', '伙伴'],
 ];
 const ROOT = path.resolve(import.meta.dirname, '..');
-
-function tempDir(): string {
-  return mkdtempSync(path.join(os.tmpdir(), 'alembic-matching-'));
-}
 
 function concepts(rng: Rng, avoid: number[] = []): number[] {
   const c: number[] = [];
@@ -143,7 +139,7 @@ function scorePairs(m: LoadedModel, pairs: [string, string][]): number[] {
 let pairwiseRun: Promise<{ dir: string; config: TrainConfig; ranking: string }> | undefined;
 function pairwiseModel() {
   pairwiseRun ??= (async () => {
-    const dir = tempDir();
+    const dir = tempDir('alembic-matching-');
     const config = matchingConfig(
       dir,
       {
@@ -168,7 +164,7 @@ function alembic(args: string[], input?: string) {
 }
 
 test('pointwise 0/1 with a siamese bow: MLP head by default, accuracy and AUC, paraphrases score higher', async () => {
-  const dir = tempDir();
+  const dir = tempDir('alembic-matching-');
   const config = matchingConfig(
     dir,
     {
@@ -194,7 +190,7 @@ test('pointwise 0/1 with a siamese bow: MLP head by default, accuracy and AUC, p
 });
 
 test('pointwise 0/1 with the cosine head: the similarity is the cosine of the two text vectors', async () => {
-  const dir = tempDir();
+  const dir = tempDir('alembic-matching-');
   const config = matchingConfig(
     dir,
     {
@@ -218,7 +214,7 @@ test('pointwise 0/1 with the cosine head: the similarity is the cosine of the tw
 });
 
 test('graded scores: cosine head by default, Pearson/Spearman, predictions on the label scale', async () => {
-  const dir = tempDir();
+  const dir = tempDir('alembic-matching-');
   const config = matchingConfig(
     dir,
     {
@@ -267,7 +263,7 @@ test('pairwise: the margin ranking loss falls, and the trained model ranks with 
 
 test('siamese cnn, gru and lstm learn pointwise matching too', async () => {
   for (const net of ['cnn', 'gru', 'lstm']) {
-    const dir = tempDir();
+    const dir = tempDir('alembic-matching-');
     const config = matchingConfig(
       dir,
       {
@@ -283,7 +279,7 @@ test('siamese cnn, gru and lstm learn pointwise matching too', async () => {
 });
 
 test('transformer cross-encoder: reads the pair together with segment ids; has no per-text vectors', async () => {
-  const dir = tempDir();
+  const dir = tempDir('alembic-matching-');
   const config = matchingConfig(
     dir,
     {

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ReadingComprehensionExample } from '../src/data/readers/types.js';
 import { parseConfig, type TrainConfig } from '../src/train/config.js';
@@ -16,6 +15,7 @@ import {
 import { bestSpan, charSpanToTokens, contextWindows } from '../src/tasks/span-windows.js';
 import { UserError } from '../src/util/errors.js';
 import { Rng } from '../src/util/rng.js';
+import { tempDir } from './helpers/tiny-data.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const FILLERS = [
@@ -40,10 +40,6 @@ const COUNTRIES = [
   ['泰国', '曼谷'],
   ['印度', '新德里'],
 ];
-
-function tempDir(): string {
-  return mkdtempSync(path.join(os.tmpdir(), 'alembic-mrc-'));
-}
 
 function config(
   dir: string,
@@ -126,7 +122,7 @@ test('charSpanToTokens and bestSpan', () => {
 test('an answer across a window boundary is labelled in the window that holds it, and maps back to its text', () => {
   // room = 28 − 3 − 9 = 16 tokens: window 0 holds tokens 0–15 and cuts 华盛顿 (15–17); the next
   // starts 16 − min(4, 16 / 2) = 12 tokens on.
-  const c = config(tempDir());
+  const c = config(tempDir('alembic-mrc-'));
   const e = example(CONTEXT, QUESTION, '华盛顿');
   const task = fitted(c, e);
   const f = task.encode(e);
@@ -158,7 +154,7 @@ test('an answer across a window boundary is labelled in the window that holds it
   assert.equal(CONTEXT.slice(f.offsets[15][0], f.offsets[17][1]), '华盛顿');
 
   // doc_stride shorter than the overlap rule allows: windows 5 tokens apart.
-  const strided = fitted(config(tempDir(), { dataset: { doc_stride: 5 } }), e).encode(e);
+  const strided = fitted(config(tempDir('alembic-mrc-'), { dataset: { doc_stride: 5 } }), e).encode(e);
   assert.deepEqual(
     strided.windows.map((w) => [w.tokens.start, w.startLabel, w.endLabel]),
     [
@@ -178,7 +174,7 @@ function logits(length: number, start: Record<number, number>, end: Record<numbe
 }
 
 test('decodeAnswer: the best span over windows, within max_answer_len, "no answer" only when allowed', () => {
-  const c = config(tempDir());
+  const c = config(tempDir('alembic-mrc-'));
   const e = example(CONTEXT, QUESTION, '华盛顿');
   const f = fitted(c, e).encode(e);
   const [n0, n1] = f.windows.map((w) => w.ids.length);
@@ -211,7 +207,7 @@ test('decodeAnswer: the best span over windows, within max_answer_len, "no answe
 test('offsets keep the original text: a lowercased English token maps back to its cased answer', () => {
   const context = 'The capital of France is Paris.';
   const e = { ...example(context, 'What is the capital of France?', 'Paris'), id: 'en' };
-  const c = config(tempDir(), { dataset: { max_len: 64 } });
+  const c = config(tempDir('alembic-mrc-'), { dataset: { max_len: 64 } });
   const task = fitted(c, e);
   const f = task.encode(e);
   assert.equal(f.windows.length, 1);
@@ -225,7 +221,7 @@ test('offsets keep the original text: a lowercased English token maps back to it
 });
 
 test('unanswerable questions: every window points at [CLS], and the task learns that "no answer" exists', () => {
-  const c = config(tempDir());
+  const c = config(tempDir('alembic-mrc-'));
   const answerable = example(CONTEXT, QUESTION, '华盛顿');
   const impossible = { ...example(CONTEXT, '法国 的 首 都 是 哪 里 ？'), id: 'q2' };
   const task = fitted(c, answerable, impossible);
@@ -233,7 +229,10 @@ test('unanswerable questions: every window points at [CLS], and the task learns 
   assert.ok(task.encode(impossible).windows.every((w) => w.startLabel === 0 && w.endLabel === 0));
   assert.equal(fitted(c, answerable).allowNoAnswer, false);
   assert.throws(
-    () => new ReadingComprehensionTask(config(tempDir(), { dataset: { max_len: 15, max_question_len: 12 } })),
+    () =>
+      new ReadingComprehensionTask(
+        config(tempDir('alembic-mrc-'), { dataset: { max_len: 15, max_question_len: 12 } }),
+      ),
     UserError,
   );
 });
@@ -282,7 +281,7 @@ function writeCapitals(
 }
 
 test('end to end: a Transformer learns span extraction over windows and abstains on unanswerable questions', async () => {
-  const dir = tempDir();
+  const dir = tempDir('alembic-mrc-');
   writeCapitals(path.join(dir, 'train.json'), 300, 1, 0.3);
   const dev = writeCapitals(path.join(dir, 'dev.json'), 60, 2, 0.3);
   const c = config(dir, {

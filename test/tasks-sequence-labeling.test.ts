@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Vocab } from '../src/data/vocab.js';
@@ -14,12 +13,9 @@ import { isChunkTagSet, schemeConstraints } from '../src/tasks/tag-scheme.js';
 import { joinTokens, SequenceLabelingTask } from '../src/tasks/sequence-labeling.js';
 import { InputError, UserError } from '../src/util/errors.js';
 import { Rng } from '../src/util/rng.js';
+import { tempDir } from './helpers/tiny-data.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-function tempDir(): string {
-  return mkdtempSync(path.join(os.tmpdir(), 'alembic-seq-'));
-}
 
 // A tiny NER task: fixed city and person names dropped into random filler characters.
 const CITIES = ['北京', '上海', '厦门', '广州', '深圳', '杭州', '成都', '南京'];
@@ -93,7 +89,7 @@ function nerConfig(
 }
 
 test('BiLSTM-CRF: trains on generated NER data, reaches entity F1 ≥ 0.9, reloads and predicts spans', async () => {
-  const dir = tempDir();
+  const dir = tempDir('alembic-seq-');
   const config = nerConfig(dir, { net: 'lstm' });
   assert.equal(config.model.head, 'crf');
   assert.equal(config.dataset.tag_scheme, 'BIO');
@@ -138,7 +134,7 @@ for (const [net, head] of [
   ['cnn', 'crf'],
 ] as const) {
   test(`${net} with a ${head} head tags every token of sentences longer than max_len (windows)`, async () => {
-    const dir = tempDir();
+    const dir = tempDir('alembic-seq-');
     // max_len 8 (6 tokens between [CLS] and [SEP] for the Transformer) splits most sentences in two or three.
     const config = nerConfig(dir, { net, head, num_layers: 1 }, { max_len: 8 });
     const summary = await train(config, { quiet: true, log: () => {} });
@@ -152,7 +148,7 @@ for (const [net, head] of [
 }
 
 test('tags without B-/I- structure (POS-like) are scored by token accuracy; predictions have two columns', async () => {
-  const dir = tempDir();
+  const dir = tempDir('alembic-seq-');
   // The tag of a character is a fixed function of the character, like a lexicon.
   const tagOf = (ch: string) => ['n', 'v', 'adj'][ch.codePointAt(0)! % 3];
   const pos = (rng: Rng): Sentence => {
@@ -279,7 +275,7 @@ test('WordPiece alignment: the first piece of a token holds its tag, other piece
 });
 
 test('WordPiece + Transformer + softmax learns tags of words cut into pieces', async () => {
-  const dir = tempDir();
+  const dir = tempDir('alembic-seq-');
   const vocabFile = path.join(dir, 'vocab.txt');
   writeFileSync(vocabFile, WORDPIECE_VOCAB.join('\n') + '\n');
   const CITY_WORDS = ['Boston', 'Portland', 'Austin', 'Denver', 'Chicago'];
@@ -385,7 +381,7 @@ test('joinTokens: no space inside CJK text, spaces between other tokens', () => 
 });
 
 test('a token/tag count mismatch stops training with an InputError naming the file and line', async () => {
-  const dir = tempDir();
+  const dir = tempDir('alembic-seq-');
   const config = nerConfig(dir, { net: 'lstm' });
   const lines = readFileSync(config.dataset.train, 'utf8').split('\n');
   lines[2] = '海 钓 比 赛\tO O O';
@@ -417,7 +413,7 @@ function cli(args: string[], stdin?: string): Promise<{ code: number; stdout: st
 }
 
 test('CLI: predict prints tokens, tags and entity spans; a bad training line exits 2 with one message', async () => {
-  const dir = tempDir();
+  const dir = tempDir('alembic-seq-');
   const config = nerConfig(dir, { net: 'gru' });
   await train(config, { quiet: true, log: () => {} });
   const bad = path.join(dir, 'bad-train.tsv');

@@ -3,7 +3,7 @@
  * networks, distillation and training settings — and optionally to ready training configs and to a
  * measurement of the candidate networks on the user's own data and machine.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
@@ -18,6 +18,7 @@ import { renderMeasureText, type MeasureReport } from '../advise/report.js';
 import type { TaskName } from '../advise/task-mapping.js';
 import { parseConfig } from '../train/config.js';
 import { UserError } from '../util/errors.js';
+import { readJsonFile } from '../util/json-file.js';
 import { positiveInt, runCommand } from './run.js';
 
 interface AdviseOptions {
@@ -95,7 +96,7 @@ async function advise(opts: AdviseOptions): Promise<void> {
     throw new UserError('--measure needs --data (the labelled training file)');
   if (opts.saveSpec !== undefined && !opts.interactive)
     throw new UserError('--save-spec goes with --interactive');
-  let raw: unknown = opts.spec === undefined ? {} : readSpecFile(opts.spec);
+  let raw: unknown = opts.spec === undefined ? {} : readJsonFile(opts.spec, 'spec file');
   let source = opts.spec ?? 'interactive';
   if (opts.interactive) {
     raw = await askQuestions(raw);
@@ -136,20 +137,6 @@ async function advise(opts: AdviseOptions): Promise<void> {
   if (opts.json) {
     const out = { advice, ...(configs && { configs }), ...(measurement && { measurement }) };
     process.stdout.write(JSON.stringify(out, null, 2) + '\n');
-  }
-}
-
-function readSpecFile(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new UserError(`${file}: cannot read the spec file`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`${file}: not valid JSON: ${(e as Error).message}`);
   }
 }
 

@@ -1,11 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Command } from 'commander';
 import { isExportedDir, predictExported } from '../deploy/export/predict-exported.js';
 import { predictWithPipeline } from '../tasks/pipeline.js';
+import { writePredictions } from '../tasks/write-predictions.js';
 import { loadModelDir } from '../train/model-dir.js';
 import { UserError } from '../util/errors.js';
+import { inputFile } from '../util/input-file.js';
 import { positiveInt, runCommand } from './run.js';
 
 export function registerPredict(program: Command): void {
@@ -19,7 +18,7 @@ export function registerPredict(program: Command): void {
     .action((opts: { model?: string; pipeline?: string; input?: string; batchSize: number }) =>
       runCommand(async () => {
         if (opts.pipeline) {
-          const input = opts.input ? { file: opts.input, cleanup: () => {} } : await stdinToFile();
+          const input = await inputFile(opts.input, 'alembic-predict-');
           await predictWithPipeline(opts.pipeline, input.file, opts.batchSize).finally(input.cleanup);
           return;
         }
@@ -27,36 +26,23 @@ export function registerPredict(program: Command): void {
         // An exported directory (alembic export) runs in onnxruntime.
         if (isExportedDir(opts.model)) return predictExported(opts.model, opts.input, opts.batchSize);
         const m = loadModelDir(opts.model);
-        const { file, cleanup } = opts.input ? { file: opts.input, cleanup: () => {} } : await stdinToFile();
+        const { file, cleanup } = await inputFile(opts.input, 'alembic-predict-');
         try {
           const examples = await m.task.read(file, { labelled: false });
-          const all: unknown[] = [];
-          for (let i = 0; i < examples.length; i += opts.batchSize) {
-            const chunk = examples.slice(i, i + opts.batchSize);
-            const preds = m.task.predict(
-              m.model,
-              chunk.map((e) => m.task.encode(e)),
-            );
-            // A task whose output is one document for the whole file writes it once at the end.
-            if (m.task.formatAll) all.push(...preds);
-            else
-              process.stdout.write(
-                chunk.map((e, k) => m.task.formatPrediction(e, preds[k])).join('\n') + '\n',
-              );
-          }
-          if (m.task.formatAll) process.stdout.write(m.task.formatAll(examples, all) + '\n');
+          await writePredictions(
+            m.task,
+            examples,
+            opts.batchSize,
+            (chunk) =>
+              m.task.predict(
+                m.model,
+                chunk.map((e) => m.task.encode(e)),
+              ),
+            (text) => process.stdout.write(text),
+          );
         } finally {
           cleanup();
         }
       })(),
     );
-}
-
-async function stdinToFile(): Promise<{ file: string; cleanup: () => void }> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'alembic-predict-'));
-  const file = path.join(dir, 'stdin');
-  writeFileSync(file, Buffer.concat(chunks));
-  return { file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }

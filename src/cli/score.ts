@@ -2,13 +2,11 @@
  * `alembic score`: how probable each line is under a causal language model — its log-likelihood and
  * perplexity ("is this a normal sentence?"). Output: `text<TAB>log_prob<TAB>perplexity<TAB>tokens`.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Command } from 'commander';
 import { CausalLmTask, scoreTexts, type CausalLmModel } from '../tasks/language-model.js';
 import { loadModelDir } from '../train/model-dir.js';
 import { UserError } from '../util/errors.js';
+import { inputFile } from '../util/input-file.js';
 import { positiveInt, runCommand } from './run.js';
 
 export function registerScore(program: Command): void {
@@ -26,7 +24,7 @@ export function registerScore(program: Command): void {
             `${opts.model}: score needs a causal language_model, not a ${m.manifest.task} model`,
           );
         const task = m.task;
-        const { file, cleanup } = opts.input ? { file: opts.input, cleanup: () => {} } : await stdinToFile();
+        const { file, cleanup } = await inputFile(opts.input, 'alembic-score-');
         try {
           const examples = await task.read(file, { labelled: false });
           for (let i = 0; i < examples.length; i += opts.batchSize) {
@@ -51,13 +49,4 @@ export function registerScore(program: Command): void {
         }
       })(),
     );
-}
-
-async function stdinToFile(): Promise<{ file: string; cleanup: () => void }> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'alembic-score-'));
-  const file = path.join(dir, 'stdin');
-  writeFileSync(file, Buffer.concat(chunks));
-  return { file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -47,8 +47,9 @@ export function buildEncoder(model: ModelConfig, vocabSize: number, padId: numbe
 }
 
 export function transformerOptions(model: ModelConfig, vocabSize: number, padId: number): TransformerOptions {
-  if (model.pretrained_dir) {
-    const c = readBertConfig(model.pretrained_dir);
+  const architecture = model.encoder_config ?? model.pretrained_dir;
+  if (architecture) {
+    const c = readBertConfig(architecture);
     return {
       vocabSize: c.vocabSize,
       hiddenSize: c.hiddenSize,
@@ -65,6 +66,11 @@ export function transformerOptions(model: ModelConfig, vocabSize: number, padId:
       paddingIdx: c.padTokenId,
     };
   }
+  return { ...transformerSize(model, vocabSize, padId), attentionDropout: model.dropout };
+}
+
+/** A from-scratch Transformer's shape as the `model` section gives it (the encoder's, or a causal LM's). */
+export function transformerSize(model: ModelConfig, vocabSize: number, padId: number) {
   return {
     vocabSize,
     hiddenSize: model.hidden_size,
@@ -73,7 +79,6 @@ export function transformerOptions(model: ModelConfig, vocabSize: number, padId:
     ffnSize: model.ffn_size,
     maxPositions: model.max_positions,
     dropout: model.dropout,
-    attentionDropout: model.dropout,
     paddingIdx: padId,
   };
 }

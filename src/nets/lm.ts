@@ -13,7 +13,8 @@ import { GRU, LSTM } from '../engine/nn/rnn.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { ModelConfig } from '../train/config.js';
 import { UserError } from '../util/errors.js';
-import { TransformerDecoder } from './decoder.js';
+import { transformerSize } from './build.js';
+import { TransformerDecoder, type DecoderOptions } from './decoder.js';
 
 export interface LanguageModelNet extends Module {
   /** ids int64 [B,T], lengths int64 [B] → logits [B,T,V] where row t predicts token t+1. */
@@ -62,16 +63,7 @@ export class RnnLanguageModel extends Module implements LanguageModelNet {
 export class TransformerLanguageModel extends Module implements LanguageModelNet {
   readonly decoder: TransformerDecoder;
 
-  constructor(options: {
-    vocabSize: number;
-    hiddenSize: number;
-    numLayers: number;
-    numHeads: number;
-    ffnSize: number;
-    maxPositions: number;
-    dropout: number;
-    paddingIdx: number;
-  }) {
+  constructor(options: Omit<DecoderOptions, 'crossAttention'>) {
     super();
     this.decoder = this.child('decoder', new TransformerDecoder({ ...options, crossAttention: false }));
   }
@@ -96,16 +88,7 @@ export function buildLanguageModel(model: ModelConfig, vocabSize: number, padId:
         paddingIdx: padId,
       });
     case 'transformer':
-      return new TransformerLanguageModel({
-        vocabSize,
-        hiddenSize: model.hidden_size,
-        numLayers: model.num_layers,
-        numHeads: model.num_heads,
-        ffnSize: model.ffn_size,
-        maxPositions: model.max_positions,
-        dropout: model.dropout,
-        paddingIdx: padId,
-      });
+      return new TransformerLanguageModel(transformerSize(model, vocabSize, padId));
     default:
       throw new UserError(
         `model.net: a language model is an lstm, gru or transformer, not "${model.net}" (it must read left to right)`,

@@ -22,12 +22,14 @@ import {
   thresholdProbabilities,
 } from '../metrics/index.js';
 import { buildEncoder } from '../nets/build.js';
+import { inEvalMode } from '../nets/eval-mode.js';
 import type { TextEncoder } from '../nets/encoder.js';
 import { loadPretrained } from '../nets/pretrained.js';
 import { TransformerEncoder } from '../nets/transformer.js';
 import type { TrainConfig } from '../train/config.js';
-import { batchIndices, padBatch } from '../train/batching.js';
+import { batchIndices, padTexts } from '../train/batching.js';
 import { UserError } from '../util/errors.js';
+import { readerOptions, vocabFitOptions, warnSkipped } from './dataset-options.js';
 import type { EvalResult, Task, TaskModel } from './task.js';
 import { TextCodec, type EncodedText } from './text-codec.js';
 
@@ -111,27 +113,17 @@ export class ClassificationTask implements Task<
       kind: this.kind,
       labelled,
       numericFeatures: this.numeric.names,
-      skipBadLines: skipBadLines ?? this.config.dataset.skip_bad_lines,
-      onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+      ...readerOptions(this.config, skipBadLines),
     });
-    if (skipped) process.stderr.write(`warning: ${file}: skipped ${skipped} bad line(s)\n`);
+    warnSkipped(file, skipped);
     if (examples.length === 0) throw new UserError(`${file}: no examples`);
     return examples;
   }
 
   fit(train: ClassificationExample[]): void {
     const d = this.config.dataset;
-    const vocabFile =
-      d.tokenizer.vocab ??
-      (this.config.model.pretrained_dir
-        ? path.join(this.config.model.pretrained_dir, 'vocab.txt')
-        : undefined);
     const texts = train.flatMap((e) => (e.textB !== undefined ? [e.text, e.textB] : [e.text]));
-    this.codec = TextCodec.fit(this.codecSpec(), texts, {
-      minFreq: d.vocab.min_freq,
-      maxSize: d.vocab.max_size,
-      vocabFile,
-    });
+    this.codec = TextCodec.fit(this.codecSpec(), texts, vocabFitOptions(this.config));
     this.labels = d.label_map
       ? LabelMap.load(d.label_map)
       : LabelMap.fromLabels(
@@ -190,10 +182,8 @@ export class ClassificationTask implements Task<
     batchSize = 64,
   ): number[][] {
     const m = model as ClassifierModel;
-    const wasTraining = m.training;
-    m.eval();
     const out: number[][] = [];
-    try {
+    inEvalMode(m, () => {
       for (const idx of batchIndices(features.length, batchSize)) {
         const flat = noGrad(() =>
           tidy(() => {
@@ -204,9 +194,7 @@ export class ClassificationTask implements Task<
         const k = this.labels.names.length;
         for (let r = 0; r < idx.length; r++) out.push(flat.slice(r * k, (r + 1) * k));
       }
-    } finally {
-      m.train(wasTraining);
-    }
+    });
     return out;
   }
 
@@ -357,13 +345,7 @@ export class ClassifierModel extends Module implements TaskModel<ClassificationF
   }
 
   private pooled(texts: EncodedText[]): Tensor {
-    const hasTypes = texts.some((t) => t.typeIds);
-    const input = padBatch(
-      texts.map((t) => t.ids),
-      this.opts.padId,
-      hasTypes ? texts.map((t) => t.typeIds ?? []) : undefined,
-    );
-    return this.encoder.encode(input).pooled;
+    return this.encoder.encode(padTexts(texts, this.opts.padId)).pooled;
   }
 
   logits(batch: ClassificationFeatures[]): Tensor {

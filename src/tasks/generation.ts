@@ -20,11 +20,13 @@ import type { TokenizerKind } from '../data/tokenizers/tokenizer.js';
 import { Vocab } from '../data/vocab.js';
 import { containsHan, corpusBleu, corpusRougeL, perplexity } from '../metrics/index.js';
 import { beamSearch, type Hypothesis, type SearchRow, type TopTokens } from '../nets/decoder-search.js';
+import { inEvalMode } from '../nets/eval-mode.js';
 import { loadPretrained } from '../nets/pretrained.js';
 import { buildSeq2Seq, selectMemory, TransformerSeq2Seq, type Seq2SeqNet } from '../nets/seq2seq.js';
-import { batchIndices, padBatch } from '../train/batching.js';
+import { batchIndices, padBatch, padTexts } from '../train/batching.js';
 import { generationSchema, type TrainConfig } from '../train/config.js';
 import { UserError } from '../util/errors.js';
+import { readerOptions, vocabFitOptions, warnSkipped } from './dataset-options.js';
 import type { EvalResult, Task, TaskModel } from './task.js';
 import { TextCodec, type EncodedText } from './text-codec.js';
 
@@ -114,21 +116,14 @@ export class GenerationTask implements Task<GenerationExample, GenerationFeature
   async read(file: string, { labelled, skipBadLines }: { labelled: boolean; skipBadLines?: boolean }) {
     const { examples, skipped } = await readGenerationTsv(file, {
       labelled,
-      skipBadLines: skipBadLines ?? this.config.dataset.skip_bad_lines,
-      onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+      ...readerOptions(this.config, skipBadLines),
     });
-    if (skipped) process.stderr.write(`warning: ${file}: skipped ${skipped} bad line(s)\n`);
+    warnSkipped(file, skipped);
     return examples;
   }
 
   fit(train: GenerationExample[]): void {
-    const d = this.config.dataset;
-    const vocabFile =
-      d.tokenizer.vocab ??
-      (this.config.model.pretrained_dir
-        ? path.join(this.config.model.pretrained_dir, 'vocab.txt')
-        : undefined);
-    const limits = { minFreq: d.vocab.min_freq, maxSize: d.vocab.max_size };
+    const { vocabFile, ...limits } = vocabFitOptions(this.config);
     const sources = train.map((e) => e.source);
     const targets = train.map((e) => e.target ?? '');
     if (this.options.shared_vocab) {
@@ -184,10 +179,8 @@ export class GenerationTask implements Task<GenerationExample, GenerationFeature
   ): Hypothesis[][] {
     const m = model as GenerationModel;
     const o = this.options;
-    const wasTraining = m.training;
-    m.eval();
     const out: Hypothesis[][] = [];
-    try {
+    inEvalMode(m, () => {
       for (const idx of batchIndices(features.length, batchSize)) {
         const sources = idx.map((i) => features[i].source);
         out.push(
@@ -204,9 +197,7 @@ export class GenerationTask implements Task<GenerationExample, GenerationFeature
           ),
         );
       }
-    } finally {
-      m.train(wasTraining);
-    }
+    });
     return out;
   }
 
@@ -272,14 +263,7 @@ export class GenerationModel extends Module implements TaskModel<GenerationFeatu
   }
 
   encodeSources(sources: EncodedText[]) {
-    const hasTypes = sources.some((s) => s.typeIds);
-    return this.net.encodeSource(
-      padBatch(
-        sources.map((s) => s.ids),
-        this.sourcePad,
-        hasTypes ? sources.map((s) => s.typeIds ?? []) : undefined,
-      ),
-    );
+    return this.net.encodeSource(padTexts(sources, this.sourcePad));
   }
 
   /** Logits [B·T, V] and targets [B·T] (−100 at padding) under teacher forcing. */
@@ -310,11 +294,9 @@ export class GenerationModel extends Module implements TaskModel<GenerationFeatu
 
   /** Summed target-token negative log-likelihood (no smoothing) and the token count. */
   teacherForcedNll(features: GenerationFeatures[], batchSize: number): { nll: number; tokens: number } {
-    const wasTraining = this.training;
-    this.eval();
     let nll = 0;
     let tokens = 0;
-    try {
+    inEvalMode(this, () => {
       for (const idx of batchIndices(features.length, batchSize)) {
         const batch = idx.map((i) => features[i]);
         nll += noGrad(() =>
@@ -325,9 +307,7 @@ export class GenerationModel extends Module implements TaskModel<GenerationFeatu
         );
         tokens += batch.reduce((s, f) => s + (f.target?.length ?? 0) + 1, 0);
       }
-    } finally {
-      this.train(wasTraining);
-    }
+    });
     return { nll, tokens };
   }
 

@@ -17,11 +17,13 @@ import { readLanguageModelText } from '../data/readers/generation.js';
 import type { TextExample } from '../data/readers/types.js';
 import { perplexity } from '../metrics/generation.js';
 import { sampleToken } from '../nets/decoder-search.js';
+import { inEvalMode } from '../nets/eval-mode.js';
 import { buildLanguageModel, type LanguageModelNet } from '../nets/lm.js';
 import { batchIndices, padBatch } from '../train/batching.js';
 import { generationSchema, type TrainConfig } from '../train/config.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
+import { readerOptions, warnSkipped } from './dataset-options.js';
 import { detokenize } from './generation.js';
 import type { EvalResult, Task, TaskModel } from './task.js';
 import { TextCodec } from './text-codec.js';
@@ -70,13 +72,11 @@ export class CausalLmTask implements Task<TextExample, LmFeatures, LmPrediction>
     return { tokenizer: d.tokenizer, maxLen: d.max_len, specials: false };
   }
 
-  async read(file: string, { skipBadLines }: { labelled: boolean; skipBadLines?: boolean }) {
-    const { examples, skipped } = await readLanguageModelText(file, {
-      skipBadLines: skipBadLines ?? this.config.dataset.skip_bad_lines,
-      onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
-    });
-    if (skipped) process.stderr.write(`warning: ${file}: skipped ${skipped} bad line(s)\n`);
-    return examples;
+  read(
+    file: string,
+    { skipBadLines }: { labelled: boolean; skipBadLines?: boolean },
+  ): Promise<TextExample[]> {
+    return readLanguageModelCorpus(this.config, file, skipBadLines);
   }
 
   fit(train: TextExample[]): void {
@@ -205,12 +205,21 @@ export class CausalLmModel extends Module implements TaskModel<LmFeatures> {
   }
 }
 
+/** A corpus of one text per line: what both objectives, causal and masked, read (labelled or not). */
+export async function readLanguageModelCorpus(
+  config: TrainConfig,
+  file: string,
+  skipBadLines: boolean | undefined,
+): Promise<TextExample[]> {
+  const { examples, skipped } = await readLanguageModelText(file, readerOptions(config, skipBadLines));
+  warnSkipped(file, skipped);
+  return examples;
+}
+
 /** Each text's log-likelihood under the model, in batches without autograd. */
 export function scoreTexts(model: CausalLmModel, features: LmFeatures[], batchSize = 64): TextScore[] {
-  const wasTraining = model.training;
-  model.eval();
   const out: TextScore[] = [];
-  try {
+  inEvalMode(model, () => {
     for (const idx of batchIndices(features.length, batchSize)) {
       const batch = idx.map((i) => features[i]);
       const nll = noGrad(() => tidy(() => model.tokenNll(batch).toFloat64Array()));
@@ -222,9 +231,7 @@ export function scoreTexts(model: CausalLmModel, features: LmFeatures[], batchSi
         out.push({ logProb: -sum, tokens, perplexity: Math.exp(sum / tokens) });
       });
     }
-  } finally {
-    model.train(wasTraining);
-  }
+  });
   return out;
 }
 
@@ -240,13 +247,11 @@ export function sampleContinuations(
   rng: Rng,
   limits: { maxNewTokens: number; maxTotal: number; banned: ReadonlySet<number> },
 ): number[][] {
-  const wasTraining = model.training;
-  model.eval();
   const { bos, eos, pad } = model.ids;
   const prefixes = features.map((f) => [bos, ...f.ids]);
   const generated: number[][] = features.map(() => []);
   const active = new Set(features.map((_, i) => i));
-  try {
+  inEvalMode(model, () => {
     for (let step = 0; step < limits.maxNewTokens && active.size > 0; step++) {
       const rows = [...active];
       const last = noGrad(() =>
@@ -277,8 +282,6 @@ export function sampleContinuations(
         if (prefixes[r].length >= limits.maxTotal) active.delete(r);
       });
     }
-  } finally {
-    model.train(wasTraining);
-  }
+  });
   return generated;
 }

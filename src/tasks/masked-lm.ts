@@ -9,15 +9,14 @@
  * evaluation masks with a fixed seed so every evaluation scores the same positions. Predict fills the
  * [MASK] tokens written in the input text.
  */
-import path from 'node:path';
 import { fromTyped, rand } from '../engine/create.js';
 import { F } from '../engine/index.js';
 import { noGrad, tidy } from '../engine/scope.js';
 import type { Tensor } from '../engine/tensor.js';
-import { readLanguageModelText } from '../data/readers/generation.js';
 import type { TextExample } from '../data/readers/types.js';
 import { perplexity } from '../metrics/generation.js';
 import { transformerOptions } from '../nets/build.js';
+import { inEvalMode } from '../nets/eval-mode.js';
 import { MaskedLanguageModel } from '../nets/lm-masked.js';
 import { loadPretrained } from '../nets/pretrained.js';
 import { TransformerEncoder } from '../nets/transformer.js';
@@ -25,7 +24,9 @@ import { batchIndices, padBatch } from '../train/batching.js';
 import { languageModelSchema, type TrainConfig } from '../train/config.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
+import { vocabFitOptions } from './dataset-options.js';
 import { detokenize } from './generation.js';
+import { readLanguageModelCorpus } from './language-model.js';
 import type { EvalResult, Task, TaskModel } from './task.js';
 import { TextCodec } from './text-codec.js';
 
@@ -127,26 +128,18 @@ export class MaskedLmTask implements Task<TextExample, MlmFeatures, MlmPredictio
     return { tokenizer: d.tokenizer, maxLen: d.max_len, specials: true };
   }
 
-  async read(file: string, { skipBadLines }: { labelled: boolean; skipBadLines?: boolean }) {
-    const { examples, skipped } = await readLanguageModelText(file, {
-      skipBadLines: skipBadLines ?? this.config.dataset.skip_bad_lines,
-      onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
-    });
-    if (skipped) process.stderr.write(`warning: ${file}: skipped ${skipped} bad line(s)\n`);
-    return examples;
+  read(
+    file: string,
+    { skipBadLines }: { labelled: boolean; skipBadLines?: boolean },
+  ): Promise<TextExample[]> {
+    return readLanguageModelCorpus(this.config, file, skipBadLines);
   }
 
   fit(train: TextExample[]): void {
-    const d = this.config.dataset;
-    const vocabFile =
-      d.tokenizer.vocab ??
-      (this.config.model.pretrained_dir
-        ? path.join(this.config.model.pretrained_dir, 'vocab.txt')
-        : undefined);
     this.codec = TextCodec.fit(
       this.codecSpec(),
       train.map((e) => e.text),
-      { minFreq: d.vocab.min_freq, maxSize: d.vocab.max_size, vocabFile },
+      vocabFitOptions(this.config),
     );
     this.ids();
   }
@@ -178,7 +171,7 @@ export class MaskedLmTask implements Task<TextExample, MlmFeatures, MlmPredictio
   predict(model: TaskModel<MlmFeatures>, features: MlmFeatures[]): MlmPrediction[] {
     const m = model as MaskedLmModel;
     const ids = this.ids();
-    return withEval(m, () =>
+    return inEvalMode(m, () =>
       features.map((f) => {
         const positions = f.ids.flatMap((id, t) => (id === ids.mask ? [t] : []));
         if (positions.length === 0) return { text: this.textOf(f.ids), filled: [] };
@@ -221,7 +214,7 @@ export class MaskedLmTask implements Task<TextExample, MlmFeatures, MlmPredictio
     let nll = 0;
     let correct = 0;
     let count = 0;
-    withEval(m, () => {
+    inEvalMode(m, () => {
       for (const idx of batchIndices(features.length, batchSize)) {
         const batch = idx.map((i) => features[i].ids);
         const plan = planMasking(batch, m.ids, m.maskProb, () => rng.next());
@@ -258,16 +251,6 @@ export class MaskedLmTask implements Task<TextExample, MlmFeatures, MlmPredictio
 
   save(dir: string): void {
     this.codec.save(dir);
-  }
-}
-
-function withEval<T>(m: MaskedLmModel, fn: () => T): T {
-  const wasTraining = m.training;
-  m.eval();
-  try {
-    return fn();
-  } finally {
-    m.train(wasTraining);
   }
 }
 

@@ -12,7 +12,6 @@
  * Evaluation fits the evaluation file: accuracy and AUC for 0/1 labels, Pearson/Spearman for scores,
  * pairwise accuracy for triples, and MRR / NDCG@k whenever a query (text_a) has several candidates.
  */
-import path from 'node:path';
 import { cat, fromTyped, ones } from '../engine/create.js';
 import { F } from '../engine/index.js';
 import { Linear } from '../engine/nn/linear.js';
@@ -23,12 +22,14 @@ import { readMatchingTsv, readPointwiseTsv } from '../data/readers/matching.js';
 import type { PairwiseExample, PointwiseExample } from '../data/readers/types.js';
 import { binaryAuc, pearson, rankingReport, spearman, type RankedItem } from '../metrics/index.js';
 import { buildEncoder } from '../nets/build.js';
+import { inEvalMode } from '../nets/eval-mode.js';
 import type { TextEncoder } from '../nets/encoder.js';
 import { loadPretrained } from '../nets/pretrained.js';
 import { TransformerEncoder } from '../nets/transformer.js';
 import type { TrainConfig } from '../train/config.js';
-import { batchIndices, padBatch } from '../train/batching.js';
+import { batchIndices, padTexts } from '../train/batching.js';
 import { UserError } from '../util/errors.js';
+import { readerOptions, vocabFitOptions, warnSkipped } from './dataset-options.js';
 import type { EvalResult, Task, TaskModel } from './task.js';
 import { TextCodec, type EncodedText } from './text-codec.js';
 
@@ -120,32 +121,19 @@ export class MatchingTask implements Task<MatchingExample, MatchingFeatures, Mat
     file: string,
     { labelled, skipBadLines }: { labelled: boolean; skipBadLines?: boolean },
   ): Promise<MatchingExample[]> {
-    const options = {
-      skipBadLines: skipBadLines ?? this.config.dataset.skip_bad_lines,
-      onWarning: (m: string) => process.stderr.write(`warning: ${m}\n`),
-    };
+    const options = readerOptions(this.config, skipBadLines);
     const { examples, skipped } = labelled
       ? await readMatchingTsv(file, options)
       : await readPointwiseTsv(file, { ...options, labelled: false });
-    if (skipped) process.stderr.write(`warning: ${file}: skipped ${skipped} bad line(s)\n`);
+    warnSkipped(file, skipped);
     return examples;
   }
 
   fit(train: MatchingExample[]): void {
-    const d = this.config.dataset;
-    const vocabFile =
-      d.tokenizer.vocab ??
-      (this.config.model.pretrained_dir
-        ? path.join(this.config.model.pretrained_dir, 'vocab.txt')
-        : undefined);
     const texts = train.flatMap((e) =>
       isPairwise(e) ? [e.query, e.positive, e.negative] : [e.textA, e.textB],
     );
-    this.codec = TextCodec.fit(this.codecSpec(), texts, {
-      minFreq: d.vocab.min_freq,
-      maxSize: d.vocab.max_size,
-      vocabFile,
-    });
+    this.codec = TextCodec.fit(this.codecSpec(), texts, vocabFitOptions(this.config));
     this.mode = trainingMode(train);
     if (this.mode === 'score') {
       const scores = (train as PointwiseExample[]).map((e) => e.score!);
@@ -388,16 +376,6 @@ function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
 }
 
-function inEvalMode<T>(m: Module, fn: () => T): T {
-  const wasTraining = m.training;
-  m.eval();
-  try {
-    return fn();
-  } finally {
-    m.train(wasTraining);
-  }
-}
-
 /** Row-wise cosine of [B, D] tensors; the epsilon keeps the gradient finite at an all-zero vector. */
 export function rowCosine(u: Tensor, v: Tensor): Tensor {
   const norm = (x: Tensor) => x.pow(2).sum(1).add(1e-8).sqrt();
@@ -441,13 +419,7 @@ export class MatchingModel extends Module implements TaskModel<MatchingFeatures>
 
   /** Pooled vectors [B, D] of single texts. */
   embed(texts: EncodedText[]): Tensor {
-    const hasTypes = texts.some((t) => t.typeIds);
-    const input = padBatch(
-      texts.map((t) => t.ids),
-      this.opts.padId,
-      hasTypes ? texts.map((t) => t.typeIds ?? []) : undefined,
-    );
-    return this.encoder.encode(input).pooled;
+    return this.encoder.encode(padTexts(texts, this.opts.padId)).pooled;
   }
 
   /** One score per pair [B]: a logit (mlp, cross) or a cosine. */

@@ -32,10 +32,7 @@ import { z } from 'zod';
 import { manualSeed } from '../engine/create.js';
 import type { Module } from '../engine/nn/module.js';
 import { AdamW } from '../engine/optim/adamw.js';
-import { clipGradNorm, zeroGrad } from '../engine/optim/clip.js';
-import { learningRateAt } from '../engine/optim/schedule.js';
 import { setNumThreads } from '../engine/runtime.js';
-import { tidy } from '../engine/scope.js';
 import type { Tensor } from '../engine/tensor.js';
 import { SPECIAL_TOKENS, Vocab } from '../data/vocab.js';
 import { buildEncoder } from '../nets/build.js';
@@ -43,10 +40,11 @@ import type { TextEncoder } from '../nets/encoder.js';
 import { loadPretrained } from '../nets/pretrained.js';
 import { TransformerEncoder } from '../nets/transformer.js';
 import { batchIndices } from '../train/batching.js';
-import { parseConfig, stripComments, TASKS, type TrainConfig } from '../train/config.js';
+import { parseConfig, TASKS, validateConfig, type TrainConfig } from '../train/config.js';
 import { loadModelDir, saveModelDir } from '../train/model-dir.js';
 import { lowerIsBetter } from '../train/report-html.js';
-import { formatMetrics } from '../train/trainer.js';
+import { optimizerStep } from '../train/optimizer-step.js';
+import { formatMetrics, takesNoWeightDecay } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { ClassificationTask, ClassifierModel } from './classification.js';
@@ -99,16 +97,7 @@ export function parseMultitaskConfig(
   source: string,
   baseDir = path.dirname(source),
 ): MultitaskConfig {
-  const r = multitaskSchema.safeParse(stripComments(raw));
-  if (!r.success) {
-    throw new UserError(
-      r.error.issues
-        .slice(0, 8)
-        .map((i) => `${source}: ${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`)
-        .join('\n'),
-    );
-  }
-  const c = r.data;
+  const c = validateConfig(multitaskSchema, raw, source);
   if (typeof c.trainer.output_dir !== 'string')
     throw new UserError(`${source}: trainer.output_dir: required (a folder for the models and metrics)`);
   const names = new Set<string>();
@@ -236,7 +225,7 @@ function parameterGroups(models: Module[], weightDecay: number) {
     for (const [name, p] of m.namedParameters()) {
       if (seen.has(p)) continue;
       seen.add(p);
-      if (/bias$|LayerNorm|norm\.|embedding/i.test(name) || p.ndim < 2) noDecay.push(p);
+      if (takesNoWeightDecay(name, p)) noDecay.push(p);
       else decay.push(p);
     }
   }
@@ -302,6 +291,7 @@ export async function trainMultitask(
   const batchesPerEpoch = loaded.reduce((s, l) => s + Math.ceil(l.train.features.length / t.batch_size), 0);
   const totalSteps = t.max_steps > 0 ? t.max_steps : t.epochs * batchesPerEpoch;
   const warmupSteps = Math.round(t.warmup_ratio * totalSteps);
+  const stepPlan = { trainer: t, optimizer, params, warmupSteps, totalSteps };
   const evalBatch = t.eval_batch_size ?? t.batch_size * 2;
 
   let step = 0;
@@ -351,24 +341,16 @@ export async function trainMultitask(
     rng.shuffle(schedule);
     for (const { k, b } of schedule) {
       const l = loaded[k];
-      optimizer.learningRate = learningRateAt(step, {
-        base: t.learning_rate,
-        warmupSteps,
-        totalSteps,
-        kind: t.lr_schedule,
-      });
-      zeroGrad(params);
-      const loss = tidy(() => {
-        const raw = l.model!.loss(b.map((i) => l.train.features[i]));
-        raw.mul(l.entry.weight).backward();
-        return raw.item();
-      });
-      if (!Number.isFinite(loss))
-        throw new UserError(
-          `training diverged at step ${step + 1} (${l.entry.name} loss ${loss}); lower trainer.learning_rate`,
-        );
-      if (t.max_grad_norm > 0) clipGradNorm(params, t.max_grad_norm);
-      optimizer.step();
+      const loss = optimizerStep(
+        stepPlan,
+        step,
+        () => {
+          const raw = l.model!.loss(b.map((i) => l.train.features[i]));
+          raw.mul(l.entry.weight).backward();
+          return raw.item();
+        },
+        `${l.entry.name} loss`,
+      );
       step++;
       if (step % t.train_log_step === 0)
         record({ type: 'train', step, epoch, task: l.entry.name, loss, lr: optimizer.learningRate });

@@ -9,7 +9,6 @@
  * Every window of a training question is trained on, a window without the answer pointing at [CLS].
  * Any net works (its per-token states are used), the Transformer being the natural one.
  */
-import path from 'node:path';
 import { fromTyped } from '../engine/create.js';
 import { F } from '../engine/index.js';
 import { Linear } from '../engine/nn/linear.js';
@@ -22,12 +21,14 @@ import { createTokenizer, type OffsetTokenizer } from '../data/tokenizers/tokeni
 import { WordPieceTokenizer } from '../data/tokenizers/wordpiece.js';
 import { spanReport } from '../metrics/index.js';
 import { buildEncoder } from '../nets/build.js';
+import { inEvalMode } from '../nets/eval-mode.js';
 import type { TextEncoder } from '../nets/encoder.js';
 import { loadPretrained } from '../nets/pretrained.js';
 import { TransformerEncoder } from '../nets/transformer.js';
 import type { TrainConfig } from '../train/config.js';
 import { batchIndices, padBatch } from '../train/batching.js';
 import { InputError, UserError } from '../util/errors.js';
+import { readerOptions, vocabFitOptions, warnSkipped } from './dataset-options.js';
 import { bestSpan, charSpanToTokens, contextWindows, type TokenWindow } from './span-windows.js';
 import type { EvalResult, Task, TaskModel } from './task.js';
 import { TextCodec, type CodecSpec } from './text-codec.js';
@@ -120,29 +121,16 @@ export class ReadingComprehensionTask implements Task<
     this.currentFile = file;
     const { examples, skipped } = await readReadingComprehensionJson(file, {
       labelled,
-      skipBadLines: skipBadLines ?? this.config.dataset.skip_bad_lines,
-      onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+      ...readerOptions(this.config, skipBadLines),
     });
-    if (skipped) process.stderr.write(`warning: ${file}: skipped ${skipped} bad question(s)\n`);
+    warnSkipped(file, skipped, 'question');
     return examples;
   }
 
   fit(train: ReadingComprehensionExample[]): void {
-    const d = this.config.dataset;
-    const vocabFile =
-      d.tokenizer.vocab ??
-      (this.config.model.pretrained_dir
-        ? path.join(this.config.model.pretrained_dir, 'vocab.txt')
-        : undefined);
     // A context shared by several questions counts once, as it occurs once in the text.
     const texts = [...new Set(train.map((e) => e.context)), ...train.map((e) => e.question)];
-    this.useCodec(
-      TextCodec.fit(this.codecSpec(), texts, {
-        minFreq: d.vocab.min_freq,
-        maxSize: d.vocab.max_size,
-        vocabFile,
-      }),
-    );
+    this.useCodec(TextCodec.fit(this.codecSpec(), texts, vocabFitOptions(this.config)));
     this.allowNoAnswer = train.some((e) => e.isImpossible);
   }
 
@@ -207,9 +195,7 @@ export class ReadingComprehensionTask implements Task<
     const m = model as SpanModel;
     const windows = features.flatMap((f) => f.windows);
     const flat: WindowLogits[] = [];
-    const wasTraining = m.training;
-    m.eval();
-    try {
+    inEvalMode(m, () => {
       for (const idx of batchIndices(windows.length, batchSize)) {
         const batch = idx.map((i) => windows[i]);
         const [start, end] = noGrad(() =>
@@ -224,9 +210,7 @@ export class ReadingComprehensionTask implements Task<
           flat.push({ start: row(start), end: row(end) });
         });
       }
-    } finally {
-      m.train(wasTraining);
-    }
+    });
     const out: WindowLogits[][] = [];
     let next = 0;
     for (const f of features) {

@@ -22,6 +22,7 @@ import { readSequenceTsv } from '../data/readers/sequence.js';
 import type { SequenceExample } from '../data/readers/types.js';
 import { chunkReport, classificationReport, extractChunks, type TagScheme } from '../metrics/index.js';
 import { buildEncoder } from '../nets/build.js';
+import { inEvalMode } from '../nets/eval-mode.js';
 import type { TextEncoder } from '../nets/encoder.js';
 import { loadPretrained } from '../nets/pretrained.js';
 import { TransformerEncoder } from '../nets/transformer.js';
@@ -29,6 +30,7 @@ import { batchIndices, padBatch } from '../train/batching.js';
 import type { TrainConfig } from '../train/config.js';
 import { UserError } from '../util/errors.js';
 import { CRF, type CrfConstraints } from './crf.js';
+import { readerOptions, vocabFitOptions, warnSkipped } from './dataset-options.js';
 import { isChunkTagSet, schemeConstraints } from './tag-scheme.js';
 import type { EvalResult, Task, TaskModel } from './task.js';
 import {
@@ -120,10 +122,9 @@ export class SequenceLabelingTask implements Task<SequenceInput, SequenceFeature
   ): Promise<SequenceInput[]> {
     const { examples, skipped } = await readSequenceTsv(file, {
       labelled,
-      skipBadLines: skipBadLines ?? this.config.dataset.skip_bad_lines,
-      onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+      ...readerOptions(this.config, skipBadLines),
     });
-    if (skipped) process.stderr.write(`warning: ${file}: skipped ${skipped} bad line(s)\n`);
+    warnSkipped(file, skipped);
     if (examples.length === 0) throw new UserError(`${file}: no examples`);
     return examples.map((e) => {
       // An unlabelled line without spaces is raw text: the tokenizer finds its units.
@@ -136,14 +137,11 @@ export class SequenceLabelingTask implements Task<SequenceInput, SequenceFeature
   }
 
   fit(train: SequenceInput[]): void {
-    const { dataset, model } = this.config;
-    const vocabFile =
-      dataset.tokenizer.vocab ??
-      (model.pretrained_dir ? path.join(model.pretrained_dir, 'vocab.txt') : undefined);
+    const { dataset } = this.config;
     this.aligner = TokenAligner.fit(
       this.alignerSpec(),
       train.map((e) => e.tokens),
-      { minFreq: dataset.vocab.min_freq, maxSize: dataset.vocab.max_size, vocabFile },
+      vocabFitOptions(this.config),
     );
     this.tags = dataset.label_map
       ? LabelMap.load(dataset.label_map)
@@ -183,14 +181,12 @@ export class SequenceLabelingTask implements Task<SequenceInput, SequenceFeature
     gold?: boolean,
   ): { tagIds: number[][]; loss: number } {
     const m = model as SequenceLabelerModel;
-    const wasTraining = m.training;
-    m.eval();
     const rows = features.flatMap((f, i) => f.rows.map((row) => ({ row, sentence: i })));
     const order = rows.map((_, i) => i).sort((a, b) => rows[a].row.ids.length - rows[b].row.ids.length);
     const rowTags: number[][] = new Array(rows.length);
     let lossSum = 0;
     let words = 0;
-    try {
+    inEvalMode(m, () => {
       for (const idx of batchIndices(order.length, batchSize)) {
         const batch = idx.map((i) => rows[order[i]].row);
         const out = noGrad(() =>
@@ -203,9 +199,7 @@ export class SequenceLabelingTask implements Task<SequenceInput, SequenceFeature
         lossSum += out.nll;
         words += batch.reduce((s, r) => s + r.starts.length, 0);
       }
-    } finally {
-      m.train(wasTraining);
-    }
+    });
     const tagIds: number[][] = features.map(() => []);
     rows.forEach(({ sentence }, r) => tagIds[sentence].push(...rowTags[r]));
     return { tagIds, loss: words ? lossSum / words : 0 };

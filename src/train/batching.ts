@@ -33,6 +33,19 @@ export function padBatch(
   };
 }
 
+/** padBatch of encoded texts: segment ids go in when any text of the batch has them (pair input). */
+export function padTexts(
+  texts: readonly { ids: readonly number[]; typeIds?: readonly number[] }[],
+  padId: number,
+): EncoderInput {
+  const hasTypes = texts.some((t) => t.typeIds);
+  return padBatch(
+    texts.map((t) => t.ids),
+    padId,
+    hasTypes ? texts.map((t) => t.typeIds ?? []) : undefined,
+  );
+}
+
 /** Index batches over `n` items: shuffled with `rng` (training) or in order (evaluation). */
 export function batchIndices(n: number, batchSize: number, rng?: Rng): number[][] {
   const order = Array.from({ length: n }, (_, i) => i);

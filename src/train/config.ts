@@ -3,10 +3,10 @@
  * their JSON path; relative paths are resolved against the config file's folder so a config can move
  * with its data. Defaults follow the guide's 10/100/1000 rule for log/eval/save steps.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../util/errors.js';
+import { readJsonFile } from '../util/json-file.js';
 
 export const TASKS = [
   'text_classification',
@@ -70,6 +70,9 @@ const modelSchema = z
     dropout: z.number().min(0).max(0.9).default(0.1),
     max_positions: z.number().int().positive().default(512),
     pretrained_dir: z.string().optional(),
+    /** A BERT/ERNIE config.json that fixes the Transformer's shape without loading any weights. alembic sets
+     *  it when it reloads a model directory trained from `pretrained_dir` (the directory keeps a copy). */
+    encoder_config: z.string().optional(),
     /** Multi-label: predict a label when its probability reaches this (tuned on dev when "auto"). */
     threshold: z.union([z.number().min(0).max(1), z.literal('auto')]).default(0.5),
     /** Sequence labelling: independent softmax per token, or a CRF over the tag sequence. */
@@ -168,15 +171,7 @@ export type TrainerConfig = TrainConfig['trainer'];
 
 /** Validates a parsed config; `source` names the file in errors. Paths are resolved against `baseDir`. */
 export function parseConfig(raw: unknown, source: string, baseDir = path.dirname(source)): TrainConfig {
-  const result = configSchema.safeParse(stripComments(raw));
-  if (!result.success) {
-    const lines = result.error.issues.slice(0, 8).map((issue) => {
-      const where = issue.path.length ? issue.path.join('.') : '(top level)';
-      return `${source}: ${where}: ${issue.message}`;
-    });
-    throw new UserError(lines.join('\n'));
-  }
-  const c = result.data;
+  const c = validateConfig(configSchema, raw, source);
   const resolve = (p: string | undefined) => (p === undefined ? undefined : path.resolve(baseDir, p));
   c.dataset.train = resolve(c.dataset.train)!;
   c.dataset.dev = resolve(c.dataset.dev);
@@ -184,6 +179,7 @@ export function parseConfig(raw: unknown, source: string, baseDir = path.dirname
   c.dataset.label_map = resolve(c.dataset.label_map);
   c.dataset.tokenizer.vocab = resolve(c.dataset.tokenizer.vocab);
   c.model.pretrained_dir = resolve(c.model.pretrained_dir);
+  c.model.encoder_config = resolve(c.model.encoder_config);
   c.trainer.output_dir = resolve(c.trainer.output_dir)!;
   if (c.dataset.tokenizer.type === 'wordpiece' && !c.dataset.tokenizer.vocab && !c.model.pretrained_dir) {
     throw new UserError(
@@ -194,19 +190,20 @@ export function parseConfig(raw: unknown, source: string, baseDir = path.dirname
 }
 
 export function loadConfig(file: string): TrainConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new UserError(`${file}: cannot read the config file`);
+  return parseConfig(readJsonFile(file, 'config file'), file);
+}
+
+/** Checks a config (comments dropped) against its schema; the first issues, each named by field, make one error. */
+export function validateConfig<S extends z.ZodType>(schema: S, raw: unknown, source: string): z.output<S> {
+  const result = schema.safeParse(stripComments(raw));
+  if (!result.success) {
+    const lines = result.error.issues.slice(0, 8).map((issue) => {
+      const where = issue.path.length ? issue.path.join('.') : '(top level)';
+      return `${source}: ${where}: ${issue.message}`;
+    });
+    throw new UserError(lines.join('\n'));
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`${file}: not valid JSON: ${(e as Error).message}`);
-  }
-  return parseConfig(raw, file);
+  return result.data;
 }
 
 /** Keys starting with "//" are comments (JSON has none); they are dropped before validation. */

@@ -3,12 +3,22 @@
  *   alembic-model.json   format marker, the training config, the task's state (labels, statistics)
  *   model.safetensors    the weights, by parameter name
  *   vocab.txt, label_map.json
+ *   encoder_config.json  (models trained from a pretrained_dir) the checkpoint's architecture
  * Written into a temporary directory and renamed into place, so a reader never sees half a model.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { disposeAll, loadTensors, saveTensors } from '../engine/state-io.js';
 import type { Module } from '../engine/nn/module.js';
+import { readBertConfig } from '../nets/checkpoint-names.js';
 import { createTask, type AnyTask } from '../tasks/registry.js';
 import type { TaskModel } from '../tasks/task.js';
 import { UserError } from '../util/errors.js';
@@ -16,6 +26,7 @@ import { parseConfig, type TrainConfig } from './config.js';
 
 export const MODEL_FILE = 'alembic-model.json';
 export const WEIGHTS_FILE = 'model.safetensors';
+export const ENCODER_CONFIG_FILE = 'encoder_config.json';
 
 export interface ModelManifest {
   format: 'alembic-model';
@@ -41,6 +52,10 @@ export function writeModelFiles(
   mkdirSync(dir, { recursive: true });
   saveTensors(path.join(dir, WEIGHTS_FILE), model.stateDict(), { format: 'alembic' });
   task.save(dir);
+  // The Transformer's shape came from the checkpoint's config.json, not from the model section: keep a copy,
+  // so the directory rebuilds the same network after the checkpoint has moved or gone.
+  const architecture = config.model.encoder_config ?? config.model.pretrained_dir;
+  if (architecture) copyFileSync(readBertConfig(architecture).source, path.join(dir, ENCODER_CONFIG_FILE));
   const manifest: ModelManifest = {
     format: 'alembic-model',
     version: 1,
@@ -92,6 +107,7 @@ export function readManifest(dir: string): ModelManifest {
 export interface LoadedModel {
   dir: string;
   manifest: ModelManifest;
+  /** The config that rebuilds this model (restoreConfig: no pretrained_dir, its architecture kept). */
   config: TrainConfig;
   task: AnyTask;
   model: TaskModel<unknown>;
@@ -101,10 +117,8 @@ export interface LoadedModel {
 export function loadModelDir(dir: string): LoadedModel {
   const manifest = readManifest(dir);
   // Paths inside were absolute when saved; validation only re-checks the shape of the config.
-  const config = parseConfig(manifest.config, path.join(dir, MODEL_FILE), '/');
-  // A pretrained_dir was only needed to initialise training; the weights are in model.safetensors now.
-  const restoreConfig = { ...config, model: { ...config.model, pretrained_dir: undefined } };
-  const task = createTask(restoreConfig, { dir, state: manifest.state });
+  const config = restoreConfig(parseConfig(manifest.config, path.join(dir, MODEL_FILE), '/'), dir);
+  const task = createTask(config, { dir, state: manifest.state });
   const model = task.buildModel();
   const { tensors } = loadTensors(path.join(dir, WEIGHTS_FILE));
   try {
@@ -114,4 +128,21 @@ export function loadModelDir(dir: string): LoadedModel {
   }
   model.eval();
   return { dir, manifest, config, task, model };
+}
+
+/**
+ * The config that rebuilds a saved model without its training-time inputs: a pretrained_dir was only needed
+ * to initialise training (the weights are in model.safetensors now), but its architecture still decides the
+ * network's shape, so it comes from the directory's copy of the checkpoint's config.json.
+ */
+export function restoreConfig(config: TrainConfig, dir: string): TrainConfig {
+  const copy = path.join(dir, ENCODER_CONFIG_FILE);
+  return {
+    ...config,
+    model: {
+      ...config.model,
+      pretrained_dir: undefined,
+      encoder_config: existsSync(copy) ? copy : config.model.encoder_config,
+    },
+  };
 }

@@ -12,10 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { manualSeed } from '../engine/create.js';
 import { AdamW } from '../engine/optim/adamw.js';
-import { clipGradNorm, zeroGrad } from '../engine/optim/clip.js';
-import { learningRateAt } from '../engine/optim/schedule.js';
 import { setNumThreads } from '../engine/runtime.js';
-import { tidy } from '../engine/scope.js';
 import type { Module } from '../engine/nn/module.js';
 import type { Tensor } from '../engine/tensor.js';
 import { createTask, type AnyTask } from '../tasks/registry.js';
@@ -32,6 +29,7 @@ import {
 } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { loadModelDir, saveModelDir } from './model-dir.js';
+import { optimizerStep } from './optimizer-step.js';
 import { Progress } from './progress.js';
 import { lowerIsBetter, renderReport } from './report-html.js';
 
@@ -126,10 +124,10 @@ export async function runTraining(job: TrainingJob, opts: TrainOptions = {}): Pr
     lr: t.learning_rate,
     weightDecay: t.weight_decay,
   });
-  const params = objective.parameters();
   const batchesPerEpoch = Math.ceil(trainSplit.features.length / t.batch_size);
   const totalSteps = t.max_steps > 0 ? t.max_steps : t.epochs * batchesPerEpoch;
   const warmupSteps = Math.round(t.warmup_ratio * totalSteps);
+  const stepPlan = { trainer: t, optimizer, params: objective.parameters(), warmupSteps, totalSteps };
   const metric = t.early_stopping?.metric ?? t.metric ?? task.defaultMetric;
   log(
     `model: ${model.numParameters().toLocaleString('en')} parameters; ${totalSteps} steps of batch ${t.batch_size}`,
@@ -215,24 +213,11 @@ export async function runTraining(job: TrainingJob, opts: TrainOptions = {}): Pr
         new Rng(t.seed * 7919 + pos.epoch),
       );
       for (let b = pos.batchInEpoch; b < batches.length; b++) {
-        optimizer.learningRate = learningRateAt(pos.step, {
-          base: t.learning_rate,
-          warmupSteps,
-          totalSteps,
-          kind: t.lr_schedule,
-        });
-        zeroGrad(params);
-        const loss = tidy(() => {
+        const loss = optimizerStep(stepPlan, pos.step, () => {
           const l = objective.loss(batches[b].map((i) => trainSplit.features[i]));
           l.backward();
           return l.item();
         });
-        if (!Number.isFinite(loss))
-          throw new UserError(
-            `training diverged at step ${pos.step + 1} (loss ${loss}); lower trainer.learning_rate`,
-          );
-        if (t.max_grad_norm > 0) clipGradNorm(params, t.max_grad_norm);
-        optimizer.step();
         pos.step++;
         pos.batchInEpoch = b + 1;
         stepsThisRun++;
@@ -341,11 +326,16 @@ async function loadSplit<E, Fe>(
 }
 
 /** No weight decay on biases, LayerNorm parameters and embeddings (BERT's recipe). */
+export function takesNoWeightDecay(name: string, p: Tensor): boolean {
+  return /bias$|LayerNorm|norm\.|embedding/i.test(name) || p.ndim < 2;
+}
+
+/** The optimizer's two groups: weight decay on what takesNoWeightDecay leaves, none on the rest. */
 export function decayGroups(model: Module, weightDecay: number): { params: Tensor[]; weightDecay: number }[] {
   const decay: Tensor[] = [];
   const noDecay: Tensor[] = [];
   for (const [name, p] of model.namedParameters()) {
-    if (/bias$|LayerNorm|norm\.|embedding/i.test(name) || p.ndim < 2) noDecay.push(p);
+    if (takesNoWeightDecay(name, p)) noDecay.push(p);
     else decay.push(p);
   }
   return [
@@ -382,7 +372,13 @@ export function readMetricsLog(file: string): Record<string, number | string>[] 
     .map((l) => JSON.parse(l));
 }
 
-function writeReport(out: string, config: TrainConfig, metricsFile: string, metric: string, bestDev?: EvalResult): void {
+function writeReport(
+  out: string,
+  config: TrainConfig,
+  metricsFile: string,
+  metric: string,
+  bestDev?: EvalResult,
+): void {
   const entries = readMetricsLog(metricsFile);
   const html = renderReport({
     title: `alembic — ${config.task} (${config.model.net})`,

@@ -2,7 +2,7 @@
  * Tiny generated datasets for end-to-end tests: the label is decided by which cue word a text holds,
  * so a model can learn it in seconds, and the answers are known.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Rng } from '../../src/util/rng.js';
@@ -11,8 +11,21 @@ const POSITIVE = ['好', '棒', '喜欢', '满意', '优秀', '开心'];
 const NEGATIVE = ['差', '烂', '讨厌', '失望', '糟糕', '难过'];
 const FILLER = ['房间', '服务', '早餐', '位置', '价格', '环境', '我', '很', '的', '了', '这个', '酒店'];
 
+/**
+ * A fresh directory under the OS temp dir, removed when the test process exits (node --test runs each
+ * file in its own process). ALEMBIC_KEEP_TMP=1 keeps them, to look at what a failing test wrote.
+ */
 export function tempDir(prefix = 'alembic-test-'): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  if (createdDirs.size === 0 && !process.env.ALEMBIC_KEEP_TMP) process.on('exit', removeCreatedDirs);
+  createdDirs.add(dir);
+  return dir;
+}
+
+const createdDirs = new Set<string>();
+
+function removeCreatedDirs(): void {
+  for (const dir of createdDirs) rmSync(dir, { recursive: true, force: true });
 }
 
 /** A Chinese sentiment-like text and its label (正面/负面). */

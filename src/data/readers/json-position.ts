@@ -3,10 +3,25 @@
  * all (an unexpected token gives only a snippet), so when it does not, a small validating scanner finds
  * the first offending character itself.
  */
+import { InputError } from '../../util/errors.js';
 
 export interface TextPosition {
   line: number;
   column: number;
+}
+
+/** JSON.parse of a file's text (without its BOM), a syntax error becoming an InputError at its line and column. */
+export function parseJsonText(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    const { problem, position } = describeJsonError(text, error);
+    throw new InputError(
+      { file, line: position.line },
+      `invalid JSON at column ${position.column}: ${problem}`,
+    );
+  }
 }
 
 /** The V8 message without its "in JSON at position N" tail, and the position when known. */

@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileError } from '../line-reader.js';
 import { InputError, type InputLocation } from '../../util/errors.js';
-import { describeJsonError } from './json-position.js';
+import { parseJsonText } from './json-position.js';
 
 const INTEGER = /^-?\d+$/;
 
@@ -59,18 +59,7 @@ export class LabelMap {
     } catch (error) {
       throw fileError(file, error);
     }
-    let value: unknown;
-    try {
-      value = JSON.parse(text.replace(/^\uFEFF/, ''));
-    } catch (error) {
-      if (!(error instanceof SyntaxError)) throw error;
-      const { problem, position } = describeJsonError(text, error);
-      throw new InputError(
-        { file, line: position.line },
-        `invalid JSON at column ${position.column}: ${problem}`,
-      );
-    }
-    return LabelMap.fromJson(value, file);
+    return LabelMap.fromJson(parseJsonText(text.replace(/^\uFEFF/, ''), file), file);
   }
 
   save(file: string): void {

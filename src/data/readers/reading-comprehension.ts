@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileError, readLinesSync } from '../line-reader.js';
 import { InputError, UserError } from '../../util/errors.js';
-import { describeJsonError } from './json-position.js';
+import { parseJsonText } from './json-position.js';
 import type { AnswerSpan, ReaderOptions, ReadingComprehensionExample, ReadResult } from './types.js';
 
 export interface ReadingComprehensionReadOptions extends ReaderOptions {
@@ -88,16 +88,7 @@ function parseJsonFile(file: string, bytes: Uint8Array): unknown {
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.trim() === '') throw new UserError(`${file}: file is empty`);
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    if (!(error instanceof SyntaxError)) throw error;
-    const { problem, position } = describeJsonError(text, error);
-    throw new InputError(
-      { file, line: position.line },
-      `invalid JSON at column ${position.column}: ${problem}`,
-    );
-  }
+  return parseJsonText(text, file);
 }
 
 function readQuestion(

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Jieba } from '@node-rs/jieba';
-import type { OffsetTokenizer, TokenOffsets } from './tokenizer.js';
+import { WordTokenizer } from './word-tokenizer.js';
 
 // The dictionary is ~5 MB and building the segmenter from it takes a few hundred milliseconds, so it
 // is loaded on first use rather than whenever this module is imported. `require` keeps the load
@@ -35,26 +35,12 @@ export function posTag(text: string): TaggedWord[] {
     .map(({ word, tag }) => ({ word, tag }));
 }
 
-export interface JiebaTokenizerOptions {
-  lowercase: boolean;
-}
-
 /** Chinese word tokens from jieba; whitespace-only pieces are dropped. */
-export class JiebaTokenizer implements OffsetTokenizer {
+export class JiebaTokenizer extends WordTokenizer {
   readonly kind = 'jieba' as const;
-  private readonly lowercase: boolean;
 
-  constructor(options: JiebaTokenizerOptions) {
-    this.lowercase = options.lowercase;
-  }
-
-  tokenize(text: string): string[] {
-    return this.tokenizeWithOffsets(text).tokens;
-  }
-
-  tokenizeWithOffsets(text: string): TokenOffsets {
-    const tokens: string[] = [];
-    const offsets: Array<[number, number]> = [];
+  protected spans(text: string): Array<[number, number]> {
+    const spans: Array<[number, number]> = [];
     let cursor = 0;
     for (const word of jieba().cut(text, USE_HMM)) {
       // jieba returns consecutive slices of the input; searching from the cursor also tolerates
@@ -63,10 +49,8 @@ export class JiebaTokenizer implements OffsetTokenizer {
       if (start < 0)
         throw new Error(`jieba returned "${word}", which is not in the text after offset ${cursor}`);
       cursor = start + word.length;
-      if (word.trim() === '') continue;
-      tokens.push(this.lowercase ? word.toLowerCase() : word);
-      offsets.push([start, cursor]);
+      if (word.trim() !== '') spans.push([start, cursor]);
     }
-    return { tokens, offsets, wordIndex: tokens.map((_, i) => i) };
+    return spans;
   }
 }

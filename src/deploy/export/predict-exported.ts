@@ -2,9 +2,8 @@
  * `alembic predict` on an exported directory: the task reads and formats as usual (its reader and
  * formatPrediction), and OnnxPredictor computes the predictions instead of libtorch.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { writePredictions } from '../../tasks/write-predictions.js';
+import { inputFile } from '../../util/input-file.js';
 import { OnnxPredictor } from '../onnx-predictor.js';
 import { readDeployManifest } from './manifest.js';
 import { restoreTask } from './restore-task.js';
@@ -23,29 +22,13 @@ export async function predictExported(
 ): Promise<void> {
   const manifest = readDeployManifest(dir);
   const task = restoreTask(manifest, dir);
-  const { file, cleanup } = input ? { file: input, cleanup: () => {} } : await stdinToFile();
+  const { file, cleanup } = await inputFile(input, 'alembic-predict-');
   const predictor = await OnnxPredictor.open(dir);
   try {
     const examples = await task.read(file, { labelled: false });
-    const all: unknown[] = [];
-    for (let i = 0; i < examples.length; i += batchSize) {
-      const chunk = examples.slice(i, i + batchSize);
-      const preds = await predictor.predictExamples(chunk);
-      if (task.formatAll) all.push(...preds);
-      else write(chunk.map((e, k) => task.formatPrediction(e, preds[k])).join('\n') + '\n');
-    }
-    if (task.formatAll) write(task.formatAll(examples, all) + '\n');
+    await writePredictions(task, examples, batchSize, (chunk) => predictor.predictExamples(chunk), write);
   } finally {
     await predictor.close();
     cleanup();
   }
-}
-
-async function stdinToFile(): Promise<{ file: string; cleanup: () => void }> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'alembic-predict-'));
-  const file = path.join(dir, 'stdin');
-  writeFileSync(file, Buffer.concat(chunks));
-  return { file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }

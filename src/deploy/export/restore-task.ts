@@ -8,13 +8,11 @@
 import path from 'node:path';
 import { createTask, type AnyTask } from '../../tasks/registry.js';
 import { parseConfig } from '../../train/config.js';
+import { restoreConfig } from '../../train/model-dir.js';
 import { MANIFEST_FILE, type DeployManifest } from './manifest.js';
 
 export function restoreTask(manifest: DeployManifest, dir: string): AnyTask {
   // Paths inside were absolute when saved; the pretrained checkpoint is not needed to predict.
   const config = parseConfig(manifest.config, path.join(dir, MANIFEST_FILE), '/');
-  return createTask(
-    { ...config, model: { ...config.model, pretrained_dir: undefined } },
-    { dir, state: manifest.state },
-  );
+  return createTask(restoreConfig(config, dir), { dir, state: manifest.state });
 }

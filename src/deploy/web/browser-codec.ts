@@ -5,10 +5,11 @@
  * reading files (the page fetches vocab.txt and passes its text).
  */
 import { CharTokenizer } from '../../data/tokenizers/char.js';
+import { tokenizeKeepingSpecials } from '../../data/tokenizers/keep-specials.js';
 import type { Tokenizer } from '../../data/tokenizers/tokenizer.js';
 import { WhitespaceTokenizer } from '../../data/tokenizers/whitespace.js';
 import { WordPieceTokenizer } from '../../data/tokenizers/wordpiece.js';
-import { SPECIAL_TOKENS, Vocab } from '../../data/vocab.js';
+import { Vocab } from '../../data/vocab.js';
 import type { TensorValue } from '../onnx/index.js';
 import {
   ATTENTION_MASK,
@@ -41,8 +42,6 @@ export interface BrowserModelSpec {
 
 /** The tokenisers that run without Node. */
 export const BROWSER_TOKENIZERS = ['char', 'whitespace', 'wordpiece'];
-
-const SPECIAL_PATTERN = new RegExp(`(${SPECIAL_TOKENS.map((t) => t.replace(/[[\]]/g, '\\$&')).join('|')})`);
 
 /** vocab.txt text → Vocab, read exactly as Vocab.load reads the file. */
 export function parseVocab(text: string, source = 'vocab.txt'): Vocab {
@@ -79,13 +78,7 @@ export class BrowserCodec {
 
   /** TextCodec.tokenize: special tokens written in the text stay whole. */
   tokenize(text: string): string[] {
-    if (!text.includes('[')) return this.tokenizer.tokenize(text);
-    const out: string[] = [];
-    for (const part of text.split(SPECIAL_PATTERN)) {
-      if (SPECIAL_TOKENS.includes(part)) out.push(part);
-      else if (part) out.push(...this.tokenizer.tokenize(part));
-    }
-    return out;
+    return tokenizeKeepingSpecials(this.tokenizer, text);
   }
 
   /** TextCodec.encode: never empty ([UNK] for an empty text), cut to maxLen. */

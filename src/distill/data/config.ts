@@ -5,11 +5,11 @@
  * an inline object) whose dataset files and output_dir the pipeline fills in. Relative paths are resolved
  * against the folder of the file that holds them.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { softLabelsSchema, stripComments } from '../../train/config.js';
+import { softLabelsSchema, validateConfig } from '../../train/config.js';
 import { UserError } from '../../util/errors.js';
+import { readJsonFile } from '../../util/json-file.js';
 
 export const POOL_SOURCES = ['augmented', 'unlabelled'] as const;
 export type PoolSource = (typeof POOL_SOURCES)[number];
@@ -116,15 +116,7 @@ export function parseDataDistillConfig(
   source: string,
   baseDir = path.dirname(source),
 ): ResolvedDataDistillConfig {
-  const result = dataDistillSchema.safeParse(stripComments(raw));
-  if (!result.success) {
-    const lines = result.error.issues.slice(0, 8).map((issue) => {
-      const where = issue.path.length ? issue.path.join('.') : '(top level)';
-      return `${source}: ${where}: ${issue.message}`;
-    });
-    throw new UserError(lines.join('\n'));
-  }
-  const c = result.data;
+  const c = validateConfig(dataDistillSchema, raw, source);
   const resolve = (p: string) => path.resolve(baseDir, p);
   const optional = (p: string | undefined) => (p === undefined ? undefined : resolve(p));
   c.output_dir = resolve(c.output_dir);
@@ -161,29 +153,15 @@ export function parseDataDistillConfig(
 }
 
 export function loadDataDistillConfig(file: string): ResolvedDataDistillConfig {
-  return parseDataDistillConfig(readJson(file), file);
+  return parseDataDistillConfig(readJsonFile(file, 'config file'), file);
 }
 
 function configSource(ref: string | Record<string, unknown>, where: string, baseDir: string): ConfigSource {
   if (typeof ref !== 'string') return { raw: ref, source: where, baseDir };
   const file = path.resolve(baseDir, ref);
-  const raw = readJson(file);
+  const raw = readJsonFile(file, 'config file');
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new UserError(`${file}: a training config must be a JSON object`);
   }
   return { raw: raw as Record<string, unknown>, source: file, baseDir: path.dirname(file) };
-}
-
-function readJson(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new UserError(`${file}: cannot read the config file`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`${file}: not valid JSON: ${(e as Error).message}`);
-  }
 }

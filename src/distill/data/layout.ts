@@ -10,6 +10,7 @@
  *   student/label_map.json      the teacher's label map, shared by every student
  *   student/<name>/gold_only/   a student trained on part.0 only (the baseline)
  *   student/<name>/distilled/   the same student trained on part.0 + part.1
+ *   onnx/<model>/               fp32 ONNX exports of the teacher and students, timed by the report
  *   steps/                      one record per finished or started step (see steps.ts)
  *   report.json, report.txt     teacher vs students: quality and batch-1 QPS
  */
@@ -51,6 +52,10 @@ export class DistillLayout {
   }
   studentRun(name: string, variant: StudentVariant): string {
     return path.join(this.studentDir, name, variant);
+  }
+  /** The ONNX export of one reported model: "teacher", "<student>-gold_only" or "<student>-distilled". */
+  onnxExport(model: string): string {
+    return path.join(this.root, 'onnx', model);
   }
   get steps(): string {
     return path.join(this.root, 'steps');

@@ -6,7 +6,8 @@
  *      pool      augmented + unlabelled texts, each once, without gold texts
  *      label     label the pool with the teacher → student/train/part.1 (part.0 is the gold data)
  *   3. students  train each student on part.0 + part.1, and on part.0 alone as the baseline
- *      report    quality and batch-1 one-thread QPS of every model → report.json, report.txt
+ *      report    quality and batch-1 one-thread QPS of every model, in libtorch and in onnxruntime on
+ *                its fp32 ONNX export (onnx/) → report.json, report.txt
  * Every step is recorded (steps.ts): a finished one is not redone, an interrupted one continues.
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -20,7 +21,7 @@ import type { ResolvedDataDistillConfig } from './config.js';
 import { labelFile, teacherLabeller } from './label-file.js';
 import { LabelProgress } from './label-progress.js';
 import { DistillLayout } from './layout.js';
-import { measureModels } from './measure.js';
+import { measureModels, SPEED_RUNTIMES, type ModelToMeasure } from './measure.js';
 import { buildPool, type PoolResult } from './pool.js';
 import { buildRows, formatReport, gains, type DataDistillReport } from './report.js';
 import { hashFile, hashValue, PipelineInterrupted, StepRunner } from './steps.js';
@@ -302,7 +303,7 @@ async function studentSteps(run: Run, pool: Pool, labelFingerprint: string): Pro
   return students;
 }
 
-/** Quality on the evaluation file and batch-1 one-thread QPS of every model. */
+/** Quality on the evaluation file and batch-1 one-thread QPS of every model in both runtimes. */
 async function reportStep(
   run: Run,
   evalFile: string,
@@ -312,29 +313,29 @@ async function reportStep(
   labelled: LabelResult,
 ): Promise<DataDistillReport> {
   const { config } = run;
-  const modelDirs = [teacher.dir, ...students.flatMap((s) => [s.goldOnly, s.distilled])].filter(
-    (d): d is string => d !== undefined,
-  );
+  const models = reportedModels(run.layout, teacher, students);
   const fingerprint = hashValue({
-    models: await Promise.all(modelDirs.map((d) => hashFile(path.join(d, WEIGHTS_FILE)))),
+    models: await Promise.all(models.map((m) => hashFile(path.join(m.dir, WEIGHTS_FILE)))),
     eval: run.hashes.byFile.get(evalFile),
     qps: config.report.qps_examples,
     rounds: config.report.qps_rounds,
+    runtimes: SPEED_RUNTIMES,
   });
   return run.steps.run<DataDistillReport>('report', fingerprint, async () => {
-    const names = new Map<string, string>([[teacher.dir, 'the teacher']]);
-    for (const s of students) {
-      if (s.goldOnly) names.set(s.goldOnly, `${s.name} (gold only)`);
-      names.set(s.distilled, `${s.name} (distilled)`);
-    }
-    run.log(`report: evaluating ${modelDirs.length} models, then timing them at batch 1 on one thread`);
-    const measured = await measureModels(modelDirs, {
+    const names = new Map(models.map((m) => [m.dir, m.name]));
+    run.log(
+      `report: evaluating ${models.length} models, exporting them to ONNX, then timing them at batch 1 ` +
+        `on one thread in libtorch and onnxruntime`,
+    );
+    const measured = await measureModels(models, {
       evalFile,
       qpsExamples: config.report.qps_examples,
       rounds: config.report.qps_rounds,
       onModel: (dir) => run.log(`report: evaluating ${names.get(dir)}`),
+      onExport: (dir, onnxDir, reused) =>
+        run.log(`report: ${names.get(dir)} in ONNX: ${onnxDir}${reused ? ' (up to date)' : ''}`),
     });
-    const byDir = new Map(modelDirs.map((d, i) => [d, measured[i]]));
+    const byDir = new Map(models.map((m, i) => [m.dir, measured[i]]));
     const teacherMeasurement = byDir.get(teacher.dir)!;
     const studentMeasurements = students.map((s) => ({
       name: s.name,
@@ -359,6 +360,26 @@ async function reportStep(
       created: new Date().toISOString(),
     };
   });
+}
+
+/** The teacher and every student, each with a name for the log and where its ONNX export goes. */
+function reportedModels(
+  layout: DistillLayout,
+  teacher: Teacher,
+  students: TrainedStudent[],
+): (ModelToMeasure & { name: string })[] {
+  const models = [{ name: 'the teacher', dir: teacher.dir, onnxDir: layout.onnxExport('teacher') }];
+  for (const s of students) {
+    for (const [variant, dir] of [
+      ['gold_only', s.goldOnly],
+      ['distilled', s.distilled],
+    ] as const) {
+      if (dir === undefined) continue;
+      const name = `${s.name} (${variant === 'gold_only' ? 'gold only' : variant})`;
+      models.push({ name, dir, onnxDir: layout.onnxExport(`${s.name}-${variant}`) });
+    }
+  }
+  return models;
 }
 
 function heldOut(config: ResolvedDataDistillConfig): { dev?: string; test?: string } {

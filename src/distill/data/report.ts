@@ -1,9 +1,10 @@
 /**
  * The data-distillation report: the teacher, each student trained on gold data only and each student
  * trained on gold + teacher-labelled data, side by side — quality on the evaluation file and speed at
- * batch 1 on one thread (with the speed-up over the teacher). Saved as JSON and as a short text table.
+ * batch 1 on one thread in libtorch and in onnxruntime (with the speed-ups over the teacher). Saved as
+ * JSON and as a short text table.
  */
-import type { ModelMeasurement } from './measure.js';
+import { SPEED_RUNTIMES, type ModelMeasurement, type SpeedRuntime } from './measure.js';
 import type { PoolResult } from './pool.js';
 
 export interface ReportRow {
@@ -14,8 +15,8 @@ export interface ReportRow {
   measurement: ModelMeasurement;
   /** What the model was trained on, e.g. "gold + augmented + unlabelled". */
   trainedOn: string;
-  /** Student QPS ÷ teacher QPS. */
-  speedup: number;
+  /** Student QPS ÷ teacher QPS, in each runtime (onnx is the deployment one). */
+  speedup: Record<SpeedRuntime, number>;
 }
 
 export interface DataDistillReport {
@@ -44,13 +45,18 @@ export function buildRows(
     measurement: ModelMeasurement,
     trainedOn: string,
     student?: string,
-  ): ReportRow => ({ model, role, student, measurement, trainedOn, speedup: measurement.qps / teacher.qps });
+  ): ReportRow => ({ model, role, student, measurement, trainedOn, speedup: speedups(measurement, teacher) });
   const rows = [row('teacher', 'teacher', teacher, 'gold')];
   for (const s of students) {
     if (s.goldOnly) rows.push(row(`${s.name} (gold only)`, 'gold_only', s.goldOnly, 'gold', s.name));
     rows.push(row(`${s.name} (distilled)`, 'distilled', s.distilled, s.trainedOn, s.name));
   }
   return rows;
+}
+
+function speedups(m: ModelMeasurement, teacher: ModelMeasurement): Record<SpeedRuntime, number> {
+  const ratio = (r: SpeedRuntime) => m.speed[r].qps / teacher.speed[r].qps;
+  return { libtorch: ratio('libtorch'), onnx: ratio('onnx') };
 }
 
 export function gains(rows: ReportRow[]): DataDistillReport['gains'] {
@@ -78,8 +84,10 @@ export function formatReport(report: DataDistillReport): string {
     'params',
     'accuracy',
     'macro F1',
-    'QPS (b=1, 1 thread)',
-    'speed-up',
+    'QPS libtorch',
+    'QPS onnx',
+    'speed-up libtorch',
+    'speed-up onnx',
   ];
   const body = report.rows.map((r) => [
     r.model,
@@ -88,14 +96,15 @@ export function formatReport(report: DataDistillReport): string {
     formatCount(r.measurement.parameters),
     pct(r.measurement.metrics.accuracy),
     pct(r.measurement.metrics.macro_f1),
-    r.measurement.qps >= 100 ? r.measurement.qps.toFixed(0) : r.measurement.qps.toFixed(1),
-    `${r.speedup >= 10 ? r.speedup.toFixed(0) : r.speedup.toFixed(1)}×`,
+    ...SPEED_RUNTIMES.map((rt) => formatQps(r.measurement.speed[rt].qps)),
+    ...SPEED_RUNTIMES.map((rt) => formatSpeedup(r.speedup[rt])),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
   const line = (cells: string[]) =>
     cells.map((c, i) => (i <= 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const lines = [
     `data distillation: evaluated on ${report.evaluatedOn.split} (${report.evaluatedOn.file})`,
+    'QPS: batch 1, one thread, tokenisation included; libtorch trains the models, onnxruntime serves their fp32 ONNX export',
     line(header),
     line(widths.map((w) => '-'.repeat(w))),
     ...body.map(line),
@@ -106,6 +115,14 @@ export function formatReport(report: DataDistillReport): string {
     );
   }
   return lines.join('\n') + '\n';
+}
+
+function formatQps(qps: number): string {
+  return qps >= 100 ? qps.toFixed(0) : qps.toFixed(1);
+}
+
+function formatSpeedup(x: number): string {
+  return `${x >= 10 ? x.toFixed(0) : x.toFixed(1)}×`;
 }
 
 function pct(x: number | undefined): string {

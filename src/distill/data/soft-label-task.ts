@@ -26,6 +26,7 @@ import {
   type ClassifierOptions,
 } from '../../tasks/classification.js';
 import type { TextEncoder } from '../../nets/encoder.js';
+import { readerOptions, warnSkipped } from '../../tasks/dataset-options.js';
 import type { TaskModel } from '../../tasks/task.js';
 import type { TrainConfig } from '../../train/config.js';
 import { InputError, UserError } from '../../util/errors.js';
@@ -75,13 +76,10 @@ export class SoftLabelClassificationTask extends ClassificationTask {
     const textColumns = this.kind === 'pair' ? ['text_a', 'text_b'] : ['text'];
     const { examples, skipped } = await readRecords<SoftExample>(
       file,
-      {
-        skipBadLines: opts.skipBadLines ?? this.config.dataset.skip_bad_lines,
-        onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
-      },
+      readerOptions(this.config, opts.skipBadLines),
       () => ({ parse: (line) => parseSoftLine(file, line, textColumns) }),
     );
-    if (skipped) process.stderr.write(`warning: ${file}: skipped ${skipped} bad line(s)\n`);
+    warnSkipped(file, skipped);
     return examples;
   }
 

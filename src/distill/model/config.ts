@@ -17,7 +17,6 @@
  *     "output_dir": "out/distill"
  *   }
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import {
@@ -30,6 +29,7 @@ import {
   type TrainerConfig,
 } from '../../train/config.js';
 import { UserError } from '../../util/errors.js';
+import { readJsonFile } from '../../util/json-file.js';
 
 export const STAGES = ['FT', 'GED', 'TD1', 'TD2'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -284,19 +284,7 @@ export function parseDistillConfig(
 }
 
 export function loadDistillConfig(file: string): DistillConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new UserError(`${file}: cannot read the config file`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`${file}: not valid JSON: ${(e as Error).message}`);
-  }
-  return parseDistillConfig(raw, file);
+  return parseDistillConfig(readJsonFile(file, 'config file'), file);
 }
 
 /** Stages run in the recipe's order, each at most once. */

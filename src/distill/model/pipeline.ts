@@ -149,87 +149,28 @@ async function runPipeline(ctx: Context): Promise<DistillResult> {
       }));
     }
 
-    const initFp = fingerprint({ teacher: teacherRef.fp, plan, dropout: config.student.dropout });
-    const freshStudent = (): { model: TaskModel<unknown>; how: string } => {
-      manualSeed(config.trainers.TD2.seed);
-      const model = task.buildModel() as TaskModel<unknown>;
-      return { model, how: initialiseStudent(model, teacher.model, plan, adapter) };
+    const env: StudentEnv = {
+      teacher,
+      teacherFp: teacherRef.fp,
+      task,
+      adapter,
+      data,
+      relation,
+      studentConfig,
+      initFp: fingerprint({ teacher: teacherRef.fp, plan, dropout: config.student.dropout }),
+      freshStudent: () => {
+        manualSeed(config.trainers.TD2.seed);
+        const model = task.buildModel() as TaskModel<unknown>;
+        return { model, how: initialiseStudent(model, teacher.model, plan, adapter) };
+      },
     };
-
     let previous: { dir: string; fp: string } | undefined;
     for (const stage of STUDENT_STAGES.filter((s) => config.stages.includes(s))) {
-      const trainer = stageTrainer(config.trainers[stage], stage);
-      const job = {
-        stage,
-        trainer,
-        inputs: {
-          teacher: teacherRef.fp,
-          from: previous?.fp ?? initFp,
-          trainer: withoutOutputDir(trainer),
-          relation: stage === 'TD2' ? undefined : relation,
-          prediction: stage === 'TD2' ? config.prediction : undefined,
-          data:
-            stage === 'GED'
-              ? [fileStamp(config.general_data), config.general_data_limit]
-              : dataStamps(config),
-          dev: fileStamp(config.dataset.dev),
-        },
-      };
-      const fp = fingerprint(job.inputs);
-      const from = previous;
-      await runStage(ctx, stage, fp, async (resume) => {
-        const start = from ? reloadStudent(from.dir) : freshStudent();
-        manualSeed(trainer.seed);
-        const split = stage === 'GED' ? await loadGeneralData(adapter, config) : data.train;
-        const objective =
-          stage === 'TD2'
-            ? new PredictionObjective(start.model, teacher.model, adapter, config.prediction)
-            : new RelationObjective(start.model, teacher.model, adapter, relation);
-        const summary = await runTraining(
-          {
-            config: studentConfig(trainer),
-            task,
-            model: start.model,
-            objective,
-            train: split,
-            dev: data.dev,
-            test: stage === 'TD2' ? data.test : undefined,
-            evaluate: stage === 'TD2' ? undefined : relationEvaluator(teacher.model, adapter, relation),
-          },
-          { resume, quiet: ctx.opts.quiet, log, stopAfterSteps: takeStopBudget(ctx) },
-        );
-        start.model.dispose();
-        return { summary, info: { student_init: start.how } };
-      });
-      previous = { dir: path.join(config.trainers[stage].output_dir, 'best'), fp };
+      previous = await studentStage(ctx, env, stage, previous);
     }
-
     const studentDir = path.join(config.output_dir, 'student');
     publishStudent(previous!.dir, studentDir, config, teacherRef.dir);
-
-    let aloneDir: string | undefined;
-    if (config.compare.student_alone) {
-      const trainer = config.trainers[ALONE];
-      const fp = fingerprint({ from: initFp, trainer: withoutOutputDir(trainer), data: dataStamps(config) });
-      await runStage(ctx, ALONE, fp, async (resume) => {
-        const start = freshStudent();
-        manualSeed(trainer.seed);
-        const summary = await runTraining(
-          {
-            config: studentConfig(trainer),
-            task,
-            model: start.model,
-            train: data.train,
-            dev: data.dev,
-            test: data.test,
-          },
-          { resume, quiet: ctx.opts.quiet, log, stopAfterSteps: takeStopBudget(ctx) },
-        );
-        start.model.dispose();
-        return { summary, info: { student_init: start.how } };
-      });
-      aloneDir = path.join(trainer.output_dir, 'best');
-    }
+    const aloneDir = config.compare.student_alone ? await aloneStage(ctx, env) : undefined;
 
     const report = buildReport(ctx, {
       teacher,
@@ -251,6 +192,88 @@ async function runPipeline(ctx: Context): Promise<DistillResult> {
 }
 
 // ------------------------------------------------------------------ stages
+
+/** What every student stage shares. */
+interface StudentEnv {
+  teacher: LoadedModel;
+  teacherFp: string;
+  /** The student's task: the teacher's tokenizer, vocabulary and labels. */
+  task: AnyTask;
+  adapter: DistillAdapter;
+  data: TaskData;
+  relation: RelationSettings;
+  studentConfig: (trainer: TrainerConfig) => TrainConfig;
+  /** Fingerprint of the student's starting point (teacher, shape, initialisation). */
+  initFp: string;
+  freshStudent: () => { model: TaskModel<unknown>; how: string };
+}
+
+/** GED, TD1 or TD2, starting from the previous stage's best student (or a fresh one). */
+async function studentStage(
+  ctx: Context,
+  env: StudentEnv,
+  stage: Stage,
+  previous: { dir: string; fp: string } | undefined,
+): Promise<{ dir: string; fp: string }> {
+  const { config } = ctx;
+  const trainer = stageTrainer(config.trainers[stage], stage);
+  const relationStage = stage !== 'TD2';
+  const fp = fingerprint({
+    teacher: env.teacherFp,
+    from: previous?.fp ?? env.initFp,
+    trainer: trainerSettings(trainer),
+    relation: relationStage ? env.relation : undefined,
+    prediction: relationStage ? undefined : config.prediction,
+    data: stage === 'GED' ? [fileStamp(config.general_data), config.general_data_limit] : dataStamps(config),
+    dev: fileStamp(config.dataset.dev),
+  });
+  await runStage(ctx, stage, fp, async (resume) => {
+    const start = previous ? reloadStudent(previous.dir) : env.freshStudent();
+    manualSeed(trainer.seed);
+    const teacher = env.teacher.model;
+    const objective = relationStage
+      ? new RelationObjective(start.model, teacher, env.adapter, env.relation)
+      : new PredictionObjective(start.model, teacher, env.adapter, config.prediction);
+    const summary = await runTraining(
+      {
+        config: env.studentConfig(trainer),
+        task: env.task,
+        model: start.model,
+        objective,
+        train: stage === 'GED' ? await loadGeneralData(env.adapter, config) : env.data.train,
+        dev: env.data.dev,
+        test: relationStage ? undefined : env.data.test,
+        evaluate: relationStage ? relationEvaluator(teacher, env.adapter, env.relation) : undefined,
+      },
+      { resume, quiet: ctx.opts.quiet, log: ctx.log, stopAfterSteps: takeStopBudget(ctx) },
+    );
+    start.model.dispose();
+    return { summary, info: { student_init: start.how } };
+  });
+  return { dir: path.join(config.trainers[stage].output_dir, 'best'), fp };
+}
+
+/** The baseline: the same fresh student trained on the gold labels alone. Returns its best model. */
+async function aloneStage(ctx: Context, env: StudentEnv): Promise<string> {
+  const trainer = ctx.config.trainers[ALONE];
+  const fp = fingerprint({
+    from: env.initFp,
+    trainer: trainerSettings(trainer),
+    data: dataStamps(ctx.config),
+  });
+  await runStage(ctx, ALONE, fp, async (resume) => {
+    const start = env.freshStudent();
+    manualSeed(trainer.seed);
+    const { train, dev, test } = env.data;
+    const summary = await runTraining(
+      { config: env.studentConfig(trainer), task: env.task, model: start.model, train, dev, test },
+      { resume, quiet: ctx.opts.quiet, log: ctx.log, stopAfterSteps: takeStopBudget(ctx) },
+    );
+    start.model.dispose();
+    return { summary, info: { student_init: start.how } };
+  });
+  return path.join(trainer.output_dir, 'best');
+}
 
 /** Runs a stage unless it finished before with the same fingerprint; records it either way. */
 async function runStage(
@@ -322,7 +345,7 @@ async function teacherStage(ctx: Context): Promise<{ dir: string; fp: string }> 
   const fp = fingerprint({
     model: ftConfig.model,
     dataset: ftConfig.dataset,
-    trainer: withoutOutputDir(ftConfig.trainer),
+    trainer: trainerSettings(ftConfig.trainer),
     data: dataStamps(config),
     pretrained: fileStamp(ftConfig.model.pretrained_dir),
   });
@@ -515,8 +538,9 @@ function dataStamps(config: DistillConfig): unknown {
   return [config.dataset.train, config.dataset.dev, config.dataset.test].map(fileStamp);
 }
 
-function withoutOutputDir(trainer: TrainerConfig): Omit<TrainerConfig, 'output_dir'> {
-  const { output_dir: _ignored, ...rest } = trainer;
+/** The trainer settings that decide a stage's result (not where it is written or how many threads run it). */
+function trainerSettings(trainer: TrainerConfig): Omit<TrainerConfig, 'output_dir' | 'threads'> {
+  const { output_dir: _dir, threads: _threads, ...rest } = trainer;
   return rest;
 }
 

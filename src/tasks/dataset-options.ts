@@ -1,0 +1,38 @@
+/**
+ * What every task derives the same way from the `dataset` (and `model.pretrained_dir`) of its config:
+ * how its reader treats bad lines and warnings, and how its vocabulary is built or loaded.
+ */
+import path from 'node:path';
+import type { TrainConfig } from '../train/config.js';
+
+/** A reader's bad-line policy (the caller's choice, else the config's) with warnings going to stderr. */
+export function readerOptions(
+  config: TrainConfig,
+  skipBadLines: boolean | undefined,
+): { skipBadLines: boolean; onWarning: (message: string) => void } {
+  return {
+    skipBadLines: skipBadLines ?? config.dataset.skip_bad_lines,
+    onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+  };
+}
+
+/** Tells the user how many records a reader skipped, so a silently thinner data set is noticed. */
+export function warnSkipped(file: string, skipped: number, what = 'line'): void {
+  if (skipped) process.stderr.write(`warning: ${file}: skipped ${skipped} bad ${what}(s)\n`);
+}
+
+/** The vocab.txt to use as it is: the one named in the config, else the pretrained model's own. */
+export function givenVocabFile(config: TrainConfig): string | undefined {
+  const pretrained = config.model.pretrained_dir;
+  return config.dataset.tokenizer.vocab ?? (pretrained ? path.join(pretrained, 'vocab.txt') : undefined);
+}
+
+/** Options for fitting a vocabulary: the config's limits, and the vocab.txt that replaces fitting, if any. */
+export function vocabFitOptions(config: TrainConfig): {
+  minFreq: number;
+  maxSize: number;
+  vocabFile: string | undefined;
+} {
+  const { vocab } = config.dataset;
+  return { minFreq: vocab.min_freq, maxSize: vocab.max_size, vocabFile: givenVocabFile(config) };
+}
