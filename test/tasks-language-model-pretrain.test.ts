@@ -184,6 +184,9 @@ test('pretrain writes a Hugging Face BERT dir that loadPretrained and fine-tunin
   rmSync(out, { recursive: true });
   const after = loadModelDir(best);
   assert.equal(after.model.numParameters(), run.parameters);
+  // …and the config it reports says that shape too (what a head or a distillation check reads).
+  const { hidden_size, num_layers, num_heads, ffn_size } = after.config.model;
+  assert.deepEqual([hidden_size, num_layers, num_heads, ffn_size], [32, 2, 2, 64]);
   assert.deepEqual(after.task.predict(after.model, inputs), want2);
   after.model.dispose();
 });

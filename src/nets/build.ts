@@ -46,6 +46,25 @@ export function buildEncoder(model: ModelConfig, vocabSize: number, padId: numbe
   }
 }
 
+/**
+ * The model section with a checkpoint's shape written into it: when a Transformer's architecture comes from a
+ * checkpoint (pretrained_dir, or the encoder_config a saved model keeps), code that reads the section's sizes
+ * (a head's width, the position limit, a distillation check) must see the network actually built.
+ */
+export function withCheckpointShape(model: ModelConfig): ModelConfig {
+  const architecture = model.encoder_config ?? model.pretrained_dir;
+  if (model.net !== 'transformer' || !architecture) return model;
+  const c = readBertConfig(architecture);
+  return {
+    ...model,
+    hidden_size: c.hiddenSize,
+    num_layers: c.numHiddenLayers,
+    num_heads: c.numAttentionHeads,
+    ffn_size: c.intermediateSize,
+    max_positions: c.maxPositionEmbeddings,
+  };
+}
+
 export function transformerOptions(model: ModelConfig, vocabSize: number, padId: number): TransformerOptions {
   const architecture = model.encoder_config ?? model.pretrained_dir;
   if (architecture) {

@@ -18,6 +18,7 @@ import {
 import path from 'node:path';
 import { disposeAll, loadTensors, saveTensors } from '../engine/state-io.js';
 import type { Module } from '../engine/nn/module.js';
+import { withCheckpointShape } from '../nets/build.js';
 import { readBertConfig } from '../nets/checkpoint-names.js';
 import { createTask, type AnyTask } from '../tasks/registry.js';
 import type { TaskModel } from '../tasks/task.js';
@@ -133,16 +134,17 @@ export function loadModelDir(dir: string): LoadedModel {
 /**
  * The config that rebuilds a saved model without its training-time inputs: a pretrained_dir was only needed
  * to initialise training (the weights are in model.safetensors now), but its architecture still decides the
- * network's shape, so it comes from the directory's copy of the checkpoint's config.json.
+ * network's shape, so it comes from the directory's copy of the checkpoint's config.json (and is written into
+ * the model section's sizes).
  */
 export function restoreConfig(config: TrainConfig, dir: string): TrainConfig {
   const copy = path.join(dir, ENCODER_CONFIG_FILE);
   return {
     ...config,
-    model: {
+    model: withCheckpointShape({
       ...config.model,
       pretrained_dir: undefined,
       encoder_config: existsSync(copy) ? copy : config.model.encoder_config,
-    },
+    }),
   };
 }
