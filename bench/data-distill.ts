@@ -33,7 +33,13 @@ import type { Splits } from '../src/data/split.js';
 import { loadDataDistillConfig } from '../src/distill/data/config.js';
 import { runDataDistill } from '../src/distill/data/pipeline.js';
 import { SPEED_RUNTIMES, type SpeedRuntime } from '../src/distill/data/measure.js';
-import type { DataDistillReport, ReportRow } from '../src/distill/data/report.js';
+import {
+  formatCount,
+  formatQps,
+  formatSpeedup,
+  type DataDistillReport,
+  type ReportRow,
+} from '../src/distill/data/report.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -342,7 +348,7 @@ function summarise(corpus: string, report: DataDistillReport, seconds: number): 
         // The bar is on the deployment runtime; libtorch's ratio is printed for comparison.
         what:
           `${s}: QPS ≥ 100× the teacher's in onnxruntime (batch 1, one thread): ` +
-          `${times(aug.speedup.onnx)} (libtorch: ${times(aug.speedup.libtorch)})`,
+          `${formatSpeedup(aug.speedup.onnx)} (libtorch: ${formatSpeedup(aug.speedup.libtorch)})`,
         pass: aug.speedup.onnx >= 100,
       },
     );
@@ -359,10 +365,6 @@ function summarise(corpus: string, report: DataDistillReport, seconds: number): 
   };
 }
 
-function times(x: number): string {
-  return `${x.toFixed(x >= 10 ? 0 : 1)}×`;
-}
-
 function table(r: CorpusResult): string {
   const head = [
     'model',
@@ -376,11 +378,11 @@ function table(r: CorpusResult): string {
   ];
   const body = r.rows.map((x) => [
     x.model,
-    x.parameters >= 1e6 ? `${(x.parameters / 1e6).toFixed(2)}M` : `${(x.parameters / 1e3).toFixed(0)}k`,
+    formatCount(x.parameters),
     (100 * x.accuracy).toFixed(2),
     (100 * x.macro_f1).toFixed(2),
-    ...SPEED_RUNTIMES.map((rt) => x.qps[rt].toFixed(x.qps[rt] >= 100 ? 0 : 1)),
-    ...SPEED_RUNTIMES.map((rt) => times(x.speedup[rt])),
+    ...SPEED_RUNTIMES.map((rt) => formatQps(x.qps[rt])),
+    ...SPEED_RUNTIMES.map((rt) => formatSpeedup(x.speedup[rt])),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
   const line = (cells: string[]) =>

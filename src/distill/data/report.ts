@@ -117,11 +117,11 @@ export function formatReport(report: DataDistillReport): string {
   return lines.join('\n') + '\n';
 }
 
-function formatQps(qps: number): string {
+export function formatQps(qps: number): string {
   return qps >= 100 ? qps.toFixed(0) : qps.toFixed(1);
 }
 
-function formatSpeedup(x: number): string {
+export function formatSpeedup(x: number): string {
   return `${x >= 10 ? x.toFixed(0) : x.toFixed(1)}×`;
 }
 
@@ -134,7 +134,7 @@ function signed(x: number): string {
   return `${points >= 0 ? '+' : ''}${points.toFixed(2)}`;
 }
 
-function formatCount(n: number): string {
+export function formatCount(n: number): string {
   if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
   if (n >= 1e3) return `${(n / 1e3).toFixed(0)}k`;
   return String(n);
