@@ -10,6 +10,7 @@ import {
   loadPoemTitles,
   loadPoemTones,
   loadTangSong,
+  loadTangSongWithRest,
   loadUnlabelledPoems,
   toneTags,
 } from '../src/data/corpora/chinese-poetry.js';
@@ -167,6 +168,21 @@ test('chinese-poetry (fake package): dedup, ambiguous texts, tags, titles, tones
   assert.equal(tones.examples.length, 1);
   assert.equal(tones.skipped, 5); // t3 misaligned; t2, t4, s1 and s2 have no strains
   assert.deepEqual(tones.examples[0].tags, ['Z', 'P', 'P', 'Z', 'P', 'X', 'P', 'Z', 'Z', 'Z', 'P', 'X']);
+});
+
+test('chinese-poetry (real package): the rest of the Tang/Song pools is unlabelled in-domain text', () => {
+  const options = { seed: 5, limitPerClass: 300 };
+  const { examples, rest } = loadTangSongWithRest(options);
+  assert.deepEqual(examples, loadTangSong(options), 'the same sample as loadTangSong');
+  const sampled = new Set(examples.map((e) => e.text));
+  assert.ok(rest.length >= 2 * 300 * 2, `pools hold at least four times the sample (rest ${rest.length})`);
+  assert.ok(
+    rest.every((e) => !sampled.has(e.text) && !('label' in e)),
+    'no sampled poem, no label',
+  );
+  assert.equal(new Set(rest.map((e) => e.text)).size, rest.length, 'no text twice');
+  const restIds = new Set(rest.map((e) => e.id));
+  assert.ok(!examples.some((e) => restIds.has(e.id)), 'no poem id in both');
 });
 
 test('tone tags: symbols, punctuation and misalignment', () => {

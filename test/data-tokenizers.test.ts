@@ -63,6 +63,8 @@ test('char: English, astral ideographs, emoji with a variation selector, offsets
   ]);
   assert.deepEqual(t.tokenize('好❤️啊'), ['好', '❤\uFE0F', '啊']);
   assert.deepEqual(t.tokenizeWithOffsets('a b').wordIndex, [0, 1]);
+  // A lone surrogate is a removed control character; a combining accent stays inside its word.
+  assert.deepEqual(t.tokenize('a\uD800b 好\uDC00cafe\u0301'), ['a', 'b', '好', 'cafe\u0301']);
   assertOffsetsMatch(t, '我在 Apple 工作，月薪 ３０００ 元！😀');
 });
 

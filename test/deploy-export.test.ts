@@ -9,7 +9,7 @@ import { exportModelDir } from '../src/deploy/export/export-dir.js';
 import { exportModel, exporterFor } from '../src/deploy/export/exporter.js';
 import { padIds } from '../src/deploy/export/io.js';
 import { readDeployManifest } from '../src/deploy/export/manifest.js';
-import { loadSession, type TensorValue } from '../src/deploy/onnx/index.js';
+import { decodeModel, loadSession, type TensorValue } from '../src/deploy/onnx/index.js';
 import { OnnxPredictor } from '../src/deploy/onnx-predictor.js';
 import { openPredictor } from '../src/deploy/open-predictor.js';
 import { TorchPredictor } from '../src/deploy/torch-predictor.js';
@@ -40,7 +40,7 @@ function randomText(rng: Rng, length: number): string {
 }
 
 /** Small random-init model of `net` for `task`; single-text models also take two numeric features. */
-function tinyModel(net: (typeof NETS)[number], task: keyof typeof KINDS) {
+function tinyModel(net: (typeof NETS)[number], task: keyof typeof KINDS, pooling: 'cls' | 'mean' = 'cls') {
   const numeric = task === 'single' ? ['clicks', 'age'] : [];
   const config = parseConfig(
     {
@@ -61,6 +61,7 @@ function tinyModel(net: (typeof NETS)[number], task: keyof typeof KINDS) {
         num_heads: 2,
         ffn_size: 24,
         dropout: 0.1,
+        pooling,
       },
       trainer: { output_dir: 'unused' },
     },
@@ -117,11 +118,29 @@ after(() => {
   console.log(`# ONNX vs libtorch, max |logit diff| per net: ${rows.join(', ')}`);
 });
 
-for (const net of NETS) {
-  test(`${net}: ONNX logits and probabilities equal libtorch's for single, pair and multi-label`, async () => {
+const VARIANTS = [
+  ...NETS.map((net) => ({ net, pooling: 'cls' as const, fused: true, name: net as string })),
+  { net: 'transformer' as const, pooling: 'mean' as const, fused: true, name: 'transformer (mean pooling)' },
+  // The standard-op attention that int8 exports use.
+  { net: 'transformer' as const, pooling: 'cls' as const, fused: false, name: 'transformer (standard ops)' },
+];
+
+/** How many onnxruntime fused Attention nodes a serialised model holds. */
+function fusedAttentionNodes(bytes: Uint8Array): number {
+  const graph = decodeModel(bytes).graph as { node: { opType: string; domain?: string }[] };
+  return graph.node.filter((n) => n.opType === 'Attention' && n.domain === 'com.microsoft').length;
+}
+
+for (const { net, pooling, fused, name } of VARIANTS) {
+  test(`${name}: ONNX logits and probabilities equal libtorch's for single, pair and multi-label`, async () => {
     for (const kind of Object.keys(KINDS) as (keyof typeof KINDS)[]) {
-      const { task, model } = tinyModel(net, kind);
-      const exported = exportModel({ manifest: { task: KINDS[kind], net } as never, task, model });
+      const { task, model } = tinyModel(net, kind, pooling);
+      const exported = exportModel(
+        { manifest: { task: KINDS[kind], net } as never, task, model },
+        { fusedKernels: fused },
+      );
+      const expectFused = net === 'transformer' && fused ? 2 : 0; // one per layer
+      assert.equal(fusedAttentionNodes(exported.bytes), expectFused, `${name}: fused Attention nodes`);
       const names = exported.section.inputs.map((v) => v.name);
       const expectedInputs =
         kind === 'pair'
@@ -155,7 +174,7 @@ for (const net of NETS) {
           torch.some((v) => Math.abs(v) > 1e-3),
           'the logits are not trivially zero',
         );
-        maxDiffByNet.set(net, Math.max(maxDiffByNet.get(net) ?? 0, diff));
+        maxDiffByNet.set(name, Math.max(maxDiffByNet.get(name) ?? 0, diff));
         const probs = out.probabilities.data as Float32Array;
         const expected = task.probabilities(
           model,

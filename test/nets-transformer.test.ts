@@ -89,6 +89,31 @@ test('Transformer output ignores padding (same pooled vector alone and in a padd
   });
 });
 
+test('mean pooling reads the mean of the real tokens, not [CLS] and not the padding', () => {
+  manualSeed(13);
+  const enc = new TransformerEncoder({ ...small, pooling: 'mean' }).eval();
+  const w = enc.stateDict();
+  tidy(() => {
+    const batch = input([
+      [4, 9, 6],
+      [1, 2, 3, 4, 5, 6, 7, 8],
+    ]);
+    const got = noGrad(() => enc.encode(batch));
+    // By hand: row 0's first three states averaged, then the pooler.
+    const mean = got.sequence.select(0, 0).slice(0, 0, 3).mean([0]);
+    const expected = noGrad(() =>
+      F.linear(mean, w.get('pooler.dense.weight')!, w.get('pooler.dense.bias')).tanh(),
+    );
+    assert.ok(got.pooled.select(0, 0).sub(expected).abs().max().item() < 1e-5);
+    const cls = noGrad(() => new TransformerEncoder({ ...small, pooling: 'cls' }).eval());
+    cls.loadStateDict(w);
+    const clsPooled = noGrad(() => cls.encode(batch).pooled);
+    assert.ok(clsPooled.sub(got.pooled).abs().max().item() > 1e-3, 'the pooling option changes the vector');
+    const alone = noGrad(() => enc.encode(input([[4, 9, 6]])).pooled.select(0, 0));
+    assert.ok(alone.sub(got.pooled.select(0, 0)).abs().max().item() < 1e-5, 'padding does not count');
+  });
+});
+
 test('scaled dot-product attention with a padding mask has correct gradients (float64 finite differences)', () => {
   const q = { values: randomValues(2 * 3 * 4, 1), shape: [2, 3, 4] };
   const k = { values: randomValues(2 * 3 * 4, 2), shape: [2, 3, 4] };

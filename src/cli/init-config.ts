@@ -25,13 +25,16 @@ export function startingConfig(task: string, net: string): Record<string, unknow
     },
     model: transformer
       ? {
-          '//': 'A small BERT-style encoder; set pretrained_dir to a checkpoint directory to fine-tune one.',
+          '//':
+            'A small BERT-style encoder; set pretrained_dir to a checkpoint directory to fine-tune one. ' +
+            'pooling: cls (BERT) or mean (trains better from scratch and after masked-LM-only pre-training).',
           net,
           hidden_size: 256,
           num_layers: 4,
           num_heads: 4,
           ffn_size: 1024,
           dropout: 0.1,
+          pooling: 'cls',
         }
       : { net, embedding_dim: 128, hidden_size: 128, num_layers: 1, dropout: 0.1 },
     trainer: {

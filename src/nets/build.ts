@@ -83,9 +83,14 @@ export function transformerOptions(model: ModelConfig, vocabSize: number, padId:
       layerNormEps: c.layerNormEps,
       activation: c.hiddenAct,
       paddingIdx: c.padTokenId,
+      pooling: model.pooling,
     };
   }
-  return { ...transformerSize(model, vocabSize, padId), attentionDropout: model.dropout };
+  return {
+    ...transformerSize(model, vocabSize, padId),
+    attentionDropout: model.dropout,
+    pooling: model.pooling,
+  };
 }
 
 /** A from-scratch Transformer's shape as the `model` section gives it (the encoder's, or a causal LM's). */

@@ -1,5 +1,5 @@
 /**
- * A BERT/ERNIE-style Transformer encoder (post-LayerNorm, learned positions, [CLS] pooler).
+ * A BERT/ERNIE-style Transformer encoder (post-LayerNorm, learned positions, [CLS] or mean pooler).
  *
  * Parameter names are Hugging Face BERT's without the model prefix
  * (`encoder.layer.0.attention.self.query.weight`), so a real BERT/ERNIE checkpoint loads by name
@@ -15,6 +15,7 @@ import { Module, ModuleDict } from '../engine/nn/module.js';
 import { noGrad } from '../engine/scope.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { EncoderInput, EncoderOutput, TextEncoder } from './encoder.js';
+import { firstToken, maskedMean } from './pooling.js';
 
 export type Activation = 'gelu' | 'gelu_tanh' | 'relu' | 'silu';
 
@@ -33,7 +34,16 @@ export interface TransformerOptions {
   layerNormEps?: number;
   activation?: Activation;
   paddingIdx?: number;
+  /**
+   * What the pooler reads: the [CLS] position (BERT), or the mean of the real tokens. An encoder pre-trained
+   * with masked-LM alone never trained [CLS] to summarise the text, while every token's state was trained;
+   * the mean is also steadier from scratch on small data. Either way the pooler's dense + tanh follows, so
+   * checkpoints keep BERT's names and shapes.
+   */
+  pooling?: TransformerPooling;
 }
+
+export type TransformerPooling = 'cls' | 'mean';
 
 /** What one layer computed, for distillation: the projections before splitting into heads. */
 export interface LayerTrace {
@@ -199,6 +209,7 @@ export class TransformerEncoder extends Module implements TextEncoder {
       layerNormEps: 1e-12,
       activation: 'gelu',
       paddingIdx: 0,
+      pooling: 'cls',
       ...options,
     };
     this.embeddings = this.child('embeddings', new Embeddings(this.options));
@@ -225,7 +236,8 @@ export class TransformerEncoder extends Module implements TextEncoder {
     let x = this.embeddings.forward(input.ids, input.typeIds);
     const layers: LayerTrace[] | undefined = trace ? [] : undefined;
     for (const layer of this.layers) x = layer.forward(x, maskBias, layers);
-    const pooled = this.pooler.forward(x.select(1, 0)).tanh();
+    const summary = this.options.pooling === 'mean' ? maskedMean(x, input.mask) : firstToken(x);
+    const pooled = this.pooler.forward(summary).tanh();
     return { sequence: x, pooled, layers };
   }
 }

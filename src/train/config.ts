@@ -73,6 +73,8 @@ const modelSchema = z
     /** A BERT/ERNIE config.json that fixes the Transformer's shape without loading any weights. alembic sets
      *  it when it reloads a model directory trained from `pretrained_dir` (the directory keeps a copy). */
     encoder_config: z.string().optional(),
+    /** Transformer: the pooler reads [CLS] (BERT) or the mean of the real tokens (TransformerOptions.pooling). */
+    pooling: z.enum(['cls', 'mean']).default('cls'),
     /** Multi-label: predict a label when its probability reaches this (tuned on dev when "auto"). */
     threshold: z.union([z.number().min(0).max(1), z.literal('auto')]).default(0.5),
     /** Sequence labelling: independent softmax per token, or a CRF over the tag sequence. */

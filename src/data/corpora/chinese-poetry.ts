@@ -83,11 +83,23 @@ export function readPoems(dynasty: Dynasty, options: PoetryOptions = {}): Poem[]
  * filed under both dynasties are then only caught when both files are in the pools.
  */
 export function loadTangSong(options: PoetryOptions & { limitPerClass?: number } = {}): PoemExample[] {
+  return loadTangSongWithRest(options).examples;
+}
+
+/**
+ * loadTangSong's examples and, with limitPerClass, the rest of the pools as unlabelled texts: the
+ * same poets' other poems, in-domain text for task-adaptive pre-training or semi-supervised use that
+ * shares no poem with the examples.
+ */
+export function loadTangSongWithRest(options: PoetryOptions & { limitPerClass?: number } = {}): {
+  examples: PoemExample[];
+  rest: TextExample[];
+} {
   const rng = new Rng(options.seed ?? 42);
   const dir = poetryDir(options);
+  const limit = options.limitPerClass;
   const pool = (dynasty: Dynasty): Poem[] => {
     const files = poemFiles(dir, dynasty);
-    const limit = options.limitPerClass;
     if (limit === undefined) return files.flatMap((file) => readPoemFile(file, dynasty));
     const poems: Poem[] = [];
     let read = 0;
@@ -102,15 +114,20 @@ export function loadTangSong(options: PoetryOptions & { limitPerClass?: number }
   const songTexts = new Set(song.map(poemText));
   const tangTexts = new Set(tang.map(poemText));
   const examples: PoemExample[] = [];
+  const rest: TextExample[] = [];
   for (const [poems, other] of [
     [tang, songTexts],
     [song, tangTexts],
   ] as const) {
     let kept = uniqueByText(poems).filter((poem) => !other.has(poemText(poem)));
-    if (options.limitPerClass !== undefined) kept = rng.shuffle(kept).slice(0, options.limitPerClass);
+    if (limit !== undefined) {
+      const shuffled = rng.shuffle(kept);
+      kept = shuffled.slice(0, limit);
+      rest.push(...shuffled.slice(limit).map((poem) => ({ id: poem.id, text: poemText(poem) })));
+    }
     examples.push(...kept.map((poem) => poemExample(poem, { label: poem.dynasty })));
   }
-  return rng.shuffle(examples);
+  return { examples: rng.shuffle(examples), rest };
 }
 
 /** Which poet wrote a poem: the `topAuthors` poets with the most poems (default 10), each a class. */

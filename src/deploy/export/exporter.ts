@@ -69,6 +69,12 @@ export interface ExportOptions {
   /** Default 17 (LayerNormalization); 13–16 work for the nets without LayerNorm. */
   opset?: number;
   int8?: boolean;
+  /**
+   * Use onnxruntime's fused kernels (the Transformer's self-attention as one com.microsoft Attention node).
+   * Default: yes, except with int8 — the int8 pass quantises MatMul weights, and the packed Q/K/V weights of
+   * the fused kernel would stay float.
+   */
+  fusedKernels?: boolean;
   /** Passed to quantizeDynamic (tests lower minElements to quantise tiny models). */
   quantize?: QuantizeOptions;
 }
@@ -85,7 +91,10 @@ export function exportModel(m: ExportableModel, opts: ExportOptions = {}): Expor
   const opset = opts.opset ?? 17;
   let g: OnnxGraphBuilder;
   try {
-    g = new OnnxGraphBuilder(`alembic_${m.manifest.task}_${m.manifest.net}`, { opset });
+    g = new OnnxGraphBuilder(`alembic_${m.manifest.task}_${m.manifest.net}`, {
+      opset,
+      fusedKernels: opts.fusedKernels ?? !opts.int8,
+    });
   } catch (e) {
     throw new UserError(`export: --opset: ${(e as Error).message}`);
   }

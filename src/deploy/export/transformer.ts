@@ -4,15 +4,17 @@
  * `encoder.layer.{i}.attention.self.{query,key,value}.*`, `…attention.output.{dense,LayerNorm}.*`,
  * `…intermediate.dense.*`, `…output.{dense,LayerNorm}.*`, `pooler.dense.*`.
  *
- * Attention is written out as MatMul/Softmax with the same −10000 padding bias as the torch net; onnxruntime's
- * optimiser fuses the pattern. Position ids are 0 … seq−1 (a slice of the position table), segment ids come
- * from the `token_type_ids` input when the task has one and are 0 otherwise, as in TransformerEncoder.
+ * Self-attention is onnxruntime's fused com.microsoft Attention kernel (packed Q/K/V weights, the same −10000
+ * for padding as the torch net) unless the builder is limited to standard ops (int8 exports, where the MatMuls
+ * must stay visible to the quantiser): then MatMul/Softmax with the same padding bias. Position ids are
+ * 0 … seq−1 (a slice of the position table), segment ids come from the `token_type_ids` input when the task
+ * has one and are 0 otherwise, as in TransformerEncoder.
  */
 import type { Activation, TransformerEncoder } from '../../nets/transformer.js';
-import { str, type OnnxGraphBuilder } from '../onnx/index.js';
+import { int, str, type OnnxGraphBuilder } from '../onnx/index.js';
 import { lazyEncoded, type EncoderGraph } from './encoder-graph.js';
-import { dimOf, unsqueeze, type MaskViews } from './graph-ops.js';
-import type { StateReader } from './weights.js';
+import { cast, dimOf, maskedMean, unsqueeze, type MaskViews } from './graph-ops.js';
+import type { StateReader, WeightArray } from './weights.js';
 
 export function transformerGraph(
   g: OnnxGraphBuilder,
@@ -53,6 +55,31 @@ export function transformerGraph(
       if (w.has('embeddings.task_type_embeddings.weight'))
         x = g.op('Add', [x, firstRow('embeddings.task_type_embeddings.weight')]);
       return layerNorm(x, 'embeddings.LayerNorm');
+    });
+
+  /**
+   * Self-attention as onnxruntime's one com.microsoft Attention kernel: the Q/K/V projections packed into
+   * one [hidden, 3·hidden] matrix, scores, padding mask (the same −10000 for a 0 in the raw mask), softmax
+   * and context in one node instead of ~20. At batch 1 a node costs a few microseconds whatever its size,
+   * so this matters most to small students.
+   */
+  const fusedAttention = (x: string, rawMask: string, p: string) =>
+    g.scope('attention', () => {
+      const self = `${p}.attention.self`;
+      const parts = ['query', 'key', 'value'].map((n) => `${self}.${n}`);
+      const weights = w.derived(g, `${self}.qkv.weight`, () =>
+        packColumns(parts.map((n) => w.read(`${n}.weight`))),
+      );
+      const bias = w.derived(g, `${self}.qkv.bias`, () => {
+        const data = Float32Array.from(parts.flatMap((n) => [...w.read(`${n}.bias`).data]));
+        return { data, dims: [data.length] };
+      });
+      const options = { domain: 'com.microsoft' };
+      const context = g.op('Attention', [x, weights, bias, rawMask], { num_heads: int(o.numHeads) }, options);
+      return layerNorm(
+        g.op('Add', [w.linear(g, context, `${p}.attention.output.dense`), x]),
+        `${p}.attention.output.LayerNorm`,
+      );
     });
 
   const attention = (x: string, maskBias: string, p: string) =>
@@ -104,19 +131,25 @@ export function transformerGraph(
       lazyEncoded(g, scope, {
         sequence: () => {
           let x = embeddings(text.ids, text.typeIds);
-          const bias = paddingBias(mask);
+          const fused = g.fusedKernels;
+          const bias = fused ? cast(g, text.mask, 'int32') : paddingBias(mask);
           for (let i = 0; i < o.numLayers; i++) {
             const p = `encoder.layer.${i}`;
-            x = g.scope(`layer.${i}`, () => feedForward(attention(x, bias, p), p));
+            x = g.scope(`layer.${i}`, () =>
+              feedForward(fused ? fusedAttention(x, bias, p) : attention(x, bias, p), p),
+            );
           }
           return x;
         },
         pooled: (sequence) =>
           g.scope('pooler', () => {
-            const first = g.op('Gather', [sequence(), g.constant(new BigInt64Array([0n]), [], 'zero')], {
-              axis: 1,
-            }); // [batch, hidden]
-            return g.op('Tanh', [w.linear(g, first, 'pooler.dense')]);
+            const summary =
+              o.pooling === 'mean'
+                ? maskedMean(g, sequence(), mask)
+                : g.op('Gather', [sequence(), g.constant(new BigInt64Array([0n]), [], 'zero')], {
+                    axis: 1,
+                  }); // [batch, hidden]
+            return g.op('Tanh', [w.linear(g, summary, 'pooler.dense')]);
           }),
       }),
   };
@@ -144,4 +177,19 @@ function activate(g: OnnxGraphBuilder, x: string, act: Activation): string {
     case 'silu':
       return g.op('Mul', [x, g.op('Sigmoid', [x])]);
   }
+}
+
+/** torch Linear weights [out_k, in] side by side as one [in, Σ out_k] MatMul operand. */
+function packColumns(weights: WeightArray[]): WeightArray {
+  const inDim = weights[0].dims[1];
+  const width = weights.reduce((s, t) => s + t.dims[0], 0);
+  const data = new Float32Array(inDim * width);
+  let offset = 0;
+  for (const t of weights) {
+    const out = t.dims[0];
+    for (let o = 0; o < out; o++)
+      for (let i = 0; i < inDim; i++) data[i * width + offset + o] = t.data[o * inDim + i];
+    offset += out;
+  }
+  return { data, dims: [inDim, width] };
 }

@@ -53,6 +53,11 @@ export interface ValueInfo {
 export interface BuilderOptions {
   /** The standard ONNX opset version (default 17, the first with LayerNormalization). */
   opset?: number;
+  /**
+   * Whether exporters may use onnxruntime's fused com.microsoft kernels where a standard-op subgraph does the
+   * same (default false: standard ONNX only). onnxruntime-node and onnxruntime-web both run them.
+   */
+  fusedKernels?: boolean;
 }
 
 export interface NodeOptions {
@@ -95,6 +100,7 @@ function irVersionFor(opset: number): number {
 
 export class OnnxGraphBuilder {
   readonly opset: number;
+  readonly fusedKernels: boolean;
   private readonly inputList: ValueInfo[] = [];
   private readonly outputList: ValueInfo[] = [];
   private readonly inits = new Map<string, OnnxInitializer>();
@@ -112,6 +118,7 @@ export class OnnxGraphBuilder {
     opts: BuilderOptions = {},
   ) {
     this.opset = opts.opset ?? 17;
+    this.fusedKernels = opts.fusedKernels ?? false;
     if (!Number.isInteger(this.opset) || this.opset < 13) {
       throw new Error(`opset ${this.opset}: alembic writes opset 13 or newer`);
     }
