@@ -220,7 +220,8 @@ async function maskedLm(): Promise<void> {
     .slice(0, SIZES.pretrainPoems);
   // In-domain text for the second, task-adaptive phase (Gururangan et al. 2020, "Don't Stop
   // Pretraining"): the same poets' other poems (the rest of the files Tang/Song was sampled from) and
-  // the training poems, all without labels.
+  // the training poems, all without labels. (About 15,000 at scale 1, so the cap cuts nothing; a smaller
+  // --scale keeps the first, Tang, part of the rest.)
   const inDomain = [...rest, ...split.train.map((e) => ({ text: e.text }))]
     .filter((e) => !excluded.has(e.text))
     .slice(0, SIZES.inDomainPoems);
