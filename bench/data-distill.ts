@@ -33,6 +33,8 @@ import type { ClassificationExample } from '../src/data/readers/types.js';
 import type { Splits } from '../src/data/split.js';
 import { loadDataDistillConfig } from '../src/distill/data/config.js';
 import { runDataDistill } from '../src/distill/data/pipeline.js';
+import { textTable } from '../src/util/text-table.js';
+import { distillTeacher } from './distill-teacher.js';
 import { SPEED_RUNTIMES, type SpeedRuntime } from '../src/distill/data/measure.js';
 import {
   formatCount,
@@ -146,16 +148,7 @@ function teacherModel(kind: string): Record<string, unknown> {
     };
   if (kind === 'lstm')
     return { net: 'lstm', embedding_dim: 128, hidden_size: 256, bidirectional: true, num_layers: 1 };
-  if (kind === 'transformer-6x384')
-    return {
-      net: 'transformer',
-      num_layers: 6,
-      hidden_size: 384,
-      num_heads: 6,
-      ffn_size: 1536,
-      dropout: 0.1,
-      pooling: 'mean',
-    };
+  if (kind === 'transformer-6x384') return distillTeacher();
   return {
     net: 'transformer',
     num_layers: 4,
@@ -407,14 +400,9 @@ function table(r: CorpusResult): string {
     ...SPEED_RUNTIMES.map((rt) => formatQps(x.qps[rt])),
     ...SPEED_RUNTIMES.map((rt) => formatSpeedup(x.speedup[rt])),
   ]);
-  const w = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
   return [
     `${r.corpus}: ${r.gold} gold, ${r.augmented} augmented and ${r.unlabelled} more unlabelled lines labelled by the teacher; ${r.seconds.toFixed(0)} s`,
-    line(head),
-    line(w.map((n) => '-'.repeat(n))),
-    ...body.map(line),
+    ...textTable(head, body),
     ...r.checks.map((c) => `  [${c.pass ? 'pass' : 'FAIL'}] ${c.what}`),
   ].join('\n');
 }

@@ -26,6 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { spamAssassinSplits, tangSongSplits } from '../src/data/corpora/standard-splits.js';
+import { distillTeacher } from './distill-teacher.js';
 import { tsvLines } from '../src/data/corpora/write-tsv.js';
 import type { ClassificationExample } from '../src/data/readers/types.js';
 import type { Splits } from '../src/data/split.js';
@@ -112,15 +113,7 @@ const CORPORA: Corpus[] = [
   },
 ];
 
-const TEACHER = {
-  net: 'transformer',
-  num_layers: 6,
-  hidden_size: 384,
-  num_heads: 6,
-  ffn_size: 1536,
-  dropout: 0.1,
-  pooling: args.pooling,
-};
+const TEACHER = distillTeacher(args.pooling);
 const TEACHER_EPOCHS = args['teacher-epochs'] ? Number(args['teacher-epochs']) : SCALE.teacherEpochs;
 /** What this run used, for the printed summary and the JSON. */
 const RUN_SCALE = { ...SCALE, teacherEpochs: TEACHER_EPOCHS, pooling: args.pooling };

@@ -211,10 +211,11 @@ async function maskedLm(): Promise<void> {
     seed: SEED,
     stratifyBy: 'label',
   });
-  const mlmDev = lmDev.filter((e) => !heldOutOf(split).has(e.text));
+  const heldOut = heldOutOf(split);
+  const mlmDev = lmDev.filter((e) => !heldOut.has(e.text));
   // Unlabelled poems for general pre-training, drawn on their own (so the LM part's data stays as it
   // was), minus the Tang/Song dev and test poems and the masked-LM dev poems.
-  const excluded = new Set([...heldOutOf(split), ...mlmDev.map((e) => e.text)]);
+  const excluded = new Set([...heldOut, ...mlmDev.map((e) => e.text)]);
   const pretrainPoems = loadUnlabelledPoems({ seed: SEED + 1, limit: SIZES.pretrainPoems + 2000 })
     .filter((e) => !excluded.has(e.text))
     .slice(0, SIZES.pretrainPoems);

@@ -20,6 +20,20 @@ const small = {
   attentionDropout: 0,
 };
 
+/** The checkpoint config.json of the `small` shape, as a `model_type` checkpoint would carry it. */
+function writeSmallConfig(dir: string, modelType: 'bert' | 'ernie'): void {
+  const config = {
+    model_type: modelType,
+    vocab_size: small.vocabSize,
+    hidden_size: small.hiddenSize,
+    num_hidden_layers: small.numLayers,
+    num_attention_heads: small.numHeads,
+    intermediate_size: small.ffnSize,
+    max_position_embeddings: small.maxPositions,
+  };
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+}
+
 function input(ids: number[][]) {
   const time = Math.max(...ids.map((r) => r.length));
   const flat = ids.flatMap((r) => [...r, ...new Array(time - r.length).fill(0)]);
@@ -142,18 +156,7 @@ test('a Hugging Face BERT checkpoint directory loads by name (prefix, gamma/beta
   hfNames.set('cls.predictions.bias', full([30], 0.5));
   mkdirSync(dir, { recursive: true });
   saveTensors(path.join(dir, 'model.safetensors'), hfNames);
-  writeFileSync(
-    path.join(dir, 'config.json'),
-    JSON.stringify({
-      model_type: 'bert',
-      vocab_size: 30,
-      hidden_size: 8,
-      num_hidden_layers: 2,
-      num_attention_heads: 2,
-      intermediate_size: 16,
-      max_position_embeddings: 16,
-    }),
-  );
+  writeSmallConfig(dir, 'bert');
   const target = new TransformerEncoder(small);
   const { loaded, ignored } = loadPretrained(target, dir);
   assert.equal(loaded, source.stateDict().size);
@@ -201,18 +204,7 @@ test('a PaddleNLP ERNIE checkpoint loads with Linear weights transposed', () => 
   put('ernie.pooler.dense.weight', 'pooler.dense.weight', true);
   put('ernie.pooler.dense.bias', 'pooler.dense.bias');
   saveTensors(path.join(dir, 'model_state.safetensors'), paddle);
-  writeFileSync(
-    path.join(dir, 'config.json'),
-    JSON.stringify({
-      model_type: 'ernie',
-      vocab_size: 30,
-      hidden_size: 8,
-      num_hidden_layers: 2,
-      num_attention_heads: 2,
-      intermediate_size: 16,
-      max_position_embeddings: 16,
-    }),
-  );
+  writeSmallConfig(dir, 'ernie');
   const target = new TransformerEncoder(small);
   loadPretrained(target, dir);
   for (const [name, t] of sd) assert.deepEqual(target.stateDict().get(name)!.toArray(), t.toArray(), name);

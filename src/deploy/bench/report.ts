@@ -5,6 +5,7 @@
 import { DISTIL_QPS, HTTP_RATIO, REFERENCE_RATIO, referenceQps } from './references.js';
 import type { BenchRuntime } from './model-bench.js';
 import type { BenchReport, ModelGroup } from './run-bench.js';
+import { textTable } from '../../util/text-table.js';
 
 export interface BenchCheck {
   what: string;
@@ -23,17 +24,6 @@ function qpsText(v: number): string {
 
 function ms(v: number): string {
   return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(3);
-}
-
-/** Columns right-aligned except the first two. */
-function table(header: string[], rows: string[][]): string[] {
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((v, c) => (c < 2 ? v.padEnd(widths[c]) : v.padStart(widths[c])))
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
 }
 
 function modelOnlyQps(g: ModelGroup, runtime: BenchRuntime, batch: number): number | undefined {
@@ -144,9 +134,10 @@ export function renderReport(report: BenchReport): string {
     }
   }
   lines.push(
-    ...table(
+    ...textTable(
       ['model', 'runtime', 'batch', 'p50 ms', 'p95 ms', 'p99 ms', 'QPS', 'reference', 'ratio', 'vs same-run'],
       rows,
+      2,
     ),
   );
   lines.push(
@@ -163,7 +154,7 @@ export function renderReport(report: BenchReport): string {
       `alembic serve over HTTP (loopback, autocannon, ${h0.connections} connections, ${h0.textsPerRequest} text(s) per request, tokenisation included):`,
     );
     lines.push(
-      ...table(
+      ...textTable(
         [
           'model',
           'served',
@@ -192,6 +183,7 @@ export function renderReport(report: BenchReport): string {
             base ? `${(h.textsPerSecond / base.qps).toFixed(2)}× (batch ${base.batch})` : '',
           ];
         }),
+        2,
       ),
     );
   }

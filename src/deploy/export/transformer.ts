@@ -131,12 +131,13 @@ export function transformerGraph(
       lazyEncoded(g, scope, {
         sequence: () => {
           let x = embeddings(text.ids, text.typeIds);
+          // The fused kernel takes the raw 1/0 mask (int32); the standard ops take the additive −10000 bias.
           const fused = g.fusedKernels;
-          const bias = fused ? cast(g, text.mask, 'int32') : paddingBias(mask);
+          const padding = fused ? cast(g, text.mask, 'int32') : paddingBias(mask);
           for (let i = 0; i < o.numLayers; i++) {
             const p = `encoder.layer.${i}`;
             x = g.scope(`layer.${i}`, () =>
-              feedForward(fused ? fusedAttention(x, bias, p) : attention(x, bias, p), p),
+              feedForward(fused ? fusedAttention(x, padding, p) : attention(x, padding, p), p),
             );
           }
           return x;

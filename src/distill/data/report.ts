@@ -6,6 +6,7 @@
  */
 import { SPEED_RUNTIMES, type ModelMeasurement, type SpeedRuntime } from './measure.js';
 import type { PoolResult } from './pool.js';
+import { textTable } from '../../util/text-table.js';
 
 export interface ReportRow {
   /** "teacher", "<student> (gold only)" or "<student> (distilled)". */
@@ -99,15 +100,10 @@ export function formatReport(report: DataDistillReport): string {
     ...SPEED_RUNTIMES.map((rt) => formatQps(r.measurement.speed[rt].qps)),
     ...SPEED_RUNTIMES.map((rt) => formatSpeedup(r.speedup[rt])),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i <= 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const lines = [
     `data distillation: evaluated on ${report.evaluatedOn.split} (${report.evaluatedOn.file})`,
     'QPS: batch 1, one thread, tokenisation included; libtorch trains the models, onnxruntime serves their fp32 ONNX export',
-    line(header),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...body.map(line),
+    ...textTable(header, body, 3),
   ];
   for (const g of report.gains) {
     lines.push(
