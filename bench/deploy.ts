@@ -77,8 +77,19 @@ async function prepare(net: string, data: { train: string; dev: string }): Promi
   const modelDir = path.join(root, 'run', 'best');
   const fp32 = path.join(root, 'onnx-fp32');
   const int8 = path.join(root, 'onnx-int8');
-  if (args.reuse && [modelDir, fp32, int8].every((d) => existsSync(path.join(d, 'alembic-model.json'))))
-    return [modelDir, fp32, int8];
+  // --reuse keeps the trained model but exports it again: exports take seconds and must reflect the exporter.
+  if (!(args.reuse && existsSync(path.join(modelDir, 'alembic-model.json')))) await trainNet(net, data, root);
+  await exportModelDir(modelDir, fp32);
+  const q = await exportModelDir(modelDir, int8, { int8: true });
+  process.stderr.write(
+    `${net}: exported fp32 and int8` +
+      (q.dev ? ` (dev ${q.dev.metric} ${q.dev.fp32.toFixed(3)} → ${q.dev.int8.toFixed(3)})` : '') +
+      '\n',
+  );
+  return [modelDir, fp32, int8];
+}
+
+async function trainNet(net: string, data: { train: string; dev: string }, root: string): Promise<void> {
   const steps = Number(args.steps);
   const config = parseConfig(
     {
@@ -105,14 +116,6 @@ async function prepare(net: string, data: { train: string; dev: string }): Promi
     `${net}: trained ${summary.steps} steps in ${((performance.now() - t0) / 1000).toFixed(0)} s ` +
       `(dev accuracy ${summary.dev?.accuracy?.toFixed(3) ?? '—'})\n`,
   );
-  await exportModelDir(modelDir, fp32);
-  const q = await exportModelDir(modelDir, int8, { int8: true });
-  process.stderr.write(
-    `${net}: exported fp32 and int8` +
-      (q.dev ? ` (dev ${q.dev.metric} ${q.dev.fp32.toFixed(3)} → ${q.dev.int8.toFixed(3)})` : '') +
-      '\n',
-  );
-  return [modelDir, fp32, int8];
 }
 
 const nets = args.nets!.split(',').map((s) => s.trim());

@@ -219,10 +219,13 @@ test('a written model parses back with the opset, dims, initializers and attribu
       ['enc/layer_norm.bias', [4], DataType.FLOAT],
     ]);
     assert.equal(m.graph.initializer[0].rawData.length, 6 * 4 * 4);
+    // The output is published by renaming the LayerNormalization's own output: no Identity node.
     assert.deepEqual(
       m.graph.node.map((n: { opType: string }) => n.opType),
-      ['Gather', 'LayerNormalization', 'Identity'],
+      ['Gather', 'LayerNormalization'],
     );
+    assert.deepEqual(m.graph.node[1].output, ['hidden']);
+    assert.equal(m.graph.output[0].name, 'hidden');
     const lnAttrs = m.graph.node[1].attribute.map((a: { name: string; type: number }) => [a.name, a.type]);
     assert.deepEqual(lnAttrs, [
       ['axis', AttributeType.INT],
@@ -272,6 +275,43 @@ test('builder catches wrong names and shapes where they are made', () => {
   const c = g.scope('block', () => g.op('Relu', [b]));
   assert.deepEqual([a, b, c], ['Relu', 'Relu_1', 'block/Relu']);
   assert.throws(() => new OnnxGraphBuilder('old', { opset: 11 }), /opset 13 or newer/);
+});
+
+test('output(as) renames the producing node; old names follow; inputs and a second name go through Identity', async () => {
+  const g = new OnnxGraphBuilder('publish');
+  const x = g.input('x', 'float32', ['batch', 2]);
+  const r = g.op('Relu', [x]);
+  assert.equal(g.output(r, 'float32', ['batch', 2], { as: 'relu' }), 'relu');
+  // A node made after publishing may still name the old value.
+  const doubled = g.op('Add', [r, r]);
+  g.output(doubled, 'float32', ['batch', 2], { as: 'doubled' });
+  // A value made later never takes a published value's old name (it would be read as the output).
+  assert.notEqual(g.op('Relu', [x]), r);
+  g.output(r, 'float32', ['batch', 2], { as: 'relu_again' }); // already published: Identity
+  g.output(x, 'float32', ['batch', 2], { as: 'echo' }); // a graph input: Identity
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const m = decodeModel(g.toModel()) as any;
+  assert.deepEqual(
+    m.graph.node.map((n: { opType: string; input: string[]; output: string[] }) => [
+      n.opType,
+      n.input,
+      n.output,
+    ]),
+    [
+      ['Relu', ['x'], ['relu']],
+      ['Add', ['relu', 'relu'], ['doubled']],
+      ['Relu', ['x'], ['Relu_1']],
+      ['Identity', ['relu'], ['relu_again']],
+      ['Identity', ['x'], ['echo']],
+    ],
+  );
+  const session = await loadSession(g.toModel());
+  const out = await session.run({ x: { data: new Float32Array([-1, 2]), dims: [1, 2] } });
+  assert.deepEqual(Array.from(out.relu.data as Float32Array), [0, 2]);
+  assert.deepEqual(Array.from(out.doubled.data as Float32Array), [0, 4]);
+  assert.deepEqual(Array.from(out.relu_again.data as Float32Array), [0, 2]);
+  assert.deepEqual(Array.from(out.echo.data as Float32Array), [-1, 2]);
+  await session.release();
 });
 
 test('replaceNode keeps order and checks the replacement', () => {

@@ -88,7 +88,6 @@ test('int8 MLP agrees with fp32 on argmax for >= 99% of 1000 inputs and stays nu
     'Relu',
     'MatMul',
     'Add',
-    'Identity',
   ]);
   const wq = decoded.graph.initializer.find((t: { name: string }) => t.name === 'fc0.weight_quantized');
   assert.equal(wq.dataType, DataType.INT8);

@@ -53,7 +53,7 @@ export class OnnxPredictor implements Predictor {
    */
   async predictExamples(examples: unknown[]): Promise<unknown[]> {
     if (examples.length === 0) return [];
-    return this.runtime.predict(examples, (feeds) => this.session.run(feeds));
+    return this.runtime.predict(examples, (feeds, outputs) => this.session.run(feeds, outputs));
   }
 
   async close(): Promise<void> {

@@ -16,6 +16,7 @@ import {
   INPUT_IDS_B,
   NUMERIC_FEATURES,
   padIds,
+  PROBABILITIES,
   TOKEN_TYPE_IDS,
 } from './io.js';
 import type { DeployManifest } from './manifest.js';
@@ -88,7 +89,7 @@ export function classificationRuntime(
   };
 
   const decode = (outputs: Record<string, RunOutput>, count: number): PredictOutput[] => {
-    const probs = outputs.probabilities;
+    const probs = outputs[PROBABILITIES];
     if (!probs || probs.dims[0] !== count || probs.dims[1] !== labels.length) {
       throw new UserError(
         `${dir}: the model's probabilities output does not match its ${labels.length} labels`,
@@ -107,7 +108,8 @@ export function classificationRuntime(
   return {
     task: manifest.task,
     labels,
-    predict: async (examples, run) => decode(await run(feeds(examples)), examples.length),
+    // Only the probabilities: the logits would be one more tensor copied out of onnxruntime per call.
+    predict: async (examples, run) => decode(await run(feeds(examples), [PROBABILITIES]), examples.length),
     fromInput: (input) => input,
     toOutput: (p) => p,
   };

@@ -17,7 +17,9 @@ import {
   ATTENTION_MASK_B,
   INPUT_IDS,
   INPUT_IDS_B,
+  LOGITS,
   NUMERIC_FEATURES,
+  PROBABILITIES,
   TOKEN_TYPE_IDS,
 } from './io.js';
 import { StateReader } from './weights.js';
@@ -58,8 +60,8 @@ export const classificationExporter: TaskExporter = {
     const labels = model.opts.numLabels;
     const logits = state.linear(g, x, 'classifier');
     const probs = model.opts.multiLabel ? g.op('Sigmoid', [logits]) : g.softmax(logits, -1);
-    g.output(logits, 'float32', ['batch', labels], { as: 'logits' });
-    g.output(probs, 'float32', ['batch', labels], { as: 'probabilities' });
+    g.output(logits, 'float32', ['batch', labels], { as: LOGITS });
+    g.output(probs, 'float32', ['batch', labels], { as: PROBABILITIES });
   },
 
   devCheck(examples: unknown[]): DevCheck {

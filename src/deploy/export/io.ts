@@ -27,6 +27,9 @@ export const TOKEN_TYPE_IDS = 'token_type_ids';
 export const INPUT_IDS_B = 'input_ids_b';
 export const ATTENTION_MASK_B = 'attention_mask_b';
 export const NUMERIC_FEATURES = 'numeric_features';
+/** Classification outputs. */
+export const LOGITS = 'logits';
+export const PROBABILITIES = 'probabilities';
 
 export interface OnnxValueSpec {
   name: string;

@@ -8,8 +8,11 @@ import type { PredictInput, PredictOutput } from '../predictor.js';
 import { classificationRuntime } from './classification-io.js';
 import type { DeployManifest } from './manifest.js';
 
-/** One call of the graph. */
-export type RunGraph = (feeds: Record<string, TensorValue>) => Promise<Record<string, RunOutput>>;
+/** One call of the graph; with `outputs`, only those are computed and copied out. */
+export type RunGraph = (
+  feeds: Record<string, TensorValue>,
+  outputs?: readonly string[],
+) => Promise<Record<string, RunOutput>>;
 
 export interface TaskRuntime<Example = unknown, Prediction = unknown> {
   readonly task: string;

@@ -112,6 +112,8 @@ export class OnnxGraphBuilder {
   private readonly scopes: string[] = [];
   private readonly scalarCache = new Map<string, string>();
   private readonly metadataProps = new Map<string, string>();
+  /** Values published under another name by `output()`: later references to the old name follow it. */
+  private readonly renamed = new Map<string, string>();
 
   constructor(
     readonly name: string,
@@ -223,6 +225,17 @@ export class OnnxGraphBuilder {
     return name;
   }
 
+  /** A 0-d int64 constant, made once per value (Range bounds, offsets to lengths). */
+  scalarInt(value: number): string {
+    const key = `i64:${value}`;
+    let name = this.scalarCache.get(key);
+    if (name === undefined) {
+      name = this.constant(new BigInt64Array([BigInt(value)]), [], 'scalar_int');
+      this.scalarCache.set(key, name);
+    }
+    return name;
+  }
+
   /** A 1-D int64 constant, the form Reshape shapes, Unsqueeze/ReduceSum axes and Slice bounds take. */
   int64s(values: readonly number[], baseName = 'ints'): string {
     return this.constant(
@@ -234,15 +247,36 @@ export class OnnxGraphBuilder {
 
   /**
    * Declares `value` a graph output of the given type and shape. With `as`, the output is published under that
-   * name through an Identity node (so the internal name can stay made-up while the public one is stable).
+   * name (so the internal name can stay made-up while the public one is stable): the node that makes `value`
+   * is renamed in place, since every node costs a kernel launch per run (~2 µs on a small net at batch 1),
+   * and only a graph input, an initializer or a value already published goes through an Identity node.
    */
   output(value: string, type: ElemType, dims: readonly Dim[], opts: { as?: string } = {}): string {
-    let name = value;
-    if (opts.as !== undefined && opts.as !== value) [name] = this.node('Identity', [value], [opts.as]);
-    else this.requireDefined(value, 'output');
+    const source = this.resolve(value);
+    this.requireDefined(source, 'output');
+    let name = source;
+    if (opts.as !== undefined && opts.as !== source) {
+      const as = opts.as;
+      const produced = this.nodeList.some((n) => n.outputs.includes(source));
+      if (produced && !this.outputList.some((o) => o.name === source)) {
+        this.claim(as, 'output'); // `source` stays claimed: a later value must not take the old name
+        const rename = (names: readonly string[]) => names.map((v) => (v === source ? as : v));
+        this.nodeList.forEach(
+          (n, k) => (this.nodeList[k] = { ...n, inputs: rename(n.inputs), outputs: rename(n.outputs) }),
+        );
+        this.renamed.set(source, as);
+        for (const [from, to] of this.renamed) if (to === source) this.renamed.set(from, as);
+        name = as;
+      } else [name] = this.node('Identity', [source], [as]);
+    }
     if (this.outputList.some((o) => o.name === name)) throw new Error(`output ${name} is declared twice`);
     this.outputList.push({ name, type, dims: [...dims] });
     return name;
+  }
+
+  /** The current name of a value (its public name once `output()` published it under another). */
+  private resolve(value: string): string {
+    return this.renamed.get(value) ?? value;
   }
 
   // ---- nodes ----------------------------------------------------------------------------------------------
@@ -264,6 +298,7 @@ export class OnnxGraphBuilder {
     opts: NodeOptions = {},
   ): string[] {
     const what = `${opType} node`;
+    inputs = inputs.map((i) => this.resolve(i));
     for (const i of inputs) if (i !== '') this.requireDefined(i, what);
     const tagged: Record<string, TaggedAttr> = {};
     for (const [k, v] of Object.entries(attrs)) tagged[k] = tagAttr(k, v);
