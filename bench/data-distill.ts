@@ -20,7 +20,7 @@
  * same --out continues (finished steps are not redone).
  *
  *   npm run bench:data-distill [-- --corpus poetry,spam] [--out DIR] [--teacher transformer|transformer-6x384|lstm]
- *                              [--teacher-epochs N] [--threads N]
+ *                              [--teacher-epochs N] [--teacher-max-len N] [--threads N]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -56,6 +56,8 @@ const { values: args } = parseArgs({
     teacher: { type: 'string', default: 'transformer' },
     /** The teacher's training epochs (default: the corpus's teacherEpochs). */
     'teacher-epochs': { type: 'string' },
+    /** The teacher's max_len (default: the corpus's teacherMaxLen; the students read studentMaxLen). */
+    'teacher-max-len': { type: 'string' },
     // One thread by default: on 2 shared cores, libtorch's thread pool on small tensors costs more than it gives.
     threads: { type: 'string', default: '1' },
     // A smoke run at a tiny scale (minutes): checks the plumbing; its numbers mean nothing.
@@ -278,7 +280,7 @@ async function runCorpus(spec: CorpusSpec): Promise<CorpusResult> {
   const teacherLr = { lstm: 2e-3, 'transformer-6x384': 3e-4 }[args.teacher!] ?? 5e-4;
   writeJson(path.join(examples, 'teacher.json'), {
     task: 'text_classification',
-    dataset: dataset(spec.teacherMaxLen),
+    dataset: dataset(args['teacher-max-len'] ? Number(args['teacher-max-len']) : spec.teacherMaxLen),
     model: teacherModel(args.teacher!),
     trainer: {
       ...trainer(

@@ -10,6 +10,7 @@ import { exportModel, exporterFor } from '../src/deploy/export/exporter.js';
 import { padIds } from '../src/deploy/export/io.js';
 import { readDeployManifest } from '../src/deploy/export/manifest.js';
 import { decodeModel, loadSession, type TensorValue } from '../src/deploy/onnx/index.js';
+import { DataType } from '../src/deploy/onnx/schema.js';
 import { OnnxPredictor } from '../src/deploy/onnx-predictor.js';
 import { openPredictor } from '../src/deploy/open-predictor.js';
 import { TorchPredictor } from '../src/deploy/torch-predictor.js';
@@ -189,6 +190,34 @@ for (const { net, pooling, fused, name } of VARIANTS) {
   });
 }
 
+test('cnn: an empty text and texts shorter than every kernel pool the same windows as libtorch', async () => {
+  // The export finds a bank's real windows from a reverse cumulative sum of the mask (cnn.ts); the edge
+  // cases are the texts with fewer tokens than a kernel is wide (only window 0 counts) and no tokens at all.
+  const { task, model } = tinyModel('cnn', 'multi');
+  const session = await loadSession(
+    exportModel({ manifest: { task: KINDS.multi, net: 'cnn' } as never, task, model }).bytes,
+  );
+  const rng = new Rng(4);
+  for (const lengths of [[0], [1], [0, 3, 1, 12, 2]]) {
+    const examples = lengths.map((n) => ({ text: randomText(rng, n) }));
+    const { torch, feeds } = batchOf(task, model, examples);
+    const logits = (await session.run(feeds)).logits.data as Float32Array;
+    const diff = Math.max(...torch.map((v, i) => Math.abs(v - logits[i])));
+    assert.ok(diff <= 1e-5, `lengths ${lengths}: max |logit diff| ${diff}`);
+  }
+  await session.release();
+});
+
+test('padIds: right-padded int64 ids, mask and segment ids, whatever the pad id and id size', () => {
+  const p = padIds([[5, 2_000_000_000, 7], [9]], 3, [[0, 1, 1], undefined]);
+  assert.deepEqual(p.ids.dims, [2, 3]);
+  assert.deepEqual([...(p.ids.data as BigInt64Array)], [5n, 2_000_000_000n, 7n, 9n, 3n, 3n]);
+  assert.deepEqual([...(p.mask.data as BigInt64Array)], [1n, 1n, 1n, 1n, 0n, 0n]);
+  assert.deepEqual([...(p.typeIds!.data as BigInt64Array)], [0n, 1n, 1n, 0n, 0n, 0n]);
+  // Beyond 32 bits (no vocabulary is that large, but the writer must not wrap).
+  assert.deepEqual([...(padIds([[2 ** 40]], 0).ids.data as BigInt64Array)], [2n ** 40n]);
+});
+
 test('tasks without an exporter are refused with the list of exportable ones', () => {
   assert.throws(
     () => exporterFor('text_generation'),
@@ -277,6 +306,35 @@ test('trained Transformer: int8 export agrees with fp32 on ≥ 99 % of dev; expo
     ['logits', 'probabilities'],
   );
   assert.equal(readDeployManifest(int8Dir).onnx?.int8, true);
+
+  // 7-bit weights from the CLI: every stored weight within [-63, 63], and still ≥ 99 % agreement on dev.
+  const int7Dir = path.join(tmp, 'exported-int7');
+  const cli = path.join(ROOT, 'bin/alembic.js');
+  const { stdout: int7Out } = await exec(
+    process.execPath,
+    [cli, 'export', '--model', best, '--out', int7Dir, '--int8', '--int8-weights', '7'],
+    { cwd: ROOT },
+  );
+  const agreement = Number(/predictions agree on ([\d.]+) %/.exec(int7Out)?.[1]);
+  assert.ok(agreement >= 99, `7-bit int8 agrees with fp32 on ${agreement} % (${int7Out})`);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const int7 = decodeModel(readFileSync(path.join(int7Dir, 'model.onnx'))) as any;
+  const weights = int7.graph.initializer.filter((t: { dataType: number }) => t.dataType === DataType.INT8);
+  assert.ok(weights.length >= 6);
+  for (const w of weights) {
+    const values = new Int8Array(w.rawData.buffer, w.rawData.byteOffset, w.rawData.length);
+    assert.ok(
+      values.every((v) => v >= -63 && v <= 63),
+      `${w.name} holds a weight outside the 7-bit range`,
+    );
+  }
+  await assert.rejects(
+    exec(process.execPath, [cli, 'export', '--model', best, '--out', int7Dir, '--int8-weights', '7'], {
+      cwd: ROOT,
+    }),
+    (err: { code: number; stderr: string }) =>
+      err.code === 2 && /--int8-weights needs --int8/.test(err.stderr),
+  );
 
   // The CLI's predictions from the exported directory match libtorch's from the trained one.
   const inputFile = path.join(tmp, 'unlabelled.tsv');

@@ -111,12 +111,6 @@ export function maskedMax(g: OnnxGraphBuilder, x: string, keep: string): string 
   });
 }
 
-/** int64 [1, n]: the positions 0 … n − 1 of x's `axis`, to compare with per-row limits [batch, 1]. */
-export function positions(g: OnnxGraphBuilder, x: string, axis: number): string {
-  const n = g.op('Squeeze', [dimOf(g, x, axis), g.int64s([0], 'axes')]);
-  return unsqueeze(g, g.op('Range', [g.scalarInt(0), n, g.scalarInt(1)]), [0]);
-}
-
 /**
  * Declares one text's inputs: ids and mask [batch, seq] (and segment ids). Each text of a model gets its
  * own sequence axis name: onnxruntime plans buffers by dim names, so a shared name would tell it that both

@@ -47,7 +47,13 @@ export interface OnnxSection {
   outputs: OnnxValueSpec[];
 }
 
-/** Token-id lists right-padded into [batch, seq] ids, mask and (optionally) segment ids. */
+/**
+ * Token-id lists right-padded into [batch, seq] ids, mask and (optionally) segment ids.
+ *
+ * The int64 tensors are written through 32-bit views of their buffers (low word; ids are small and
+ * non-negative, so the high word stays 0): a BigInt per token costs a heap allocation, which at batch 1 is
+ * a visible share of a BOW's whole prediction.
+ */
 export function padIds(
   seqs: readonly (readonly number[])[],
   padId: number,
@@ -55,20 +61,41 @@ export function padIds(
 ): { ids: TensorValue; mask: TensorValue; typeIds?: TensorValue } {
   const batch = seqs.length;
   const time = Math.max(1, ...seqs.map((s) => s.length));
-  const ids = new BigInt64Array(batch * time).fill(BigInt(padId));
-  const mask = new BigInt64Array(batch * time);
-  const types = typeSeqs ? new BigInt64Array(batch * time) : undefined;
+  const ids = new Int64Writer(batch * time, padId);
+  const mask = new Int64Writer(batch * time, 0);
+  const types = typeSeqs ? new Int64Writer(batch * time, 0) : undefined;
   seqs.forEach((s, b) => {
     for (let t = 0; t < s.length; t++) {
-      ids[b * time + t] = BigInt(s[t]);
-      mask[b * time + t] = 1n;
-      if (types) types[b * time + t] = BigInt(typeSeqs![b]?.[t] ?? 0);
+      ids.set(b * time + t, s[t]);
+      mask.set(b * time + t, 1);
+      types?.set(b * time + t, typeSeqs![b]?.[t] ?? 0);
     }
   });
   const dims = [batch, time];
   return {
-    ids: { data: ids, dims },
-    mask: { data: mask, dims },
-    ...(types ? { typeIds: { data: types, dims } } : {}),
+    ids: { data: ids.values, dims },
+    mask: { data: mask.values, dims },
+    ...(types ? { typeIds: { data: types.values, dims } } : {}),
   };
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** A BigInt64Array of small non-negative integers, written without making a BigInt per element. */
+class Int64Writer {
+  readonly values: BigInt64Array;
+  private readonly low: Int32Array | undefined;
+
+  constructor(length: number, fill: number) {
+    this.values = new BigInt64Array(length);
+    this.low = LITTLE_ENDIAN ? new Int32Array(this.values.buffer) : undefined;
+    if (fill !== 0) for (let i = 0; i < length; i++) this.set(i, fill);
+  }
+
+  set(i: number, v: number): void {
+    if (this.low && v >= 0 && v <= 0x7fffffff) {
+      this.low[2 * i] = v;
+      this.low[2 * i + 1] = 0;
+    } else this.values[i] = BigInt(v);
+  }
 }
