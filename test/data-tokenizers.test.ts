@@ -81,6 +81,27 @@ test('whitespace: splits on any whitespace, keeps pre-segmented words', () => {
   assert.deepEqual(t.tokenize(' \n '), []);
 });
 
+test('whitespace: splits exactly where /\\S+/gu does, for every BMP code unit and around surrogates', () => {
+  const t = new WhitespaceTokenizer({ lowercase: false });
+  const reference = (text: string) => [...text.matchAll(/\S+/gu)].map((m) => m[0]);
+  // Every BMP code unit but the surrogates, each between two letters: a space splits, anything else joins.
+  const units: string[] = [];
+  for (let c = 0; c <= 0xffff; c++) if (c < 0xd800 || c > 0xdfff) units.push(String.fromCharCode(c));
+  const every = units.map((u) => `a${u}b`).join(' ');
+  assert.deepEqual(t.tokenize(every), reference(every));
+  assert.equal(reference(every).length > units.length, true, 'the spaces inside the pairs split them');
+  // Pairs, lone surrogates and leading/trailing/repeated spaces.
+  for (const text of [
+    '😀 a\u3000b\ufeff😀x',
+    '\ud800 \udc00x \ud83d',
+    '  \u2028 lead\t\v\ftrail \n',
+    '',
+    '   ',
+  ]) {
+    assert.deepEqual(t.tokenize(text), reference(text), JSON.stringify(text));
+  }
+});
+
 test('jieba: segments Chinese words, drops whitespace, gives offsets', () => {
   const t = new JiebaTokenizer({ lowercase: true });
   assert.deepEqual(t.tokenize('我来到北京清华大学'), ['我', '来到', '北京', '清华大学']);
