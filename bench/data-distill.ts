@@ -20,7 +20,7 @@
  * same --out continues (finished steps are not redone).
  *
  *   npm run bench:data-distill [-- --corpus poetry,spam] [--out DIR] [--teacher transformer|transformer-6x384|lstm]
- *                              [--teacher-epochs N] [--teacher-max-len N] [--threads N]
+ *                              [--teacher-epochs N] [--teacher-max-len N] [--cnn-width N] [--threads N]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -58,6 +58,8 @@ const { values: args } = parseArgs({
     'teacher-epochs': { type: 'string' },
     /** The teacher's max_len (default: the corpus's teacherMaxLen; the students read studentMaxLen). */
     'teacher-max-len': { type: 'string' },
+    /** The CNN student's embedding size and filters per width (its batch-1 cost grows with their product). */
+    'cnn-width': { type: 'string', default: '64' },
     // One thread by default: on 2 shared cores, libtorch's thread pool on small tensors costs more than it gives.
     threads: { type: 'string', default: '1' },
     // A smoke run at a tiny scale (minutes): checks the plumbing; its numbers mean nothing.
@@ -302,7 +304,13 @@ async function runCorpus(spec: CorpusSpec): Promise<CorpusResult> {
     task: 'text_classification',
     dataset: dataset(spec.studentMaxLen),
     // Light: at batch 1 a CNN's cost is its convolutions (embedding × filters × widths per token).
-    model: { net: 'cnn', embedding_dim: 64, num_filters: 64, kernel_widths: [2, 3], dropout: 0.1 },
+    model: {
+      net: 'cnn',
+      embedding_dim: Number(args['cnn-width']),
+      num_filters: Number(args['cnn-width']),
+      kernel_widths: [2, 3],
+      dropout: 0.1,
+    },
     trainer: trainer(spec.studentEpochs, 2e-3, 100, 5),
   });
   // One labelling pass over augmented + unlabelled texts; each student picks the sources it trains on.
