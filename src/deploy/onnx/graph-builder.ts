@@ -225,7 +225,7 @@ export class OnnxGraphBuilder {
     return name;
   }
 
-  /** A 0-d int64 constant, made once per value (Range bounds, offsets to lengths). */
+  /** A 0-d int64 constant, made once per value (an axis input, a kernel width compared with lengths). */
   scalarInt(value: number): string {
     const key = `i64:${value}`;
     let name = this.scalarCache.get(key);
