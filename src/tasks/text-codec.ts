@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { createTokenizer, type OffsetTokenizer, type TokenizerSpec } from '../data/tokenizers/tokenizer.js';
 import { tokenizeKeepingSpecials } from '../data/tokenizers/keep-specials.js';
+import { leadingTokens } from '../data/tokenizers/leading-tokens.js';
 import { WordPieceTokenizer } from '../data/tokenizers/wordpiece.js';
 import { SPECIAL_TOKENS, Vocab } from '../data/vocab.js';
 
@@ -19,19 +20,6 @@ export interface CodecSpec {
 export interface EncodedText {
   ids: number[];
   typeIds?: number[];
-}
-
-/** Tokenisers whose tokens never span ASCII whitespace, so a text can be cut there (leadingTokens). */
-const CUT_AT_SPACE: ReadonlySet<string> = new Set(['char', 'whitespace']);
-/** First guess at how many characters hold a token (English words with their space; CJK needs fewer). */
-const CHARS_PER_TOKEN = 8;
-const ASCII_SPACE = /[ \t\n\r]/g;
-
-/** The index just past the first ASCII space, tab or newline at or after `from`, or -1. */
-function afterSpace(text: string, from: number): number {
-  ASCII_SPACE.lastIndex = from;
-  const match = ASCII_SPACE.exec(text);
-  return match ? match.index + 1 : -1;
 }
 
 export class TextCodec {
@@ -54,7 +42,9 @@ export class TextCodec {
 
   /** Ids of one text; never empty (an empty text becomes [UNK]) so every sequence has a length ≥ 1. */
   encode(text: string): EncodedText {
-    let tokens = this.leadingTokens(text, this.spec.maxLen - (this.spec.specials ? 2 : 0));
+    // A long text is not tokenised past what max_len keeps (leading-tokens.ts).
+    const room = this.spec.maxLen - (this.spec.specials ? 2 : 0);
+    let tokens = leadingTokens((t) => this.tokenize(t), this.spec.tokenizer.type, text, room);
     if (tokens.length === 0) tokens = [this.vocab.token(this.vocab.unkId)];
     const ids = this.vocab.encode(tokens, {
       maxLen: this.spec.maxLen,
@@ -62,25 +52,6 @@ export class TextCodec {
       addSep: this.spec.specials,
     });
     return { ids };
-  }
-
-  /**
-   * The first `count` tokens of `text` or more (all of them when it has fewer), without tokenising the
-   * rest of a long text (an email of thousands of words for a max_len of 256). The text is cut just after
-   * an ASCII space, tab or newline: the char and whitespace tokenisers end every token there and no
-   * special token spans it, so the tokens of the part before the cut are exactly the first tokens of the
-   * whole text. Other tokenisers (jieba's segmentation, wordpiece) read the whole text.
-   */
-  private leadingTokens(text: string, count: number): string[] {
-    if (count >= 1 && CUT_AT_SPACE.has(this.spec.tokenizer.type)) {
-      for (let from = count * CHARS_PER_TOKEN; from < text.length; from *= 2) {
-        const cut = afterSpace(text, from);
-        if (cut < 0) break;
-        const tokens = this.tokenize(text.slice(0, cut));
-        if (tokens.length >= count || cut === text.length) return tokens;
-      }
-    }
-    return this.tokenize(text);
   }
 
   /** `[CLS] a [SEP] b [SEP]` with segment ids (Transformer pair input). */

@@ -6,6 +6,7 @@
  */
 import { CharTokenizer } from '../../data/tokenizers/char.js';
 import { tokenizeKeepingSpecials } from '../../data/tokenizers/keep-specials.js';
+import { leadingTokens } from '../../data/tokenizers/leading-tokens.js';
 import type { Tokenizer } from '../../data/tokenizers/tokenizer.js';
 import { WhitespaceTokenizer } from '../../data/tokenizers/whitespace.js';
 import { WordPieceTokenizer } from '../../data/tokenizers/wordpiece.js';
@@ -81,9 +82,10 @@ export class BrowserCodec {
     return tokenizeKeepingSpecials(this.tokenizer, text);
   }
 
-  /** TextCodec.encode: never empty ([UNK] for an empty text), cut to maxLen. */
+  /** TextCodec.encode: never empty ([UNK] for an empty text), cut to maxLen, a long text not tokenised whole. */
   encode(text: string): number[] {
-    let tokens = this.tokenize(text);
+    const room = this.spec.maxLen - (this.spec.specials ? 2 : 0);
+    let tokens = leadingTokens((t) => this.tokenize(t), this.spec.tokenizer.type, text, room);
     if (tokens.length === 0) tokens = [this.vocab.token(this.vocab.unkId)];
     return this.vocab.encode(tokens, {
       maxLen: this.spec.maxLen,
