@@ -85,7 +85,7 @@ describe('browser codec', () => {
       it(`encodes like the server's TextCodec (${type}, ${specials ? 'with' : 'without'} [CLS]/[SEP])`, () => {
         const server = new TextCodec({ tokenizer: { type, lowercase: true }, maxLen: 12, specials }, vocab);
         const browser = new BrowserCodec(spec({ tokenizer: { type, lowercase: true }, specials }), vocab);
-        // The last text is long enough for both codecs to cut it before tokenising (leading-tokens.ts).
+        // The last text is long enough for both codecs to cut it before tokenising (text-ids.ts).
         const long = '很 棒 [UNK]\n酒店 hotel\t'.repeat(100);
         for (const t of [...TEXTS, '酒 店 很 棒 很 棒 很 棒 很 棒 很 棒 很 棒 很', long]) {
           assert.deepEqual(browser.encode(t), server.encode(t).ids, t);

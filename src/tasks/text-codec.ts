@@ -6,8 +6,8 @@
 import path from 'node:path';
 import { createTokenizer, type OffsetTokenizer, type TokenizerSpec } from '../data/tokenizers/tokenizer.js';
 import { tokenizeKeepingSpecials } from '../data/tokenizers/keep-specials.js';
-import { leadingTokens } from '../data/tokenizers/leading-tokens.js';
 import { WordPieceTokenizer } from '../data/tokenizers/wordpiece.js';
+import { pairIds, textIds, type TextIdsSpec } from '../data/text-ids.js';
 import { SPECIAL_TOKENS, Vocab } from '../data/vocab.js';
 
 export interface CodecSpec {
@@ -24,6 +24,7 @@ export interface EncodedText {
 
 export class TextCodec {
   private readonly tokenizer: OffsetTokenizer;
+  private readonly idsSpec: TextIdsSpec;
 
   constructor(
     readonly spec: CodecSpec,
@@ -34,6 +35,12 @@ export class TextCodec {
       spec.tokenizer.type === 'wordpiece'
         ? new WordPieceTokenizer(vocab, { lowercase: spec.tokenizer.lowercase ?? true })
         : createTokenizer(spec.tokenizer);
+    this.idsSpec = {
+      tokenize: (text) => this.tokenize(text),
+      tokenizerType: spec.tokenizer.type,
+      maxLen: spec.maxLen,
+      specials: spec.specials,
+    };
   }
 
   tokenize(text: string): string[] {
@@ -42,25 +49,12 @@ export class TextCodec {
 
   /** Ids of one text; never empty (an empty text becomes [UNK]) so every sequence has a length ≥ 1. */
   encode(text: string): EncodedText {
-    // A long text is not tokenised past what max_len keeps (leading-tokens.ts).
-    const room = this.spec.maxLen - (this.spec.specials ? 2 : 0);
-    let tokens = leadingTokens((t) => this.tokenize(t), this.spec.tokenizer.type, text, room);
-    if (tokens.length === 0) tokens = [this.vocab.token(this.vocab.unkId)];
-    const ids = this.vocab.encode(tokens, {
-      maxLen: this.spec.maxLen,
-      addCls: this.spec.specials,
-      addSep: this.spec.specials,
-    });
-    return { ids };
+    return { ids: textIds(this.vocab, this.idsSpec, text) };
   }
 
   /** `[CLS] a [SEP] b [SEP]` with segment ids (Transformer pair input). */
   encodePair(a: string, b: string): EncodedText {
-    const ta = this.tokenize(a);
-    const tb = this.tokenize(b);
-    return this.vocab.encodePair(ta.length ? ta : [this.vocab.token(this.vocab.unkId)], tb, {
-      maxLen: this.spec.maxLen,
-    });
+    return pairIds(this.vocab, this.idsSpec, a, b);
   }
 
   /** Builds the vocabulary from training texts (or loads the given vocab.txt). */

@@ -6,10 +6,10 @@
  */
 import { CharTokenizer } from '../../data/tokenizers/char.js';
 import { tokenizeKeepingSpecials } from '../../data/tokenizers/keep-specials.js';
-import { leadingTokens } from '../../data/tokenizers/leading-tokens.js';
 import type { Tokenizer } from '../../data/tokenizers/tokenizer.js';
 import { WhitespaceTokenizer } from '../../data/tokenizers/whitespace.js';
 import { WordPieceTokenizer } from '../../data/tokenizers/wordpiece.js';
+import { pairIds, textIds, type TextIdsSpec } from '../../data/text-ids.js';
 import { Vocab } from '../../data/vocab.js';
 import type { TensorValue } from '../onnx/index.js';
 import {
@@ -56,6 +56,7 @@ export function parseVocab(text: string, source = 'vocab.txt'): Vocab {
 
 export class BrowserCodec {
   private readonly tokenizer: Tokenizer;
+  private readonly idsSpec: TextIdsSpec;
 
   constructor(
     readonly spec: BrowserModelSpec,
@@ -75,6 +76,12 @@ export class BrowserCodec {
       default:
         throw new Error(`the ${spec.tokenizer.type} tokenizer does not run in a browser`);
     }
+    this.idsSpec = {
+      tokenize: (text) => this.tokenize(text),
+      tokenizerType: spec.tokenizer.type,
+      maxLen: spec.maxLen,
+      specials: spec.specials,
+    };
   }
 
   /** TextCodec.tokenize: special tokens written in the text stay whole. */
@@ -82,25 +89,14 @@ export class BrowserCodec {
     return tokenizeKeepingSpecials(this.tokenizer, text);
   }
 
-  /** TextCodec.encode: never empty ([UNK] for an empty text), cut to maxLen, a long text not tokenised whole. */
+  /** TextCodec.encode (text-ids.ts). */
   encode(text: string): number[] {
-    const room = this.spec.maxLen - (this.spec.specials ? 2 : 0);
-    let tokens = leadingTokens((t) => this.tokenize(t), this.spec.tokenizer.type, text, room);
-    if (tokens.length === 0) tokens = [this.vocab.token(this.vocab.unkId)];
-    return this.vocab.encode(tokens, {
-      maxLen: this.spec.maxLen,
-      addCls: this.spec.specials,
-      addSep: this.spec.specials,
-    });
+    return textIds(this.vocab, this.idsSpec, text);
   }
 
-  /** TextCodec.encodePair. */
+  /** TextCodec.encodePair (text-ids.ts). */
   encodePair(a: string, b: string): { ids: number[]; typeIds: number[] } {
-    const ta = this.tokenize(a);
-    const tb = this.tokenize(b);
-    return this.vocab.encodePair(ta.length ? ta : [this.vocab.token(this.vocab.unkId)], tb, {
-      maxLen: this.spec.maxLen,
-    });
+    return pairIds(this.vocab, this.idsSpec, a, b);
   }
 
   /** One input's feeds, as classification-io.ts builds them for a batch. */
