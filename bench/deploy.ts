@@ -21,6 +21,7 @@ import { exportModelDir } from '../src/deploy/export/export-dir.js';
 import { parseConfig } from '../src/train/config.js';
 import { train } from '../src/train/trainer.js';
 import { Rng } from '../src/util/rng.js';
+import { defaultLoadGenerator, type LoadGenerator } from '../src/deploy/bench/load-generator.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -31,6 +32,8 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '32' },
     threads: { type: 'string', default: '2' },
     'serve-threads': { type: 'string', default: '1' },
+    /** wrk or autocannon (default: wrk when installed). */
+    'load-generator': { type: 'string' },
     reuse: { type: 'boolean', default: false },
     'int8-weights': { type: 'string', default: '7' },
     strict: { type: 'boolean', default: false },
@@ -148,6 +151,7 @@ const report = await runBench({
     warmupSeconds: 1,
     textsPerRequest: 1,
     threads: Number(args['serve-threads']),
+    generator: (args['load-generator'] as LoadGenerator | undefined) ?? defaultLoadGenerator(),
   },
   sameRunDir: path.join(args.out!, 'torch-reference'),
   log: (l) => process.stderr.write(l + '\n'),

@@ -12,7 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=()
+# wrk: the HTTP load generator of `alembic bench` and bench:deploy (autocannon is the fallback).
+packages=(wrk)
 [ -z "${LIBTORCH:-}" ] && packages+=(libtorch-dev libopenblas0-openmp)
 for arg in "$@"; do
   case "$arg" in

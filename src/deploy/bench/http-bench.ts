@@ -1,14 +1,14 @@
 /**
  * HTTP load test of `alembic serve`: starts the server as a child process on loopback, drives it with
- * autocannon at a fixed number of connections, bounded both in requests and in seconds, and reports
+ * wrk or autocannon (load-generator.ts) at a fixed number of connections, bounded in seconds, and reports
  * sustained throughput and latency. The server tokenises every text, so this is the whole service.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rng } from '../../util/rng.js';
+import { runLoad, type LoadGenerator } from './load-generator.js';
 
 export interface HttpBenchOptions {
   /** The model directory to serve. */
@@ -28,6 +28,7 @@ export interface HttpBenchOptions {
   serveArgs?: string[];
   /** Texts to send; by default random token strings of the model's max_len from its vocab.txt. */
   texts?: string[];
+  generator: LoadGenerator;
 }
 
 export interface HttpBenchResult {
@@ -43,32 +44,7 @@ export interface HttpBenchResult {
   non2xx: number;
   connections: number;
   textsPerRequest: number;
-}
-
-interface AutocannonResult {
-  requests: { total: number };
-  latency: { p50: number; p99: number };
-  duration: number;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-}
-
-interface AutocannonInstance {
-  stop(): void;
-}
-
-type Autocannon = (
-  opts: Record<string, unknown>,
-  done: (err: Error | null, result: AutocannonResult) => void,
-) => AutocannonInstance;
-
-function loadAutocannon(): Autocannon {
-  try {
-    return createRequire(import.meta.url)('autocannon') as Autocannon;
-  } catch {
-    throw new Error('the HTTP load test needs autocannon (npm install autocannon)');
-  }
+  generator: LoadGenerator;
 }
 
 /** Texts of `seq` vocabulary tokens separated by spaces (each tokeniser splits them back apart). */
@@ -122,44 +98,6 @@ async function stopServe(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-function runAutocannon(
-  url: string,
-  bodies: string[],
-  connections: number,
-  amount: number,
-  seconds: number,
-): Promise<AutocannonResult> {
-  const autocannon = loadAutocannon();
-  let next = 0;
-  return new Promise((resolve, reject) => {
-    const instance = autocannon(
-      {
-        url: `${url}/predict`,
-        connections,
-        amount,
-        timeout: 30,
-        requests: [
-          {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            setupRequest: (req: Record<string, unknown>) => ({
-              ...req,
-              body: bodies[next++ % bodies.length],
-            }),
-          },
-        ],
-      },
-      (err, result) => {
-        clearTimeout(timer);
-        if (err) reject(err);
-        else resolve(result);
-      },
-    );
-    // autocannon's `amount` overrides its `duration`; the time bound is enforced here.
-    const timer = setTimeout(() => instance.stop(), seconds * 1000);
-  });
-}
-
 export async function httpBench(opts: HttpBenchOptions, seq: number): Promise<HttpBenchResult> {
   const texts = opts.texts ?? vocabTexts(opts.dir, seq, 256);
   const bodies: string[] = [];
@@ -169,20 +107,22 @@ export async function httpBench(opts: HttpBenchOptions, seq: number): Promise<Ht
   }
   const { child, url } = await startServe(opts.dir, opts.threads, opts.serveArgs ?? []);
   try {
-    if (opts.warmupSeconds > 0) await runAutocannon(url, bodies, opts.connections, 1e9, opts.warmupSeconds);
-    const r = await runAutocannon(url, bodies, opts.connections, opts.maxRequests, opts.maxSeconds);
-    const requests = r.requests.total;
+    const load = { url, bodies, connections: opts.connections, maxRequests: opts.maxRequests };
+    if (opts.warmupSeconds > 0)
+      await runLoad(opts.generator, { ...load, maxRequests: 1e9, seconds: opts.warmupSeconds });
+    const r = await runLoad(opts.generator, { ...load, seconds: opts.maxSeconds });
     return {
-      requests,
-      seconds: r.duration,
-      requestsPerSecond: requests / r.duration,
-      textsPerSecond: (requests * opts.textsPerRequest) / r.duration,
-      p50: r.latency.p50,
-      p99: r.latency.p99,
-      errors: r.errors + r.timeouts,
+      requests: r.requests,
+      seconds: r.seconds,
+      requestsPerSecond: r.requests / r.seconds,
+      textsPerSecond: (r.requests * opts.textsPerRequest) / r.seconds,
+      p50: r.p50,
+      p99: r.p99,
+      errors: r.errors,
       non2xx: r.non2xx,
       connections: opts.connections,
       textsPerRequest: opts.textsPerRequest,
+      generator: opts.generator,
     };
   } finally {
     await stopServe(child);

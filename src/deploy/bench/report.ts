@@ -151,7 +151,7 @@ export function renderReport(report: BenchReport): string {
     const h0 = httpGroups[0].http!.result;
     lines.push(
       '',
-      `alembic serve over HTTP (loopback, autocannon, ${h0.connections} connections, ${h0.textsPerRequest} text(s) per request, tokenisation included):`,
+      `alembic serve over HTTP (loopback, ${h0.generator}, ${h0.connections} connections, ${h0.textsPerRequest} text(s) per request, tokenisation included):`,
     );
     lines.push(
       ...textTable(

@@ -6,6 +6,7 @@
 import os from 'node:os';
 import type { ModelConfig } from '../../train/config.js';
 import { httpBench, type HttpBenchResult } from './http-bench.js';
+import type { LoadGenerator } from './load-generator.js';
 import {
   benchAgainst,
   benchTarget,
@@ -34,6 +35,7 @@ export interface BenchOptions {
     textsPerRequest: number;
     threads: number;
     serveArgs?: string[];
+    generator: LoadGenerator;
   };
   /**
    * Folder for PyTorch-exported graphs of the reference shapes, timed in the same run (needs
