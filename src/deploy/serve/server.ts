@@ -163,10 +163,10 @@ export class PredictionServer {
     app.setNotFoundHandler((req, reply) => {
       void reply.code(404).send({ error: `no route ${req.method} ${req.url}` });
     });
-    // A kept-alive connection would hold close() open for fastify's 72 s keep-alive timeout: while shutting
-    // down, every answer tells its client to close the connection.
     // Hooks take fastify's callback form: an async hook costs a promise per request, which shows at the
     // BOW's 10k+ requests per second.
+    // A kept-alive connection would hold close() open for fastify's 72 s keep-alive timeout: while shutting
+    // down, every answer tells its client to close the connection.
     app.addHook('onSend', (_req, reply, payload, done) => {
       if (this.shuttingDown) void reply.header('connection', 'close');
       done(null, payload);
