@@ -21,7 +21,7 @@
  *
  *   npm run bench:data-distill [-- --corpus poetry,spam] [--out DIR] [--teacher transformer|transformer-6x384|lstm]
  *                              [--teacher-epochs N] [--teacher-max-len N] [--teacher-pretrain-epochs N]
- *                              [--augment-strategies unk,pos,nsample] [--cnn-width N] [--threads N]
+ *                              [--augment-strategies unk,pos,nsample] [--soft-labels] [--cnn-width N] [--threads N]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -67,6 +67,8 @@ const { values: args } = parseArgs({
      * random weights. The guide's teacher is a pretrained ERNIE; with no hub here, this is the nearest thing.
      */
     'teacher-pretrain-epochs': { type: 'string', default: '0' },
+    /** Students train against the teacher's probabilities (KL at temperature 2, half hard-label CE). */
+    'soft-labels': { type: 'boolean', default: false },
     /** Augmentation strategies (guide §6.3): any of unk, pos, nsample. */
     'augment-strategies': { type: 'string', default: 'unk,pos,nsample' },
     /** The CNN student's embedding size and filters per width (its batch-1 cost grows with their product). */
@@ -362,7 +364,7 @@ async function runCorpus(spec: CorpusSpec): Promise<CorpusResult> {
       { name: 'bow_unl', config: 'cls_bow.json', sources: ['augmented', 'unlabelled'], gold_only: false },
       { name: 'cnn', config: 'cls_cnn.json', sources: ['augmented'] },
       { name: 'cnn_unl', config: 'cls_cnn.json', sources: ['augmented', 'unlabelled'], gold_only: false },
-    ],
+    ].map((s) => (args['soft-labels'] ? { ...s, soft_labels: { temperature: 2, alpha: 0.5 } } : s)),
     report: { qps_examples: args.quick ? 30 : 300 },
   });
   const report = await runDataDistill(loadDataDistillConfig(config), { quiet: true, log });
