@@ -310,10 +310,11 @@ async function runCorpus(spec: CorpusSpec): Promise<CorpusResult> {
       : undefined;
   writeJson(path.join(examples, 'teacher.json'), {
     task: 'text_classification',
-    dataset: pretrained
-      ? // Fine-tuning reads text with the pre-training vocabulary (the embedding rows it trained).
-        { ...dataset(teacherMaxLen), tokenizer: { type: spec.tokenizer, vocab: pretrained.vocab } }
-      : dataset(teacherMaxLen),
+    dataset: {
+      ...dataset(teacherMaxLen),
+      // Fine-tuning reads text with the pre-training vocabulary (the embedding rows it trained).
+      ...(pretrained ? { tokenizer: { type: spec.tokenizer, vocab: pretrained.vocab } } : {}),
+    },
     model: pretrained
       ? { ...teacherModel(args.teacher!), pooling: 'mean', pretrained_dir: pretrained.dir }
       : teacherModel(args.teacher!),

@@ -21,7 +21,7 @@ import { exportModelDir } from '../src/deploy/export/export-dir.js';
 import { parseConfig } from '../src/train/config.js';
 import { train } from '../src/train/trainer.js';
 import { Rng } from '../src/util/rng.js';
-import { defaultLoadGenerator, type LoadGenerator } from '../src/deploy/bench/load-generator.js';
+import { parseLoadGenerator } from '../src/deploy/bench/load-generator.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -151,7 +151,7 @@ const report = await runBench({
     warmupSeconds: 1,
     textsPerRequest: 1,
     threads: Number(args['serve-threads']),
-    generator: (args['load-generator'] as LoadGenerator | undefined) ?? defaultLoadGenerator(),
+    generator: parseLoadGenerator(args['load-generator']),
   },
   sameRunDir: path.join(args.out!, 'torch-reference'),
   log: (l) => process.stderr.write(l + '\n'),

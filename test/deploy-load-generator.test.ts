@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { defaultLoadGenerator, LOAD_GENERATORS, runLoad } from '../src/deploy/bench/load-generator.js';
+import {
+  defaultLoadGenerator,
+  LOAD_GENERATORS,
+  parseLoadGenerator,
+  runLoad,
+} from '../src/deploy/bench/load-generator.js';
 
 /** A server that answers 400 to every body containing "bad" and 200 otherwise, and remembers the bodies. */
 function countingServer(): { server: Server; bodies: Map<string, number>; methods: Set<string> } {
@@ -32,6 +37,15 @@ describe('HTTP load generators', () => {
 
   it('wrk is the default here (setup installs it)', () => {
     assert.equal(defaultLoadGenerator(), 'wrk');
+    assert.equal(parseLoadGenerator(undefined), 'wrk');
+  });
+
+  it('--load-generator takes wrk or autocannon and names anything else', () => {
+    assert.equal(parseLoadGenerator('autocannon'), 'autocannon');
+    assert.throws(
+      () => parseLoadGenerator('ab'),
+      /^UserError: --load-generator: expected wrk or autocannon, got "ab"$/,
+    );
   });
 
   for (const generator of LOAD_GENERATORS) {

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { checks, renderReport } from '../deploy/bench/report.js';
 import { runBench, type BenchOptions } from '../deploy/bench/run-bench.js';
 import { UserError } from '../util/errors.js';
-import { defaultLoadGenerator, LOAD_GENERATORS, type LoadGenerator } from '../deploy/bench/load-generator.js';
+import { LOAD_GENERATORS, parseLoadGenerator } from '../deploy/bench/load-generator.js';
 import { positiveInt, runCommand } from './run.js';
 
 interface BenchFlags {
@@ -100,7 +100,7 @@ export function registerBench(program: Command): void {
                 warmupSeconds: 1,
                 textsPerRequest: flags.textsPerRequest,
                 threads: flags.serveThreads ?? 1,
-                generator: loadGenerator(flags.loadGenerator),
+                generator: parseLoadGenerator(flags.loadGenerator),
               }
             : undefined,
           sameRunDir: flags.sameRun ? path.join(os.tmpdir(), 'alembic-torch-reference') : undefined,
@@ -116,11 +116,4 @@ export function registerBench(program: Command): void {
         if (flags.strict && checks(report).some((c) => !c.pass)) process.exitCode = 1;
       })(),
     );
-}
-
-function loadGenerator(name: string | undefined): LoadGenerator {
-  if (name === undefined) return defaultLoadGenerator();
-  if (!(LOAD_GENERATORS as readonly string[]).includes(name))
-    throw new UserError(`--load-generator: expected ${LOAD_GENERATORS.join(' or ')}, got "${name}"`);
-  return name as LoadGenerator;
 }

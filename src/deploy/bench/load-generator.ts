@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { UserError } from '../../util/errors.js';
 
 export const LOAD_GENERATORS = ['wrk', 'autocannon'] as const;
 export type LoadGenerator = (typeof LOAD_GENERATORS)[number];
@@ -47,6 +48,14 @@ export function defaultLoadGenerator(): LoadGenerator {
     // wrk --version prints its usage and exits 1: it is there. ENOENT: it is not.
     return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'autocannon' : 'wrk';
   }
+}
+
+/** A `--load-generator` value: one of LOAD_GENERATORS, or the default when absent. */
+export function parseLoadGenerator(name: string | undefined): LoadGenerator {
+  if (name === undefined) return defaultLoadGenerator();
+  if (!(LOAD_GENERATORS as readonly string[]).includes(name))
+    throw new UserError(`--load-generator: expected ${LOAD_GENERATORS.join(' or ')}, got "${name}"`);
+  return name as LoadGenerator;
 }
 
 export function runLoad(generator: LoadGenerator, run: LoadRun): Promise<LoadResult> {
