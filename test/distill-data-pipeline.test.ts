@@ -118,6 +118,20 @@ test('the pipeline end to end: teacher, augment, pool, label, students, report; 
   const augmentedOnly = lines(at('student/train/augmented.tsv'));
   assert.deepEqual(augmentedOnly, hard.slice(0, 80 + report.data.augmented!.written));
   assert.ok(augmentedOnly.length < hard.length);
+  // Vocabularies are counted on distinct texts, never on augmented copies: the augmented-only student's
+  // is the gold-only student's (same counts, same order); the others' on gold + unlabelled.
+  const vocab = (run: string) => readFileSync(at(`student/${run}/best/vocab.txt`), 'utf8');
+  assert.equal(vocab('bow_aug/distilled'), vocab('bow/gold_only'));
+  assert.notEqual(vocab('bow/distilled'), vocab('bow/gold_only'));
+  assert.deepEqual(lines(at('student/train/unlabelled.tsv')), [
+    ...hard.slice(0, 80),
+    ...hard.slice(80 + report.data.augmented!.written),
+  ]);
+  const vocabFrom = (run: string) =>
+    JSON.parse(readFileSync(at(`student/${run}/config.json`), 'utf8')).dataset.vocab.from;
+  assert.equal(vocabFrom('bow/distilled'), at('student/train/unlabelled.tsv'));
+  assert.equal(vocabFrom('bow_soft/distilled'), at('student/train/unlabelled.tsv'));
+  assert.equal(vocabFrom('bow_aug/distilled'), at('student/train/part.0'));
 
   assert.deepEqual(
     report.rows.map((r) => [r.model, r.measurement.net]),

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseConfig, type TrainConfig } from '../src/train/config.js';
 import { loadModelDir } from '../src/train/model-dir.js';
@@ -144,6 +144,32 @@ test('pair and multi-label classification train end to end', async () => {
   multiConfig.dataset.tokenizer = { type: 'char', lowercase: true };
   const multi = await train(multiConfig, { quiet: true, log: () => {} });
   assert.ok(multi.dev!.micro_f1 >= 0.95, `multi-label micro F1 ${multi.dev!.micro_f1}`);
+});
+
+test('dataset.vocab.from: the vocabulary is counted on that file, not on the training file', async () => {
+  const dir = tempDir();
+  const base = config(dir, 'bow', { epochs: 1 });
+  const trainLines = readFileSync(base.dataset.train, 'utf8').trim().split('\n');
+  const from = path.join(dir, 'vocab-source.tsv');
+  writeFileSync(from, [...trainLines.slice(0, 5), '鑫淼\t正面'].join('\n') + '\n');
+  const c = parseConfig(
+    { ...base, dataset: { ...base.dataset, vocab: { from: 'vocab-source.tsv' } } },
+    path.join(dir, 'c.json'),
+  );
+  assert.equal(c.dataset.vocab.from, from, 'resolved against the config folder');
+  await train(c, { quiet: true, log: () => {} });
+  const vocab = readFileSync(path.join(c.trainer.output_dir, 'best', 'vocab.txt'), 'utf8')
+    .trim()
+    .split('\n');
+  const chars = (lines: string[]) => new Set(lines.flatMap((l) => [...l.split('\t')[0]]));
+  const counted = chars(readFileSync(from, 'utf8').trim().split('\n'));
+  assert.deepEqual(new Set(vocab.filter((t) => !/^\[[A-Z]+\]$/.test(t))), counted);
+  assert.ok(vocab.includes('鑫'), 'a character of the vocab file only');
+  const trainOnly = [...chars(trainLines)].filter((ch) => !counted.has(ch));
+  assert.ok(
+    trainOnly.length > 0 && !trainOnly.some((ch) => vocab.includes(ch)),
+    'training-file characters left out',
+  );
 });
 
 test('config validation names the path of each problem', () => {

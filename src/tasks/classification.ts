@@ -120,9 +120,9 @@ export class ClassificationTask implements Task<
     return examples;
   }
 
-  fit(train: ClassificationExample[]): void {
+  fit(train: ClassificationExample[], vocabSource = train): void {
     const d = this.config.dataset;
-    const texts = train.flatMap((e) => (e.textB !== undefined ? [e.text, e.textB] : [e.text]));
+    const texts = vocabSource.flatMap((e) => (e.textB !== undefined ? [e.text, e.textB] : [e.text]));
     this.codec = TextCodec.fit(this.codecSpec(), texts, vocabFitOptions(this.config));
     this.labels = d.label_map
       ? LabelMap.load(d.label_map)

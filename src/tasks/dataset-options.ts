@@ -36,3 +36,15 @@ export function vocabFitOptions(config: TrainConfig): {
   const { vocab } = config.dataset;
   return { minFreq: vocab.min_freq, maxSize: vocab.max_size, vocabFile: givenVocabFile(config) };
 }
+
+/**
+ * The examples of `dataset.vocab.from`, which the vocabulary is counted on instead of the training
+ * examples (undefined when the config names no such file).
+ */
+export async function readVocabSource<E>(
+  task: { read(file: string, opts: { labelled: boolean }): Promise<E[]> },
+  config: TrainConfig,
+): Promise<E[] | undefined> {
+  const file = config.dataset.vocab.from;
+  return file === undefined ? undefined : task.read(file, { labelled: true });
+}

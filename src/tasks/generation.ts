@@ -122,10 +122,10 @@ export class GenerationTask implements Task<GenerationExample, GenerationFeature
     return examples;
   }
 
-  fit(train: GenerationExample[]): void {
+  fit(train: GenerationExample[], vocabSource = train): void {
     const { vocabFile, ...limits } = vocabFitOptions(this.config);
-    const sources = train.map((e) => e.source);
-    const targets = train.map((e) => e.target ?? '');
+    const sources = vocabSource.map((e) => e.source);
+    const targets = vocabSource.map((e) => e.target ?? '');
     if (this.options.shared_vocab) {
       this.source = TextCodec.fit(this.sourceSpec(), [...sources, ...targets], { ...limits, vocabFile });
       this.target = new TextCodec(this.targetSpec(), this.source.vocab);

@@ -79,11 +79,11 @@ export class CausalLmTask implements Task<TextExample, LmFeatures, LmPrediction>
     return readLanguageModelCorpus(this.config, file, skipBadLines);
   }
 
-  fit(train: TextExample[]): void {
+  fit(train: TextExample[], vocabSource = train): void {
     const d = this.config.dataset;
     this.codec = TextCodec.fit(
       this.codecSpec(),
-      train.map((e) => e.text),
+      vocabSource.map((e) => e.text),
       { minFreq: d.vocab.min_freq, maxSize: d.vocab.max_size, vocabFile: d.tokenizer.vocab },
     );
     this.ids(); // fails early when a given vocab.txt lacks [CLS]/[SEP]

@@ -135,10 +135,10 @@ export class MaskedLmTask implements Task<TextExample, MlmFeatures, MlmPredictio
     return readLanguageModelCorpus(this.config, file, skipBadLines);
   }
 
-  fit(train: TextExample[]): void {
+  fit(train: TextExample[], vocabSource = train): void {
     this.codec = TextCodec.fit(
       this.codecSpec(),
-      train.map((e) => e.text),
+      vocabSource.map((e) => e.text),
       vocabFitOptions(this.config),
     );
     this.ids();

@@ -129,8 +129,8 @@ export class MatchingTask implements Task<MatchingExample, MatchingFeatures, Mat
     return examples;
   }
 
-  fit(train: MatchingExample[]): void {
-    const texts = train.flatMap((e) =>
+  fit(train: MatchingExample[], vocabSource = train): void {
+    const texts = vocabSource.flatMap((e) =>
       isPairwise(e) ? [e.query, e.positive, e.negative] : [e.textA, e.textB],
     );
     this.codec = TextCodec.fit(this.codecSpec(), texts, vocabFitOptions(this.config));

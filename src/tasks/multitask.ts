@@ -48,6 +48,7 @@ import { formatMetrics, takesNoWeightDecay } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { ClassificationTask, ClassifierModel } from './classification.js';
+import { readVocabSource } from './dataset-options.js';
 import { createTask, type AnyTask } from './registry.js';
 import { SequenceLabelerModel, SequenceLabelingTask } from './sequence-labeling.js';
 import { schemeConstraints } from './tag-scheme.js';
@@ -201,7 +202,10 @@ async function sharedVocabulary(entries: MultitaskEntry[], file: string): Promis
   try {
     for (const e of entries) {
       const task = createTask(e.config);
-      task.fit(await task.read(e.config.dataset.train, { labelled: true }));
+      task.fit(
+        await task.read(e.config.dataset.train, { labelled: true }),
+        await readVocabSource(task, e.config),
+      );
       task.save(tmp);
       for (const t of Vocab.load(path.join(tmp, 'vocab.txt')).tokens) {
         if (!seen.has(t)) {

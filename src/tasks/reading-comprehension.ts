@@ -127,9 +127,9 @@ export class ReadingComprehensionTask implements Task<
     return examples;
   }
 
-  fit(train: ReadingComprehensionExample[]): void {
+  fit(train: ReadingComprehensionExample[], vocabSource = train): void {
     // A context shared by several questions counts once, as it occurs once in the text.
-    const texts = [...new Set(train.map((e) => e.context)), ...train.map((e) => e.question)];
+    const texts = [...new Set(vocabSource.map((e) => e.context)), ...vocabSource.map((e) => e.question)];
     this.useCodec(TextCodec.fit(this.codecSpec(), texts, vocabFitOptions(this.config)));
     this.allowNoAnswer = train.some((e) => e.isImpossible);
   }

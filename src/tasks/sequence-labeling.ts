@@ -136,11 +136,11 @@ export class SequenceLabelingTask implements Task<SequenceInput, SequenceFeature
     });
   }
 
-  fit(train: SequenceInput[]): void {
+  fit(train: SequenceInput[], vocabSource = train): void {
     const { dataset } = this.config;
     this.aligner = TokenAligner.fit(
       this.alignerSpec(),
-      train.map((e) => e.tokens),
+      vocabSource.map((e) => e.tokens),
       vocabFitOptions(this.config),
     );
     this.tags = dataset.label_map

@@ -20,8 +20,11 @@ export interface Task<Example, Features, Prediction> {
   /** The metric early stopping and best-model selection use by default, and whether higher is better. */
   readonly defaultMetric: string;
   read(file: string, opts: { labelled: boolean; skipBadLines?: boolean }): Promise<Example[]>;
-  /** Learns vocabulary, labels and statistics from the training examples. */
-  fit(train: Example[]): void;
+  /**
+   * Learns vocabulary, labels and statistics from the training examples; the vocabulary is counted on
+   * `vocabSource` (dataset.vocab.from) when given.
+   */
+  fit(train: Example[], vocabSource?: Example[]): void;
   encode(example: Example): Features;
   buildModel(): TaskModel<Features>;
   predict(model: TaskModel<Features>, features: Features[]): Prediction[];

@@ -42,6 +42,12 @@ const datasetSchema = z
       .object({
         min_freq: z.number().int().min(1).default(1),
         max_size: z.number().int().min(10).default(50000),
+        /**
+         * A file in the training file's format whose texts the vocabulary is counted on instead of the
+         * training file's: for training files holding augmented copies, whose repeats would lift words
+         * seen once into the vocabulary (data distillation counts on the gold + unlabelled texts).
+         */
+        from: z.string().optional(),
       })
       .strict()
       .default({ min_freq: 1, max_size: 50000 }),
@@ -179,6 +185,7 @@ export function parseConfig(raw: unknown, source: string, baseDir = path.dirname
   c.dataset.dev = resolve(c.dataset.dev);
   c.dataset.test = resolve(c.dataset.test);
   c.dataset.label_map = resolve(c.dataset.label_map);
+  c.dataset.vocab.from = resolve(c.dataset.vocab.from);
   c.dataset.tokenizer.vocab = resolve(c.dataset.tokenizer.vocab);
   c.model.pretrained_dir = resolve(c.model.pretrained_dir);
   c.model.encoder_config = resolve(c.model.encoder_config);

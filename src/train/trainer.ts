@@ -15,6 +15,7 @@ import { AdamW } from '../engine/optim/adamw.js';
 import { setNumThreads } from '../engine/runtime.js';
 import type { Module } from '../engine/nn/module.js';
 import type { Tensor } from '../engine/tensor.js';
+import { readVocabSource } from '../tasks/dataset-options.js';
 import { createTask, type AnyTask } from '../tasks/registry.js';
 import type { EvalResult, TaskModel } from '../tasks/task.js';
 import { Rng } from '../util/rng.js';
@@ -94,7 +95,8 @@ export async function train(config: TrainConfig, opts: TrainOptions = {}): Promi
   const started = performance.now();
 
   const task = createTask(config);
-  const trainSplit = await loadSplit(task, config.dataset.train, true, (ex) => task.fit(ex));
+  const vocabSource = await readVocabSource(task, config);
+  const trainSplit = await loadSplit(task, config.dataset.train, true, (ex) => task.fit(ex, vocabSource));
   const dev = config.dataset.dev ? await loadSplit(task, config.dataset.dev, true) : undefined;
   const testSplit = config.dataset.test ? await loadSplit(task, config.dataset.test, true) : undefined;
   log(

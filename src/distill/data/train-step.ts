@@ -19,6 +19,8 @@ export interface TrainingFiles {
   dev?: string;
   test?: string;
   labelMap?: string;
+  /** The file the vocabulary is counted on (dataset.vocab.from), if not the training file. */
+  vocabFrom?: string;
   outputDir: string;
   softLabels?: { temperature: number; alpha: number };
 }
@@ -36,6 +38,9 @@ export function trainConfigFor(source: ConfigSource, files: TrainingFiles): Trai
   ] as const) {
     if (value === undefined) delete dataset[key];
     else dataset[key] = value;
+  }
+  if (files.vocabFrom !== undefined) {
+    dataset.vocab = { ...((dataset.vocab as object | undefined) ?? {}), from: files.vocabFrom };
   }
   raw.dataset = dataset;
   raw.trainer = { ...((raw.trainer as object | undefined) ?? {}), output_dir: files.outputDir };
