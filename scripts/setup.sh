@@ -4,7 +4,8 @@
 #
 #   bash scripts/setup.sh           # what training, distillation and deployment need
 #   bash scripts/setup.sh --test    # plus what the test suite needs (Chromium for the browser test)
-#   bash scripts/setup.sh --bench   # plus PyTorch for Python (the engine benchmark's baseline)
+#   bash scripts/setup.sh --bench   # plus PyTorch for Python (the benchmarks' baselines) and a venv with
+#                                   # onnxruntime for Python (bench:deploy's same-run int8 reference)
 #
 # Elsewhere (macOS, other Linux): install libtorch yourself, export LIBTORCH=/path/to/libtorch (a
 # directory with include/ and lib/, e.g. `python3 -c 'import torch,os;print(os.path.dirname(torch.__file__))'`)
@@ -14,11 +15,12 @@ cd "$(dirname "$0")/.."
 
 # wrk: the HTTP load generator of `alembic bench` and bench:deploy (autocannon is the fallback).
 packages=(wrk)
+bench=0
 [ -z "${LIBTORCH:-}" ] && packages+=(libtorch-dev libopenblas0-openmp)
 for arg in "$@"; do
   case "$arg" in
     --test) packages+=(chromium) ;;
-    --bench) packages+=(python3-torch) ;;
+    --bench) packages+=(python3-torch python3-venv); bench=1 ;;
     *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -40,4 +42,12 @@ export ONNXRUNTIME_NODE_INSTALL=skip
 npm ci --no-fund --no-audit
 npm run build:addon
 npm run build
+
+# bench:deploy's same-run int8 reference is onnxruntime's own quantize_dynamic of PyTorch's export; Debian
+# ships no onnxruntime for Python, so pip puts it (the version onnxruntime-node has) into a venv that also
+# sees Debian's python3-torch. torch-reference.ts uses this venv when it exists.
+if [ "$bench" = 1 ]; then
+  [ -x .venv-bench/bin/python ] || /usr/bin/python3 -m venv --system-site-packages .venv-bench
+  .venv-bench/bin/pip install -q 'onnxruntime==1.30.*' onnx
+fi
 echo "setup: done"

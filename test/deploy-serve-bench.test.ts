@@ -46,7 +46,8 @@ describe('benchmark statistics', () => {
 
   it('passes and fails the checks from the figures', () => {
     const latency = (qps: number) => ({ p50: 1, p95: 2, p99: 3, qps, runs: 100 });
-    const target = (runtime: 'libtorch' | 'onnx-fp32', dir: string) => ({ runtime, dir, seq: 64 }) as never;
+    const target = (runtime: 'libtorch' | 'onnx-fp32' | 'onnx-int8', dir: string) =>
+      ({ runtime, dir, seq: 64 }) as never;
     const report: BenchReport = {
       threads: 2,
       cpus: 2,
@@ -63,8 +64,15 @@ describe('benchmark statistics', () => {
             { target: target('libtorch', 'm'), batch: 1, latency: latency(10_000) },
             { target: target('onnx-fp32', 'e'), batch: 1, latency: latency(36_000) }, // 0.92× of 39k
             { target: target('onnx-fp32', 'e'), batch: 32, latency: latency(400_000) }, // 0.74× of 543k
+            { target: target('onnx-int8', 'q'), batch: 1, latency: latency(25_000) },
           ],
-          sameRun: { name: 'x', rows: [{ batch: 1, latency: latency(40_000) }] }, // 0.90×
+          sameRun: {
+            name: 'x',
+            rows: [
+              { runtime: 'onnx-fp32', batch: 1, latency: latency(40_000) }, // 0.90×
+              { runtime: 'onnx-int8', batch: 1, latency: latency(30_000) }, // 0.83× of it
+            ],
+          },
           http: {
             dir: 'e',
             runtime: 'onnx-fp32',
@@ -90,6 +98,7 @@ describe('benchmark statistics', () => {
       [true, /^bow onnx fp32 batch 1: 36,000 QPS = 0\.92× the reference 39,000/],
       [false, /^bow onnx fp32 batch 32: 400,000 QPS = 0\.74× the reference 543,000/],
       [true, /^bow onnx fp32 batch 1: 0\.90× the PyTorch-exported graph timed in the same run/],
+      [false, /^bow onnx int8 batch 1: 0\.83× onnxruntime's quantize_dynamic of the PyTorch-exported graph/],
       [true, /^bow: onnxruntime beats libtorch at batch 1 \(36,000 vs 10,000 QPS\)/],
       [
         false,
@@ -106,6 +115,8 @@ describe('benchmark statistics', () => {
       text,
       /bow \(seq 64\)\s+onnx fp32\s+1\s+1\.000\s+2\.000\s+3\.000\s+36,000\s+39,000\s+0\.92×\s+0\.90×/,
     );
+    assert.match(text, /bow \(seq 64\)\s+onnx int8\s+1\s+1\.000\s+2\.000\s+3\.000\s+25,000\s+0\.83×/);
+    assert.match(text, /bow \(seq 64\)\s+pytorch-exported int8\s+1\s+1\.000\s+2\.000\s+3\.000\s+30,000/);
     assert.match(text, /serves more than 1,000 QPS itself/);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { DISTIL_QPS, HTTP_RATIO, REFERENCE_RATIO, referenceQps } from './references.js';
 import type { BenchRuntime } from './model-bench.js';
-import type { BenchReport, ModelGroup } from './run-bench.js';
+import type { BenchReport, ModelGroup, SameRunRow } from './run-bench.js';
 import { textTable } from '../../util/text-table.js';
 
 export interface BenchCheck {
@@ -30,9 +30,15 @@ function modelOnlyQps(g: ModelGroup, runtime: BenchRuntime, batch: number): numb
   return g.rows.find((r) => r.target.runtime === runtime && r.batch === batch)?.latency.qps;
 }
 
-function sameRunQps(g: ModelGroup, batch: number): number | undefined {
-  return g.sameRun?.rows.find((r) => r.batch === batch)?.latency.qps;
+/** The same-run reference's QPS for a runtime (PyTorch's export, or onnxruntime's int8 of it) and batch. */
+function sameRunQps(g: ModelGroup, runtime: BenchRuntime, batch: number): number | undefined {
+  return g.sameRun?.rows.find((r) => r.runtime === runtime && r.batch === batch)?.latency.qps;
 }
+
+const SAME_RUN_NAME: Record<SameRunRow['runtime'], string> = {
+  'onnx-fp32': 'the PyTorch-exported graph',
+  'onnx-int8': "onnxruntime's quantize_dynamic of the PyTorch-exported graph",
+};
 
 export function checks(report: BenchReport): BenchCheck[] {
   const out: BenchCheck[] = [];
@@ -46,12 +52,13 @@ export function checks(report: BenchReport): BenchCheck[] {
         pass: ratio >= REFERENCE_RATIO,
       });
     }
-    for (const r of g.rows.filter((r) => r.target.runtime === 'onnx-fp32')) {
-      const same = sameRunQps(g, r.batch);
-      if (same === undefined) continue;
+    for (const r of g.rows) {
+      const runtime = r.target.runtime;
+      const same = sameRunQps(g, runtime, r.batch);
+      if (same === undefined || runtime === 'libtorch') continue;
       const ratio = r.latency.qps / same;
       out.push({
-        what: `${g.name} onnx fp32 batch ${r.batch}: ${ratio.toFixed(2)}× the PyTorch-exported graph timed in the same run (${qpsText(same)} QPS; needs ≥ ${REFERENCE_RATIO})`,
+        what: `${g.name} ${RUNTIME_NAME[runtime]} batch ${r.batch}: ${ratio.toFixed(2)}× ${SAME_RUN_NAME[runtime]} timed in the same run (${qpsText(same)} QPS; needs ≥ ${REFERENCE_RATIO})`,
         pass: ratio >= REFERENCE_RATIO,
       });
     }
@@ -102,7 +109,7 @@ export function renderReport(report: BenchReport): string {
     const model = `${g.name} (seq ${g.seq})`;
     for (const r of g.rows) {
       const ref = referenceQps(g.net, g.model, g.seq, r.target.runtime, r.batch);
-      const same = r.target.runtime === 'onnx-fp32' ? sameRunQps(g, r.batch) : undefined;
+      const same = sameRunQps(g, r.target.runtime, r.batch);
       const l = r.latency;
       rows.push([
         model,
@@ -121,7 +128,7 @@ export function renderReport(report: BenchReport): string {
       const l = r.latency;
       rows.push([
         model,
-        'pytorch-exported',
+        r.runtime === 'onnx-fp32' ? 'pytorch-exported' : 'pytorch-exported int8',
         String(r.batch),
         ms(l.p50),
         ms(l.p95),
@@ -142,10 +149,13 @@ export function renderReport(report: BenchReport): string {
   );
   lines.push(
     '  reference: fixed figures for PyTorch-exported graphs of the same shape in onnxruntime-node, 2 threads, idle machine',
-    '  vs same-run: against the PyTorch-exported graph timed in this run ("pytorch-exported" rows), whatever the load',
+    '  vs same-run: against the PyTorch-exported graph timed in this run ("pytorch-exported" rows), whatever the load;',
+    '  int8 against onnxruntime\'s quantize_dynamic of it at the same weight bits ("pytorch-exported int8")',
   );
-  const skipped = report.groups.filter((g) => g.sameRunSkipped);
-  for (const g of skipped) lines.push(`  ${g.name}: no same-run reference: ${g.sameRunSkipped}`);
+  for (const g of report.groups) {
+    if (g.sameRunSkipped) lines.push(`  ${g.name}: no same-run reference: ${g.sameRunSkipped}`);
+    if (g.sameRunInt8Skipped) lines.push(`  ${g.name}: no same-run int8 reference: ${g.sameRunInt8Skipped}`);
+  }
   const httpGroups = report.groups.filter((g) => g.http);
   if (httpGroups.length) {
     const h0 = httpGroups[0].http!.result;

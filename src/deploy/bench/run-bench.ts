@@ -18,7 +18,12 @@ import {
 } from './model-bench.js';
 import { referenceFor } from './references.js';
 import type { LatencySummary, TimingOptions } from './stats.js';
-import { exportTorchReference, torchReferenceUnavailable } from './torch-reference.js';
+import {
+  exportTorchReference,
+  quantizerUnavailable,
+  quantizeTorchReference,
+  torchReferenceUnavailable,
+} from './torch-reference.js';
 
 export interface BenchOptions {
   dirs: string[];
@@ -56,9 +61,12 @@ export interface ModelGroup {
   rows: ModelBenchRow[];
   http?: { dir: string; runtime: BenchRuntime; result: HttpBenchResult };
   /** The same shape exported by PyTorch, timed in this run (fp32, onnxruntime). */
-  sameRun?: { name: string; rows: { batch: number; latency: LatencySummary }[] };
+  /** PyTorch's export (onnx-fp32) and onnxruntime's quantisation of it (onnx-int8), timed with ours. */
+  sameRun?: { name: string; rows: SameRunRow[] };
   /** Why there is no same-run reference for a shape that has one. */
   sameRunSkipped?: string;
+  /** Why there is no same-run int8 reference though an int8 export was timed. */
+  sameRunInt8Skipped?: string;
 }
 
 export interface BenchReport {
@@ -97,6 +105,12 @@ function groupName(t: BenchTarget, taken: Set<string>): string {
   return name;
 }
 
+export interface SameRunRow {
+  runtime: 'onnx-fp32' | 'onnx-int8';
+  batch: number;
+  latency: LatencySummary;
+}
+
 export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const log = opts.log ?? (() => {});
   const loadBefore = os.loadavg()[0];
@@ -114,7 +128,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       rows: [],
     };
     const ref = referenceFor(group.net, group.model, group.seq);
-    let reference: OnnxGraphSpec | undefined;
+    const references = new Map<BenchRuntime, OnnxGraphSpec>();
     if (opts.sameRunDir && ref) {
       const why = torchReferenceUnavailable();
       if (why) group.sameRunSkipped = why;
@@ -122,11 +136,15 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
         log(`exporting the PyTorch version of ${ref.name} for a same-run comparison…`);
         try {
           const file = exportTorchReference(ref.net, first.vocabSize, opts.sameRunDir);
-          const io = [
-            { name: 'input_ids', dims: [] },
-            { name: 'attention_mask', dims: [] },
-          ];
-          reference = { file, inputs: io, outputs: ['probabilities'] };
+          references.set('onnx-fp32', referenceGraph(file));
+          const int8 = list.find((t) => t.runtime === 'onnx-int8');
+          const noQuantizer = int8 && quantizerUnavailable();
+          if (noQuantizer) group.sameRunInt8Skipped = noQuantizer;
+          else if (int8) {
+            const bits = int8.manifest.onnx?.int8WeightBits ?? 8;
+            log(`quantising it with onnxruntime's quantize_dynamic (${bits}-bit weights)…`);
+            references.set('onnx-int8', referenceGraph(quantizeTorchReference(file, bits)));
+          }
         } catch (e) {
           group.sameRunSkipped = (e as Error).message;
         }
@@ -134,10 +152,14 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     }
     for (const t of list) {
       log(`timing ${group.name} ${t.runtime} (${t.dir}) at batch ${opts.batchSizes.join(', ')}…`);
-      if (reference && t.runtime === 'onnx-fp32') {
+      const reference = references.get(t.runtime);
+      if (reference && (t.runtime === 'onnx-fp32' || t.runtime === 'onnx-int8')) {
         const both = await benchAgainst(t, reference, opts);
         group.rows.push(...both.rows);
-        group.sameRun = { name: ref!.name, rows: both.reference };
+        group.sameRun ??= { name: ref!.name, rows: [] };
+        group.sameRun.rows.push(
+          ...both.reference.map((r) => ({ runtime: t.runtime as SameRunRow['runtime'], ...r })),
+        );
       } else group.rows.push(...(await benchTarget(t, opts)));
     }
     if (opts.http) {
@@ -157,4 +179,13 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     load: [loadBefore, os.loadavg()[0]],
     batchSizes: opts.batchSizes,
   };
+}
+
+/** A PyTorch-exported reference graph: ids and mask in, probabilities out. */
+function referenceGraph(file: string): OnnxGraphSpec {
+  const inputs = [
+    { name: 'input_ids', dims: [] },
+    { name: 'attention_mask', dims: [] },
+  ];
+  return { file, inputs, outputs: ['probabilities'] };
 }

@@ -1,6 +1,7 @@
 /**
  * Same-run references: the preset shapes written in PyTorch and exported by PyTorch's own ONNX exporter
- * (when /usr/bin/python3 has torch), then timed in onnxruntime-node next to alembic's graphs. The fixed
+ * (when the reference Python has torch), then timed in onnxruntime-node next to alembic's graphs; and their
+ * int8 versions made by onnxruntime's own `quantize_dynamic` (when that Python has onnxruntime). The fixed
  * reference figures were measured on an idle machine; on a busy one every figure drops, and only a ratio
  * measured in the same run still says whether alembic's graphs are as fast as PyTorch's.
  *
@@ -12,8 +13,15 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const PYTHON = '/usr/bin/python3';
+/**
+ * The Python that exports the references: $ALEMBIC_REFERENCE_PYTHON, else the project's .venv-bench
+ * (`scripts/setup.sh --bench`: Debian's python3-torch plus pip's onnxruntime), else Debian's python3.
+ */
+const VENV_PYTHON = fileURLToPath(new URL('../../../.venv-bench/bin/python', import.meta.url));
+const PYTHON =
+  process.env.ALEMBIC_REFERENCE_PYTHON ?? (existsSync(VENV_PYTHON) ? VENV_PYTHON : '/usr/bin/python3');
 
 export type ReferenceNet = 'bow' | 'cnn' | 'transformer';
 
@@ -117,20 +125,59 @@ export function exportTorchReference(net: ReferenceNet, vocabSize: number, dir: 
   const script = path.join(dir, 'torch_reference.py');
   writeFileSync(script, SCRIPT);
   const file = path.join(dir, `${net}-v${vocabSize}.onnx`);
+  if (!existsSync(file))
+    runPython(script, [net, String(vocabSize), file], `PyTorch reference export of ${net}`);
+  return file;
+}
+
+function runPython(script: string, args: string[], what: string): void {
+  try {
+    execFileSync(PYTHON, [script, ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, OMP_NUM_THREADS: '1' },
+    });
+  } catch (e) {
+    const stderr = String((e as { stderr?: Buffer }).stderr ?? '')
+      .trim()
+      .split('\n')
+      .slice(-3)
+      .join(' | ');
+    throw new Error(`${what} failed: ${stderr || (e as Error).message}`);
+  }
+}
+
+// onnxruntime's defaults (one scale per tensor, int8 weights); reduce_range gives 7-bit weights like
+// alembic's --int8-weights 7, so the two int8 graphs are compared at the same precision.
+const QUANTIZE_SCRIPT = String.raw`
+import logging, sys, warnings
+warnings.filterwarnings("ignore")
+logging.disable(logging.WARNING)
+from onnxruntime.quantization import QuantType, quantize_dynamic
+quantize_dynamic(sys.argv[1], sys.argv[2], weight_type=QuantType.QInt8, reduce_range=sys.argv[3] == "7")
+print("ok")
+`;
+
+/** Whether onnxruntime's quantizer can make the int8 references here, or why not. */
+export function quantizerUnavailable(): string | undefined {
+  try {
+    execFileSync(PYTHON, ['-c', 'import onnxruntime.quantization'], { stdio: 'ignore' });
+  } catch {
+    return `${PYTHON} has no onnxruntime (scripts/setup.sh --bench installs it)`;
+  }
+  return undefined;
+}
+
+/** onnxruntime's `quantize_dynamic` of a PyTorch-exported reference; returns the int8 .onnx path. */
+export function quantizeTorchReference(fp32File: string, weightBits: 7 | 8): string {
+  const file = fp32File.replace(/\.onnx$/, `-int8w${weightBits}.onnx`);
   if (!existsSync(file)) {
-    try {
-      execFileSync(PYTHON, [script, net, String(vocabSize), file], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-        env: { ...process.env, OMP_NUM_THREADS: '1' },
-      });
-    } catch (e) {
-      const stderr = String((e as { stderr?: Buffer }).stderr ?? '')
-        .trim()
-        .split('\n')
-        .slice(-3)
-        .join(' | ');
-      throw new Error(`PyTorch reference export of ${net} failed: ${stderr || (e as Error).message}`);
-    }
+    const script = path.join(path.dirname(fp32File), 'quantize_reference.py');
+    writeFileSync(script, QUANTIZE_SCRIPT);
+    runPython(
+      script,
+      [fp32File, file, String(weightBits)],
+      'onnxruntime quantisation of the PyTorch reference',
+    );
   }
   return file;
 }

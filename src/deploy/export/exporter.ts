@@ -114,6 +114,7 @@ export function exportModel(m: ExportableModel, opts: ExportOptions = {}): Expor
     file: MODEL_ONNX,
     opset,
     int8: opts.int8 ?? false,
+    ...(opts.int8 ? { int8WeightBits: opts.quantize?.reduceRange ? (7 as const) : (8 as const) } : {}),
     inputs: g.inputs.map((v) => ({ name: v.name, type: v.type, dims: [...v.dims] })),
     outputs: g.outputs.map((v) => ({ name: v.name, type: v.type, dims: [...v.dims] })),
   };

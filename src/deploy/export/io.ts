@@ -43,6 +43,8 @@ export interface OnnxSection {
   file: string;
   opset: number;
   int8: boolean;
+  /** With int8: 8 (full range) or 7 (reduced range) bits per weight; absent in older exports (8). */
+  int8WeightBits?: 7 | 8;
   inputs: OnnxValueSpec[];
   outputs: OnnxValueSpec[];
 }
