@@ -42,6 +42,7 @@ import { distillTeacher } from './distill-teacher.js';
 import { SPEED_RUNTIMES, type SpeedRuntime } from '../src/distill/data/measure.js';
 import {
   formatCount,
+  formatPercent,
   formatQps,
   formatSpeedup,
   type DataDistillReport,
@@ -490,7 +491,7 @@ function summarise(corpus: string, report: DataDistillReport, seconds: number): 
       entry(`${s} distilled: augmentation + unlabelled`, runs(`${s}_unl`, 'distilled')),
     ];
     rows.push(gold, aug, unl);
-    const vs = (x: typeof gold) => `${meanOf}${pct(x.accuracy)} vs ${pct(gold.accuracy)}`;
+    const vs = (x: typeof gold) => `${meanOf}${formatPercent(x.accuracy)} vs ${formatPercent(gold.accuracy)}`;
     checks.push(
       {
         what: `${s}: augmentation-distilled beats gold-only accuracy (${vs(aug)})`,
@@ -521,11 +522,6 @@ function summarise(corpus: string, report: DataDistillReport, seconds: number): 
   };
 }
 
-/** A share as a percentage with two decimals. */
-function pct(x: number): string {
-  return (100 * x).toFixed(2);
-}
-
 function table(r: CorpusResult): string {
   const head = [
     'model',
@@ -541,11 +537,11 @@ function table(r: CorpusResult): string {
   const body = r.rows.map((x) => [
     x.model,
     formatCount(x.parameters),
-    pct(x.accuracy),
-    pct(x.macro_f1),
+    formatPercent(x.accuracy),
+    formatPercent(x.macro_f1),
     ...SPEED_RUNTIMES.map((rt) => formatQps(x.qps[rt])),
     ...SPEED_RUNTIMES.map((rt) => formatSpeedup(x.speedup[rt])),
-    ...(seeds.length > 1 ? [x.accuracies.map(pct).join(' / ')] : []),
+    ...(seeds.length > 1 ? [x.accuracies.map(formatPercent).join(' / ')] : []),
   ]);
   return [
     `${r.corpus}: ${r.gold} gold, ${r.augmented} augmented and ${r.unlabelled} more unlabelled lines labelled by the teacher; ${r.seconds.toFixed(0)} s`,

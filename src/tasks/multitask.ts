@@ -265,7 +265,7 @@ export async function trainMultitask(
   for (const entry of mc.tasks) {
     const task = createTask(entry.config);
     const examples = await task.read(entry.config.dataset.train, { labelled: true });
-    task.fit(examples);
+    task.fit(examples, await readVocabSource(task, entry.config));
     loaded.push({
       entry,
       task,

@@ -288,12 +288,11 @@ async function studentSteps(run: Run, pool: Pool, labelFingerprint: string): Pro
     const trainFile = layout.combined(soft, spec.sources);
     const chosen = spec.sources ?? pool.sources.map((x) => x.name);
     const trainedOn = ['gold', ...chosen].join(' + ');
-    const vocabSources = vocabularySources(chosen);
-    const vocabFile = vocabSources && vocabularyFile(layout, vocabSources);
+    const vocab = vocabularySource(layout, chosen);
     const c = trainConfigFor(source, {
       ...heldOut(config),
       train: trainFile,
-      vocabFrom: vocabFile,
+      vocabFrom: vocab?.file,
       labelMap: layout.labelMap,
       outputDir: layout.studentRun(name, 'distilled'),
       softLabels: spec.soft_labels,
@@ -307,9 +306,7 @@ async function studentSteps(run: Run, pool: Pool, labelFingerprint: string): Pro
     const distilled = await run.steps.run(`student-${name}-distilled`, fp, async ({ resume }) => {
       const textColumns = c.task === 'text_pair_classification' ? 2 : 1;
       await combine(trainFile, soft, spec.sources, textColumns);
-      if (vocabFile !== undefined && vocabSources!.length > 0) {
-        await combine(vocabFile, false, vocabSources, textColumns);
-      }
+      if (vocab && vocab.sources.length > 0) await combine(vocab.file, false, vocab.sources, textColumns);
       log(`student ${name}: training on ${trainedOn}${soft ? ' (soft labels)' : ''}`);
       return (await trainToEnd(`student ${name} (distilled)`, c, resume, run)).modelDir;
     });
@@ -319,19 +316,20 @@ async function studentSteps(run: Run, pool: Pool, labelFingerprint: string): Pro
 }
 
 /**
- * The pool sources a distilled student's vocabulary is counted on besides the gold data: the chosen ones
- * but the augmented copies, whose repeats would lift every word seen once in the gold data into the
- * vocabulary (on 600 SpamAssassin emails, 12k → 34k words, and a student that fits those rare words
- * loses to the gold-only one). Undefined when the student reads no augmented text: its training file is
- * then its vocabulary source.
+ * What a distilled student's vocabulary is counted on: the gold data plus the chosen pool sources but the
+ * augmented copies, whose repeats would lift every word seen once in the gold data into the vocabulary (on
+ * 600 SpamAssassin emails, 12k → 34k words, and a student that fits those rare words loses to the
+ * gold-only one). The file is part.0 alone, or part.0 + those sources' lines (`sources`, still to be
+ * combined). Undefined when the student reads no augmented text: its training file is then its
+ * vocabulary source.
  */
-function vocabularySources(chosen: readonly string[]): string[] | undefined {
-  return chosen.includes('augmented') ? chosen.filter((s) => s !== 'augmented') : undefined;
-}
-
-/** part.0 alone, or part.0 + the lines of the given pool sources. */
-function vocabularyFile(layout: DistillLayout, sources: readonly string[]): string {
-  return sources.length === 0 ? layout.part0 : layout.combined(false, sources);
+function vocabularySource(
+  layout: DistillLayout,
+  chosen: readonly string[],
+): { file: string; sources: string[] } | undefined {
+  if (!chosen.includes('augmented')) return undefined;
+  const sources = chosen.filter((s) => s !== 'augmented');
+  return { file: sources.length === 0 ? layout.part0 : layout.combined(false, sources), sources };
 }
 
 /** Quality on the evaluation file and batch-1 one-thread QPS of every model in both runtimes. */

@@ -95,8 +95,8 @@ export function formatReport(report: DataDistillReport): string {
     r.measurement.net,
     r.trainedOn,
     formatCount(r.measurement.parameters),
-    pct(r.measurement.metrics.accuracy),
-    pct(r.measurement.metrics.macro_f1),
+    formatPercent(r.measurement.metrics.accuracy),
+    formatPercent(r.measurement.metrics.macro_f1),
     ...SPEED_RUNTIMES.map((rt) => formatQps(r.measurement.speed[rt].qps)),
     ...SPEED_RUNTIMES.map((rt) => formatSpeedup(r.speedup[rt])),
   ]);
@@ -121,7 +121,8 @@ export function formatSpeedup(x: number): string {
   return `${x >= 10 ? x.toFixed(0) : x.toFixed(1)}×`;
 }
 
-function pct(x: number | undefined): string {
+/** A share as a percentage with two decimals ('-' when absent). */
+export function formatPercent(x: number | undefined): string {
   return x === undefined ? '-' : (100 * x).toFixed(2);
 }
 
