@@ -21,15 +21,17 @@ export abstract class WordTokenizer implements OffsetTokenizer {
   protected abstract spans(text: string): Array<[number, number]>;
 
   tokenize(text: string): string[] {
-    return this.tokenizeWithOffsets(text).tokens;
+    return this.spans(text).map(([start, end]) => this.token(text, start, end));
   }
 
   tokenizeWithOffsets(text: string): TokenOffsets {
     const offsets = this.spans(text);
-    const tokens = offsets.map(([start, end]) => {
-      const token = text.slice(start, end);
-      return this.lowercase ? token.toLowerCase() : token;
-    });
+    const tokens = offsets.map(([start, end]) => this.token(text, start, end));
     return { tokens, offsets, wordIndex: tokens.map((_, i) => i) };
+  }
+
+  private token(text: string, start: number, end: number): string {
+    const token = text.slice(start, end);
+    return this.lowercase ? token.toLowerCase() : token;
   }
 }

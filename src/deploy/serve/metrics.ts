@@ -5,11 +5,23 @@
 
 type Labels = Record<string, string>;
 
+/** Rendered label keys by their raw form: a server asks for the same few label sets on every request. */
+const labelKeys = new Map<string, string>();
+const LABEL_KEY_CACHE_LIMIT = 4096;
+
+/** The labels as rendered between braces, sorted by name with values escaped: `code="200",route="/predict"`. */
 function labelKey(labels: Labels): string {
-  return Object.keys(labels)
-    .sort()
-    .map((k) => `${k}="${escapeLabel(labels[k])}"`)
-    .join(',');
+  let raw = '';
+  for (const k in labels) raw += `${k}\u0000${labels[k]}\u0001`;
+  let key = labelKeys.get(raw);
+  if (key === undefined) {
+    key = Object.keys(labels)
+      .sort()
+      .map((k) => `${k}="${escapeLabel(labels[k])}"`)
+      .join(',');
+    if (labelKeys.size < LABEL_KEY_CACHE_LIMIT) labelKeys.set(raw, key);
+  }
+  return key;
 }
 
 /** Label values escape backslash, double quote and newline (exposition format rules). */

@@ -81,11 +81,19 @@ export class MicroBatcher<I, O> {
     if (this.closed) return Promise.reject(new BatcherClosedError());
     if (this.queue.length + inputs.length > this.opts.maxQueue)
       return Promise.reject(new QueueFullError(this.queue.length, this.opts.maxQueue));
-    const outputs = inputs.map(
-      (input) => new Promise<O>((resolve, reject) => this.queue.push({ input, resolve, reject })),
-    );
+    // One text per request is the common case: one promise, not one per input plus Promise.all.
+    const outputs =
+      inputs.length === 1
+        ? new Promise<O[]>((resolve, reject) =>
+            this.queue.push({ input: inputs[0], resolve: (o) => resolve([o]), reject }),
+          )
+        : Promise.all(
+            inputs.map(
+              (input) => new Promise<O>((resolve, reject) => this.queue.push({ input, resolve, reject })),
+            ),
+          );
     this.schedule();
-    return Promise.all(outputs);
+    return outputs;
   }
 
   /** Stops accepting work and resolves once every accepted item has been answered. */
