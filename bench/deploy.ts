@@ -154,6 +154,7 @@ const report = await runBench({
     generator: parseLoadGenerator(args['load-generator']),
   },
   sameRunDir: path.join(args.out!, 'torch-reference'),
+  floors: true,
   log: (l) => process.stderr.write(l + '\n'),
 });
 process.stdout.write(renderReport(report));

@@ -1,19 +1,51 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { httpBench, vocabTexts } from '../src/deploy/bench/http-bench.js';
+import { emptyGraph, timeEmptyGraph } from '../src/deploy/bench/host-floor.js';
+import {
+  httpBench,
+  httpFloorBench,
+  vocabTexts,
+  type HttpBenchResult,
+} from '../src/deploy/bench/http-bench.js';
 import { benchTarget, describeTarget, randomIds } from '../src/deploy/bench/model-bench.js';
 import { referenceQps } from '../src/deploy/bench/references.js';
 import { checks, renderReport } from '../src/deploy/bench/report.js';
-import type { BenchReport } from '../src/deploy/bench/run-bench.js';
+import type { BenchReport, ModelGroup } from '../src/deploy/bench/run-bench.js';
 import { percentile, summarize } from '../src/deploy/bench/stats.js';
 import { exportModelDir } from '../src/deploy/export/export-dir.js';
+import { loadSession } from '../src/deploy/onnx/index.js';
 import { parseConfig, type ModelConfig } from '../src/train/config.js';
 import { train } from '../src/train/trainer.js';
 import { Rng } from '../src/util/rng.js';
 import { tempDir, writeSentimentSplits } from './helpers/tiny-data.js';
 
 const PRESET_BOW = { embedding_dim: 128, hidden_size: 128 } as ModelConfig;
+
+const latency = (qps: number) => ({ p50: 1, p95: 2, p99: 3, qps, runs: 100 });
+const target = (runtime: 'libtorch' | 'onnx-fp32' | 'onnx-int8', dir: string) =>
+  ({ runtime, dir, seq: 64 }) as never;
+
+/** A one-text-per-request load test that answered `perSecond` requests for a second without errors. */
+function httpResult(perSecond: number): HttpBenchResult {
+  const counts = { requests: perSecond, seconds: 1, requestsPerSecond: perSecond, textsPerSecond: perSecond };
+  return {
+    ...counts,
+    p50: 1,
+    p99: 5,
+    errors: 0,
+    non2xx: 0,
+    connections: 32,
+    textsPerRequest: 1,
+    generator: 'wrk',
+  };
+}
+
+/** A report of one preset-shaped BOW group (seq 64) with the given rows, same-run rows and HTTP result. */
+function bowReport(batchSizes: number[], group: Pick<ModelGroup, 'rows'> & Partial<ModelGroup>): BenchReport {
+  const base = { name: 'bow', net: 'bow', model: PRESET_BOW, seq: 64, parameters: 1 };
+  return { threads: 2, cpus: 2, load: [0.5, 0.6], batchSizes, groups: [{ ...base, ...group }] };
+}
 
 describe('benchmark statistics', () => {
   it('takes percentiles by nearest rank', () => {
@@ -45,53 +77,33 @@ describe('benchmark statistics', () => {
   });
 
   it('passes and fails the checks from the figures', () => {
-    const latency = (qps: number) => ({ p50: 1, p95: 2, p99: 3, qps, runs: 100 });
-    const target = (runtime: 'libtorch' | 'onnx-fp32' | 'onnx-int8', dir: string) =>
-      ({ runtime, dir, seq: 64 }) as never;
-    const report: BenchReport = {
-      threads: 2,
-      cpus: 2,
-      load: [0.5, 0.6],
-      batchSizes: [1, 32],
-      groups: [
-        {
-          name: 'bow',
-          net: 'bow',
-          model: PRESET_BOW,
-          seq: 64,
-          parameters: 1,
-          rows: [
-            { target: target('libtorch', 'm'), batch: 1, latency: latency(10_000) },
-            { target: target('onnx-fp32', 'e'), batch: 1, latency: latency(36_000) }, // 0.92× of 39k
-            { target: target('onnx-fp32', 'e'), batch: 32, latency: latency(400_000) }, // 0.74× of 543k
-            { target: target('onnx-int8', 'q'), batch: 1, latency: latency(25_000) },
-          ],
-          sameRun: {
-            name: 'x',
-            rows: [
-              { runtime: 'onnx-fp32', batch: 1, latency: latency(40_000) }, // 0.90×
-              { runtime: 'onnx-int8', batch: 1, latency: latency(30_000) }, // 0.83× of it
-            ],
-          },
-          http: {
-            dir: 'e',
-            runtime: 'onnx-fp32',
-            result: {
-              requests: 1000,
-              seconds: 1,
-              requestsPerSecond: 21_000,
-              textsPerSecond: 21_000, // 0.58× of 36k
-              p50: 1,
-              p99: 5,
-              errors: 0,
-              non2xx: 0,
-              connections: 32,
-              textsPerRequest: 1,
-              generator: 'wrk',
-            },
-          },
-        },
+    const report = bowReport([1, 32], {
+      rows: [
+        { target: target('libtorch', 'm'), batch: 1, latency: latency(10_000) },
+        { target: target('onnx-fp32', 'e'), batch: 1, latency: latency(36_000) }, // 0.92× of 39k
+        { target: target('onnx-fp32', 'e'), batch: 32, latency: latency(400_000) }, // 0.74× of 543k
+        { target: target('onnx-int8', 'q'), batch: 1, latency: latency(25_000) },
       ],
+      sameRun: {
+        name: 'x',
+        rows: [
+          { runtime: 'onnx-fp32', batch: 1, latency: latency(40_000) }, // 0.90×
+          { runtime: 'onnx-int8', batch: 1, latency: latency(30_000) }, // 0.83× of it
+        ],
+      },
+      http: {
+        dir: 'e',
+        runtime: 'onnx-fp32',
+        result: httpResult(21_000), // 0.58× of 36k
+      },
+    });
+    report.floor = {
+      seq: 64,
+      model: [
+        { batch: 1, latency: latency(45_000) },
+        { batch: 32, latency: latency(890_000) },
+      ],
+      http: httpResult(13_000),
     };
     const verdicts = checks(report);
     const expected: [boolean, RegExp][] = [
@@ -110,6 +122,14 @@ describe('benchmark statistics', () => {
       assert.match(c.what, expected[i][1]);
       assert.equal(c.pass, expected[i][0], c.what);
     });
+    // A failed fixed-reference or HTTP check says what the machine itself reached in the run.
+    assert.equal(verdicts[0].host, undefined);
+    assert.equal(verdicts[1].host, 'in this run a graph that does nothing 1.64× (890,000 QPS)');
+    assert.equal(verdicts[3].host, undefined);
+    assert.equal(
+      verdicts[5].host,
+      'fastify answering without a model sustained 13,000 texts/s here = 0.36× that model-only QPS',
+    );
     const text = renderReport(report);
     assert.match(
       text,
@@ -118,6 +138,32 @@ describe('benchmark statistics', () => {
     assert.match(text, /bow \(seq 64\)\s+onnx int8\s+1\s+1\.000\s+2\.000\s+3\.000\s+25,000\s+0\.83×/);
     assert.match(text, /bow \(seq 64\)\s+pytorch-exported int8\s+1\s+1\.000\s+2\.000\s+3\.000\s+30,000/);
     assert.match(text, /serves more than 1,000 QPS itself/);
+    assert.match(text, /host floor \(seq 64\)\s+empty graph\s+32\s+1\.000\s+2\.000\s+3\.000\s+890,000/);
+    assert.match(text, /host floor\s+no model\s+13000\s+1\.0\s+13,000\s+13,000/);
+    assert.match(
+      text,
+      /FAIL {2}bow onnx fp32 batch 32: .*\n {8}in this run a graph that does nothing 1\.64×/,
+    );
+  });
+
+  it("says what PyTorch's own export reached against a fixed reference it fails", () => {
+    const report = bowReport([32], {
+      rows: [{ target: target('onnx-fp32', 'e'), batch: 32, latency: latency(300_000) }],
+      sameRun: { name: 'x', rows: [{ runtime: 'onnx-fp32', batch: 32, latency: latency(200_000) }] },
+    });
+    // At another input length the floor says nothing about this model; at this one, far above the
+    // reference (over 2×), it constrains nothing.
+    report.floor = { seq: 128, model: [{ batch: 32, latency: latency(500_000) }] };
+    const [fixed] = checks(report);
+    assert.equal(fixed.pass, false);
+    assert.equal(fixed.host, 'in this run the PyTorch-exported graph reached 0.37× of it');
+    report.floor = { seq: 64, model: [{ batch: 32, latency: latency(1_100_000) }] };
+    assert.equal(checks(report)[0].host, 'in this run the PyTorch-exported graph reached 0.37× of it');
+    report.floor.model[0].latency = latency(1_000_000);
+    assert.equal(
+      checks(report)[0].host,
+      'in this run the PyTorch-exported graph reached 0.37× of it; a graph that does nothing 1.84× (1,000,000 QPS)',
+    );
   });
 });
 
@@ -172,6 +218,44 @@ describe('benchmark runs', () => {
       }
     }
   });
+
+  it('times the host floor: a graph that returns its input unchanged', async () => {
+    const session = await loadSession(emptyGraph());
+    const ids = BigInt64Array.from([7n, 8n, 9n, 10n]);
+    const out = await session.run({
+      input_ids: { data: ids, dims: [2, 2] },
+      attention_mask: { data: new BigInt64Array(4).fill(1n), dims: [2, 2] },
+    });
+    assert.deepEqual([...(out.echo.data as BigInt64Array)], [7n, 8n, 9n, 10n]);
+    assert.deepEqual(out.echo.dims, [2, 2]);
+    await session.release();
+    const timing = { warmupSeconds: 0.05, seconds: 0.1, minRuns: 5 };
+    const rows = await timeEmptyGraph(16, { batchSizes: [1, 4], threads: 1, timing });
+    assert.deepEqual(
+      rows.map((r) => r.batch),
+      [1, 4],
+    );
+    assert.ok(rows.every((r) => r.latency.runs >= 5 && r.latency.qps > 0));
+  });
+
+  it(
+    'load-tests the HTTP floor (fastify without a model) like alembic serve',
+    { timeout: 60_000 },
+    async () => {
+      const r = await httpFloorBench({
+        texts: ['a b', 'c d', 'e f'],
+        connections: 4,
+        maxRequests: 200,
+        maxSeconds: 20,
+        warmupSeconds: 0,
+        textsPerRequest: 3,
+        generator: 'autocannon',
+      });
+      assert.equal(r.requests, 200);
+      assert.equal(r.errors + r.non2xx, 0);
+      assert.equal(r.textsPerSecond, 3 * r.requestsPerSecond);
+    },
+  );
 
   it(
     'load-tests alembic serve over loopback with autocannon, bounded in requests',

@@ -29,6 +29,7 @@ interface BenchFlags {
   json?: string;
   strict?: boolean;
   sameRun: boolean;
+  floors: boolean;
 }
 
 function positiveNumber(flag: string): (v: string) => number {
@@ -82,6 +83,10 @@ export function registerBench(program: Command): void {
       '--no-same-run',
       'skip timing PyTorch-exported graphs of the reference shapes in the same run (needs python3 with torch)',
     )
+    .option(
+      '--no-floors',
+      'skip timing the host floor (a graph that does nothing; fastify answering without a model)',
+    )
     .option('--json <file>', 'also write the raw figures as JSON')
     .option('--strict', 'exit with code 1 when a check fails')
     .action((flags: BenchFlags) =>
@@ -103,6 +108,7 @@ export function registerBench(program: Command): void {
                 generator: parseLoadGenerator(flags.loadGenerator),
               }
             : undefined,
+          floors: flags.floors,
           sameRunDir: flags.sameRun ? path.join(os.tmpdir(), 'alembic-torch-reference') : undefined,
           log: (line) => process.stderr.write(line + '\n'),
         };

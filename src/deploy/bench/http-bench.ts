@@ -61,20 +61,22 @@ export function vocabTexts(dir: string, seq: number, count: number, seed = 11): 
 
 const CLI = fileURLToPath(new URL('../../../bin/alembic.js', import.meta.url));
 
-/** Starts `alembic serve` on a free loopback port; resolves once it listens. */
-async function startServe(
-  dir: string,
-  threads: number,
-  extra: string[],
+/**
+ * Starts a server (`name` in messages) as a child process and resolves with its address once it prints
+ * "listening on URL". `script` is a .js file, or a .ts file run through tsx (the source tree).
+ */
+async function startServer(
+  name: string,
+  script: string,
+  args: string[],
 ): Promise<{ child: ChildProcess; url: string }> {
-  const args = [CLI, 'serve', '--model', `bench=${dir}`, '--port', '0', '--host', '127.0.0.1'];
-  args.push('--threads', String(threads), '--no-demo', ...extra);
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const node = script.endsWith('.ts') ? ['--import', 'tsx', script] : [script];
+  const child = spawn(process.execPath, [...node, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`alembic serve did not start in 60 s:\n${err}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`${name} did not start in 60 s:\n${err}`)), 60_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /listening on (http:\/\/[^\s]+)/.exec(out);
@@ -85,29 +87,35 @@ async function startServe(
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`alembic serve exited with ${code}:\n${err}`));
+      reject(new Error(`${name} exited with ${code}:\n${err}`));
     });
   });
   return { child, url };
 }
 
-async function stopServe(child: ChildProcess): Promise<void> {
+async function stopServer(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   await exited;
 }
 
-export async function httpBench(opts: HttpBenchOptions, seq: number): Promise<HttpBenchResult> {
-  const texts = opts.texts ?? vocabTexts(opts.dir, seq, 256);
+/** The settings of a load test, whatever server it drives. */
+export type LoadOptions = Omit<HttpBenchOptions, 'dir' | 'threads' | 'serveArgs'>;
+
+/** Drives a started server with the load generator: warm-up, then the measured run. */
+async function measure(
+  opts: LoadOptions,
+  texts: string[],
+  server: { child: ChildProcess; url: string },
+): Promise<HttpBenchResult> {
   const bodies: string[] = [];
   for (let i = 0; i < texts.length; i += opts.textsPerRequest) {
     const chunk = Array.from({ length: opts.textsPerRequest }, (_, k) => texts[(i + k) % texts.length]);
     bodies.push(JSON.stringify({ texts: chunk }));
   }
-  const { child, url } = await startServe(opts.dir, opts.threads, opts.serveArgs ?? []);
   try {
-    const load = { url, bodies, connections: opts.connections, maxRequests: opts.maxRequests };
+    const load = { url: server.url, bodies, connections: opts.connections, maxRequests: opts.maxRequests };
     if (opts.warmupSeconds > 0)
       await runLoad(opts.generator, { ...load, maxRequests: 1e9, seconds: opts.warmupSeconds });
     const r = await runLoad(opts.generator, { ...load, seconds: opts.maxSeconds });
@@ -125,6 +133,28 @@ export async function httpBench(opts: HttpBenchOptions, seq: number): Promise<Ht
       generator: opts.generator,
     };
   } finally {
-    await stopServe(child);
+    await stopServer(server.child);
   }
+}
+
+/** Load-tests `alembic serve` with the model directory. */
+export async function httpBench(opts: HttpBenchOptions, seq: number): Promise<HttpBenchResult> {
+  const texts = opts.texts ?? vocabTexts(opts.dir, seq, 256);
+  const args = ['serve', '--model', `bench=${opts.dir}`, '--port', '0', '--host', '127.0.0.1'];
+  args.push('--threads', String(opts.threads), '--no-demo', ...(opts.serveArgs ?? []));
+  return measure(opts, texts, await startServer('alembic serve', CLI, args));
+}
+
+/** The floor server next to this module: floor-server.ts in the source tree, floor-server.js once compiled. */
+function floorServerScript(): string {
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return fileURLToPath(new URL(`./floor-server${ext}`, import.meta.url));
+}
+
+/**
+ * Load-tests fastify answering a fixed prediction per text (floor-server.ts) with the same texts and
+ * settings: the most any model could sustain behind alembic serve's HTTP stack on this machine.
+ */
+export async function httpFloorBench(opts: LoadOptions & { texts: string[] }): Promise<HttpBenchResult> {
+  return measure(opts, opts.texts, await startServer('the floor server', floorServerScript(), []));
 }

@@ -66,6 +66,8 @@ type Runner = { once: () => Promise<unknown> | unknown; close: () => Promise<voi
 /** An ONNX file and the names and widths of its inputs: all a runner needs to feed it. */
 export interface OnnxGraphSpec {
   file: string;
+  /** The model itself, when it is not read from `file` (which then only names it). */
+  bytes?: Uint8Array;
   inputs: { name: string; dims: readonly (number | string)[] }[];
   outputs: string[];
 }
@@ -100,7 +102,7 @@ function feedsFor(g: OnnxGraphSpec, rows: number[][]): Record<string, TensorValu
 }
 
 async function onnxRunner(g: OnnxGraphSpec, rows: number[][], threads: number): Promise<Runner> {
-  const session = await loadSession(g.file, { intraOpThreads: threads });
+  const session = await loadSession(g.bytes ?? g.file, { intraOpThreads: threads });
   const feeds = feedsFor(g, rows);
   const outputs = g.outputs.includes('probabilities') ? ['probabilities'] : undefined;
   return { once: () => session.run(feeds, outputs), close: () => session.release() };
@@ -160,6 +162,25 @@ async function torchRunner(t: BenchTarget, rows: number[][], threads: number): P
     once: () => m.task.predict(m.model, features),
     close: async () => m.model.dispose(),
   };
+}
+
+/** Times an ONNX graph that is not an exported directory (the host floor's empty graph) at each batch size. */
+export async function benchGraph(
+  g: OnnxGraphSpec,
+  seq: number,
+  opts: ModelBenchOptions,
+): Promise<{ batch: number; latency: LatencySummary }[]> {
+  const rng = new Rng(opts.seed ?? 7);
+  const rows: { batch: number; latency: LatencySummary }[] = [];
+  for (const batch of opts.batchSizes) {
+    const runner = await onnxRunner(g, randomIds(rng, batch, seq, 1000), opts.threads);
+    try {
+      rows.push({ batch, latency: await timeRuns(runner.once, batch, opts.timing) });
+    } finally {
+      await runner.close();
+    }
+  }
+  return rows;
 }
 
 /** Times one directory at each batch size. */

@@ -4,12 +4,16 @@
  */
 import { DISTIL_QPS, HTTP_RATIO, REFERENCE_RATIO, referenceQps } from './references.js';
 import type { BenchRuntime } from './model-bench.js';
+import type { HttpBenchResult } from './http-bench.js';
+import type { LatencySummary } from './stats.js';
 import type { BenchReport, ModelGroup, SameRunRow } from './run-bench.js';
 import { textTable } from '../../util/text-table.js';
 
 export interface BenchCheck {
   what: string;
   pass: boolean;
+  /** For a failed check, what this machine reached without alembic in the same run (host-floor.ts, PyTorch's export). */
+  host?: string;
 }
 
 const RUNTIME_NAME: Record<BenchRuntime, string> = {
@@ -47,9 +51,11 @@ export function checks(report: BenchReport): BenchCheck[] {
       const ref = referenceQps(g.net, g.model, g.seq, r.target.runtime, r.batch);
       if (!ref) continue;
       const ratio = r.latency.qps / ref.qps;
+      const pass = ratio >= REFERENCE_RATIO;
       out.push({
         what: `${g.name} ${RUNTIME_NAME[r.target.runtime]} batch ${r.batch}: ${qpsText(r.latency.qps)} QPS = ${ratio.toFixed(2)}× the reference ${qpsText(ref.qps)} (needs ≥ ${REFERENCE_RATIO})`,
-        pass: ratio >= REFERENCE_RATIO,
+        pass,
+        ...(pass ? {} : hostNote(report, g, r.target.runtime, r.batch, ref.qps)),
       });
     }
     for (const r of g.rows) {
@@ -74,14 +80,47 @@ export function checks(report: BenchReport): BenchCheck[] {
       const base = httpBaseline(g);
       if (base) {
         const ratio = g.http.result.textsPerSecond / base.qps;
+        const pass = ratio >= HTTP_RATIO && g.http.result.errors === 0 && g.http.result.non2xx === 0;
+        const floor = report.floor?.http;
         out.push({
           what: `${g.name}: alembic serve sustains ${qpsText(g.http.result.textsPerSecond)} texts/s over HTTP = ${ratio.toFixed(2)}× the model-only ${qpsText(base.qps)} QPS at batch ${base.batch} (needs ≥ ${HTTP_RATIO})`,
-          pass: ratio >= HTTP_RATIO && g.http.result.errors === 0 && g.http.result.non2xx === 0,
+          pass,
+          ...(!pass && floor && floor.textsPerRequest === g.http.result.textsPerRequest
+            ? {
+                host: `fastify answering without a model sustained ${qpsText(floor.textsPerSecond)} texts/s here = ${(floor.textsPerSecond / base.qps).toFixed(2)}× that model-only QPS`,
+              }
+            : {}),
         });
       }
     }
   }
   return out;
+}
+
+/**
+ * What the machine itself reached against a fixed reference in this run: PyTorch's own export of the shape
+ * and, at the same input length, a graph that does nothing — no graph runs faster than that one here, so it
+ * is worth saying when it is less than twice the reference (when per-call cost alone eats most of the budget).
+ */
+function hostNote(
+  report: BenchReport,
+  g: ModelGroup,
+  runtime: BenchRuntime,
+  batch: number,
+  refQps: number,
+): { host: string } | Record<string, never> {
+  const parts: string[] = [];
+  const same = sameRunQps(g, runtime, batch);
+  if (same !== undefined)
+    parts.push(
+      `${SAME_RUN_NAME[runtime as SameRunRow['runtime']]} reached ${(same / refQps).toFixed(2)}× of it`,
+    );
+  const floor = report.floor?.seq === g.seq ? report.floor.model.find((f) => f.batch === batch) : undefined;
+  if (floor && floor.latency.qps < 2 * refQps)
+    parts.push(
+      `a graph that does nothing ${(floor.latency.qps / refQps).toFixed(2)}× (${qpsText(floor.latency.qps)} QPS)`,
+    );
+  return parts.length ? { host: `in this run ${parts.join('; ')}` } : {};
 }
 
 /**
@@ -110,36 +149,26 @@ export function renderReport(report: BenchReport): string {
     for (const r of g.rows) {
       const ref = referenceQps(g.net, g.model, g.seq, r.target.runtime, r.batch);
       const same = sameRunQps(g, r.target.runtime, r.batch);
-      const l = r.latency;
+      const qps = r.latency.qps;
       rows.push([
-        model,
-        RUNTIME_NAME[r.target.runtime],
-        String(r.batch),
-        ms(l.p50),
-        ms(l.p95),
-        ms(l.p99),
-        qpsText(l.qps),
+        ...latencyCells(model, RUNTIME_NAME[r.target.runtime], r.batch, r.latency),
         ref ? qpsText(ref.qps) : '',
-        ref ? `${(l.qps / ref.qps).toFixed(2)}×` : '',
-        same !== undefined ? `${(l.qps / same).toFixed(2)}×` : '',
+        ref ? `${(qps / ref.qps).toFixed(2)}×` : '',
+        same !== undefined ? `${(qps / same).toFixed(2)}×` : '',
       ]);
     }
     for (const r of g.sameRun?.rows ?? []) {
-      const l = r.latency;
-      rows.push([
-        model,
-        r.runtime === 'onnx-fp32' ? 'pytorch-exported' : 'pytorch-exported int8',
-        String(r.batch),
-        ms(l.p50),
-        ms(l.p95),
-        ms(l.p99),
-        qpsText(l.qps),
-        '',
-        '',
-        '',
-      ]);
+      const runtime = r.runtime === 'onnx-fp32' ? 'pytorch-exported' : 'pytorch-exported int8';
+      rows.push([...latencyCells(model, runtime, r.batch, r.latency), '', '', '']);
     }
   }
+  for (const f of report.floor?.model ?? [])
+    rows.push([
+      ...latencyCells(`host floor (seq ${report.floor!.seq})`, 'empty graph', f.batch, f.latency),
+      '',
+      '',
+      '',
+    ]);
   lines.push(
     ...textTable(
       ['model', 'runtime', 'batch', 'p50 ms', 'p95 ms', 'p99 ms', 'QPS', 'reference', 'ratio', 'vs same-run'],
@@ -152,6 +181,10 @@ export function renderReport(report: BenchReport): string {
     '  vs same-run: against the PyTorch-exported graph timed in this run ("pytorch-exported" rows), whatever the load;',
     '  int8 against onnxruntime\'s quantize_dynamic of it at the same weight bits ("pytorch-exported int8")',
   );
+  if (report.floor)
+    lines.push(
+      '  host floor: a graph that returns its input, fed like the models; no graph runs faster on this machine',
+    );
   for (const g of report.groups) {
     if (g.sameRunSkipped) lines.push(`  ${g.name}: no same-run reference: ${g.sameRunSkipped}`);
     if (g.sameRunInt8Skipped) lines.push(`  ${g.name}: no same-run int8 reference: ${g.sameRunInt8Skipped}`);
@@ -177,22 +210,13 @@ export function renderReport(report: BenchReport): string {
           'errors',
           'vs model-only',
         ],
-        httpGroups.map((g) => {
-          const h = g.http!.result;
-          const base = httpBaseline(g);
-          return [
-            g.name,
-            RUNTIME_NAME[g.http!.runtime],
-            String(h.requests),
-            h.seconds.toFixed(1),
-            qpsText(h.requestsPerSecond),
-            qpsText(h.textsPerSecond),
-            String(h.p50),
-            String(h.p99),
-            String(h.errors + h.non2xx),
-            base ? `${(h.textsPerSecond / base.qps).toFixed(2)}× (batch ${base.batch})` : '',
-          ];
-        }),
+        [
+          ...httpGroups.map((g) => {
+            const base = httpBaseline(g);
+            return httpRow(g.name, RUNTIME_NAME[g.http!.runtime], g.http!.result, base);
+          }),
+          ...(report.floor?.http ? [httpRow('host floor', 'no model', report.floor.http)] : []),
+        ],
         2,
       ),
     );
@@ -200,11 +224,39 @@ export function renderReport(report: BenchReport): string {
   const list = checks(report);
   if (list.length) {
     lines.push('', 'Checks:');
-    for (const c of list) lines.push(`  ${c.pass ? 'PASS' : 'FAIL'}  ${c.what}`);
+    for (const c of list) {
+      lines.push(`  ${c.pass ? 'PASS' : 'FAIL'}  ${c.what}`);
+      if (c.host) lines.push(`        ${c.host}`);
+    }
   }
   lines.push('', `Rule of thumb (guide): above ${qpsText(DISTIL_QPS)} QPS, serve a small distilled net.`);
   for (const g of report.groups) lines.push(`  ${standing(g)}`);
   return lines.join('\n') + '\n';
+}
+
+/** The model-only table's first cells: what ran, at which batch, its latency percentiles and QPS. */
+function latencyCells(model: string, runtime: string, batch: number, l: LatencySummary): string[] {
+  return [model, runtime, String(batch), ms(l.p50), ms(l.p95), ms(l.p99), qpsText(l.qps)];
+}
+
+function httpRow(
+  name: string,
+  served: string,
+  h: HttpBenchResult,
+  base?: { qps: number; batch: number },
+): string[] {
+  return [
+    name,
+    served,
+    String(h.requests),
+    h.seconds.toFixed(1),
+    qpsText(h.requestsPerSecond),
+    qpsText(h.textsPerSecond),
+    String(h.p50),
+    String(h.p99),
+    String(h.errors + h.non2xx),
+    base ? `${(h.textsPerSecond / base.qps).toFixed(2)}× (batch ${base.batch})` : '',
+  ];
 }
 
 /** Where one network stands against the 1000-QPS rule: the best batch-1 rate it reached, over HTTP if measured. */

@@ -5,7 +5,8 @@
  */
 import os from 'node:os';
 import type { ModelConfig } from '../../train/config.js';
-import { httpBench, type HttpBenchResult } from './http-bench.js';
+import { timeEmptyGraph, type HostFloor } from './host-floor.js';
+import { httpBench, httpFloorBench, vocabTexts, type HttpBenchResult } from './http-bench.js';
 import type { LoadGenerator } from './load-generator.js';
 import {
   benchAgainst,
@@ -47,6 +48,8 @@ export interface BenchOptions {
    * /usr/bin/python3 with torch); undefined skips them.
    */
   sameRunDir?: string;
+  /** Also time the host floor (host-floor.ts): an empty graph, and fastify without a model when HTTP is tested. */
+  floors?: boolean;
   /** Progress lines (to stderr in the CLI). */
   log?: (line: string) => void;
 }
@@ -76,6 +79,8 @@ export interface BenchReport {
   /** 1-minute load average before and after: a busy machine makes every figure lower. */
   load: [number, number];
   batchSizes: number[];
+  /** What the machine does with no model (when asked for). */
+  floor?: HostFloor;
 }
 
 const RUNTIME_ORDER: BenchRuntime[] = ['libtorch', 'onnx-fp32', 'onnx-int8'];
@@ -117,6 +122,11 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const targets = opts.dirs.map((d) => describeTarget(d, opts.seq));
   const taken = new Set<string>();
   const groups: ModelGroup[] = [];
+  let floor: HostFloor | undefined;
+  if (opts.floors && targets.length > 0) {
+    log(`timing the host floor: a graph that does nothing, at batch ${opts.batchSizes.join(', ')}…`);
+    floor = { seq: targets[0].seq, model: await timeEmptyGraph(targets[0].seq, opts) };
+  }
   for (const list of groupTargets(targets).values()) {
     const first = list[0];
     const group: ModelGroup = {
@@ -169,6 +179,10 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       log(`HTTP load test of alembic serve with ${group.name} ${served.runtime}…`);
       const result = await httpBench({ dir: served.dir, ...opts.http }, first.seq);
       group.http = { dir: served.dir, runtime: served.runtime, result };
+      if (floor && !floor.http) {
+        log('HTTP load test of the host floor: fastify answering without a model…');
+        floor.http = await httpFloorBench({ ...opts.http, texts: vocabTexts(served.dir, first.seq, 256) });
+      }
     }
     groups.push(group);
   }
@@ -178,6 +192,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     cpus: os.cpus().length,
     load: [loadBefore, os.loadavg()[0]],
     batchSizes: opts.batchSizes,
+    ...(floor ? { floor } : {}),
   };
 }
 
