@@ -336,10 +336,21 @@ test('trained Transformer: int8 export agrees with fp32 on ≥ 99 % of dev; expo
       err.code === 2 && /--int8-weights needs --int8/.test(err.stderr),
   );
 
-  // The CLI's predictions from the exported directory match libtorch's from the trained one.
+  // The CLI's predictions from the exported directory match libtorch's from the trained one, on a machine
+  // without the libtorch addon (ALEMBIC_ADDON names a missing file): deploying needs onnxruntime only.
   const inputFile = path.join(tmp, 'unlabelled.tsv');
   const texts = sentimentLines(new Rng(9), 20, false);
   writeFileSync(inputFile, texts.join('\n') + '\n');
+  const noAddon = { ...process.env, ALEMBIC_ADDON: path.join(tmp, 'no-such-addon.node') };
+  await assert.rejects(
+    exec(process.execPath, [cli, 'predict', '--model', best, '--input', inputFile], {
+      cwd: ROOT,
+      env: noAddon,
+    }),
+    (err: { code: number; stderr: string }) =>
+      err.code === 2 &&
+      /the libtorch addon is not built \(.*no-such-addon\.node is missing\)/.test(err.stderr),
+  );
   const { stdout } = await exec(
     process.execPath,
     [
@@ -352,7 +363,7 @@ test('trained Transformer: int8 export agrees with fp32 on ≥ 99 % of dev; expo
       '--batch-size',
       '7',
     ],
-    { cwd: ROOT },
+    { cwd: ROOT, env: noAddon },
   );
   const lines = stdout.trimEnd().split('\n');
   assert.equal(lines.length, 20);

@@ -33,4 +33,25 @@ function load(): NativeEngine {
   return require(file) as NativeEngine;
 }
 
-export const native: NativeEngine = load();
+/**
+ * The addon, loaded on first use rather than on import: the CLI imports every command, and a machine that only
+ * serves exported models (onnxruntime) must not need libtorch. Until then `native` has no functions of its
+ * own and a lookup falls through to its prototype, which loads the addon and copies its functions onto
+ * `native`; from then on lookups find them directly.
+ */
+let loaded: NativeEngine | undefined;
+
+export const native: NativeEngine = Object.create(
+  new Proxy(
+    {},
+    {
+      get(_target, name) {
+        if (!loaded) {
+          loaded = load();
+          Object.assign(native, loaded);
+        }
+        return loaded[name as string];
+      },
+    },
+  ),
+) as NativeEngine;
