@@ -271,7 +271,23 @@ test('trained Transformer: int8 export agrees with fp32 on ≥ 99 % of dev; expo
   const best = path.join(dir, 'best');
 
   const int8Dir = path.join(tmp, 'exported-int8');
-  const report = await exportModelDir(best, int8Dir, { int8: true });
+  const report = await exportModelDir(best, int8Dir, { int8: true, speedSeconds: 0.2 });
+  // int8 timed against fp32 on this machine: both graphs ran, at batch 1 and 32.
+  assert.ok(report.speed, report.speedSkipped);
+  assert.deepEqual(
+    report.speed.rows.map((r) => r.batch),
+    [1, 32],
+  );
+  assert.ok(report.speed.rows.every((r) => r.fp32 > 0 && r.int8 > 0));
+  // When no matrix is large enough to quantise, the int8 graph is the fp32 one: nothing to time.
+  const unquantised = await exportModelDir(best, path.join(tmp, 'exported-unquantised'), {
+    int8: true,
+    speedSeconds: 0.2,
+    quantize: { minElements: Number.MAX_SAFE_INTEGER },
+  });
+  assert.equal(unquantised.quantized?.quantized.length, 0);
+  assert.equal(unquantised.speed, undefined);
+  assert.match(unquantised.speedSkipped ?? '', /no weight matrix was quantised/);
   assert.ok(report.quantized && report.quantized.quantized.length >= 6, 'q, k, v, attention out, ffn in/out');
   assert.ok(report.dev, report.devSkipped);
   assert.equal(report.dev.examples, 300);
@@ -312,10 +328,26 @@ test('trained Transformer: int8 export agrees with fp32 on ≥ 99 % of dev; expo
   const cli = path.join(ROOT, 'bin/alembic.js');
   const { stdout: int7Out } = await exec(
     process.execPath,
-    [cli, 'export', '--model', best, '--out', int7Dir, '--int8', '--int8-weights', '7'],
+    [
+      cli,
+      'export',
+      '--model',
+      best,
+      '--out',
+      int7Dir,
+      '--int8',
+      '--int8-weights',
+      '7',
+      '--speed-seconds',
+      '0.2',
+    ],
     { cwd: ROOT },
   );
   const agreement = Number(/predictions agree on ([\d.]+) %/.exec(int7Out)?.[1]);
+  assert.match(
+    int7Out,
+    /speed on this machine \(1 onnxruntime thread, seq \d+\): int8 [\d.]+× \/ [\d.]+× the fp32 graph's QPS at batch 1 \/ 32/,
+  );
   assert.ok(agreement >= 99, `7-bit int8 agrees with fp32 on ${agreement} % (${int7Out})`);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const int7 = decodeModel(readFileSync(path.join(int7Dir, 'model.onnx'))) as any;

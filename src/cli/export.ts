@@ -1,7 +1,25 @@
 import { Option, type Command } from 'commander';
 import { UserError } from '../util/errors.js';
-import { exportModelDir, type ExportReport } from '../deploy/export/export-dir.js';
+import { exportModelDir, type ExportReport, type SpeedComparison } from '../deploy/export/export-dir.js';
 import { positiveInt, runCommand } from './run.js';
+
+interface ExportFlags {
+  model: string;
+  out: string;
+  int8?: boolean;
+  int8Weights: '7' | '8';
+  speedSeconds: number;
+  opset: number;
+}
+
+function nonNegativeNumber(flag: string): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (!(v.trim() !== '' && Number.isFinite(n) && n >= 0))
+      throw new UserError(`${flag}: expected a number ≥ 0, got "${v}"`);
+    return n;
+  };
+}
 
 export function registerExport(program: Command): void {
   program
@@ -18,14 +36,21 @@ export function registerExport(program: Command): void {
         .choices(['7', '8'])
         .default('8'),
     )
+    .option(
+      '--speed-seconds <s>',
+      'with --int8: seconds to time int8 against fp32 on this machine per batch size (0 skips)',
+      nonNegativeNumber('--speed-seconds'),
+      1,
+    )
     .option('--opset <n>', 'ONNX opset version (17 or newer for the Transformer)', positiveInt('--opset'), 17)
-    .action((opts: { model: string; out: string; int8?: boolean; int8Weights: '7' | '8'; opset: number }) =>
+    .action((opts: ExportFlags) =>
       runCommand(async () => {
         if (opts.int8Weights === '7' && !opts.int8) throw new UserError('--int8-weights needs --int8');
         const report = await exportModelDir(opts.model, opts.out, {
           int8: opts.int8,
           opset: opts.opset,
           quantize: { reduceRange: opts.int8Weights === '7' },
+          speedSeconds: opts.speedSeconds,
         });
         process.stdout.write(describe(report).join('\n') + '\n');
       })(),
@@ -58,5 +83,28 @@ function describe(r: ExportReport): string[] {
         `${(100 * d.agreement).toFixed(2)} % of ${d.examples} examples (${d.file})`,
     );
   } else if (r.devSkipped) lines.push(`dev check skipped: ${r.devSkipped}`);
+  if (r.speed) lines.push(...describeSpeed(r.speed));
+  else if (r.speedSkipped) lines.push(`speed check skipped: ${r.speedSkipped}`);
+  return lines;
+}
+
+/** int8 against fp32 on this machine, and what to deploy when int8 is not the faster one. */
+function describeSpeed(speed: SpeedComparison): string[] {
+  const ratios = speed.rows.map((r) => r.int8 / r.fp32);
+  const qps = (v: number) => Math.round(v).toLocaleString('en-US');
+  const lines = [
+    `speed on this machine (${speed.threads} onnxruntime thread, seq ${speed.seq}): int8 ` +
+      `${ratios.map((x) => `${x.toFixed(2)}×`).join(' / ')} the fp32 graph's QPS at batch ` +
+      `${speed.rows.map((r) => r.batch).join(' / ')} (` +
+      speed.rows.map((r) => `${qps(r.int8)} vs ${qps(r.fp32)}`).join('; ') +
+      ')',
+  ];
+  const slower = speed.rows.filter((_, i) => ratios[i] < 1).map((r) => r.batch);
+  if (slower.length === speed.rows.length)
+    lines.push('  int8 is not faster here: export without --int8 unless the smaller file matters');
+  else if (slower.length)
+    lines.push(
+      `  int8 is slower here at batch ${slower.join(', ')}: weigh it against how the service batches`,
+    );
   return lines;
 }

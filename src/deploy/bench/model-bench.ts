@@ -109,31 +109,43 @@ async function onnxRunner(g: OnnxGraphSpec, rows: number[][], threads: number): 
 }
 
 /**
- * Times an exported directory and a reference graph of the same shape (PyTorch's export) in alternating
- * slices, at each batch size, so both see the same machine.
+ * Times two graphs that take the same inputs in alternating slices, at each batch size, so both see the same
+ * machine: `seq` random ids below `vocabSize` per row.
  */
+export async function benchPair(
+  a: OnnxGraphSpec,
+  b: OnnxGraphSpec,
+  shape: { seq: number; vocabSize: number },
+  opts: ModelBenchOptions,
+): Promise<{ batch: number; a: LatencySummary; b: LatencySummary }[]> {
+  const rng = new Rng(opts.seed ?? 7);
+  const out: { batch: number; a: LatencySummary; b: LatencySummary }[] = [];
+  for (const batch of opts.batchSizes) {
+    const ids = randomIds(rng, batch, shape.seq, shape.vocabSize);
+    const first = await onnxRunner(a, ids, opts.threads);
+    const second = await onnxRunner(b, ids, opts.threads);
+    try {
+      const [la, lb] = await timeInterleaved([first.once, second.once], batch, opts.timing);
+      out.push({ batch, a: la, b: lb });
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  }
+  return out;
+}
+
+/** Times an exported directory against a reference graph of the same shape (PyTorch's export). */
 export async function benchAgainst(
   t: BenchTarget,
   reference: OnnxGraphSpec,
   opts: ModelBenchOptions,
 ): Promise<{ rows: ModelBenchRow[]; reference: { batch: number; latency: LatencySummary }[] }> {
-  const rng = new Rng(opts.seed ?? 7);
-  const rows: ModelBenchRow[] = [];
-  const refRows: { batch: number; latency: LatencySummary }[] = [];
-  for (const batch of opts.batchSizes) {
-    const ids = randomIds(rng, batch, t.seq, t.vocabSize);
-    const ours = await onnxRunner(graphSpecOf(t), ids, opts.threads);
-    const theirs = await onnxRunner(reference, ids, opts.threads);
-    try {
-      const [a, b] = await timeInterleaved([ours.once, theirs.once], batch, opts.timing);
-      rows.push({ target: t, batch, latency: a });
-      refRows.push({ batch, latency: b });
-    } finally {
-      await ours.close();
-      await theirs.close();
-    }
-  }
-  return { rows, reference: refRows };
+  const pairs = await benchPair(graphSpecOf(t), reference, t, opts);
+  return {
+    rows: pairs.map((p) => ({ target: t, batch: p.batch, latency: p.a })),
+    reference: pairs.map((p) => ({ batch: p.batch, latency: p.b })),
+  };
 }
 
 async function torchRunner(t: BenchTarget, rows: number[][], threads: number): Promise<Runner> {

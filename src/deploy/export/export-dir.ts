@@ -4,7 +4,8 @@
  *   alembic-model.json   the trained manifest plus `onnx: {file, opset, int8, inputs, outputs}`
  *   vocab.txt, label_map.json, …   every other file of the model directory except the torch weights
  * With --int8 and a dev file in the config, the dev set is predicted with both the float and the int8 graph
- * and the change in the task's metric is reported.
+ * and the change in the task's metric is reported; asked to (`speedSeconds`), the two graphs are also timed
+ * against each other on this machine, because whether int8 is faster depends on the net and the CPU.
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { loadModelDir, replaceDir, WEIGHTS_FILE } from '../../train/model-dir.js
 import { UserError } from '../../util/errors.js';
 import { loadSession, type QuantizeReport } from '../onnx/index.js';
 import { OnnxPredictor } from '../onnx-predictor.js';
+import { benchPair, describeTarget, graphSpecOf } from '../bench/model-bench.js';
 import { exportModel, exporterFor, type ExportOptions } from './exporter.js';
 import type { OnnxSection } from './io.js';
 import { MANIFEST_FILE, type DeployManifest } from './manifest.js';
@@ -26,6 +28,19 @@ export interface DevComparison {
   agreement: number;
 }
 
+/** The int8 graph timed against the fp32 graph of the same model, alternately, on this machine. */
+export interface SpeedComparison {
+  threads: number;
+  seq: number;
+  /** Inputs per second of each graph at each batch size. */
+  rows: { batch: number; fp32: number; int8: number }[];
+}
+
+export interface ExportDirOptions extends ExportOptions {
+  /** With int8: seconds to time the int8 graph against the fp32 one per batch size (absent or 0: not timed). */
+  speedSeconds?: number;
+}
+
 export interface ExportReport {
   outDir: string;
   section: OnnxSection;
@@ -34,12 +49,15 @@ export interface ExportReport {
   dev?: DevComparison;
   /** Why there is no dev comparison with --int8 (no dev file, task without a dev check). */
   devSkipped?: string;
+  speed?: SpeedComparison;
+  /** Why the speed comparison could not run (a graph input the timing cannot feed). */
+  speedSkipped?: string;
 }
 
 export async function exportModelDir(
   modelDir: string,
   outDir: string,
-  opts: ExportOptions = {},
+  opts: ExportDirOptions = {},
 ): Promise<ExportReport> {
   const from = path.resolve(modelDir);
   const to = path.resolve(outDir);
@@ -70,6 +88,8 @@ export async function exportModelDir(
   };
   if (!opts.int8) return report;
 
+  let fp32Cached: Uint8Array | undefined;
+  const fp32Bytes = () => (fp32Cached ??= exportModel(loaded, { ...opts, int8: false }).bytes);
   const dev = loaded.config.dataset.dev;
   const exporter = exporterFor(loaded.manifest.task);
   const examples = dev && existsSync(dev) ? await loaded.task.read(dev, { labelled: true }) : undefined;
@@ -78,8 +98,7 @@ export async function exportModelDir(
   else if (!check) report.devSkipped = `no dev metric for task ${loaded.manifest.task} on ${dev}`;
   else {
     const { score, agree, metric } = check;
-    const fp32Bytes = exportModel(loaded, { ...opts, int8: false }).bytes;
-    const fp32 = await predictAll(await OnnxPredictor.open(to, { modelBytes: fp32Bytes }), examples);
+    const fp32 = await predictAll(await OnnxPredictor.open(to, { modelBytes: fp32Bytes() }), examples);
     const int8 = await predictAll(await OnnxPredictor.open(to), examples);
     const same = fp32.filter((p, i) => agree(p, int8[i])).length;
     report.dev = {
@@ -91,7 +110,38 @@ export async function exportModelDir(
       agreement: same / Math.max(1, examples.length),
     };
   }
+  if (opts.speedSeconds && report.quantized?.quantized.length === 0)
+    report.speedSkipped = 'no weight matrix was quantised, so the int8 graph computes as the fp32 one does';
+  else if (opts.speedSeconds) {
+    try {
+      report.speed = await compareSpeed(to, fp32Bytes(), opts.speedSeconds);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      report.speedSkipped = e.message;
+    }
+  }
   return report;
+}
+
+/**
+ * The exported int8 graph against the fp32 graph of the same model at batch 1 and 32, one onnxruntime thread
+ * (as `alembic serve` runs a model by default), full-length random inputs of the model's max_len.
+ */
+async function compareSpeed(dir: string, fp32: Uint8Array, seconds: number): Promise<SpeedComparison> {
+  const target = describeTarget(dir);
+  const int8 = graphSpecOf(target);
+  const threads = 1;
+  const timing = { warmupSeconds: Math.min(0.5, seconds / 4), seconds, minRuns: 12 };
+  const pairs = await benchPair({ ...int8, bytes: fp32 }, int8, target, {
+    batchSizes: [1, 32],
+    threads,
+    timing,
+  });
+  return {
+    threads,
+    seq: target.seq,
+    rows: pairs.map((p) => ({ batch: p.batch, fp32: p.a.qps, int8: p.b.qps })),
+  };
 }
 
 /** Every regular file of the model directory but the torch weights and the manifest (rewritten). */
