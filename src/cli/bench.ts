@@ -10,7 +10,7 @@ import { checks, renderReport } from '../deploy/bench/report.js';
 import { runBench, type BenchOptions } from '../deploy/bench/run-bench.js';
 import { UserError } from '../util/errors.js';
 import { LOAD_GENERATORS, parseLoadGenerator } from '../deploy/bench/load-generator.js';
-import { positiveInt, runCommand } from './run.js';
+import { positiveNumber, positiveInt, runCommand } from './run.js';
 
 interface BenchFlags {
   model: string[];
@@ -30,15 +30,6 @@ interface BenchFlags {
   strict?: boolean;
   sameRun: boolean;
   floors: boolean;
-}
-
-function positiveNumber(flag: string): (v: string) => number {
-  return (v: string) => {
-    const n = Number(v);
-    if (!(n > 0) || !Number.isFinite(n))
-      throw new UserError(`${flag}: expected a positive number, got "${v}"`);
-    return n;
-  };
 }
 
 function batchList(v: string): number[] {

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { UserError } from '../util/errors.js';
 import { exportModelDir, type ExportReport, type SpeedComparison } from '../deploy/export/export-dir.js';
-import { positiveInt, runCommand } from './run.js';
+import { nonNegativeNumber, positiveInt, runCommand } from './run.js';
 
 interface ExportFlags {
   model: string;
@@ -10,15 +10,6 @@ interface ExportFlags {
   int8Weights: '7' | '8';
   speedSeconds: number;
   opset: number;
-}
-
-function nonNegativeNumber(flag: string): (v: string) => number {
-  return (v: string) => {
-    const n = Number(v);
-    if (!(v.trim() !== '' && Number.isFinite(n) && n >= 0))
-      throw new UserError(`${flag}: expected a number ≥ 0, got "${v}"`);
-    return n;
-  };
 }
 
 export function registerExport(program: Command): void {

@@ -27,3 +27,32 @@ export function positiveInt(flag: string): (v: string) => number {
     return n;
   };
 }
+
+/** Parses a positive number flag (seconds, minutes), or explains which flag is wrong. */
+export function positiveNumber(flag: string): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (!(n > 0) || !Number.isFinite(n))
+      throw new UserError(`${flag}: expected a positive number, got "${v}"`);
+    return n;
+  };
+}
+
+/** Parses a number flag where 0 means "off" (an empty value is refused, not read as 0). */
+export function nonNegativeNumber(flag: string): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (!(v.trim() !== '' && Number.isFinite(n) && n >= 0))
+      throw new UserError(`${flag}: expected a number ≥ 0, got "${v}"`);
+    return n;
+  };
+}
+
+/** Parses an integer flag that may be 0 (a port, a wait in ms). */
+export function nonNegativeInt(flag: string): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new UserError(`${flag}: expected an integer ≥ 0, got "${v}"`);
+    return n;
+  };
+}

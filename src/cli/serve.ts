@@ -9,7 +9,7 @@ import { openPredictor } from '../deploy/open-predictor.js';
 import { PredictionServer, SERVE_DEFAULTS, type ServedModel } from '../deploy/serve/server.js';
 import { registerDemoRoutes } from '../deploy/web/demo-routes.js';
 import { UserError } from '../util/errors.js';
-import { positiveInt, runCommand } from './run.js';
+import { nonNegativeInt, positiveInt, runCommand } from './run.js';
 
 export interface ModelArg {
   name: string;
@@ -26,14 +26,6 @@ export function parseModelArg(arg: string): ModelArg {
   }
   const name = path.basename(path.resolve(arg)).replace(/[^A-Za-z0-9._-]/g, '_');
   return { name, dir: arg };
-}
-
-function nonNegativeInt(flag: string): (v: string) => number {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new UserError(`${flag}: expected an integer ≥ 0, got "${v}"`);
-    return n;
-  };
 }
 
 interface ServeFlags {

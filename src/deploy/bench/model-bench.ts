@@ -176,16 +176,19 @@ async function torchRunner(t: BenchTarget, rows: number[][], threads: number): P
   };
 }
 
-/** Times an ONNX graph that is not an exported directory (the host floor's empty graph) at each batch size. */
-export async function benchGraph(
-  g: OnnxGraphSpec,
-  seq: number,
+/**
+ * Times a runner made for each batch size (full-length random ids of `seq` below `vocabSize`), closing it
+ * after its measurement.
+ */
+async function timeEachBatch(
+  shape: { seq: number; vocabSize: number },
+  makeRunner: (ids: number[][]) => Promise<Runner>,
   opts: ModelBenchOptions,
 ): Promise<{ batch: number; latency: LatencySummary }[]> {
   const rng = new Rng(opts.seed ?? 7);
   const rows: { batch: number; latency: LatencySummary }[] = [];
   for (const batch of opts.batchSizes) {
-    const runner = await onnxRunner(g, randomIds(rng, batch, seq, 1000), opts.threads);
+    const runner = await makeRunner(randomIds(rng, batch, shape.seq, shape.vocabSize));
     try {
       rows.push({ batch, latency: await timeRuns(runner.once, batch, opts.timing) });
     } finally {
@@ -195,21 +198,24 @@ export async function benchGraph(
   return rows;
 }
 
+/** Times an ONNX graph that is not an exported directory (the host floor's empty graph) at each batch size. */
+export function benchGraph(
+  g: OnnxGraphSpec,
+  seq: number,
+  opts: ModelBenchOptions,
+): Promise<{ batch: number; latency: LatencySummary }[]> {
+  return timeEachBatch({ seq, vocabSize: 1000 }, (ids) => onnxRunner(g, ids, opts.threads), opts);
+}
+
 /** Times one directory at each batch size. */
 export async function benchTarget(t: BenchTarget, opts: ModelBenchOptions): Promise<ModelBenchRow[]> {
-  const rng = new Rng(opts.seed ?? 7);
-  const rows: ModelBenchRow[] = [];
-  for (const batch of opts.batchSizes) {
-    const ids = randomIds(rng, batch, t.seq, t.vocabSize);
-    const runner =
+  const rows = await timeEachBatch(
+    t,
+    (ids) =>
       t.runtime === 'libtorch'
-        ? await torchRunner(t, ids, opts.threads)
-        : await onnxRunner(graphSpecOf(t), ids, opts.threads);
-    try {
-      rows.push({ target: t, batch, latency: await timeRuns(runner.once, batch, opts.timing) });
-    } finally {
-      await runner.close();
-    }
-  }
-  return rows;
+        ? torchRunner(t, ids, opts.threads)
+        : onnxRunner(graphSpecOf(t), ids, opts.threads),
+    opts,
+  );
+  return rows.map((r) => ({ target: t, ...r }));
 }

@@ -63,7 +63,6 @@ export interface ModelGroup {
   parameters: number;
   rows: ModelBenchRow[];
   http?: { dir: string; runtime: BenchRuntime; result: HttpBenchResult };
-  /** The same shape exported by PyTorch, timed in this run (fp32, onnxruntime). */
   /** PyTorch's export (onnx-fp32) and onnxruntime's quantisation of it (onnx-int8), timed with ours. */
   sameRun?: { name: string; rows: SameRunRow[] };
   /** Why there is no same-run reference for a shape that has one. */
