@@ -69,10 +69,10 @@ test('load keeps the file ids and finds the specials by name (CRLF, BOM, blank l
   assert.equal(v.size, 7);
   assert.deepEqual([v.unkId, v.padId, v.clsId, v.sepId, v.maskId], [0, 1, 4, 5, undefined]);
   assert.equal(v.token(3), '');
-  // A duplicated token keeps its first id; its second line still owns id 6.
-  assert.equal(v.id('hello'), 2);
-  assert.equal(v.token(6), 'hello');
-  assert.deepEqual(v.encode(['hello', 'bye'], { maxLen: 10, addCls: true, addSep: true }), [4, 2, 0, 5]);
+  // A duplicated token maps to its last id (as Hugging Face's load_vocab); its first line still owns id 2.
+  assert.equal(v.id('hello'), 6);
+  assert.equal(v.token(2), 'hello');
+  assert.deepEqual(v.encode(['hello', 'bye'], { maxLen: 10, addCls: true, addSep: true }), [4, 6, 0, 5]);
 });
 
 test('load errors on a missing file or a vocabulary without [UNK]/[PAD]', () => {

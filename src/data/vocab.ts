@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
+import { readTokenizerJson } from './tokenizers/tokenizer-json.js';
 
 export const PAD = '[PAD]';
 export const UNK = '[UNK]';
@@ -47,11 +48,9 @@ export class Vocab {
     private readonly tokenList: readonly string[],
     source = 'vocabulary',
   ) {
-    // A duplicated line keeps its first id, as a lookup table built line by line would; the later
-    // line still owns its id for token(id), so the ids of a checkpoint's embedding rows stay right.
-    tokenList.forEach((token, id) => {
-      if (!this.ids.has(token)) this.ids.set(token, id);
-    });
+    // A duplicated line maps to its last id, as Hugging Face's load_vocab (and the fast tokenizer) build
+    // the table, so a checkpoint sees the ids it was trained with; token(id) still names every line.
+    tokenList.forEach((token, id) => this.ids.set(token, id));
     const required = (name: string): number => {
       const id = this.ids.get(name);
       if (id === undefined)
@@ -94,6 +93,8 @@ export class Vocab {
   /** Read a vocab.txt: one token per line, id = line index (a final newline does not add a token). */
   static load(path: string): Vocab {
     if (!existsSync(path)) throw new UserError(`vocab file not found: ${path}`);
+    // A checkpoint without vocab.txt carries its vocabulary in Hugging Face's tokenizer.json.
+    if (path.endsWith('.json')) return new Vocab(readTokenizerJson(path).vocab, path);
     const text = readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
     const lines = text.split('\n').map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
     if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();

@@ -65,6 +65,25 @@ export function withCheckpointShape(model: ModelConfig): ModelConfig {
   };
 }
 
+/**
+ * Says on stderr when a pretrained checkpoint's shape replaces the sizes the config's model section gives,
+ * so a template's 256 × 4 next to a 32 × 2 checkpoint is not a silent surprise.
+ */
+export function noteCheckpointShape(
+  given: ModelConfig,
+  effective: ModelConfig,
+  log: (m: string) => void = (m) => process.stderr.write(`${m}\n`),
+): void {
+  if (!given.pretrained_dir || given.net !== 'transformer') return;
+  const keys = ['hidden_size', 'num_layers', 'num_heads', 'ffn_size', 'max_positions'] as const;
+  const changed = keys.filter((k) => given[k] !== effective[k]);
+  if (changed.length === 0) return;
+  log(
+    `pretrained: the checkpoint's shape replaces the config's ` +
+      changed.map((k) => `model.${k} ${given[k]} → ${effective[k]}`).join(', '),
+  );
+}
+
 export function transformerOptions(model: ModelConfig, vocabSize: number, padId: number): TransformerOptions {
   const architecture = model.encoder_config ?? model.pretrained_dir;
   if (architecture) {

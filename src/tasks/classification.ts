@@ -163,7 +163,7 @@ export class ClassificationTask implements Task<
   buildModel(): ClassifierModel {
     const encoder = buildEncoder(this.config.model, this.codec.vocab.size, this.codec.vocab.padId);
     if (this.config.model.pretrained_dir && encoder instanceof TransformerEncoder) {
-      loadPretrained(encoder, this.config.model.pretrained_dir);
+      loadPretrained(encoder, this.config.model.pretrained_dir, { tokenizer: this.config.dataset.tokenizer });
     }
     return new ClassifierModel(encoder, {
       numLabels: this.labels.names.length,

@@ -3,6 +3,7 @@
  * how its reader treats bad lines and warnings, and how its vocabulary is built or loaded.
  */
 import path from 'node:path';
+import { checkpointVocabFile } from '../data/tokenizers/checkpoint-tokenizer.js';
 import type { TrainConfig } from '../train/config.js';
 
 /** A reader's bad-line policy (the caller's choice, else the config's) with warnings going to stderr. */
@@ -21,10 +22,15 @@ export function warnSkipped(file: string, skipped: number, what = 'line'): void 
   if (skipped) process.stderr.write(`warning: ${file}: skipped ${skipped} bad ${what}(s)\n`);
 }
 
-/** The vocab.txt to use as it is: the one named in the config, else the pretrained model's own. */
-export function givenVocabFile(config: TrainConfig): string | undefined {
+/**
+ * The vocabulary to use as it is: the one named in the config, else the pretrained model's own (vocab.txt,
+ * else its tokenizer.json; a missing vocab.txt is reported when it is loaded).
+ */
+export function givenVocabFile(config: Pick<TrainConfig, 'dataset' | 'model'>): string | undefined {
   const pretrained = config.model.pretrained_dir;
-  return config.dataset.tokenizer.vocab ?? (pretrained ? path.join(pretrained, 'vocab.txt') : undefined);
+  if (config.dataset.tokenizer.vocab) return config.dataset.tokenizer.vocab;
+  if (!pretrained) return undefined;
+  return checkpointVocabFile(pretrained) ?? path.join(pretrained, 'vocab.txt');
 }
 
 /** Options for fitting a vocabulary: the config's limits, and the vocab.txt that replaces fitting, if any. */

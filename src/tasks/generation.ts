@@ -167,7 +167,9 @@ export class GenerationTask implements Task<GenerationExample, GenerationFeature
       maxTargetPositions: this.options.max_length + 1,
     });
     if (this.config.model.pretrained_dir && net instanceof TransformerSeq2Seq)
-      loadPretrained(net.encoder, this.config.model.pretrained_dir);
+      loadPretrained(net.encoder, this.config.model.pretrained_dir, {
+        tokenizer: this.config.dataset.tokenizer,
+      });
     return new GenerationModel(net, this.targetIds(), this.source.vocab.padId, this.options.label_smoothing);
   }
 

@@ -164,7 +164,8 @@ export class MaskedLmTask implements Task<TextExample, MlmFeatures, MlmPredictio
     const encoder = new TransformerEncoder(
       transformerOptions(this.config.model, this.codec.vocab.size, this.codec.vocab.padId),
     );
-    if (this.config.model.pretrained_dir) loadPretrained(encoder, this.config.model.pretrained_dir);
+    if (this.config.model.pretrained_dir)
+      loadPretrained(encoder, this.config.model.pretrained_dir, { tokenizer: this.config.dataset.tokenizer });
     return new MaskedLmModel(encoder, this.ids(), this.maskProb);
   }
 

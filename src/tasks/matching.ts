@@ -174,7 +174,7 @@ export class MatchingTask implements Task<MatchingExample, MatchingFeatures, Mat
   buildModel(): MatchingModel {
     const encoder = buildEncoder(this.config.model, this.codec.vocab.size, this.codec.vocab.padId);
     if (this.config.model.pretrained_dir && encoder instanceof TransformerEncoder) {
-      loadPretrained(encoder, this.config.model.pretrained_dir);
+      loadPretrained(encoder, this.config.model.pretrained_dir, { tokenizer: this.config.dataset.tokenizer });
     }
     return new MatchingModel(encoder, {
       head: this.head,

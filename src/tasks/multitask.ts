@@ -48,7 +48,7 @@ import { formatMetrics, takesNoWeightDecay } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { ClassificationTask, ClassifierModel } from './classification.js';
-import { readVocabSource } from './dataset-options.js';
+import { givenVocabFile, readVocabSource } from './dataset-options.js';
 import { createTask, type AnyTask } from './registry.js';
 import { SequenceLabelerModel, SequenceLabelingTask } from './sequence-labeling.js';
 import { schemeConstraints } from './tag-scheme.js';
@@ -274,10 +274,10 @@ export async function trainMultitask(
       test: await split(task, entry.config.dataset.test),
     });
   }
-  const vocab = Vocab.load(d0.dataset.tokenizer.vocab ?? path.join(d0.model.pretrained_dir!, 'vocab.txt'));
+  const vocab = Vocab.load(givenVocabFile(d0)!);
   const encoder = buildEncoder(mc.model, vocab.size, vocab.padId);
   if (mc.model.pretrained_dir && encoder instanceof TransformerEncoder)
-    loadPretrained(encoder, mc.model.pretrained_dir);
+    loadPretrained(encoder, mc.model.pretrained_dir, { tokenizer: d0.dataset.tokenizer });
   for (const l of loaded) l.model = headOn(l.task, encoder);
   const models = loaded.map((l) => l.model!);
   const { all: params, groups } = parameterGroups(models, t.weight_decay);

@@ -17,7 +17,7 @@ import { noGrad, tidy } from '../engine/scope.js';
 import type { Tensor } from '../engine/tensor.js';
 import { readReadingComprehensionJson } from '../data/readers/reading-comprehension.js';
 import type { ReadingComprehensionExample } from '../data/readers/types.js';
-import { createTokenizer, type OffsetTokenizer } from '../data/tokenizers/tokenizer.js';
+import { createTokenizer, wordPieceOptions, type OffsetTokenizer } from '../data/tokenizers/tokenizer.js';
 import { WordPieceTokenizer } from '../data/tokenizers/wordpiece.js';
 import { spanReport } from '../metrics/index.js';
 import { buildEncoder } from '../nets/build.js';
@@ -181,7 +181,7 @@ export class ReadingComprehensionTask implements Task<
   buildModel(): SpanModel {
     const encoder = buildEncoder(this.config.model, this.codec.vocab.size, this.codec.vocab.padId);
     if (this.config.model.pretrained_dir && encoder instanceof TransformerEncoder) {
-      loadPretrained(encoder, this.config.model.pretrained_dir);
+      loadPretrained(encoder, this.config.model.pretrained_dir, { tokenizer: this.config.dataset.tokenizer });
     }
     return new SpanModel(encoder, this.codec.vocab.padId);
   }
@@ -277,7 +277,7 @@ export class ReadingComprehensionTask implements Task<
 function offsetTokenizer(codec: TextCodec): OffsetTokenizer {
   const spec = codec.spec.tokenizer;
   return spec.type === 'wordpiece'
-    ? new WordPieceTokenizer(codec.vocab, { lowercase: spec.lowercase ?? true })
+    ? new WordPieceTokenizer(codec.vocab, wordPieceOptions(spec))
     : createTokenizer(spec);
 }
 

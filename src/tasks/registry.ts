@@ -2,7 +2,7 @@
  * Task name → task implementation. Each task family registers here; the trainer, the CLI and
  * deployment only ever see the Task interface.
  */
-import { withCheckpointShape } from '../nets/build.js';
+import { noteCheckpointShape, withCheckpointShape } from '../nets/build.js';
 import type { TrainConfig } from '../train/config.js';
 import { UserError } from '../util/errors.js';
 import { ClassificationTask, type ClassificationState } from './classification.js';
@@ -21,6 +21,7 @@ export type AnyTask = Task<any, any, any>;
 /** A fresh task (to fit on training data), or one restored from a model directory's saved state. */
 export function createTask(given: TrainConfig, saved?: { dir: string; state: unknown }): AnyTask {
   const config = { ...given, model: withCheckpointShape(given.model) };
+  if (saved === undefined) noteCheckpointShape(given.model, config.model);
   // Training on a teacher's probabilities (data distillation); the saved model is a plain classifier.
   if (config.soft_labels !== undefined && saved === undefined) return new SoftLabelClassificationTask(config);
   switch (config.task) {

@@ -163,7 +163,7 @@ export class SequenceLabelingTask implements Task<SequenceInput, SequenceFeature
     const vocab = this.aligner.vocab;
     const encoder = buildEncoder(model, vocab.size, vocab.padId);
     if (model.pretrained_dir && encoder instanceof TransformerEncoder)
-      loadPretrained(encoder, model.pretrained_dir);
+      loadPretrained(encoder, model.pretrained_dir, { tokenizer: this.config.dataset.tokenizer });
     return new SequenceLabelerModel(encoder, {
       numTags: this.tags.size,
       head: model.head,

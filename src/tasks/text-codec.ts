@@ -4,7 +4,12 @@
  * `[MASK]`) stay single tokens.
  */
 import path from 'node:path';
-import { createTokenizer, type OffsetTokenizer, type TokenizerSpec } from '../data/tokenizers/tokenizer.js';
+import {
+  createTokenizer,
+  wordPieceOptions,
+  type OffsetTokenizer,
+  type TokenizerSpec,
+} from '../data/tokenizers/tokenizer.js';
 import { tokenizeKeepingSpecials } from '../data/tokenizers/keep-specials.js';
 import { WordPieceTokenizer } from '../data/tokenizers/wordpiece.js';
 import { pairIds, textIds, type TextIdsSpec } from '../data/text-ids.js';
@@ -33,7 +38,7 @@ export class TextCodec {
     // WordPiece splits with the model's own vocabulary; the others only segment.
     this.tokenizer =
       spec.tokenizer.type === 'wordpiece'
-        ? new WordPieceTokenizer(vocab, { lowercase: spec.tokenizer.lowercase ?? true })
+        ? new WordPieceTokenizer(vocab, wordPieceOptions(spec.tokenizer))
         : createTokenizer(spec.tokenizer);
     this.idsSpec = {
       tokenize: (text) => this.tokenize(text),

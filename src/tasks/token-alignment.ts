@@ -12,7 +12,7 @@
  */
 import path from 'node:path';
 import { basicTokenize } from '../data/tokenizers/bert-basic.js';
-import { createTokenizer, type TokenizerSpec } from '../data/tokenizers/tokenizer.js';
+import { createTokenizer, wordPieceOptions, type TokenizerSpec } from '../data/tokenizers/tokenizer.js';
 import { WordPieceTokenizer } from '../data/tokenizers/wordpiece.js';
 import { SPECIAL_TOKENS, Vocab } from '../data/vocab.js';
 import { UserError } from '../util/errors.js';
@@ -56,7 +56,7 @@ export class TokenAligner {
   ) {
     this.lowercase = spec.tokenizer.lowercase ?? true;
     if (spec.tokenizer.type === 'wordpiece') {
-      this.wordpiece = new WordPieceTokenizer(vocab, { lowercase: this.lowercase });
+      this.wordpiece = new WordPieceTokenizer(vocab, wordPieceOptions(spec.tokenizer));
     }
     if (spec.maxLen < (spec.specials ? 3 : 1)) {
       throw new UserError(`dataset.max_len: ${spec.maxLen} leaves no room for a token`);
@@ -162,7 +162,11 @@ export function textUnits(text: string, tokenizer: AlignerSpec['tokenizer']): Te
   const lowercase = tokenizer.lowercase ?? true;
   const spans: Array<[number, number]> =
     tokenizer.type === 'wordpiece'
-      ? basicTokenize(text, lowercase).map((w) => [w.starts[0], w.ends[w.ends.length - 1]])
+      ? basicTokenize(text, {
+          lowercase,
+          stripAccents: tokenizer.strip_accents,
+          tokenizeChineseChars: tokenizer.tokenize_chinese_chars,
+        }).map((w) => [w.starts[0], w.ends[w.ends.length - 1]])
       : createTokenizer({ type: tokenizer.type, lowercase }).tokenizeWithOffsets(text).offsets;
   return { tokens: spans.map(([s, e]) => text.slice(s, e)), spans };
 }

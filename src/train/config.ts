@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { readCheckpointTokenizer } from '../data/tokenizers/checkpoint-tokenizer.js';
 import { UserError } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
 
@@ -26,7 +27,14 @@ const tokenizerSchema = z
   .object({
     type: z.enum(['char', 'jieba', 'whitespace', 'wordpiece']).default('char'),
     vocab: z.string().optional(),
-    lowercase: z.boolean().default(true),
+    /** Default: the pretrained checkpoint's do_lower_case, else true. */
+    lowercase: z.boolean().optional(),
+    /** wordpiece: default the checkpoint's strip_accents, else follow `lowercase`. */
+    strip_accents: z.boolean().optional(),
+    /** wordpiece: default the checkpoint's tokenize_chinese_chars, else true. */
+    tokenize_chinese_chars: z.boolean().optional(),
+    /** wordpiece: extra special tokens kept whole in text; default those the checkpoint declares. */
+    special_tokens: z.array(z.string()).optional(),
   })
   .strict();
 
@@ -190,12 +198,38 @@ export function parseConfig(raw: unknown, source: string, baseDir = path.dirname
   c.model.pretrained_dir = resolve(c.model.pretrained_dir);
   c.model.encoder_config = resolve(c.model.encoder_config);
   c.trainer.output_dir = resolve(c.trainer.output_dir)!;
+  resolveTokenizerSettings(c);
   if (c.dataset.tokenizer.type === 'wordpiece' && !c.dataset.tokenizer.vocab && !c.model.pretrained_dir) {
     throw new UserError(
       `${source}: dataset.tokenizer.vocab: the wordpiece tokenizer needs a vocab.txt (or model.pretrained_dir)`,
     );
   }
   return c;
+}
+
+/**
+ * Tokenizer switches the config leaves out take the pretrained checkpoint's own settings (tokenizer.json,
+ * tokenizer_config.json, model_config.json), so a cased checkpoint is not lowercased by a default; then
+ * `lowercase` defaults to true. Written into the config, they are saved with the model and reused by
+ * evaluation, prediction and export even after the checkpoint has gone.
+ */
+function resolveTokenizerSettings(c: TrainConfig): void {
+  const t = c.dataset.tokenizer;
+  const open = t.lowercase === undefined || (t.type === 'wordpiece' && t.strip_accents === undefined);
+  if (c.model.pretrained_dir && open) {
+    const own = readCheckpointTokenizer(c.model.pretrained_dir);
+    t.lowercase ??= own.lowercase;
+    if (t.type === 'wordpiece') {
+      t.strip_accents ??= own.stripAccents;
+      t.tokenize_chinese_chars ??= own.tokenizeChineseChars;
+      if (own.specials.length) t.special_tokens ??= own.specials;
+    }
+  }
+  t.lowercase ??= true;
+  if (t.type === 'wordpiece') {
+    t.strip_accents ??= t.lowercase;
+    t.tokenize_chinese_chars ??= true;
+  }
 }
 
 export function loadConfig(file: string): TrainConfig {

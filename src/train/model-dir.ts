@@ -62,7 +62,8 @@ export function writeModelFiles(
     version: 1,
     task: config.task,
     net: config.model.net,
-    config,
+    // The sizes of the network actually built (a checkpoint's shape replaces the template's).
+    config: { ...config, model: withCheckpointShape(config.model) },
     state: task.state(),
     parameters: model.numParameters(),
     created: new Date().toISOString(),

@@ -5,6 +5,7 @@ import {
   isRemovedControl,
   isWhitespace,
   lowercaseStripAccents,
+  stripAccents,
 } from './unicode.js';
 
 /**
@@ -17,12 +18,35 @@ export interface BasicWord {
   ends: number[];
 }
 
+/** The switches of Hugging Face's BertNormalizer / BasicTokenizer. */
+export interface BasicOptions {
+  lowercase: boolean;
+  /** Strip accents (NFD, drop non-spacing marks); undefined follows `lowercase`, as in Hugging Face. */
+  stripAccents?: boolean;
+  /** Make every CJK ideograph a word of its own. Default true. */
+  tokenizeChineseChars?: boolean;
+}
+
+/** One source character as the normalizer leaves it: accents stripped first, then lowercased (fast BERT's order). */
+function normaliser(opts: BasicOptions): (ch: string) => string {
+  const strip = opts.stripAccents ?? opts.lowercase;
+  if (strip && opts.lowercase) return lowercaseStripAccents;
+  if (strip) return stripAccents;
+  if (opts.lowercase) return (ch) => ch.toLowerCase();
+  return (ch) => ch;
+}
+
 /**
- * BERT's BasicTokenizer: delete control characters, make every CJK ideograph a word, split on
- * whitespace, optionally lowercase and strip accents (NFD, drop non-spacing marks), and make every
- * punctuation character a word. Deleted characters join their neighbours ("a\u200bb" is "ab"), as in BERT.
+ * BERT's BasicTokenizer: delete control characters, split on whitespace, optionally strip accents (NFD, drop
+ * non-spacing marks — which also maps the CJK compatibility ideographs U+F900–U+FAFF to their unified forms,
+ * as Hugging Face does) and lowercase, make every CJK ideograph a word, and make every punctuation character a
+ * word. Deleted characters join their neighbours ("a\u200bb" is "ab"), as in BERT. A boolean `options` is
+ * `lowercase` with the other switches at their defaults.
  */
-export function basicTokenize(text: string, lowercase: boolean): BasicWord[] {
+export function basicTokenize(text: string, options: boolean | BasicOptions): BasicWord[] {
+  const opts = typeof options === 'boolean' ? { lowercase: options } : options;
+  const normalise = normaliser(opts);
+  const chinese = opts.tokenizeChineseChars ?? true;
   const words: BasicWord[] = [];
   let current: BasicWord | undefined;
   const endWord = (): void => {
@@ -37,12 +61,10 @@ export function basicTokenize(text: string, lowercase: boolean): BasicWord[] {
     if (isRemovedControl(ch)) continue;
     if (isWhitespace(ch)) {
       endWord();
-    } else if (isCjkIdeograph(ch.codePointAt(0)!)) {
-      single(ch, start, end);
     } else {
       // One source character may normalise to several code points ("İ" → "i" + dot) or to none (a bare accent).
-      for (const normal of lowercase ? lowercaseStripAccents(ch) : ch) {
-        if (isPunctuation(normal)) {
+      for (const normal of normalise(ch)) {
+        if ((chinese && isCjkIdeograph(normal.codePointAt(0)!)) || isPunctuation(normal)) {
           single(normal, start, end);
         } else {
           current ??= { chars: [], starts: [], ends: [] };

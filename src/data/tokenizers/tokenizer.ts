@@ -3,7 +3,7 @@ import { Vocab } from '../vocab.js';
 import { CharTokenizer } from './char.js';
 import { JiebaTokenizer } from './jieba.js';
 import { WhitespaceTokenizer } from './whitespace.js';
-import { WordPieceTokenizer } from './wordpiece.js';
+import { WordPieceTokenizer, type WordPieceTokenizerOptions } from './wordpiece.js';
 
 export type TokenizerKind = 'char' | 'jieba' | 'whitespace' | 'wordpiece';
 export const TOKENIZER_KINDS: readonly TokenizerKind[] = ['char', 'jieba', 'whitespace', 'wordpiece'];
@@ -37,6 +37,22 @@ export interface TokenizerSpec {
   vocab?: string;
   /** Lowercase Latin text (wordpiece also strips accents). Default true. */
   lowercase?: boolean;
+  /** wordpiece: strip accents; undefined follows `lowercase` (Hugging Face's strip_accents). */
+  strip_accents?: boolean;
+  /** wordpiece: every CJK ideograph is a word (Hugging Face's tokenize_chinese_chars). Default true. */
+  tokenize_chinese_chars?: boolean;
+  /** wordpiece: special tokens beyond [PAD] [UNK] [CLS] [SEP] [MASK] kept whole when written in text. */
+  special_tokens?: string[];
+}
+
+/** The WordPiece switches a spec sets. */
+export function wordPieceOptions(spec: TokenizerSpec): WordPieceTokenizerOptions {
+  return {
+    lowercase: spec.lowercase ?? true,
+    stripAccents: spec.strip_accents,
+    tokenizeChineseChars: spec.tokenize_chinese_chars,
+    specials: spec.special_tokens,
+  };
 }
 
 /** Build the tokenizer a config names. */
@@ -53,7 +69,7 @@ export function createTokenizer(spec: TokenizerSpec): OffsetTokenizer {
       if (spec.vocab === undefined || spec.vocab === '') {
         throw new UserError('tokenizer: type "wordpiece" needs "vocab": the path of a vocab.txt');
       }
-      return new WordPieceTokenizer(Vocab.load(spec.vocab), { lowercase });
+      return new WordPieceTokenizer(Vocab.load(spec.vocab), wordPieceOptions(spec));
     default:
       throw new UserError(
         `tokenizer: unknown type "${spec.type}"; expected one of ${TOKENIZER_KINDS.map((k) => `"${k}"`).join(', ')}`,

@@ -76,6 +76,12 @@ export function lowercaseStripAccents(s: string): string {
   return s.toLowerCase().normalize('NFD').replace(NONSPACING_MARK, '');
 }
 
+/** Decompose (NFD) and drop non-spacing marks without changing case (a cased BERT with strip_accents). */
+export function stripAccents(s: string): string {
+  if (s.length === 1 && s.charCodeAt(0) < 0x80) return s;
+  return s.normalize('NFD').replace(NONSPACING_MARK, '');
+}
+
 /** One code point of a string with its [start, end) position in UTF-16 code units (what String.slice uses). */
 export interface PositionedChar {
   ch: string;

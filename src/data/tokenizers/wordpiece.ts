@@ -1,29 +1,41 @@
-import { UNK, type Vocab } from '../vocab.js';
-import { basicTokenize, type BasicWord } from './bert-basic.js';
+import { SPECIAL_TOKENS, UNK, type Vocab } from '../vocab.js';
+import { basicTokenize, type BasicOptions, type BasicWord } from './bert-basic.js';
 import type { OffsetTokenizer, TokenOffsets } from './tokenizer.js';
 
-export interface WordPieceTokenizerOptions {
-  /** Lowercase and strip accents, as for an uncased (or Chinese) BERT vocab. */
-  lowercase: boolean;
+export interface WordPieceTokenizerOptions extends BasicOptions {
   /** Longer words become a single [UNK], as in BERT. Default 100. */
   maxInputCharsPerWord?: number;
+  /** Special tokens beyond [PAD] [UNK] [CLS] [SEP] [MASK] that the checkpoint declares. */
+  specials?: readonly string[];
 }
 
 /**
  * BERT tokenisation: the basic tokenizer's words are cut into vocabulary pieces greedily, longest
  * first, with "##" marking a piece that continues a word. A word that cannot be covered is one [UNK].
+ * Special tokens of the vocabulary written in the text (`[MASK]`, `[SEP]`) stay single tokens, matched
+ * exactly before any normalisation, as Hugging Face's tokenizers match them.
  */
 export class WordPieceTokenizer implements OffsetTokenizer {
   readonly kind = 'wordpiece' as const;
-  private readonly lowercase: boolean;
+  private readonly basic: BasicOptions;
   private readonly maxInputCharsPerWord: number;
+  private readonly specialPattern: RegExp | undefined;
 
   constructor(
     readonly vocab: Vocab,
     options: WordPieceTokenizerOptions,
   ) {
-    this.lowercase = options.lowercase;
-    this.maxInputCharsPerWord = options.maxInputCharsPerWord ?? 100;
+    const { maxInputCharsPerWord, specials, ...basic } = options;
+    this.basic = basic;
+    this.maxInputCharsPerWord = maxInputCharsPerWord ?? 100;
+    const known = [...new Set([...SPECIAL_TOKENS, ...(specials ?? [])])].filter(
+      (t) => t !== '' && vocab.has(t),
+    );
+    // Longest first, so a special that contains another wins.
+    known.sort((a, b) => b.length - a.length);
+    this.specialPattern = known.length
+      ? new RegExp(known.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g')
+      : undefined;
   }
 
   tokenize(text: string): string[] {
@@ -32,13 +44,28 @@ export class WordPieceTokenizer implements OffsetTokenizer {
 
   tokenizeWithOffsets(text: string): TokenOffsets {
     const result: TokenOffsets = { tokens: [], offsets: [], wordIndex: [] };
-    basicTokenize(text, this.lowercase).forEach((word, index) => {
-      for (const piece of this.pieces(word)) {
-        result.tokens.push(piece.token);
-        result.offsets.push([word.starts[piece.from], word.ends[piece.to - 1]]);
-        result.wordIndex.push(index);
+    let words = 0;
+    const plain = (from: number, to: number): void => {
+      for (const word of basicTokenize(text.slice(from, to), this.basic)) {
+        for (const piece of this.pieces(word)) {
+          result.tokens.push(piece.token);
+          result.offsets.push([from + word.starts[piece.from], from + word.ends[piece.to - 1]]);
+          result.wordIndex.push(words);
+        }
+        words++;
       }
-    });
+    };
+    let done = 0;
+    if (this.specialPattern) {
+      for (const m of text.matchAll(this.specialPattern)) {
+        plain(done, m.index);
+        result.tokens.push(m[0]);
+        result.offsets.push([m.index, m.index + m[0].length]);
+        result.wordIndex.push(words++);
+        done = m.index + m[0].length;
+      }
+    }
+    plain(done, text.length);
     return result;
   }
 

@@ -16,6 +16,7 @@ import { disposeAll, loadTensors } from '../../engine/state-io.js';
 import { Vocab } from '../../data/vocab.js';
 import { readBertConfig } from '../../nets/checkpoint-names.js';
 import { loadPretrained } from '../../nets/pretrained.js';
+import { checkpointVocabFile } from '../../data/tokenizers/checkpoint-tokenizer.js';
 import type { TaskModel } from '../../tasks/task.js';
 import type { DatasetConfig, TrainConfig, TrainerConfig } from '../../train/config.js';
 import { MODEL_FILE, readManifest, WEIGHTS_FILE } from '../../train/model-dir.js';
@@ -225,8 +226,8 @@ function copyTeacherLayers(
 }
 
 function checkSameVocabulary(dir: string, vocab: Vocab): void {
-  const file = path.join(dir, 'vocab.txt');
-  if (!existsSync(file)) return; // a checkpoint without its vocabulary: its embedding shape is checked on load
+  const file = checkpointVocabFile(dir);
+  if (file === undefined) return; // a checkpoint without its vocabulary: its embedding shape is checked on load
   const theirs = Vocab.load(file).tokens;
   const same = theirs.length === vocab.size && theirs.every((t, i) => t === vocab.tokens[i]);
   if (!same)
