@@ -137,8 +137,9 @@ class Machine {
     return s;
   }
   private text(n: number): string {
+    const bytes = this.take(n);
     try {
-      return utf8.decode(this.take(n));
+      return utf8.decode(bytes);
     } catch {
       this.fail(`invalid UTF-8 string at byte ${this.pos - n}`);
     }
@@ -156,6 +157,12 @@ class Machine {
     return this.stack[this.stack.length - 1];
   }
   /** The items pushed since the last MARK, restoring the stack under it. */
+  private push(v: unknown): void {
+    this.stack.push(v);
+  }
+
+  /** The items pushed since the last MARK, restoring the stack under it. Push results with push(), which
+   *  reads this.stack after the call (`this.stack.push(this.popMark())` would push onto the popped level). */
   private popMark(): unknown[] {
     const items = this.stack;
     const below = this.marks.pop();
@@ -229,7 +236,7 @@ class Machine {
           this.stack.push(new Set());
           break;
         case 0x74: // TUPLE
-          this.stack.push(tuple(this.popMark()));
+          this.push(tuple(this.popMark()));
           break;
         case 0x85: // TUPLE1
           this.stack.push(tuple([this.pop()]));
@@ -248,18 +255,18 @@ class Machine {
           break;
         }
         case 0x6c: // LIST
-          this.stack.push(this.popMark());
+          this.push(this.popMark());
           break;
         case 0x64: {
           // DICT
           const items = this.popMark();
           const d: PyDict = new Map();
           for (let i = 0; i + 1 < items.length; i += 2) d.set(items[i], items[i + 1]);
-          this.stack.push(d);
+          this.push(d);
           break;
         }
         case 0x91: // FROZENSET
-          this.stack.push(new Set(this.popMark()));
+          this.push(new Set(this.popMark()));
           break;
         case 0x61: {
           // APPEND
