@@ -290,8 +290,10 @@ test('readBertConfig reads ERNIE configs: HF port and nested PaddleNLP model_con
       paddle.hiddenAct,
       paddle.intermediateSize,
       paddle.useTaskId,
+      // Paddle's LayerNorm epsilon, which PaddleNLP configs never write.
+      paddle.layerNormEps,
     ],
-    [18000, 513, 'relu', 3072, false],
+    [18000, 513, 'relu', 3072, false, 1e-5],
   );
 });
 

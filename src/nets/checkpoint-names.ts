@@ -365,7 +365,11 @@ export function readBertConfig(dir: string): BertConfig {
     hiddenAct: r.activation('hidden_act', 'gelu'),
     hiddenDropoutProb: r.fraction('hidden_dropout_prob', 0.1),
     attentionProbsDropoutProb: r.fraction('attention_probs_dropout_prob', 0.1),
-    layerNormEps: r.positive('layer_norm_eps', 1e-12),
+    // Paddle's nn.LayerNorm defaults to epsilon 1e-5, and PaddleNLP's model_config.json does not say it.
+    layerNormEps: r.positive(
+      'layer_norm_eps',
+      nodePath.basename(file) === 'model_config.json' ? 1e-5 : 1e-12,
+    ),
     padTokenId: r.int('pad_token_id', 0, 0),
     useTaskId,
     taskTypeVocabSize: r.int('task_type_vocab_size', useTaskId ? 1 : 0, 3),
