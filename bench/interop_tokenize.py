@@ -42,10 +42,16 @@ def vocabulary(cased):
 result = {}
 for name, cased in (("uncased", False), ("cased", True)):
     tokens = vocabulary(cased)
-    path = os.path.join(out, f"vocab-{name}.txt")
+    folder = os.path.join(out, f"tokenizer-{name}")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, "vocab.txt")
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(tokens) + "\n")
-    tok = BertTokenizerFast(vocab_file=path, do_lower_case=not cased)
+    with open(os.path.join(folder, "tokenizer_config.json"), "w") as f:
+        json.dump({"do_lower_case": not cased}, f)
+    # A checkpoint directory, loaded the way users load one (transformers 5 ignores a bare vocab_file).
+    tok = BertTokenizerFast.from_pretrained(folder)
+    assert len(tok) == len(set(tokens)), f"{len(tok)} tokens loaded from {len(set(tokens))}"
     ids = tok(lines, add_special_tokens=False)["input_ids"]
     result[name] = {"vocab": path, "ids": ids}
 json.dump(result, open(os.path.join(out, "hf-ids.json"), "w"))

@@ -4,14 +4,9 @@
  * `[MASK]`) stay single tokens.
  */
 import path from 'node:path';
-import {
-  createTokenizer,
-  wordPieceOptions,
-  type OffsetTokenizer,
-  type TokenizerSpec,
-} from '../data/tokenizers/tokenizer.js';
+import { createTokenizer, type OffsetTokenizer, type TokenizerSpec } from '../data/tokenizers/tokenizer.js';
 import { tokenizeKeepingSpecials } from '../data/tokenizers/keep-specials.js';
-import { WordPieceTokenizer } from '../data/tokenizers/wordpiece.js';
+import { WordPieceTokenizer, wordPieceOptions } from '../data/tokenizers/wordpiece.js';
 import { pairIds, textIds, type TextIdsSpec } from '../data/text-ids.js';
 import { SPECIAL_TOKENS, Vocab } from '../data/vocab.js';
 

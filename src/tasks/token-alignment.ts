@@ -12,8 +12,8 @@
  */
 import path from 'node:path';
 import { basicTokenize } from '../data/tokenizers/bert-basic.js';
-import { createTokenizer, wordPieceOptions, type TokenizerSpec } from '../data/tokenizers/tokenizer.js';
-import { WordPieceTokenizer } from '../data/tokenizers/wordpiece.js';
+import { createTokenizer, type TokenizerSpec } from '../data/tokenizers/tokenizer.js';
+import { WordPieceTokenizer, wordPieceOptions } from '../data/tokenizers/wordpiece.js';
 import { SPECIAL_TOKENS, Vocab } from '../data/vocab.js';
 import { UserError } from '../util/errors.js';
 

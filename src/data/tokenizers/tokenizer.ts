@@ -3,7 +3,7 @@ import { Vocab } from '../vocab.js';
 import { CharTokenizer } from './char.js';
 import { JiebaTokenizer } from './jieba.js';
 import { WhitespaceTokenizer } from './whitespace.js';
-import { WordPieceTokenizer, type WordPieceTokenizerOptions } from './wordpiece.js';
+import { WordPieceTokenizer, wordPieceOptions } from './wordpiece.js';
 
 export type TokenizerKind = 'char' | 'jieba' | 'whitespace' | 'wordpiece';
 export const TOKENIZER_KINDS: readonly TokenizerKind[] = ['char', 'jieba', 'whitespace', 'wordpiece'];
@@ -43,16 +43,6 @@ export interface TokenizerSpec {
   tokenize_chinese_chars?: boolean;
   /** wordpiece: special tokens beyond [PAD] [UNK] [CLS] [SEP] [MASK] kept whole when written in text. */
   special_tokens?: string[];
-}
-
-/** The WordPiece switches a spec sets. */
-export function wordPieceOptions(spec: TokenizerSpec): WordPieceTokenizerOptions {
-  return {
-    lowercase: spec.lowercase ?? true,
-    stripAccents: spec.strip_accents,
-    tokenizeChineseChars: spec.tokenize_chinese_chars,
-    specials: spec.special_tokens,
-  };
 }
 
 /** Build the tokenizer a config names. */

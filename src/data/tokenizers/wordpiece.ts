@@ -9,6 +9,24 @@ export interface WordPieceTokenizerOptions extends BasicOptions {
   specials?: readonly string[];
 }
 
+/** dataset.tokenizer's WordPiece switches, as the config (and a saved model) spells them. */
+export interface WordPieceSwitches {
+  lowercase?: boolean;
+  strip_accents?: boolean;
+  tokenize_chinese_chars?: boolean;
+  special_tokens?: string[];
+}
+
+/** The tokenizer options a config's switches set; lowercase defaults to true. */
+export function wordPieceOptions(spec: WordPieceSwitches): WordPieceTokenizerOptions {
+  return {
+    lowercase: spec.lowercase ?? true,
+    stripAccents: spec.strip_accents,
+    tokenizeChineseChars: spec.tokenize_chinese_chars,
+    specials: spec.special_tokens,
+  };
+}
+
 /**
  * BERT tokenisation: the basic tokenizer's words are cut into vocabulary pieces greedily, longest
  * first, with "##" marking a piece that continues a word. A word that cannot be covered is one [UNK].

@@ -8,7 +8,11 @@ import { CharTokenizer } from '../../data/tokenizers/char.js';
 import { tokenizeKeepingSpecials } from '../../data/tokenizers/keep-specials.js';
 import type { Tokenizer } from '../../data/tokenizers/tokenizer.js';
 import { WhitespaceTokenizer } from '../../data/tokenizers/whitespace.js';
-import { WordPieceTokenizer } from '../../data/tokenizers/wordpiece.js';
+import {
+  WordPieceTokenizer,
+  wordPieceOptions,
+  type WordPieceSwitches,
+} from '../../data/tokenizers/wordpiece.js';
 import { pairIds, textIds, type TextIdsSpec } from '../../data/text-ids.js';
 import { Vocab } from '../../data/vocab.js';
 import type { TensorValue } from '../onnx/index.js';
@@ -27,7 +31,8 @@ export interface BrowserModelSpec {
   name: string;
   task: string;
   net: string;
-  tokenizer: { type: string; lowercase: boolean };
+  /** dataset.tokenizer's switches (the wordpiece ones are the checkpoint's, resolved at training). */
+  tokenizer: WordPieceSwitches & { type: string; lowercase: boolean };
   maxLen: number;
   /** [CLS] … [SEP] around the ids (the Transformer). */
   specials: boolean;
@@ -71,7 +76,7 @@ export class BrowserCodec {
         this.tokenizer = new WhitespaceTokenizer({ lowercase });
         break;
       case 'wordpiece':
-        this.tokenizer = new WordPieceTokenizer(vocab, { lowercase });
+        this.tokenizer = new WordPieceTokenizer(vocab, wordPieceOptions(spec.tokenizer));
         break;
       default:
         throw new Error(`the ${spec.tokenizer.type} tokenizer does not run in a browser`);
