@@ -4,7 +4,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { full, manualSeed, type Tensor } from '../src/engine/index.js';
 import { saveTensors } from '../src/engine/state-io.js';
+import { noteCheckpointShape, withCheckpointShape } from '../src/nets/build.js';
 import { loadPretrained } from '../src/nets/pretrained.js';
+import { parseConfig } from '../src/train/config.js';
 import { TransformerEncoder, type TransformerOptions } from '../src/nets/transformer.js';
 import { tempDir } from './helpers/tiny-data.js';
 
@@ -97,4 +99,27 @@ test('a vocab.txt longer than the word embedding is refused', () => {
   // Fewer tokens than rows is fine (some checkpoints pad the embedding).
   const padded = writeCheckpoint(new TransformerEncoder(small), [], 28);
   assert.equal(loadPretrained(new TransformerEncoder(small), padded, { warn: () => {} }).unused.length, 0);
+});
+
+test('the checkpoint shape replacing the model section is said once, naming what changed', () => {
+  manualSeed(24);
+  const dir = writeCheckpoint(new TransformerEncoder(small));
+  const given = parseConfig(
+    {
+      task: 'text_classification',
+      dataset: { train: 'x.tsv' },
+      model: { net: 'transformer', pretrained_dir: dir, hidden_size: 256, num_layers: 4 },
+      trainer: { output_dir: 'run' },
+    },
+    path.join(dir, 'c.json'),
+  ).model;
+  const lines: string[] = [];
+  noteCheckpointShape(given, withCheckpointShape(given), (m) => lines.push(m));
+  assert.equal(lines.length, 1);
+  assert.match(
+    lines[0],
+    /^pretrained: the checkpoint's shape replaces the config's model\.hidden_size 256 → 8, model\.num_layers 4 → 2/,
+  );
+  noteCheckpointShape(withCheckpointShape(given), withCheckpointShape(given), (m) => lines.push(m));
+  assert.equal(lines.length, 1);
 });

@@ -22,8 +22,6 @@ import { openCheckpoint } from './checkpoint-files.js';
 import { isKnownIgnoredName, mapCheckpoint, type NameMapping } from './checkpoint-names.js';
 import type { TransformerEncoder } from './transformer.js';
 
-export { checkpointFiles } from './checkpoint-files.js';
-
 export interface PretrainedLoad {
   /** How many encoder parameters were copied. */
   loaded: number;
@@ -87,26 +85,39 @@ export function loadPretrained(
   }
   const isPooler = (n: string) => mapping.get(n)?.target.startsWith('pooler.') === true;
   const unused = ignored.filter((n) => !isKnownIgnoredName(n) && !(absent.includes(n) && isPooler(n)));
-  log(
-    `pretrained: loaded ${found.size} tensors into the encoder from ${dir} ` +
-      `(${sources[0].format}: ${sources.map((s) => path.basename(s.file)).join(', ')})`,
-  );
-  const heads = ignored.filter((n) => isKnownIgnoredName(n));
-  if (heads.length)
-    log(
-      `pretrained: ignored ${heads.length} pre-training/task head tensor(s) and buffers, e.g. ${heads.slice(0, 3).join(', ')}`,
-    );
-  const pooler = absent.filter(isPooler);
-  if (pooler.length) log(`pretrained: ignored ${pooler.join(', ')}: this model does not use a pooler`);
+  report({ dir, sources, loaded: found.size, ignored, pooler: absent.filter(isPooler), unused, log, warn });
   if (own.has('pooler.dense.weight') && !found.has('pooler.dense.weight'))
     log('pretrained: the checkpoint has no pooler; it starts from random weights');
-  if (unused.length) {
-    warn(
-      `${dir}: ${unused.length} checkpoint tensor(s) match no parameter of the encoder and are not used, ` +
-        `e.g. ${unused.slice(0, 3).join(', ')} (a naming or config.json mismatch?)`,
+  return { loaded: found.size, ignored, unused, files: sources.map((s) => s.file) };
+}
+
+/** Says what loaded from which files, what was left out on purpose, and warns about the rest. */
+function report(r: {
+  dir: string;
+  sources: TensorSource[];
+  loaded: number;
+  ignored: string[];
+  pooler: string[];
+  unused: string[];
+  log: (m: string) => void;
+  warn: (m: string) => void;
+}): void {
+  const files = r.sources.map((s) => path.basename(s.file)).join(', ');
+  r.log(
+    `pretrained: loaded ${r.loaded} tensors into the encoder from ${r.dir} (${r.sources[0].format}: ${files})`,
+  );
+  const heads = r.ignored.filter((n) => isKnownIgnoredName(n));
+  if (heads.length) {
+    const some = heads.slice(0, 3).join(', ');
+    r.log(`pretrained: ignored ${heads.length} pre-training/task head tensor(s) and buffers, e.g. ${some}`);
+  }
+  if (r.pooler.length) r.log(`pretrained: ignored ${r.pooler.join(', ')}: this model does not use a pooler`);
+  if (r.unused.length) {
+    r.warn(
+      `${r.dir}: ${r.unused.length} checkpoint tensor(s) match no parameter of the encoder and are not used, ` +
+        `e.g. ${r.unused.slice(0, 3).join(', ')} (a naming or config.json mismatch?)`,
     );
   }
-  return { loaded: found.size, ignored, unused, files: sources.map((s) => s.file) };
 }
 
 function copyInto(
