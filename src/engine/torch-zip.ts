@@ -3,7 +3,8 @@
  * `<name>/data.pkl`, a pickle whose tensors are `torch._utils._rebuild_tensor_v2(storage, offset, sizes,
  * strides, …)` calls over persistent-id storages, and `<name>/data/<key>`, each storage's raw little-endian
  * bytes. The pickle runs in the restricted unpickler (pickle.ts) with only the globals listed here; the zip
- * is read with fflate. Views (transposed, sliced, sharing a storage) are copied out contiguous; every
+ * is read with fflate, whose synchronous reader needs the whole file in memory (as torch.load without mmap);
+ * sharded checkpoints keep that to one shard at a time. Views (transposed, sliced, sharing a storage) are copied out contiguous; every
  * dtype a BERT checkpoint uses (F32/F16/BF16/F64, integers, bool) is kept as stored for the caller to cast.
  */
 import { unzipSync } from 'fflate';
