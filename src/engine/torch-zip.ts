@@ -4,7 +4,7 @@
  * strides, …)` calls over persistent-id storages, and `<name>/data/<key>`, each storage's raw little-endian
  * bytes. The pickle runs in the restricted unpickler (pickle.ts) with only the globals listed here; the zip
  * is read with fflate, whose synchronous reader needs the whole file in memory (as torch.load without mmap);
- * sharded checkpoints keep that to one shard at a time. Views (transposed, sliced, sharing a storage) are copied out contiguous; every
+ * sharded checkpoints keep that to one shard at a time (the storages are read in a second pass). Views (transposed, sliced, sharing a storage) are copied out contiguous; every
  * dtype a BERT checkpoint uses (F32/F16/BF16/F64, integers, bool) is kept as stored for the caller to cast.
  */
 import { unzipSync } from 'fflate';
@@ -122,7 +122,11 @@ function unzip(file: string, bytes: Uint8Array, keep: (name: string) => boolean)
   }
 }
 
-/** Opens a PyTorch zip checkpoint. The whole file is read once; storages are copied out on `read`. */
+/**
+ * Opens a PyTorch zip checkpoint: the pickle is read and checked now, the storages on `read`. The file's
+ * bytes are not kept in between (read again then), so the shards of a large checkpoint are never all in
+ * memory at once.
+ */
 export function torchZipSource(file: string): TensorSource {
   const bytes = readWholeFile(file, 'PyTorch checkpoint');
   if (bytes[0] === 0x80 && bytes[1] <= 5)
@@ -152,7 +156,7 @@ export function torchZipSource(file: string): TensorSource {
           return `${prefix}data/${ref.storage.key}`;
         }),
       );
-      const storages = unzip(file, bytes, (n) => wanted.has(n));
+      const storages = unzip(file, readWholeFile(file, 'PyTorch checkpoint'), (n) => wanted.has(n));
       const out = new Map<string, RawTensor>();
       for (const name of names) {
         const ref = refs.get(name)!;
