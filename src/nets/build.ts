@@ -2,6 +2,7 @@
  * From the config's `model` section to a text encoder. A Transformer with `pretrained_dir` takes its
  * shape from the checkpoint's config.json and its weights from the checkpoint.
  */
+import { ngramSpecOf } from '../data/ngram-hash.js';
 import type { ModelConfig } from '../train/config.js';
 import { BowEncoder } from './bow.js';
 import { CnnEncoder } from './cnn.js';
@@ -14,7 +15,8 @@ export function buildEncoder(model: ModelConfig, vocabSize: number, padId: numbe
   switch (model.net) {
     case 'bow':
       return new BowEncoder({
-        vocabSize,
+        vocabSize: vocabSize + (ngramSpecOf(model)?.buckets ?? 0),
+        linear: model.bow === 'linear',
         embeddingDim: model.embedding_dim,
         hiddenSize: model.hidden_size,
         paddingIdx: padId,

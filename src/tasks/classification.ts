@@ -12,6 +12,7 @@ import { Module } from '../engine/nn/module.js';
 import { noGrad, tidy } from '../engine/scope.js';
 import type { Tensor } from '../engine/tensor.js';
 import { readClassificationTsv, type ClassificationKind } from '../data/readers/classification.js';
+import { ngramSpecOf } from '../data/ngram-hash.js';
 import { LabelMap } from '../data/readers/label-map.js';
 import type { ClassificationExample } from '../data/readers/types.js';
 import {
@@ -104,7 +105,12 @@ export class ClassificationTask implements Task<
 
   private codecSpec() {
     const d = this.config.dataset;
-    return { tokenizer: d.tokenizer, maxLen: d.max_len, specials: this.isTransformer };
+    return {
+      tokenizer: d.tokenizer,
+      maxLen: d.max_len,
+      specials: this.isTransformer,
+      ngrams: ngramSpecOf(this.config.model),
+    };
   }
 
   async read(file: string, { labelled, skipBadLines }: { labelled: boolean; skipBadLines?: boolean }) {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { createTokenizer, type OffsetTokenizer, type TokenizerSpec } from '../data/tokenizers/tokenizer.js';
 import { tokenizeKeepingSpecials } from '../data/tokenizers/keep-specials.js';
 import { WordPieceTokenizer } from '../data/tokenizers/wordpiece.js';
+import type { NgramSpec } from '../data/ngram-hash.js';
 import { pairIds, textIds, type TextIdsSpec } from '../data/text-ids.js';
 import { SPECIAL_TOKENS, Vocab } from '../data/vocab.js';
 
@@ -15,6 +16,8 @@ export interface CodecSpec {
   maxLen: number;
   /** Wrap in [CLS] … [SEP] (the Transformer's input form). */
   specials: boolean;
+  /** A BOW's hashed n-grams (ngram-hash.ts), appended to the ids. */
+  ngrams?: NgramSpec;
 }
 
 export interface EncodedText {
@@ -40,6 +43,7 @@ export class TextCodec {
       tokenizerType: spec.tokenizer.type,
       maxLen: spec.maxLen,
       specials: spec.specials,
+      ngrams: spec.ngrams,
     };
   }
 

@@ -90,6 +90,13 @@ const modelSchema = z
     matching_head: z.enum(['cosine', 'mlp']).optional(),
     /** Reading comprehension: the longest answer predicted, in tokens. */
     max_answer_len: z.number().int().positive().default(30),
+    /** BOW (classification): fastText's hashed word n-grams up to this length, optional character n-grams
+     *  [min, max] per token, sharing `buckets` embedding rows (src/data/ngram-hash.ts); `bow: "linear"` feeds
+     *  the pooled embeddings straight to the classifier, as fastText. */
+    ngrams: z.number().int().min(1).max(3).default(1),
+    buckets: z.number().int().min(1).max(4_000_000).default(100_000),
+    char_ngrams: z.tuple([z.number().int().min(1), z.number().int().min(1)]).optional(),
+    bow: z.enum(['mlp', 'linear']).default('mlp'),
   })
   .strict();
 
@@ -190,6 +197,7 @@ export function parseConfig(raw: unknown, source: string, baseDir = path.dirname
   c.model.pretrained_dir = resolve(c.model.pretrained_dir);
   c.model.encoder_config = resolve(c.model.encoder_config);
   c.trainer.output_dir = resolve(c.trainer.output_dir)!;
+  checkNgrams(c, source);
   if (c.dataset.tokenizer.type === 'wordpiece' && !c.dataset.tokenizer.vocab && !c.model.pretrained_dir) {
     throw new UserError(
       `${source}: dataset.tokenizer.vocab: the wordpiece tokenizer needs a vocab.txt (or model.pretrained_dir)`,
@@ -197,6 +205,24 @@ export function parseConfig(raw: unknown, source: string, baseDir = path.dirname
   }
   return c;
 }
+
+/** n-grams are appended to a bag's ids, so only a BOW that classifies whole texts can take them. */
+function checkNgrams(c: TrainConfig, source: string): void {
+  const m = c.model;
+  const asked = m.ngrams > 1 ? 'model.ngrams' : m.char_ngrams ? 'model.char_ngrams' : undefined;
+  if (asked && (m.net !== 'bow' || !CLASSIFICATION_TASKS.includes(c.task))) {
+    throw new UserError(`${source}: ${asked}: n-gram features need net "bow" and a classification task`);
+  }
+  if (m.char_ngrams && m.char_ngrams[0] > m.char_ngrams[1]) {
+    throw new UserError(`${source}: model.char_ngrams: [min, max] with min ≤ max`);
+  }
+}
+
+const CLASSIFICATION_TASKS: readonly string[] = [
+  'text_classification',
+  'text_pair_classification',
+  'multi_label_classification',
+];
 
 export function loadConfig(file: string): TrainConfig {
   return parseConfig(readJsonFile(file, 'config file'), file);

@@ -9,6 +9,7 @@ import { tokenizeKeepingSpecials } from '../../data/tokenizers/keep-specials.js'
 import type { Tokenizer } from '../../data/tokenizers/tokenizer.js';
 import { WhitespaceTokenizer } from '../../data/tokenizers/whitespace.js';
 import { WordPieceTokenizer } from '../../data/tokenizers/wordpiece.js';
+import type { NgramSpec } from '../../data/ngram-hash.js';
 import { pairIds, textIds, type TextIdsSpec } from '../../data/text-ids.js';
 import { Vocab } from '../../data/vocab.js';
 import type { TensorValue } from '../onnx/index.js';
@@ -31,6 +32,8 @@ export interface BrowserModelSpec {
   maxLen: number;
   /** [CLS] … [SEP] around the ids (the Transformer). */
   specials: boolean;
+  /** A BOW's hashed n-grams (ngram-hash.ts), appended to the ids. */
+  ngrams?: NgramSpec;
   labels: string[];
   /** Multi-label decision threshold. */
   threshold: number;
@@ -81,6 +84,7 @@ export class BrowserCodec {
       tokenizerType: spec.tokenizer.type,
       maxLen: spec.maxLen,
       specials: spec.specials,
+      ngrams: spec.ngrams,
     };
   }
 
