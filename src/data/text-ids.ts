@@ -39,8 +39,9 @@ export function pairIds(vocab: Vocab, spec: TextIdsSpec, a: string, b: string): 
   return vocab.encodePair(ta.length ? ta : [vocab.token(vocab.unkId)], tb, { maxLen: spec.maxLen });
 }
 
-/** Tokenisers whose tokens all end at an ASCII space, tab or newline (no token or special token spans one). */
-const CUT_AT_SPACE: ReadonlySet<string> = new Set(['char', 'whitespace']);
+/** Tokenisers whose tokens all end at an ASCII space, tab or newline (no token or special token spans one;
+ *  "words" splits whitespace runs further, never across them). */
+const CUT_AT_SPACE: ReadonlySet<string> = new Set(['char', 'whitespace', 'words']);
 /** First guess at how many characters hold a token (English words with their space; CJK needs fewer). */
 const CHARS_PER_TOKEN = 8;
 const ASCII_SPACE = /[ \t\n\r]/g;

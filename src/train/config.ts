@@ -24,7 +24,8 @@ export const NETS = ['bow', 'cnn', 'gru', 'lstm', 'transformer'] as const;
 
 const tokenizerSchema = z
   .object({
-    type: z.enum(['char', 'jieba', 'whitespace', 'wordpiece']).default('char'),
+    /** "auto": "char" when most letters of the training texts are CJK, else "words" (tokenizers/auto.ts). */
+    type: z.enum(['auto', 'char', 'jieba', 'whitespace', 'words', 'wordpiece']).default('auto'),
     vocab: z.string().optional(),
     lowercase: z.boolean().default(true),
   })
@@ -36,7 +37,7 @@ const datasetSchema = z
     dev: z.string().optional(),
     test: z.string().optional(),
     numeric_features: z.array(z.string()).default([]),
-    tokenizer: tokenizerSchema.default({ type: 'char', lowercase: true }),
+    tokenizer: tokenizerSchema.default({ type: 'auto', lowercase: true }),
     max_len: z.number().int().min(2).max(4096).default(128),
     vocab: z
       .object({
@@ -180,6 +181,7 @@ export const configSchema = z
   .strict();
 
 export type TrainConfig = z.infer<typeof configSchema>;
+export type TokenizerType = TrainConfig['dataset']['tokenizer']['type'];
 export type DatasetConfig = TrainConfig['dataset'];
 export type ModelConfig = TrainConfig['model'];
 export type TrainerConfig = TrainConfig['trainer'];

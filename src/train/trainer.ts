@@ -96,7 +96,10 @@ export async function train(config: TrainConfig, opts: TrainOptions = {}): Promi
 
   const task = createTask(config);
   const vocabSource = await readVocabSource(task, config);
+  const auto = config.dataset.tokenizer.type === 'auto';
   const trainSplit = await loadSplit(task, config.dataset.train, true, (ex) => task.fit(ex, vocabSource));
+  // task.fit settled an "auto" tokenizer in the config, which is saved with the model (tokenizers/auto.ts).
+  if (auto) log(`tokenizer: auto chose "${config.dataset.tokenizer.type}" from the training texts`);
   const dev = config.dataset.dev ? await loadSplit(task, config.dataset.dev, true) : undefined;
   const testSplit = config.dataset.test ? await loadSplit(task, config.dataset.test, true) : undefined;
   log(

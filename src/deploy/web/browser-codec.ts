@@ -1,5 +1,5 @@
 /**
- * Text → the exported graph's feeds, in a browser: the same tokenisers (char, whitespace, wordpiece), the
+ * Text → the exported graph's feeds, in a browser: the same tokenisers (char, whitespace, words, wordpiece), the
  * same Vocab and the same padding as TextCodec and classification-io.ts on the server, imported from the
  * same files so the two cannot drift apart. Only what needs Node is left out: jieba (a native addon) and
  * reading files (the page fetches vocab.txt and passes its text).
@@ -9,6 +9,7 @@ import { tokenizeKeepingSpecials } from '../../data/tokenizers/keep-specials.js'
 import type { Tokenizer } from '../../data/tokenizers/tokenizer.js';
 import { WhitespaceTokenizer } from '../../data/tokenizers/whitespace.js';
 import { WordPieceTokenizer } from '../../data/tokenizers/wordpiece.js';
+import { WordsTokenizer } from '../../data/tokenizers/words.js';
 import type { NgramSpec } from '../../data/ngram-hash.js';
 import { pairIds, textIds, type TextIdsSpec } from '../../data/text-ids.js';
 import { Vocab } from '../../data/vocab.js';
@@ -45,7 +46,7 @@ export interface BrowserModelSpec {
 }
 
 /** The tokenisers that run without Node. */
-export const BROWSER_TOKENIZERS = ['char', 'whitespace', 'wordpiece'];
+export const BROWSER_TOKENIZERS = ['char', 'whitespace', 'words', 'wordpiece'];
 
 /** vocab.txt text → Vocab, read exactly as Vocab.load reads the file. */
 export function parseVocab(text: string, source = 'vocab.txt'): Vocab {
@@ -72,6 +73,9 @@ export class BrowserCodec {
         break;
       case 'whitespace':
         this.tokenizer = new WhitespaceTokenizer({ lowercase });
+        break;
+      case 'words':
+        this.tokenizer = new WordsTokenizer({ lowercase });
         break;
       case 'wordpiece':
         this.tokenizer = new WordPieceTokenizer(vocab, { lowercase });
