@@ -10,8 +10,21 @@ import type { TextEncoder } from './encoder.js';
 import { readBertConfig } from './checkpoint-names.js';
 import { RnnEncoder } from './rnn-encoder.js';
 import { TransformerEncoder, type TransformerOptions } from './transformer.js';
+import { setWordDropout, wordDropoutRate, type WordDropoutIds } from './word-dropout.js';
 
-export function buildEncoder(model: ModelConfig, vocabSize: number, padId: number): TextEncoder {
+/** `words`: the vocabulary's ids for word dropout to [UNK] (word-dropout.ts); without it, none. */
+export function buildEncoder(
+  model: ModelConfig,
+  vocabSize: number,
+  padId: number,
+  words?: WordDropoutIds,
+): TextEncoder {
+  const encoder = newEncoder(model, vocabSize, padId);
+  if (words) setWordDropout(encoder, wordDropoutRate(model, words.tokenizer), words);
+  return encoder;
+}
+
+function newEncoder(model: ModelConfig, vocabSize: number, padId: number): TextEncoder {
   switch (model.net) {
     case 'bow':
       return new BowEncoder({

@@ -23,6 +23,7 @@ import {
   thresholdProbabilities,
 } from '../metrics/index.js';
 import { buildEncoder } from '../nets/build.js';
+import { wordDropoutIds } from '../nets/word-dropout.js';
 import { inEvalMode } from '../nets/eval-mode.js';
 import type { TextEncoder } from '../nets/encoder.js';
 import { loadPretrained } from '../nets/pretrained.js';
@@ -167,7 +168,12 @@ export class ClassificationTask implements Task<
   currentFile = 'data';
 
   buildModel(): ClassifierModel {
-    const encoder = buildEncoder(this.config.model, this.codec.vocab.size, this.codec.vocab.padId);
+    const encoder = buildEncoder(
+      this.config.model,
+      this.codec.vocab.size,
+      this.codec.vocab.padId,
+      wordDropoutIds(this.codec.vocab, this.config.dataset.tokenizer.type),
+    );
     if (this.config.model.pretrained_dir && encoder instanceof TransformerEncoder) {
       loadPretrained(encoder, this.config.model.pretrained_dir);
     }

@@ -98,6 +98,8 @@ const modelSchema = z
     buckets: z.number().int().min(1).max(4_000_000).default(100_000),
     char_ngrams: z.tuple([z.number().int().min(1), z.number().int().min(1)]).optional(),
     bow: z.enum(['mlp', 'linear']).default('mlp'),
+    /** Training words read as [UNK] (default: nets/word-dropout.ts, on for word-level nets from scratch). */
+    word_dropout: z.number().min(0).max(0.5).optional(),
   })
   .strict();
 
