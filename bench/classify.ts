@@ -74,8 +74,8 @@ function modelFor(variant: string, corpus: string) {
     };
   const base = { embedding_dim: 128, hidden_size: 128, num_filters: 128, dropout: 0.1 };
   const ngrams = corpus === 'poetry' ? 3 : 2;
-  if (variant === 'bow-ngram') return { ...base, net: 'bow', ngrams, buckets: 100_000 };
-  if (variant === 'bow-linear') return { ...base, net: 'bow', ngrams, buckets: 100_000, bow: 'linear' };
+  if (variant === 'bow-ngram') return { ...base, net: 'bow', ngrams, buckets: 20_000 };
+  if (variant === 'bow-linear') return { ...base, net: 'bow', ngrams, buckets: 20_000, bow: 'linear' };
   return { ...base, net: variant };
 }
 

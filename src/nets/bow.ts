@@ -12,6 +12,7 @@ import { Dropout } from '../engine/nn/dropout.js';
 import { Embedding } from '../engine/nn/embedding.js';
 import { Linear } from '../engine/nn/linear.js';
 import { Module } from '../engine/nn/module.js';
+import { noGrad } from '../engine/scope.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { EncoderInput, EncoderOutput, TextEncoder } from './encoder.js';
 import { checkDropout, checkSizes, maskedMean, maskedSum } from './pooling.js';
@@ -31,6 +32,11 @@ export interface BowOptions {
   dropout?: number;
   /** No squashing and no ReLU layer: the pooled bag is the output (pooledSize = embeddingDim). Default false. */
   linear?: boolean;
+  /**
+   * The last rows of the table are hashed n-grams (src/data/ngram-hash.ts). They start at zero, so that the
+   * many a training run never updates add nothing to the bag instead of random noise. Default 0.
+   */
+  hashedRows?: number;
 }
 
 export class BowEncoder extends Module implements TextEncoder {
@@ -49,6 +55,7 @@ export class BowEncoder extends Module implements TextEncoder {
       activation: 'softsign',
       dropout: 0,
       linear: false,
+      hashedRows: 0,
       ...options,
     };
     checkSizes('bow', { vocabSize: o.vocabSize, embeddingDim: o.embeddingDim, hiddenSize: o.hiddenSize });
@@ -58,6 +65,9 @@ export class BowEncoder extends Module implements TextEncoder {
       'embedding',
       new Embedding(o.vocabSize, o.embeddingDim, { paddingIdx: o.paddingIdx }),
     );
+    if (o.hashedRows > 0) {
+      noGrad(() => this.embedding.weight.slice(0, o.vocabSize - o.hashedRows, o.vocabSize).fill_(0).dispose());
+    }
     this.fc = o.linear ? undefined : this.child('fc', new Linear(o.embeddingDim, o.hiddenSize));
     this.drop = this.child('dropout', new Dropout(o.dropout));
     this.sequenceSize = o.embeddingDim;

@@ -29,6 +29,7 @@ function newEncoder(model: ModelConfig, vocabSize: number, padId: number): TextE
     case 'bow':
       return new BowEncoder({
         vocabSize: vocabSize + (ngramSpecOf(model)?.buckets ?? 0),
+        hashedRows: ngramSpecOf(model)?.buckets ?? 0,
         linear: model.bow === 'linear',
         embeddingDim: model.embedding_dim,
         hiddenSize: model.hidden_size,

@@ -95,7 +95,7 @@ const modelSchema = z
      *  [min, max] per token, sharing `buckets` embedding rows (src/data/ngram-hash.ts); `bow: "linear"` feeds
      *  the pooled embeddings straight to the classifier, as fastText. */
     ngrams: z.number().int().min(1).max(3).default(1),
-    buckets: z.number().int().min(1).max(4_000_000).default(100_000),
+    buckets: z.number().int().min(1).max(4_000_000).default(20_000),
     char_ngrams: z.tuple([z.number().int().min(1), z.number().int().min(1)]).optional(),
     bow: z.enum(['mlp', 'linear']).default('mlp'),
     /** Training words read as [UNK] (default: nets/word-dropout.ts, on for word-level nets from scratch). */
@@ -120,8 +120,14 @@ const trainerSchema = z
     eval_step: z.number().int().positive().default(100),
     save_model_step: z.number().int().positive().default(1000),
     early_stopping: z
-      // Without a metric, the task's own default (macro_f1, micro_f1, f1, mrr, …) is used.
-      .object({ metric: z.string().optional(), patience: z.number().int().positive().default(5) })
+      // Without a metric, the task's own default (macro_f1, micro_f1, f1, mrr, …) is used. A run stops after
+      // `patience` evaluations without improvement that also span `patience_epochs` epochs of steps, so neither
+      // a noisy small dev set nor a long run with frequent evaluations stops it early.
+      .object({
+        metric: z.string().optional(),
+        patience: z.number().int().positive().default(5),
+        patience_epochs: z.number().min(0).default(1),
+      })
       .strict()
       .optional(),
     metric: z.string().optional(),

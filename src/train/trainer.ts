@@ -201,11 +201,24 @@ export async function runTraining(job: TrainingJob, opts: TrainOptions = {}): Pr
       saveModelDir(path.join(out, 'best'), config, task, model, { step: pos.step, dev: r.metrics });
     } else {
       pos.evalsWithoutImprovement++;
-      if (t.early_stopping && pos.evalsWithoutImprovement >= t.early_stopping.patience) {
+      const es = t.early_stopping;
+      const stepsSinceBest = pos.step - (pos.best?.step ?? 0);
+      if (
+        es &&
+        pos.evalsWithoutImprovement >= es.patience &&
+        stepsSinceBest >= es.patience_epochs * batchesPerEpoch
+      ) {
         pos.stopped = true;
         progress.note(
-          `early stopping: ${metric} has not improved for ${pos.evalsWithoutImprovement} evaluations`,
+          `early stopping: ${metric} has not improved for ${pos.evalsWithoutImprovement} evaluations ` +
+            `(${stepsSinceBest} steps)`,
         );
+        if (pos.step < batchesPerEpoch) {
+          log(
+            `note: early stopping at step ${pos.step} of ${totalSteps}, before one pass over the training data ` +
+              `(${batchesPerEpoch} steps); raise trainer.early_stopping.patience_epochs to train longer`,
+          );
+        }
       }
     }
   };
