@@ -66,7 +66,12 @@ export class BowEncoder extends Module implements TextEncoder {
       new Embedding(o.vocabSize, o.embeddingDim, { paddingIdx: o.paddingIdx }),
     );
     if (o.hashedRows > 0) {
-      noGrad(() => this.embedding.weight.slice(0, o.vocabSize - o.hashedRows, o.vocabSize).fill_(0).dispose());
+      noGrad(() =>
+        this.embedding.weight
+          .slice(0, o.vocabSize - o.hashedRows, o.vocabSize)
+          .fill_(0)
+          .dispose(),
+      );
     }
     this.fc = o.linear ? undefined : this.child('fc', new Linear(o.embeddingDim, o.hiddenSize));
     this.drop = this.child('dropout', new Dropout(o.dropout));
