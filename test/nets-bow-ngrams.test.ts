@@ -21,6 +21,7 @@ test('bow linear: the pooled vector is the masked mean of the embeddings, no lay
   tidy(() => {
     const ids = int64([1, 3, 0], [1, 3]);
     const mask = ids.ne(0);
-    assert.deepEqual(enc.encode({ ids, mask }).pooled.toArray(), [3, 4]); // mean of (1, 2) and (5, 6)
+    const lengths = int64([2]);
+    assert.deepEqual(enc.encode({ ids, mask, lengths }).pooled.toArray(), [3, 4]); // mean of (1, 2) and (5, 6)
   });
 });
