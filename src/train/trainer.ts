@@ -87,7 +87,11 @@ export interface TrainingJob {
 
 const KEEP_CHECKPOINTS = 3;
 
-export async function train(config: TrainConfig, opts: TrainOptions = {}): Promise<TrainSummary> {
+export async function train(written: TrainConfig, opts: TrainOptions = {}): Promise<TrainSummary> {
+  // task.fit settles an "auto" tokenizer in this copy, which is saved with the model (tokenizers/auto.ts); the
+  // caller's config stays as written, so a rerun with it (a resumed pipeline stage) sees the same settings.
+  const tokenizer = { ...written.dataset.tokenizer };
+  const config: TrainConfig = { ...written, dataset: { ...written.dataset, tokenizer } };
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const t = config.trainer;
   setNumThreads(t.threads ?? Math.max(1, os.availableParallelism()));
@@ -96,10 +100,9 @@ export async function train(config: TrainConfig, opts: TrainOptions = {}): Promi
 
   const task = createTask(config);
   const vocabSource = await readVocabSource(task, config);
-  const auto = config.dataset.tokenizer.type === 'auto';
   const trainSplit = await loadSplit(task, config.dataset.train, true, (ex) => task.fit(ex, vocabSource));
-  // task.fit settled an "auto" tokenizer in the config, which is saved with the model (tokenizers/auto.ts).
-  if (auto) log(`tokenizer: auto chose "${config.dataset.tokenizer.type}" from the training texts`);
+  if (written.dataset.tokenizer.type === 'auto')
+    log(`tokenizer: auto chose "${tokenizer.type}" from the training texts`);
   const dev = config.dataset.dev ? await loadSplit(task, config.dataset.dev, true) : undefined;
   const testSplit = config.dataset.test ? await loadSplit(task, config.dataset.test, true) : undefined;
   log(
