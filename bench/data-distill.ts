@@ -39,6 +39,7 @@ import { loadConfig } from '../src/train/config.js';
 import { runDataDistill } from '../src/distill/data/pipeline.js';
 import { textTable } from '../src/util/text-table.js';
 import { distillTeacher } from './distill-teacher.js';
+import { spread, tfidfBaseline, versus, type BaselineScore } from './sk-baseline.js';
 import { SPEED_RUNTIMES, type SpeedRuntime } from '../src/distill/data/measure.js';
 import {
   formatCount,
@@ -77,6 +78,8 @@ const { values: args } = parseArgs({
     'augment-ratio': { type: 'string' },
     /** The CNN student's embedding size and filters per width (its batch-1 cost grows with their product). */
     'cnn-width': { type: 'string', default: '64' },
+    /** The BOW student's hashed n-grams (model.ngrams: word n-grams, or character n-grams on the poems; 1: none). */
+    'bow-ngrams': { type: 'string', default: '2' },
     /**
      * Training runs per student (trainer seeds 42, 43, …; the teacher and its labels are shared): accuracies
      * are their mean and the checks compare means. With 600 gold emails one run's test accuracy moves by
@@ -244,6 +247,8 @@ function writeJson(file: string, value: unknown): string {
 
 interface CorpusResult {
   corpus: string;
+  /** TF-IDF + logistic regression on the gold data (absent without scikit-learn). */
+  baseline?: BaselineScore;
   teacher: string;
   gold: number;
   augmented: number;
@@ -287,6 +292,10 @@ async function runCorpus(spec: CorpusSpec): Promise<CorpusResult> {
   log(
     `${gold.length} gold, ${spec.dev} dev, ${spec.test ?? splits.test.length} test, ${rest.length} unlabelled`,
   );
+
+  // The same-run baseline a practitioner would fit on the gold data (bench/tfidf_lr.py).
+  const baseline = tfidfBaseline(data.train, data.test, spec.tokenizer === 'char' ? 'char' : 'word');
+  if (baseline) log(`TF-IDF+LR on the gold data: accuracy ${formatPercent(baseline.accuracy)}`);
 
   const posLexicon = spec.brownLexicon
     ? writeBrownLexicon(path.join(root, 'data/dict/brown-pos.tsv'))
@@ -349,7 +358,13 @@ async function runCorpus(spec: CorpusSpec): Promise<CorpusResult> {
   const bow = {
     task: 'text_classification',
     dataset: dataset(spec.studentMaxLen),
-    model: { net: 'bow', embedding_dim: 128, hidden_size: 128, dropout: 0.1 },
+    model: {
+      net: 'bow',
+      embedding_dim: 128,
+      hidden_size: 128,
+      dropout: 0.1,
+      ngrams: Number(args['bow-ngrams']),
+    },
     trainer: trainer(spec.studentEpochs, 5e-3, 100, 5),
   };
   const cnn = {
@@ -410,7 +425,7 @@ async function runCorpus(spec: CorpusSpec): Promise<CorpusResult> {
     report: { qps_examples: args.quick ? 30 : 300 },
   });
   const report = await runDataDistill(loadDataDistillConfig(config), { quiet: true, log });
-  return summarise(spec.name, report, (performance.now() - started) / 1000);
+  return summarise(spec.name, report, (performance.now() - started) / 1000, baseline);
 }
 
 /** Fine-tuning a pre-trained teacher: lower than from scratch, so the pre-trained weights are kept. */
@@ -466,7 +481,12 @@ async function pretrainTeacher(p: {
   return { dir: summary.pretrainedDir, vocab: path.join(summary.pretrainedDir, 'vocab.txt') };
 }
 
-function summarise(corpus: string, report: DataDistillReport, seconds: number): CorpusResult {
+function summarise(
+  corpus: string,
+  report: DataDistillReport,
+  seconds: number,
+  baseline: BaselineScore | undefined,
+): CorpusResult {
   const teacher = report.rows.find((r) => r.role === 'teacher')!;
   /** A student's rows over every seed (the first is the one whose speed is reported). */
   const runs = (student: string, role: ReportRow['role']) =>
@@ -519,6 +539,7 @@ function summarise(corpus: string, report: DataDistillReport, seconds: number): 
     rows,
     checks,
     seconds,
+    baseline,
   };
 }
 
@@ -527,6 +548,7 @@ function table(r: CorpusResult): string {
     'model',
     'params',
     seeds.length > 1 ? 'accuracy (mean)' : 'accuracy',
+    'vs TF-IDF+LR',
     'macro F1',
     'QPS libtorch',
     'QPS onnx',
@@ -538,14 +560,21 @@ function table(r: CorpusResult): string {
     x.model,
     formatCount(x.parameters),
     formatPercent(x.accuracy),
+    versus(x.accuracy, r.baseline?.accuracy),
     formatPercent(x.macro_f1),
     ...SPEED_RUNTIMES.map((rt) => formatQps(x.qps[rt])),
     ...SPEED_RUNTIMES.map((rt) => formatSpeedup(x.speedup[rt])),
-    ...(seeds.length > 1 ? [x.accuracies.map(formatPercent).join(' / ')] : []),
+    ...(seeds.length > 1
+      ? [`${x.accuracies.map(formatPercent).join(' / ')} (range ${spread(x.accuracies).range.toFixed(4)})`]
+      : []),
   ]);
+  const baseline = r.baseline
+    ? `  TF-IDF+LR (scikit-learn) on the gold data: accuracy ${formatPercent(r.baseline.accuracy)}, macro F1 ${formatPercent(r.baseline.macro_f1)}`
+    : '  TF-IDF+LR baseline skipped (no venv with scikit-learn)';
   return [
     `${r.corpus}: ${r.gold} gold, ${r.augmented} augmented and ${r.unlabelled} more unlabelled lines labelled by the teacher; ${r.seconds.toFixed(0)} s`,
     ...textTable(head, body),
+    baseline,
     ...r.checks.map((c) => `  [${c.pass ? 'pass' : 'FAIL'}] ${c.what}`),
   ].join('\n');
 }

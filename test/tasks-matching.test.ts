@@ -105,6 +105,8 @@ function matchingConfig(
       task: 'text_matching',
       dataset: { ...files, tokenizer: { type: 'whitespace' }, max_len: 16 },
       model: {
+        // These tiny models' exact outcomes (the CLI's clusters) are asserted: no word dropout to [UNK].
+        word_dropout: 0,
         embedding_dim: 32,
         hidden_size: 32,
         num_filters: 16,

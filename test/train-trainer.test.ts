@@ -100,6 +100,30 @@ test('early stopping ends training when the dev metric stops improving', async (
   assert.equal(Number(evals.find((e) => e.step === s.best!.step)!.loss), best);
 });
 
+test('early-stopping patience spans patience_epochs of steps; stopping before one epoch is said', async () => {
+  const stepsPerEpoch = Math.ceil(300 / 16);
+  const run = async (patienceEpochs: number) => {
+    const dir = tempDir();
+    const es = { metric: 'accuracy', patience: 1, patience_epochs: patienceEpochs };
+    const c = config(dir, 'bow', { epochs: 4, eval_step: 1, learning_rate: 1e-4, early_stopping: es });
+    const lines: string[] = [];
+    const s = await train(c, { quiet: true, log: (l) => lines.push(l) });
+    return { s, notice: lines.find((l) => l.includes('before one pass over the training data')) };
+  };
+  // Counting evaluations only, one evaluation without improvement ends the run within the first epoch.
+  const eager = await run(0);
+  assert.ok(eager.s.steps < stepsPerEpoch, `stopped at ${eager.s.steps}`);
+  assert.match(
+    eager.notice ?? '',
+    /early stopping at step \d+ of 76, before one pass over the training data \(19 steps\)/,
+  );
+  // In epochs: the run goes on until a whole epoch of steps has passed since the best evaluation.
+  const patient = await run(1);
+  assert.equal(patient.notice, undefined);
+  assert.ok(patient.s.steps - patient.s.best!.step >= stepsPerEpoch || patient.s.steps === 4 * stepsPerEpoch);
+  assert.ok(patient.s.steps >= stepsPerEpoch, `stopped at ${patient.s.steps}`);
+});
+
 test('pair and multi-label classification train end to end', async () => {
   const dir = tempDir();
   const { writeFileSync } = await import('node:fs');

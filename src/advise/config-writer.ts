@@ -24,7 +24,7 @@ export interface ConfigOptions {
   role?: 'serve' | 'teacher';
 }
 
-export type TokenizerType = 'char' | 'jieba' | 'whitespace' | 'wordpiece';
+export type TokenizerType = 'char' | 'jieba' | 'whitespace' | 'words' | 'wordpiece';
 
 export interface TrainingConfig {
   task: TaskName;
@@ -186,7 +186,7 @@ function tokenizerFor(
       lowercase: language === 'en',
     };
   }
-  if (language === 'en') return { type: 'whitespace', lowercase: true };
+  if (language === 'en') return { type: 'words', lowercase: true }; // punctuation split off
   return { type: CHAR_TASKS.includes(task) ? 'char' : 'jieba' };
 }
 

@@ -3,7 +3,8 @@
  * (which cannot import TextCodec: it reads files and loads jieba) both call these, so they cannot drift apart.
  * Browser-safe.
  */
-import type { EncodedPair, Vocab } from './vocab.js';
+import { ngramIds, type NgramSpec } from './ngram-hash.js';
+import { SPECIAL_TOKENS, type EncodedPair, type Vocab } from './vocab.js';
 
 /** How a codec turns text into ids. */
 export interface TextIdsSpec {
@@ -13,7 +14,11 @@ export interface TextIdsSpec {
   maxLen: number;
   /** Wrap in [CLS] … [SEP] (the Transformer's input form). */
   specials: boolean;
+  /** Hashed n-gram ids appended after the tokens' (a BOW with model.ngrams / char_ngrams), rows from vocab.size. */
+  ngrams?: NgramSpec;
 }
+
+const SPECIALS: ReadonlySet<string> = new Set(SPECIAL_TOKENS);
 
 /** Ids of one text; never empty (an empty text becomes [UNK]) so every sequence has a length ≥ 1. */
 export function textIds(vocab: Vocab, spec: TextIdsSpec, text: string): number[] {
@@ -21,7 +26,10 @@ export function textIds(vocab: Vocab, spec: TextIdsSpec, text: string): number[]
   const room = spec.maxLen - (spec.specials ? 2 : 0);
   let tokens = leadingTokens(spec.tokenize, spec.tokenizerType, text, room);
   if (tokens.length === 0) tokens = [vocab.token(vocab.unkId)];
-  return vocab.encode(tokens, { maxLen: spec.maxLen, addCls: spec.specials, addSep: spec.specials });
+  const ids = vocab.encode(tokens, { maxLen: spec.maxLen, addCls: spec.specials, addSep: spec.specials });
+  if (!spec.ngrams) return ids;
+  // max_len counts tokens; a token's n-grams come on top (a bag has no positions to run out of).
+  return ids.concat(ngramIds(tokens.slice(0, room), spec.ngrams, vocab.size, SPECIALS));
 }
 
 /** `[CLS] a [SEP] b [SEP]` with segment ids (Transformer pair input); an empty first text becomes [UNK]. */
@@ -31,8 +39,9 @@ export function pairIds(vocab: Vocab, spec: TextIdsSpec, a: string, b: string): 
   return vocab.encodePair(ta.length ? ta : [vocab.token(vocab.unkId)], tb, { maxLen: spec.maxLen });
 }
 
-/** Tokenisers whose tokens all end at an ASCII space, tab or newline (no token or special token spans one). */
-const CUT_AT_SPACE: ReadonlySet<string> = new Set(['char', 'whitespace']);
+/** Tokenisers whose tokens all end at an ASCII space, tab or newline (no token or special token spans one;
+ *  "words" splits whitespace runs further, never across them). */
+const CUT_AT_SPACE: ReadonlySet<string> = new Set(['char', 'whitespace', 'words']);
 /** First guess at how many characters hold a token (English words with their space; CJK needs fewer). */
 const CHARS_PER_TOKEN = 8;
 const ASCII_SPACE = /[ \t\n\r]/g;

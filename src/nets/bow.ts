@@ -3,12 +3,16 @@
  * ignored), squashed, then one ReLU layer. The fastest preset and a strong baseline for topic-like
  * classification, where which words occur matters more than their order.
  *
- * Parameters: `embedding.weight`, `fc.weight`, `fc.bias`.
+ * The `linear` variant is fastText's: the mean of the embeddings is the pooled vector, fed straight to the
+ * classifier (with hashed n-gram rows after the vocabulary's, src/data/ngram-hash.ts), the fastest there is.
+ *
+ * Parameters: `embedding.weight`, and unless linear `fc.weight`, `fc.bias`.
  */
 import { Dropout } from '../engine/nn/dropout.js';
 import { Embedding } from '../engine/nn/embedding.js';
 import { Linear } from '../engine/nn/linear.js';
 import { Module } from '../engine/nn/module.js';
+import { noGrad } from '../engine/scope.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { EncoderInput, EncoderOutput, TextEncoder } from './encoder.js';
 import { checkDropout, checkSizes, maskedMean, maskedSum } from './pooling.js';
@@ -26,6 +30,13 @@ export interface BowOptions {
   activation?: 'softsign' | 'tanh';
   /** Dropout on the squashed bag before the ReLU layer (training only). Default 0. */
   dropout?: number;
+  /** No squashing and no ReLU layer: the pooled bag is the output (pooledSize = embeddingDim). Default false. */
+  linear?: boolean;
+  /**
+   * The last rows of the table are hashed n-grams (src/data/ngram-hash.ts). They start at zero, so that the
+   * many a training run never updates add nothing to the bag instead of random noise. Default 0.
+   */
+  hashedRows?: number;
 }
 
 export class BowEncoder extends Module implements TextEncoder {
@@ -33,7 +44,7 @@ export class BowEncoder extends Module implements TextEncoder {
   readonly sequenceSize: number;
   readonly pooledSize: number;
   readonly embedding: Embedding;
-  readonly fc: Linear;
+  readonly fc: Linear | undefined;
   private readonly drop: Dropout;
 
   constructor(options: BowOptions) {
@@ -43,6 +54,8 @@ export class BowEncoder extends Module implements TextEncoder {
       pooling: 'mean',
       activation: 'softsign',
       dropout: 0,
+      linear: false,
+      hashedRows: 0,
       ...options,
     };
     checkSizes('bow', { vocabSize: o.vocabSize, embeddingDim: o.embeddingDim, hiddenSize: o.hiddenSize });
@@ -52,16 +65,25 @@ export class BowEncoder extends Module implements TextEncoder {
       'embedding',
       new Embedding(o.vocabSize, o.embeddingDim, { paddingIdx: o.paddingIdx }),
     );
-    this.fc = this.child('fc', new Linear(o.embeddingDim, o.hiddenSize));
+    if (o.hashedRows > 0) {
+      noGrad(() =>
+        this.embedding.weight
+          .slice(0, o.vocabSize - o.hashedRows, o.vocabSize)
+          .fill_(0)
+          .dispose(),
+      );
+    }
+    this.fc = o.linear ? undefined : this.child('fc', new Linear(o.embeddingDim, o.hiddenSize));
     this.drop = this.child('dropout', new Dropout(o.dropout));
     this.sequenceSize = o.embeddingDim;
-    this.pooledSize = o.hiddenSize;
+    this.pooledSize = o.linear ? o.embeddingDim : o.hiddenSize;
   }
 
   /** sequence: the token embeddings themselves (a bag has no context), [B, T, embeddingDim]. */
   encode({ ids, mask }: EncoderInput): EncoderOutput {
     const sequence = this.embedding.forward(ids);
     const bag = this.options.pooling === 'sum' ? maskedSum(sequence, mask) : maskedMean(sequence, mask);
+    if (!this.fc) return { sequence, pooled: this.drop.forward(bag) };
     const squashed = this.options.activation === 'tanh' ? bag.tanh() : softsign(bag);
     const pooled = this.fc.forward(this.drop.forward(squashed)).relu();
     return { sequence, pooled };

@@ -2,6 +2,7 @@
  * From the config's `model` section to a text encoder. A Transformer with `pretrained_dir` takes its
  * shape from the checkpoint's config.json and its weights from the checkpoint.
  */
+import { ngramSpecOf } from '../data/ngram-hash.js';
 import type { ModelConfig } from '../train/config.js';
 import { BowEncoder } from './bow.js';
 import { CnnEncoder } from './cnn.js';
@@ -9,12 +10,27 @@ import type { TextEncoder } from './encoder.js';
 import { readBertConfig } from './checkpoint-names.js';
 import { RnnEncoder } from './rnn-encoder.js';
 import { TransformerEncoder, type TransformerOptions } from './transformer.js';
+import { setWordDropout, wordDropoutRate, type WordDropoutIds } from './word-dropout.js';
 
-export function buildEncoder(model: ModelConfig, vocabSize: number, padId: number): TextEncoder {
+/** `words`: the vocabulary's ids for word dropout to [UNK] (word-dropout.ts); without it, none. */
+export function buildEncoder(
+  model: ModelConfig,
+  vocabSize: number,
+  padId: number,
+  words?: WordDropoutIds,
+): TextEncoder {
+  const encoder = newEncoder(model, vocabSize, padId);
+  if (words) setWordDropout(encoder, wordDropoutRate(model, words.tokenizer), words);
+  return encoder;
+}
+
+function newEncoder(model: ModelConfig, vocabSize: number, padId: number): TextEncoder {
   switch (model.net) {
     case 'bow':
       return new BowEncoder({
-        vocabSize,
+        vocabSize: vocabSize + (ngramSpecOf(model)?.buckets ?? 0),
+        hashedRows: ngramSpecOf(model)?.buckets ?? 0,
+        linear: model.bow === 'linear',
         embeddingDim: model.embedding_dim,
         hiddenSize: model.hidden_size,
         paddingIdx: padId,

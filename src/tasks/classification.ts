@@ -12,6 +12,7 @@ import { Module } from '../engine/nn/module.js';
 import { noGrad, tidy } from '../engine/scope.js';
 import type { Tensor } from '../engine/tensor.js';
 import { readClassificationTsv, type ClassificationKind } from '../data/readers/classification.js';
+import { ngramSpecOf } from '../data/ngram-hash.js';
 import { LabelMap } from '../data/readers/label-map.js';
 import type { ClassificationExample } from '../data/readers/types.js';
 import {
@@ -22,6 +23,7 @@ import {
   thresholdProbabilities,
 } from '../metrics/index.js';
 import { buildEncoder } from '../nets/build.js';
+import { wordDropoutIds } from '../nets/word-dropout.js';
 import { inEvalMode } from '../nets/eval-mode.js';
 import type { TextEncoder } from '../nets/encoder.js';
 import { loadPretrained } from '../nets/pretrained.js';
@@ -104,7 +106,12 @@ export class ClassificationTask implements Task<
 
   private codecSpec() {
     const d = this.config.dataset;
-    return { tokenizer: d.tokenizer, maxLen: d.max_len, specials: this.isTransformer };
+    return {
+      tokenizer: d.tokenizer,
+      maxLen: d.max_len,
+      specials: this.isTransformer,
+      ngrams: ngramSpecOf(this.config.model),
+    };
   }
 
   async read(file: string, { labelled, skipBadLines }: { labelled: boolean; skipBadLines?: boolean }) {
@@ -161,7 +168,12 @@ export class ClassificationTask implements Task<
   currentFile = 'data';
 
   buildModel(): ClassifierModel {
-    const encoder = buildEncoder(this.config.model, this.codec.vocab.size, this.codec.vocab.padId);
+    const encoder = buildEncoder(
+      this.config.model,
+      this.codec.vocab.size,
+      this.codec.vocab.padId,
+      wordDropoutIds(this.codec.vocab, this.config.dataset.tokenizer.type),
+    );
     if (this.config.model.pretrained_dir && encoder instanceof TransformerEncoder) {
       loadPretrained(encoder, this.config.model.pretrained_dir, { tokenizer: this.config.dataset.tokenizer });
     }

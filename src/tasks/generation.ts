@@ -16,7 +16,6 @@ import { noGrad, tidy } from '../engine/scope.js';
 import type { Tensor } from '../engine/tensor.js';
 import { readGenerationTsv } from '../data/readers/generation.js';
 import type { GenerationExample } from '../data/readers/types.js';
-import type { TokenizerKind } from '../data/tokenizers/tokenizer.js';
 import { Vocab } from '../data/vocab.js';
 import { containsHan, corpusBleu, corpusRougeL, perplexity } from '../metrics/index.js';
 import { beamSearch, type Hypothesis, type SearchRow, type TopTokens } from '../nets/decoder-search.js';
@@ -66,7 +65,7 @@ export interface TargetIds {
  * words or numbers next to each other get a space back; whitespace tokens are joined by spaces;
  * WordPiece continuations (`##ing`) are glued to the piece before.
  */
-export function detokenize(tokens: readonly string[], kind: TokenizerKind): string {
+export function detokenize(tokens: readonly string[], kind: string): string {
   if (kind === 'whitespace') return tokens.join(' ');
   if (kind === 'wordpiece') return tokens.join(' ').replace(/ ##/g, '');
   let out = '';

@@ -22,6 +22,7 @@ import { readMatchingTsv, readPointwiseTsv } from '../data/readers/matching.js';
 import type { PairwiseExample, PointwiseExample } from '../data/readers/types.js';
 import { binaryAuc, pearson, rankingReport, spearman, type RankedItem } from '../metrics/index.js';
 import { buildEncoder } from '../nets/build.js';
+import { wordDropoutIds } from '../nets/word-dropout.js';
 import { inEvalMode } from '../nets/eval-mode.js';
 import type { TextEncoder } from '../nets/encoder.js';
 import { loadPretrained } from '../nets/pretrained.js';
@@ -172,7 +173,12 @@ export class MatchingTask implements Task<MatchingExample, MatchingFeatures, Mat
   }
 
   buildModel(): MatchingModel {
-    const encoder = buildEncoder(this.config.model, this.codec.vocab.size, this.codec.vocab.padId);
+    const encoder = buildEncoder(
+      this.config.model,
+      this.codec.vocab.size,
+      this.codec.vocab.padId,
+      wordDropoutIds(this.codec.vocab, this.config.dataset.tokenizer.type),
+    );
     if (this.config.model.pretrained_dir && encoder instanceof TransformerEncoder) {
       loadPretrained(encoder, this.config.model.pretrained_dir, { tokenizer: this.config.dataset.tokenizer });
     }

@@ -36,6 +36,7 @@ import { setNumThreads } from '../engine/runtime.js';
 import type { Tensor } from '../engine/tensor.js';
 import { SPECIAL_TOKENS, Vocab } from '../data/vocab.js';
 import { buildEncoder } from '../nets/build.js';
+import { wordDropoutIds } from '../nets/word-dropout.js';
 import type { TextEncoder } from '../nets/encoder.js';
 import { loadPretrained } from '../nets/pretrained.js';
 import { TransformerEncoder } from '../nets/transformer.js';
@@ -275,7 +276,12 @@ export async function trainMultitask(
     });
   }
   const vocab = Vocab.load(givenVocabFile(d0)!);
-  const encoder = buildEncoder(mc.model, vocab.size, vocab.padId);
+  const encoder = buildEncoder(
+    mc.model,
+    vocab.size,
+    vocab.padId,
+    wordDropoutIds(vocab, d0.dataset.tokenizer.type),
+  );
   if (mc.model.pretrained_dir && encoder instanceof TransformerEncoder)
     loadPretrained(encoder, mc.model.pretrained_dir, { tokenizer: d0.dataset.tokenizer });
   for (const l of loaded) l.model = headOn(l.task, encoder);

@@ -21,6 +21,7 @@ import { createTokenizer, type OffsetTokenizer } from '../data/tokenizers/tokeni
 import { WordPieceTokenizer, wordPieceOptions } from '../data/tokenizers/wordpiece.js';
 import { spanReport } from '../metrics/index.js';
 import { buildEncoder } from '../nets/build.js';
+import { wordDropoutIds } from '../nets/word-dropout.js';
 import { inEvalMode } from '../nets/eval-mode.js';
 import type { TextEncoder } from '../nets/encoder.js';
 import { loadPretrained } from '../nets/pretrained.js';
@@ -179,7 +180,12 @@ export class ReadingComprehensionTask implements Task<
   }
 
   buildModel(): SpanModel {
-    const encoder = buildEncoder(this.config.model, this.codec.vocab.size, this.codec.vocab.padId);
+    const encoder = buildEncoder(
+      this.config.model,
+      this.codec.vocab.size,
+      this.codec.vocab.padId,
+      wordDropoutIds(this.codec.vocab, this.config.dataset.tokenizer.type),
+    );
     if (this.config.model.pretrained_dir && encoder instanceof TransformerEncoder) {
       loadPretrained(encoder, this.config.model.pretrained_dir, { tokenizer: this.config.dataset.tokenizer });
     }

@@ -22,6 +22,7 @@ import { readSequenceTsv } from '../data/readers/sequence.js';
 import type { SequenceExample } from '../data/readers/types.js';
 import { chunkReport, classificationReport, extractChunks, type TagScheme } from '../metrics/index.js';
 import { buildEncoder } from '../nets/build.js';
+import { wordDropoutIds } from '../nets/word-dropout.js';
 import { inEvalMode } from '../nets/eval-mode.js';
 import type { TextEncoder } from '../nets/encoder.js';
 import { loadPretrained } from '../nets/pretrained.js';
@@ -161,7 +162,12 @@ export class SequenceLabelingTask implements Task<SequenceInput, SequenceFeature
   buildModel(): SequenceLabelerModel {
     const { model } = this.config;
     const vocab = this.aligner.vocab;
-    const encoder = buildEncoder(model, vocab.size, vocab.padId);
+    const encoder = buildEncoder(
+      model,
+      vocab.size,
+      vocab.padId,
+      wordDropoutIds(vocab, this.config.dataset.tokenizer.type),
+    );
     if (model.pretrained_dir && encoder instanceof TransformerEncoder)
       loadPretrained(encoder, model.pretrained_dir, { tokenizer: this.config.dataset.tokenizer });
     return new SequenceLabelerModel(encoder, {

@@ -4,17 +4,22 @@
  * `[MASK]`) stay single tokens.
  */
 import path from 'node:path';
+import type { TokenizerType } from '../train/config.js';
+import { settleAutoTokenizer } from '../data/tokenizers/auto.js';
 import { createTokenizer, type OffsetTokenizer, type TokenizerSpec } from '../data/tokenizers/tokenizer.js';
 import { tokenizeKeepingSpecials } from '../data/tokenizers/keep-specials.js';
 import { WordPieceTokenizer, wordPieceOptions } from '../data/tokenizers/wordpiece.js';
+import type { NgramSpec } from '../data/ngram-hash.js';
 import { pairIds, textIds, type TextIdsSpec } from '../data/text-ids.js';
 import { SPECIAL_TOKENS, Vocab } from '../data/vocab.js';
 
 export interface CodecSpec {
-  tokenizer: TokenizerSpec & { type: 'char' | 'jieba' | 'whitespace' | 'wordpiece' };
+  tokenizer: TokenizerSpec & { type: TokenizerType };
   maxLen: number;
   /** Wrap in [CLS] … [SEP] (the Transformer's input form). */
   specials: boolean;
+  /** A BOW's hashed n-grams (ngram-hash.ts), appended to the ids. */
+  ngrams?: NgramSpec;
 }
 
 export interface EncodedText {
@@ -40,6 +45,7 @@ export class TextCodec {
       tokenizerType: spec.tokenizer.type,
       maxLen: spec.maxLen,
       specials: spec.specials,
+      ngrams: spec.ngrams,
     };
   }
 
@@ -57,16 +63,18 @@ export class TextCodec {
     return pairIds(this.vocab, this.idsSpec, a, b);
   }
 
-  /** Builds the vocabulary from training texts (or loads the given vocab.txt). */
+  /** Builds the vocabulary from training texts (or loads the given vocab.txt); settles an "auto" tokenizer. */
   static fit(
     spec: CodecSpec,
     texts: Iterable<string>,
     { minFreq, maxSize, vocabFile }: { minFreq: number; maxSize: number; vocabFile?: string },
   ): TextCodec {
+    const all = [...texts];
+    settleAutoTokenizer(spec.tokenizer, all);
     if (vocabFile) return new TextCodec(spec, Vocab.load(vocabFile));
     const probe = new TextCodec(spec, new Vocab([...SPECIAL_TOKENS]));
     const stream = (function* () {
-      for (const t of texts) yield probe.tokenize(t);
+      for (const t of all) yield probe.tokenize(t);
     })();
     return new TextCodec(spec, Vocab.build(stream, { minFreq, maxSize }));
   }

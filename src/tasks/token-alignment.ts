@@ -11,7 +11,9 @@
  * and the rows' tags are joined again, so every token of every sentence is tagged and scored.
  */
 import path from 'node:path';
+import { settleAutoTokenizer } from '../data/tokenizers/auto.js';
 import { basicTokenize } from '../data/tokenizers/bert-basic.js';
+import type { TokenizerType } from '../train/config.js';
 import { createTokenizer, type TokenizerSpec } from '../data/tokenizers/tokenizer.js';
 import { WordPieceTokenizer, wordPieceOptions } from '../data/tokenizers/wordpiece.js';
 import { SPECIAL_TOKENS, Vocab } from '../data/vocab.js';
@@ -21,7 +23,7 @@ import { UserError } from '../util/errors.js';
 export const IGNORE_INDEX = -100;
 
 export interface AlignerSpec {
-  tokenizer: TokenizerSpec & { type: 'char' | 'jieba' | 'whitespace' | 'wordpiece' };
+  tokenizer: TokenizerSpec & { type: TokenizerType };
   /** Longest row in ids, [CLS]/[SEP] included. */
   maxLen: number;
   /** Wrap rows in [CLS] … [SEP] (the Transformer's input form). */
@@ -126,13 +128,18 @@ export class TokenAligner {
     sentences: Iterable<readonly string[]>,
     { minFreq, maxSize, vocabFile }: { minFreq: number; maxSize: number; vocabFile?: string },
   ): TokenAligner {
+    const all = [...sentences];
+    settleAutoTokenizer(
+      spec.tokenizer,
+      all.map((tokens) => tokens.join(' ')),
+    );
     if (vocabFile) return new TokenAligner(spec, Vocab.load(vocabFile));
     if (spec.tokenizer.type === 'wordpiece') {
       throw new UserError('dataset.tokenizer.vocab: the wordpiece tokenizer needs a vocab.txt');
     }
     const probe = new TokenAligner(spec, new Vocab([...SPECIAL_TOKENS]));
     const stream = (function* () {
-      for (const tokens of sentences) yield tokens.map((t) => probe.normalise(t));
+      for (const tokens of all) yield tokens.map((t) => probe.normalise(t));
     })();
     return new TokenAligner(spec, Vocab.build(stream, { minFreq, maxSize }));
   }

@@ -25,7 +25,8 @@ export const NETS = ['bow', 'cnn', 'gru', 'lstm', 'transformer'] as const;
 
 const tokenizerSchema = z
   .object({
-    type: z.enum(['char', 'jieba', 'whitespace', 'wordpiece']).default('char'),
+    /** "auto": "char" when most letters of the training texts are CJK, else "words" (tokenizers/auto.ts). */
+    type: z.enum(['auto', 'char', 'jieba', 'whitespace', 'words', 'wordpiece']).default('auto'),
     vocab: z.string().optional(),
     /** Default: the pretrained checkpoint's do_lower_case, else true. */
     lowercase: z.boolean().optional(),
@@ -44,7 +45,7 @@ const datasetSchema = z
     dev: z.string().optional(),
     test: z.string().optional(),
     numeric_features: z.array(z.string()).default([]),
-    tokenizer: tokenizerSchema.default({ type: 'char', lowercase: true }),
+    tokenizer: tokenizerSchema.default({ type: 'auto', lowercase: true }),
     max_len: z.number().int().min(2).max(4096).default(128),
     vocab: z
       .object({
@@ -98,6 +99,15 @@ const modelSchema = z
     matching_head: z.enum(['cosine', 'mlp']).optional(),
     /** Reading comprehension: the longest answer predicted, in tokens. */
     max_answer_len: z.number().int().positive().default(30),
+    /** BOW (classification): fastText's hashed word n-grams up to this length, optional character n-grams
+     *  [min, max] per token, sharing `buckets` embedding rows (src/data/ngram-hash.ts); `bow: "linear"` feeds
+     *  the pooled embeddings straight to the classifier, as fastText. */
+    ngrams: z.number().int().min(1).max(3).default(1),
+    buckets: z.number().int().min(1).max(4_000_000).default(20_000),
+    char_ngrams: z.tuple([z.number().int().min(1), z.number().int().min(1)]).optional(),
+    bow: z.enum(['mlp', 'linear']).default('mlp'),
+    /** Training words read as [UNK] (default: nets/word-dropout.ts, on for word-level nets from scratch). */
+    word_dropout: z.number().min(0).max(0.5).optional(),
   })
   .strict();
 
@@ -118,8 +128,14 @@ const trainerSchema = z
     eval_step: z.number().int().positive().default(100),
     save_model_step: z.number().int().positive().default(1000),
     early_stopping: z
-      // Without a metric, the task's own default (macro_f1, micro_f1, f1, mrr, …) is used.
-      .object({ metric: z.string().optional(), patience: z.number().int().positive().default(5) })
+      // Without a metric, the task's own default (macro_f1, micro_f1, f1, mrr, …) is used. A run stops after
+      // `patience` evaluations without improvement that also span `patience_epochs` epochs of steps, so neither
+      // a noisy small dev set nor a long run with frequent evaluations stops it early.
+      .object({
+        metric: z.string().optional(),
+        patience: z.number().int().positive().default(5),
+        patience_epochs: z.number().min(0).default(1),
+      })
       .strict()
       .optional(),
     metric: z.string().optional(),
@@ -181,6 +197,7 @@ export const configSchema = z
   .strict();
 
 export type TrainConfig = z.infer<typeof configSchema>;
+export type TokenizerType = TrainConfig['dataset']['tokenizer']['type'];
 export type DatasetConfig = TrainConfig['dataset'];
 export type ModelConfig = TrainConfig['model'];
 export type TrainerConfig = TrainConfig['trainer'];
@@ -199,6 +216,7 @@ export function parseConfig(raw: unknown, source: string, baseDir = path.dirname
   c.model.encoder_config = resolve(c.model.encoder_config);
   c.trainer.output_dir = resolve(c.trainer.output_dir)!;
   resolveTokenizerSettings(c);
+  checkNgrams(c, source);
   if (c.dataset.tokenizer.type === 'wordpiece' && !c.dataset.tokenizer.vocab && !c.model.pretrained_dir) {
     throw new UserError(
       `${source}: dataset.tokenizer.vocab: the wordpiece tokenizer needs a vocab.txt (or model.pretrained_dir)`,
@@ -231,6 +249,24 @@ function resolveTokenizerSettings(c: TrainConfig): void {
     t.tokenize_chinese_chars ??= true;
   }
 }
+
+/** n-grams are appended to a bag's ids, so only a BOW that classifies whole texts can take them. */
+function checkNgrams(c: TrainConfig, source: string): void {
+  const m = c.model;
+  const asked = m.ngrams > 1 ? 'model.ngrams' : m.char_ngrams ? 'model.char_ngrams' : undefined;
+  if (asked && (m.net !== 'bow' || !CLASSIFICATION_TASKS.includes(c.task))) {
+    throw new UserError(`${source}: ${asked}: n-gram features need net "bow" and a classification task`);
+  }
+  if (m.char_ngrams && m.char_ngrams[0] > m.char_ngrams[1]) {
+    throw new UserError(`${source}: model.char_ngrams: [min, max] with min ≤ max`);
+  }
+}
+
+const CLASSIFICATION_TASKS: readonly string[] = [
+  'text_classification',
+  'text_pair_classification',
+  'multi_label_classification',
+];
 
 export function loadConfig(file: string): TrainConfig {
   return parseConfig(readJsonFile(file, 'config file'), file);

@@ -87,7 +87,11 @@ export interface TrainingJob {
 
 const KEEP_CHECKPOINTS = 3;
 
-export async function train(config: TrainConfig, opts: TrainOptions = {}): Promise<TrainSummary> {
+export async function train(written: TrainConfig, opts: TrainOptions = {}): Promise<TrainSummary> {
+  // task.fit settles an "auto" tokenizer in this copy, which is saved with the model (tokenizers/auto.ts); the
+  // caller's config stays as written, so a rerun with it (a resumed pipeline stage) sees the same settings.
+  const tokenizer = { ...written.dataset.tokenizer };
+  const config: TrainConfig = { ...written, dataset: { ...written.dataset, tokenizer } };
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const t = config.trainer;
   setNumThreads(t.threads ?? Math.max(1, os.availableParallelism()));
@@ -97,6 +101,8 @@ export async function train(config: TrainConfig, opts: TrainOptions = {}): Promi
   const task = createTask(config);
   const vocabSource = await readVocabSource(task, config);
   const trainSplit = await loadSplit(task, config.dataset.train, true, (ex) => task.fit(ex, vocabSource));
+  if (written.dataset.tokenizer.type === 'auto')
+    log(`tokenizer: auto chose "${tokenizer.type}" from the training texts`);
   const dev = config.dataset.dev ? await loadSplit(task, config.dataset.dev, true) : undefined;
   const testSplit = config.dataset.test ? await loadSplit(task, config.dataset.test, true) : undefined;
   log(
@@ -198,11 +204,24 @@ export async function runTraining(job: TrainingJob, opts: TrainOptions = {}): Pr
       saveModelDir(path.join(out, 'best'), config, task, model, { step: pos.step, dev: r.metrics });
     } else {
       pos.evalsWithoutImprovement++;
-      if (t.early_stopping && pos.evalsWithoutImprovement >= t.early_stopping.patience) {
+      const es = t.early_stopping;
+      const stepsSinceBest = pos.step - (pos.best?.step ?? 0);
+      if (
+        es &&
+        pos.evalsWithoutImprovement >= es.patience &&
+        stepsSinceBest >= es.patience_epochs * batchesPerEpoch
+      ) {
         pos.stopped = true;
         progress.note(
-          `early stopping: ${metric} has not improved for ${pos.evalsWithoutImprovement} evaluations`,
+          `early stopping: ${metric} has not improved for ${pos.evalsWithoutImprovement} evaluations ` +
+            `(${stepsSinceBest} steps)`,
         );
+        if (pos.step < batchesPerEpoch) {
+          log(
+            `note: early stopping at step ${pos.step} of ${totalSteps}, before one pass over the training data ` +
+              `(${batchesPerEpoch} steps); raise trainer.early_stopping.patience_epochs to train longer`,
+          );
+        }
       }
     }
   };

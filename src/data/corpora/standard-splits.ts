@@ -3,8 +3,9 @@
  * from different benchmarks (classification, distillation, deployment) speak of the same data.
  */
 import path from 'node:path';
-import { splitDataset, type Splits } from '../split.js';
+import { balanceClasses, splitDataset, type Splits } from '../split.js';
 import type { ClassificationExample } from '../readers/types.js';
+import { loadBrown } from './brown.js';
 import { loadTangSong } from './chinese-poetry.js';
 import { loadSpamAssassin } from './spam-assassin.js';
 import { writeTsv } from './write-tsv.js';
@@ -24,6 +25,32 @@ export function tangSongSplits(perClass = 10000, seed = STANDARD_SEED): Splits<C
     label: p.label,
   }));
   return splitDataset(poems, { train: 0.8, dev: 0.1, test: 0.1, seed, stratifyBy: 'label' });
+}
+
+/** The Brown genres of the sentence-level genre task: four that differ in topic and register. */
+export const BROWN_GENRES = ['news', 'government', 'romance', 'learned'];
+
+/**
+ * Which Brown genre a sentence is from (`perClass` sentences of each of BROWN_GENRES, the corpus's own
+ * tokens joined by spaces), split 80/10/10 by file so that no text is half seen, stratified by genre.
+ */
+export function brownGenreSplits(perClass = 1000, seed = STANDARD_SEED): Splits<ClassificationExample> {
+  const sentences = loadBrown({ genres: BROWN_GENRES }).map((s) => ({
+    text: s.tokens.join(' '),
+    label: s.genre,
+    fileId: s.fileId,
+  }));
+  const kept = balanceClasses(sentences, 'label', seed, perClass);
+  const splits = splitDataset(kept, {
+    train: 0.8,
+    dev: 0.1,
+    test: 0.1,
+    seed,
+    stratifyBy: 'label',
+    groupBy: 'fileId',
+  });
+  const plain = (xs: typeof kept) => xs.map(({ text, label }) => ({ text, label }));
+  return { train: plain(splits.train), dev: plain(splits.dev), test: plain(splits.test) };
 }
 
 /** Writes train.tsv, dev.tsv and test.tsv into `dir`; returns their paths. */

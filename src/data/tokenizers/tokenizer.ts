@@ -4,9 +4,16 @@ import { CharTokenizer } from './char.js';
 import { JiebaTokenizer } from './jieba.js';
 import { WhitespaceTokenizer } from './whitespace.js';
 import { WordPieceTokenizer, wordPieceOptions } from './wordpiece.js';
+import { WordsTokenizer } from './words.js';
 
-export type TokenizerKind = 'char' | 'jieba' | 'whitespace' | 'wordpiece';
-export const TOKENIZER_KINDS: readonly TokenizerKind[] = ['char', 'jieba', 'whitespace', 'wordpiece'];
+export type TokenizerKind = 'char' | 'jieba' | 'whitespace' | 'words' | 'wordpiece';
+export const TOKENIZER_KINDS: readonly TokenizerKind[] = [
+  'char',
+  'jieba',
+  'whitespace',
+  'words',
+  'wordpiece',
+];
 
 /** Turns raw text into tokens; the vocabulary maps them to ids separately. */
 export interface Tokenizer {
@@ -55,6 +62,10 @@ export function createTokenizer(spec: TokenizerSpec): OffsetTokenizer {
       return new JiebaTokenizer({ lowercase });
     case 'whitespace':
       return new WhitespaceTokenizer({ lowercase });
+    case 'words':
+      return new WordsTokenizer({ lowercase });
+    case 'auto':
+      throw new UserError('tokenizer: "auto" is settled from the training data; train the model first');
     case 'wordpiece':
       if (spec.vocab === undefined || spec.vocab === '') {
         throw new UserError('tokenizer: type "wordpiece" needs "vocab": the path of a vocab.txt');

@@ -4,6 +4,7 @@
  * ClassificationTask (argmax, or every label at or above the saved threshold for multi-label), without
  * libtorch.
  */
+import { ngramSpecOf } from '../../data/ngram-hash.js';
 import type { ClassificationState } from '../../tasks/classification.js';
 import { TextCodec } from '../../tasks/text-codec.js';
 import { UserError } from '../../util/errors.js';
@@ -36,7 +37,12 @@ export function classificationRuntime(
   const transformer = config.model.net === 'transformer';
   // The spec ClassificationTask builds its codec from; the vocabulary is the directory's vocab.txt.
   const codec = TextCodec.load(
-    { tokenizer: config.dataset.tokenizer, maxLen: config.dataset.max_len, specials: transformer },
+    {
+      tokenizer: config.dataset.tokenizer,
+      maxLen: config.dataset.max_len,
+      specials: transformer,
+      ngrams: ngramSpecOf(config.model),
+    },
     dir,
   );
   const pair = manifest.task === 'text_pair_classification';

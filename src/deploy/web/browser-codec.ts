@@ -1,5 +1,5 @@
 /**
- * Text → the exported graph's feeds, in a browser: the same tokenisers (char, whitespace, wordpiece), the
+ * Text → the exported graph's feeds, in a browser: the same tokenisers (char, whitespace, words, wordpiece), the
  * same Vocab and the same padding as TextCodec and classification-io.ts on the server, imported from the
  * same files so the two cannot drift apart. Only what needs Node is left out: jieba (a native addon) and
  * reading files (the page fetches vocab.txt and passes its text).
@@ -13,6 +13,8 @@ import {
   wordPieceOptions,
   type WordPieceSwitches,
 } from '../../data/tokenizers/wordpiece.js';
+import { WordsTokenizer } from '../../data/tokenizers/words.js';
+import type { NgramSpec } from '../../data/ngram-hash.js';
 import { pairIds, textIds, type TextIdsSpec } from '../../data/text-ids.js';
 import { Vocab } from '../../data/vocab.js';
 import type { TensorValue } from '../onnx/index.js';
@@ -36,6 +38,8 @@ export interface BrowserModelSpec {
   maxLen: number;
   /** [CLS] … [SEP] around the ids (the Transformer). */
   specials: boolean;
+  /** A BOW's hashed n-grams (ngram-hash.ts), appended to the ids. */
+  ngrams?: NgramSpec;
   labels: string[];
   /** Multi-label decision threshold. */
   threshold: number;
@@ -47,7 +51,7 @@ export interface BrowserModelSpec {
 }
 
 /** The tokenisers that run without Node. */
-export const BROWSER_TOKENIZERS = ['char', 'whitespace', 'wordpiece'];
+export const BROWSER_TOKENIZERS = ['char', 'whitespace', 'words', 'wordpiece'];
 
 /** vocab.txt text → Vocab, read exactly as Vocab.load reads the file. */
 export function parseVocab(text: string, source = 'vocab.txt'): Vocab {
@@ -75,6 +79,9 @@ export class BrowserCodec {
       case 'whitespace':
         this.tokenizer = new WhitespaceTokenizer({ lowercase });
         break;
+      case 'words':
+        this.tokenizer = new WordsTokenizer({ lowercase });
+        break;
       case 'wordpiece':
         this.tokenizer = new WordPieceTokenizer(vocab, wordPieceOptions(spec.tokenizer));
         break;
@@ -86,6 +93,7 @@ export class BrowserCodec {
       tokenizerType: spec.tokenizer.type,
       maxLen: spec.maxLen,
       specials: spec.specials,
+      ngrams: spec.ngrams,
     };
   }
 

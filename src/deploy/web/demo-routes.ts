@@ -7,6 +7,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { ngramSpecOf } from '../../data/ngram-hash.js';
 import type { ClassificationState } from '../../tasks/classification.js';
 import { readDeployManifest } from '../export/manifest.js';
 import { BROWSER_TOKENIZERS, type BrowserModelSpec } from './browser-codec.js';
@@ -66,6 +67,7 @@ export function describeForBrowser(name: string, dir: string): DemoEntry {
     },
     maxLen: m.config.dataset.max_len,
     specials: m.net === 'transformer',
+    ngrams: ngramSpecOf(m.config.model),
     labels: [...state.labels],
     threshold: state.threshold,
     inputs: m.onnx.inputs.map((i) => i.name),
