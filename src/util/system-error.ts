@@ -39,10 +39,15 @@ export function isSystemError(e: unknown): e is NodeJS.ErrnoException {
   );
 }
 
+/** What went wrong, in words ("permission denied"), without the path. */
+export function systemErrorWhat(e: NodeJS.ErrnoException): string {
+  const code = e.code ?? 'EUNKNOWN';
+  return WHAT[code] ?? `${code}${e.syscall ? ` in ${e.syscall}` : ''}`;
+}
+
 /** `path: what` for a system error; the path is the error's own, else `fallbackPath`, else the syscall. */
 export function describeSystemError(e: NodeJS.ErrnoException, fallbackPath?: string): string {
-  const code = e.code ?? 'EUNKNOWN';
-  const what = WHAT[code] ?? `${code}${e.syscall ? ` in ${e.syscall}` : ''}`;
+  const what = systemErrorWhat(e);
   const where = e.path ?? fallbackPath ?? e.syscall ?? 'system';
   const to = (e as { dest?: unknown }).dest;
   const dest = typeof to === 'string' ? ` → ${to}` : '';
