@@ -160,7 +160,12 @@ describe('damaged models', () => {
       Array.from({ length: 40 }, (_, i) => `extra${i}`).join('\n') + '\n',
     );
     await rejectsUserError(OnnxPredictor.open(bad), path.join(bad, 'vocab.txt'), 'rows');
-    assertOneLine(await alembic(['predict', '-m', bad, '-i', input]), 'vocab.txt', 'rows');
+    const [predict, bench] = await Promise.all([
+      alembic(['predict', '-m', bad, '-i', input]),
+      alembic(['bench', '-m', bad, '--no-http', '--seconds', '0.1', '--warmup', '0.1']),
+    ]);
+    assertOneLine(predict, 'vocab.txt', 'rows');
+    assertOneLine(bench, 'vocab.txt', 'rows');
   });
 
   /** A graph with the classifier's inputs whose probabilities are sqrt(-1) = NaN, computed at run time. */

@@ -6,7 +6,7 @@
  * (numRuns) so it runs in seconds; a failure prints the seed and the shrunk input to replay it.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -17,7 +17,12 @@ import { readMatchingTsv } from '../src/data/readers/matching.js';
 import { readReadingComprehensionJson } from '../src/data/readers/reading-comprehension.js';
 import { readSequenceTsv } from '../src/data/readers/sequence.js';
 import { parsePredictBody, RequestError } from '../src/deploy/serve/request-body.js';
+import { parseSpec } from '../src/advise/spec.js';
+import { loadDataDistillConfig } from '../src/distill/data/config.js';
+import { loadDistillConfig } from '../src/distill/model/config.js';
+import { loadMultitaskConfig } from '../src/tasks/multitask.js';
 import { loadConfig } from '../src/train/config.js';
+import { readJsonFile } from '../src/util/json-file.js';
 import { UserError } from '../src/util/errors.js';
 import { tempDir } from './helpers/tiny-data.js';
 
@@ -225,6 +230,24 @@ fuzzFile(
     trainer: { epochs: 2, batch_size: 8, learning_rate: 0.001, output_dir: path.join(dir, 'run') },
   }),
   (f) => loadConfig(f),
+);
+
+const example = (name: string) => readFileSync(new URL(`../examples/${name}`, import.meta.url), 'utf8');
+fuzzFile('distill config', example('distill/sentiment-zh.json'), (f) => loadDistillConfig(f));
+fuzzFile('data-distill config', example('data-distill/data-distill.json'), (f) => loadDataDistillConfig(f));
+fuzzFile('advise spec', example('advise/ner-zh.json'), (f) => parseSpec(readJsonFile(f, 'spec'), f));
+fuzzFile(
+  'multitask config',
+  JSON.stringify({
+    dataset: { max_len: 32 },
+    model: { net: 'bow', embedding_dim: 16 },
+    trainer: { epochs: 1, output_dir: path.join(dir, 'mt') },
+    tasks: [
+      { name: 'sentiment', task: 'text_classification', train: trainFile },
+      { name: 'ner', task: 'sequence_labeling', train: trainFile },
+    ],
+  }),
+  (f) => loadMultitaskConfig(f),
 );
 
 test('fuzz: the service request body (parsed JSON and mutations of valid bodies)', async () => {
