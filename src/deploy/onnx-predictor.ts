@@ -93,7 +93,7 @@ function vocabOf(dir: string): { size: number; file: string } | undefined {
 }
 
 /** A prediction that would carry NaN to the user; the command (or request) fails instead. */
-export function nanOutputError(
+function nanOutputError(
   dir: string,
   output: string,
   index: number,
