@@ -144,7 +144,10 @@ describe('damaged models', () => {
   it('export refuses to write a graph holding a non-finite value', () => {
     const g = new OnnxGraphBuilder('nan');
     const x = g.input('x', 'float32', [1]);
-    g.output(g.op('Add', [x, g.constant(new Float32Array([1, Infinity]), [2], 'w')]), 'float32', [2]);
+    // A one-value -Infinity is a legitimate mask fill (masked max); in a weight tensor it is damage.
+    const fill = g.constant(new Float32Array([-Infinity]), [], 'fill');
+    const w = g.constant(new Float32Array([1, Infinity]), [2], 'w');
+    g.output(g.op('Add', [g.op('Max', [x, fill]), w]), 'float32', [2]);
     assert.throws(
       () => checkOnnxModel(g.toModel(), 'out/model.onnx', { remedy: 'refusing to write it' }),
       (e: unknown) =>

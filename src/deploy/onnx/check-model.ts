@@ -1,11 +1,11 @@
 /**
  * Checks an ONNX model before it is served or written, where onnxruntime would accept it and then give wrong
- * answers or crash per request: float initializers holding NaN or ±Infinity (garbled bytes give NaN
- * probabilities with exit 0), and a vocabulary with more tokens than the embedding has rows (onnxruntime's
- * Gather fails with "indices element out of data bounds" on the first text with a high id).
+ * answers or crash per request: float initializers holding NaN, or ±Infinity in a weight tensor (garbled
+ * bytes give NaN probabilities with exit 0), and a vocabulary with more tokens than the embedding has rows
+ * (onnxruntime's Gather fails with "indices element out of data bounds" on the first text with a high id).
  */
 import { UserError } from '../../util/errors.js';
-import { describeNonFinite, firstNonFinite } from '../../util/finite.js';
+import { describeNonFinite, firstNaN, firstNonFinite } from '../../util/finite.js';
 import { DataType, decodeModel } from './schema.js';
 
 /** The subset of a decoded TensorProto read here (protobufjs plain object, camelCase, defaults omitted). */
@@ -73,7 +73,8 @@ function floatValues(t: TensorProtoObject): ArrayLike<number> | undefined {
 function checkFiniteTensor(t: TensorProtoObject, file: string, what: string, remedy: string): void {
   const values = floatValues(t);
   if (!values) return;
-  const i = firstNonFinite(values);
+  // A one-value constant may be ±Infinity by design (masked max fills with -Infinity); NaN never is.
+  const i = values.length === 1 ? firstNaN(values) : firstNonFinite(values);
   if (i >= 0) {
     throw new UserError(
       `${file}: ${what}: element ${i} of ${values.length} is ${describeNonFinite(values[i])}; ${remedy}`,
