@@ -3,7 +3,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { UserError } from '../util/errors.js';
 import { registerAdvise } from './advise.js';
 import { registerDemo } from './demo.js';
 import { registerBench } from './bench.js';
@@ -21,6 +20,9 @@ import { registerPretrain } from './pretrain.js';
 import { registerScore } from './score.js';
 import { registerServe } from './serve.js';
 import { registerTrain } from './train.js';
+import { exitOnUserError, installErrorBoundary } from './run.js';
+
+installErrorBoundary();
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -53,7 +55,6 @@ try {
   await program.parseAsync(process.argv);
 } catch (e) {
   // Option parsers (e.g. positiveInt) run outside the commands' runCommand; their UserErrors end the same way.
-  if (!(e instanceof UserError)) throw e;
-  process.stderr.write(`alembic: ${e.message}\n`);
-  process.exit(e.exitCode);
+  exitOnUserError(e);
+  throw e;
 }

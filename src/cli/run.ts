@@ -1,21 +1,50 @@
 /**
- * How every command ends: a UserError prints its one-line message and exits 2; anything else is a bug
- * and keeps its stack trace.
+ * How every command ends: a UserError prints its one-line message and exits 2, and so does any Node system
+ * error (ENOENT, EISDIR, EACCES, ENOSPC, …: a path the user gave or a machine limit, not a bug), as
+ * `alembic: <path>: <what>`. Anything else is a bug and keeps its stack trace.
  */
 import { UserError } from '../util/errors.js';
+import { asUserError, isSystemError } from '../util/system-error.js';
 
 export function runCommand(fn: () => Promise<void> | void): () => Promise<void> {
   return async () => {
     try {
       await fn();
     } catch (e) {
-      if (e instanceof UserError) {
-        process.stderr.write(`alembic: ${e.message}\n`);
-        process.exit(e.exitCode);
-      }
+      exitOnUserError(e);
       throw e;
     }
   };
+}
+
+/** Prints a UserError (or a system error, as one) and exits; returns for anything else. */
+export function exitOnUserError(e: unknown): void {
+  // A closed stdout (`alembic predict … | head -1`) is the reader saying it has enough: end quietly.
+  if (isSystemError(e) && e.code === 'EPIPE') process.exit(0);
+  const user = asUserError(e);
+  if (user instanceof UserError) {
+    process.stderr.write(`alembic: ${user.message}\n`);
+    process.exit(user.exitCode);
+  }
+}
+
+/**
+ * Catches what escapes every command's own boundary: stream 'error' events and rejected promises nobody
+ * awaited. A write to a closed stdout ends the command quietly with exit 0.
+ */
+export function installErrorBoundary(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    exitOnUserError(e);
+    throw e;
+  });
+  const last = (e: unknown) => {
+    exitOnUserError(e);
+    process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', last);
+  process.on('unhandledRejection', last);
 }
 
 /** Parses a positive integer flag, or explains which flag is wrong. */

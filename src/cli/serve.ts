@@ -105,6 +105,9 @@ export function registerServe(program: Command): void {
 }
 
 async function serve(flags: ServeFlags): Promise<void> {
+  // commander counts the repeatable flag's default [] as given, so a missing --model arrives here.
+  if (flags.model.length === 0)
+    throw new UserError('serve: give at least one --model DIR (an exported or trained model directory)');
   const args = flags.model.map(parseModelArg);
   const seen = new Set<string>();
   for (const a of args) {

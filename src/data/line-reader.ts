@@ -7,6 +7,7 @@
 import { open } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { InputError, UserError } from '../util/errors.js';
+import { asUserError } from '../util/system-error.js';
 
 /** One megabyte of characters: far above any sentence, low enough to catch a binary or one-line file. */
 export const DEFAULT_MAX_LINE_LENGTH = 1 << 20;
@@ -181,12 +182,21 @@ export async function* readLines(file: string, options: LineReaderOptions = {}):
   const handle = await open(file, 'r').catch((error: unknown) => {
     throw fileError(file, error);
   });
+  // A directory opens fine on Linux and fails only at the first read (EISDIR), so reads are wrapped too.
+  const chunks = handle.createReadStream({ highWaterMark: 1 << 16, autoClose: false });
+  const it = chunks[Symbol.asyncIterator]();
   try {
-    for await (const chunk of handle.createReadStream({ highWaterMark: 1 << 16, autoClose: false })) {
-      yield* deliver(splitter.push(chunk as Buffer), onBadLine);
+    for (;;) {
+      const next = await it.next().catch((error: unknown) => {
+        throw fileError(file, error);
+      });
+      if (next.done) break;
+      yield* deliver(splitter.push(next.value as Buffer), onBadLine);
     }
     yield* deliver(splitter.end(), onBadLine);
   } finally {
+    // Stops the stream when the reader leaves early (a `for await … break` would do this itself).
+    await it.return?.().catch(() => undefined);
     await handle.close();
   }
 }
@@ -220,7 +230,8 @@ export function fileError(file: string, error: unknown): Error {
   if (code === 'ENOENT') return new UserError(`${file}: no such file`);
   if (code === 'EISDIR') return new UserError(`${file}: is a directory, expected a file`);
   if (code === 'EACCES' || code === 'EPERM') return new UserError(`${file}: permission denied`);
-  return error instanceof Error ? error : new Error(String(error));
+  const user = asUserError(error, file);
+  return user instanceof Error ? user : new Error(String(error));
 }
 
 /** Code points in UTF-8 bytes: every byte that is not a continuation byte (10xxxxxx) starts one. */

@@ -3,7 +3,15 @@
  */
 import { fromTyped } from './create.js';
 import { native } from './native.js';
-import { readSafetensors, writeSafetensors, type RawTensor, type SafeDtype } from './safetensors.js';
+import { UserError } from '../util/errors.js';
+import { describeNonFinite, firstNonFinite } from '../util/finite.js';
+import {
+  readSafetensors,
+  toFloat32,
+  writeSafetensors,
+  type RawTensor,
+  type SafeDtype,
+} from './safetensors.js';
 import { type DType, type Tensor, wrap } from './tensor.js';
 
 const TO_SAFE: Partial<Record<DType, SafeDtype>> = {
@@ -61,10 +69,36 @@ export function loadTensors(
   names?: string[],
 ): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
   const { tensors, metadata } = readSafetensors(file, names ? { names } : undefined);
+  for (const [name, raw] of tensors) checkFinite(file, name, raw);
   const out = new Map<string, Tensor>();
   for (const [name, raw] of tensors) out.set(name, fromRaw(raw));
   return { tensors: out, metadata };
 }
+
+const FLOAT_DTYPES: ReadonlySet<SafeDtype> = new Set(['F32', 'F16', 'BF16', 'F64']);
+
+/**
+ * Refuses a float tensor holding NaN or ±Infinity: garbled bytes or a diverged run, which would otherwise
+ * give NaN predictions with exit 0. No alembic model, optimizer or generator state legitimately holds one.
+ */
+function checkFinite(file: string, name: string, raw: RawTensor): void {
+  if (!FLOAT_DTYPES.has(raw.dtype)) return;
+  // readSafetensors gives each tensor its own buffer, so an F32 tensor is viewed in place (x86 and ARM hosts
+  // are little-endian, as the file is); other float dtypes are widened first.
+  const aligned = raw.dtype === 'F32' && raw.data.byteOffset % 4 === 0 && LITTLE_ENDIAN;
+  const values = aligned
+    ? new Float32Array(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength / 4)
+    : toFloat32(raw);
+  const i = firstNonFinite(values);
+  if (i >= 0) {
+    throw new UserError(
+      `${file}: tensor "${name}": element ${i} of ${values.length} is ${describeNonFinite(values[i])}; ` +
+        `the file is damaged (or the training diverged): restore it or train again`,
+    );
+  }
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Frees every tensor of a map (e.g. a loaded state dict after it was copied into a model). */
 export function disposeAll(tensors: Map<string, Tensor>): void {

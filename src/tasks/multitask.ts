@@ -25,7 +25,7 @@
  * head) that `alembic predict/eval/export` use like any other. The best step is the one with the
  * highest mean of the tasks' default metrics on dev.
  */
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -47,6 +47,7 @@ import { lowerIsBetter } from '../train/report-html.js';
 import { optimizerStep } from '../train/optimizer-step.js';
 import { formatMetrics, takesNoWeightDecay } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';
+import { readJsonFile } from '../util/json-file.js';
 import { Rng } from '../util/rng.js';
 import { ClassificationTask, ClassifierModel } from './classification.js';
 import { givenVocabFile, readVocabSource } from './dataset-options.js';
@@ -128,12 +129,7 @@ export function parseMultitaskConfig(
 }
 
 export function loadMultitaskConfig(file: string): MultitaskConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new UserError(`${file}: ${(e as Error).message}`);
-  }
+  const raw = readJsonFile(file, 'multitask config');
   return parseMultitaskConfig(raw, file);
 }
 

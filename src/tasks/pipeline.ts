@@ -27,6 +27,7 @@ import type { ClassificationExample } from '../data/readers/types.js';
 import { prfFromCounts, type PRF } from '../metrics/common.js';
 import { loadModelDir, type LoadedModel } from '../train/model-dir.js';
 import { InputError, UserError } from '../util/errors.js';
+import { readJsonFile } from '../util/json-file.js';
 import type { ClassificationPrediction } from './classification.js';
 import type { SequenceInput, SequencePrediction } from './sequence-labeling.js';
 
@@ -97,12 +98,7 @@ export interface Pipeline {
 }
 
 export function loadPipeline(file: string): Pipeline {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new UserError(`${file}: ${(e as Error).message}`);
-  }
+  const raw = readJsonFile(file, 'pipeline');
   const r = pipelineSchema.safeParse(raw);
   if (!r.success) {
     throw new UserError(

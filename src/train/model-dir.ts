@@ -118,6 +118,13 @@ export interface LoadedModel {
 /** Restores task and model from a model directory (weights copied in; ready for eval/predict). */
 export function loadModelDir(dir: string): LoadedModel {
   const manifest = readManifest(dir);
+  if ('onnx' in manifest && !existsSync(path.join(dir, WEIGHTS_FILE))) {
+    throw new UserError(
+      `${dir}: an exported directory (ONNX, from alembic export) without torch weights: predict, serve and ` +
+        `bench take it as is; for this command give the trained model directory it was exported from ` +
+        `(e.g. <output_dir>/best)`,
+    );
+  }
   // Paths inside were absolute when saved; validation only re-checks the shape of the config.
   const config = restoreConfig(parseConfig(manifest.config, path.join(dir, MODEL_FILE), '/'), dir);
   const task = createTask(config, { dir, state: manifest.state });

@@ -18,6 +18,12 @@ export async function inputFile(input: string | undefined, tmpPrefix: string): P
   for await (const c of process.stdin) chunks.push(c as Buffer);
   const dir = mkdtempSync(path.join(os.tmpdir(), tmpPrefix));
   const file = path.join(dir, 'stdin');
-  writeFileSync(file, Buffer.concat(chunks));
-  return { file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  try {
+    writeFileSync(file, Buffer.concat(chunks));
+  } catch (e) {
+    cleanup(); // e.g. ENOSPC: no half-written copy stays behind
+    throw e;
+  }
+  return { file, cleanup };
 }

@@ -72,6 +72,8 @@ export function requireText(file: string, line: Line, field: string, value: stri
   return value;
 }
 
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 /** Parses a finite number; `what` says what the number is for in the error. */
 export function parseNumber(
   file: string,
@@ -84,6 +86,13 @@ export function parseNumber(
   const n = trimmed === '' ? NaN : Number(trimmed);
   if (!Number.isFinite(n)) {
     throw new InputError({ file, line: line.number, field }, `${JSON.stringify(value)} is not ${what}`);
+  }
+  // Numbers reach the model as float32: a larger one would become Infinity there, and NaN after it.
+  if (Math.abs(n) > FLOAT32_MAX) {
+    throw new InputError(
+      { file, line: line.number, field },
+      `${JSON.stringify(value)} is out of range (a 32-bit float holds at most ±3.4e38)`,
+    );
   }
   return n;
 }

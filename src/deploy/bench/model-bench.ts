@@ -10,7 +10,9 @@ import path from 'node:path';
 import { UserError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
 import { readDeployManifest, type DeployManifest } from '../export/manifest.js';
+import { checkOnnxModel } from '../onnx/check-model.js';
 import { loadSession, type TensorValue } from '../onnx/index.js';
+import { INPUT_IDS, INPUT_IDS_B } from '../export/io.js';
 import { timeInterleaved, timeRuns, type LatencySummary, type TimingOptions } from './stats.js';
 
 export type BenchRuntime = 'libtorch' | 'onnx-fp32' | 'onnx-int8';
@@ -47,6 +49,14 @@ export function describeTarget(dir: string, seq?: number): BenchTarget {
   const runtime: BenchRuntime = !manifest.onnx ? 'libtorch' : manifest.onnx.int8 ? 'onnx-int8' : 'onnx-fp32';
   const vocabText = readFileSync(path.join(dir, 'vocab.txt'), 'utf8');
   const vocabSize = vocabText.split('\n').filter((l, i, all) => i < all.length - 1 || l !== '').length;
+  if (manifest.onnx) {
+    // A damaged graph or a mismatched vocab.txt is refused here as predict and serve refuse it.
+    const file = path.join(dir, manifest.onnx.file);
+    checkOnnxModel(readFileSync(file), file, {
+      vocab: { size: vocabSize, file: path.join(dir, 'vocab.txt') },
+      idInputs: [INPUT_IDS, INPUT_IDS_B],
+    });
+  }
   return { dir, manifest, runtime, seq: seq ?? manifest.config.dataset.max_len, vocabSize };
 }
 

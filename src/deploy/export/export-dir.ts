@@ -11,6 +11,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSy
 import path from 'node:path';
 import { loadModelDir, replaceDir, WEIGHTS_FILE } from '../../train/model-dir.js';
 import { UserError } from '../../util/errors.js';
+import { checkOnnxModel } from '../onnx/check-model.js';
 import { loadSession, type QuantizeReport } from '../onnx/index.js';
 import { OnnxPredictor } from '../onnx-predictor.js';
 import { benchPair, describeTarget, graphSpecOf } from '../bench/model-bench.js';
@@ -64,6 +65,11 @@ export async function exportModelDir(
   if (from === to) throw new UserError(`export: --out must differ from --model (${modelDir})`);
   const loaded = loadModelDir(from);
   const exported = exportModel(loaded, opts);
+  // Never write a graph that can only predict NaN (weights are checked at load; this catches what the
+  // export computed from them, e.g. folded or quantised values).
+  checkOnnxModel(exported.bytes, path.join(to, exported.section.file), {
+    remedy: `refusing to write it; the weights in ${from} give a non-finite value (train again)`,
+  });
   // Load the graph once before writing anything: an opset onnxruntime lacks fails here, not when serving.
   try {
     await (await loadSession(exported.bytes)).release();

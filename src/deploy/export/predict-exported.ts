@@ -22,13 +22,17 @@ export async function predictExported(
 ): Promise<void> {
   const manifest = readDeployManifest(dir);
   const task = restoreTask(manifest, dir);
-  const { file, cleanup } = await inputFile(input, 'alembic-predict-');
+  // The model is opened before stdin is copied to a temporary file, so a broken model leaves nothing behind.
   const predictor = await OnnxPredictor.open(dir);
   try {
-    const examples = await task.read(file, { labelled: false });
-    await writePredictions(task, examples, batchSize, (chunk) => predictor.predictExamples(chunk), write);
+    const { file, cleanup } = await inputFile(input, 'alembic-predict-');
+    try {
+      const examples = await task.read(file, { labelled: false });
+      await writePredictions(task, examples, batchSize, (chunk) => predictor.predictExamples(chunk), write);
+    } finally {
+      cleanup();
+    }
   } finally {
     await predictor.close();
-    cleanup();
   }
 }

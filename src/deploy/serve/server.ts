@@ -16,6 +16,7 @@ import { BatcherClosedError, MicroBatcher, QueueFullError } from './micro-batche
 import { ServiceMetrics } from './metrics.js';
 import { parsePredictBody, RequestError } from './request-body.js';
 import { UserError } from '../../util/errors.js';
+import { firstNaN } from '../../util/finite.js';
 
 export interface ServedModel {
   /** The name in /models/:name/predict. */
@@ -230,7 +231,10 @@ export class PredictionServer {
     const single = entry.predictor.task !== 'multi_label_classification';
     return {
       model: entry.name,
-      predictions: outputs.map((o) => {
+      predictions: outputs.map((o, k) => {
+        // A NaN would go out as JSON null with 200: this request fails instead (500), the batch's others not.
+        if (firstNaN(o.probabilities) >= 0)
+          throw new Error(`the model computed NaN for input ${k + 1}; no prediction made`);
         const probabilities: Record<string, number> = {};
         names.forEach((n, i) => (probabilities[n] = o.probabilities[i]));
         return single
