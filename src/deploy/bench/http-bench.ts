@@ -45,6 +45,37 @@ export interface HttpBenchResult {
   connections: number;
   textsPerRequest: number;
   generator: LoadGenerator;
+  /**
+   * Texts the server answered during the measured run by its own count (/metrics), when it has one: unlike
+   * the client's count, it includes the answers still on their way when the run stops.
+   */
+  serverTexts?: number;
+  /** The server's peak resident memory in bytes over its life (Linux: VmHWM), when the system reports it. */
+  serverPeakRss?: number;
+}
+
+/** A process's peak resident set size in bytes from /proc (Linux only; undefined elsewhere). */
+function peakRss(pid: number | undefined): number | undefined {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** alembic serve's count of texts answered so far, or undefined for a server without /metrics. */
+async function textsAnswered(url: string): Promise<number | undefined> {
+  try {
+    const res = await fetch(`${url}/metrics`);
+    if (!res.ok) return undefined;
+    let n = 0;
+    for (const m of (await res.text()).matchAll(/^alembic_predicted_texts_total\{[^}]*\} (\S+)$/gm))
+      n += Number(m[1]);
+    return n;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Texts of `seq` vocabulary tokens separated by spaces (each tokeniser splits them back apart). */
@@ -118,7 +149,10 @@ async function measure(
     const load = { url: server.url, bodies, connections: opts.connections, maxRequests: opts.maxRequests };
     if (opts.warmupSeconds > 0)
       await runLoad(opts.generator, { ...load, maxRequests: 1e9, seconds: opts.warmupSeconds });
+    const before = await textsAnswered(server.url);
     const r = await runLoad(opts.generator, { ...load, seconds: opts.maxSeconds });
+    const after = await textsAnswered(server.url);
+    const serverPeakRss = peakRss(server.child.pid);
     return {
       requests: r.requests,
       seconds: r.seconds,
@@ -131,6 +165,8 @@ async function measure(
       connections: opts.connections,
       textsPerRequest: opts.textsPerRequest,
       generator: opts.generator,
+      serverPeakRss,
+      serverTexts: before !== undefined && after !== undefined ? after - before : undefined,
     };
   } finally {
     await stopServer(server.child);
