@@ -36,9 +36,7 @@ export function checkConnectionLimits(l: ConnectionLimits): void {
 }
 
 /** A fastify serverFactory creating a Node HTTP server with these limits. */
-export function limitedServerFactory(
-  l: ConnectionLimits,
-): (handler: http.RequestListener) => http.Server {
+export function limitedServerFactory(l: ConnectionLimits): (handler: http.RequestListener) => http.Server {
   return (handler) => {
     const server = http.createServer(
       {

@@ -21,12 +21,7 @@ import {
   type ConnectionLimits,
 } from './connection-limits.js';
 import { methodNotAllowed } from './method-not-allowed.js';
-import {
-  BatcherClosedError,
-  MicroBatcher,
-  QueueFullError,
-  SubmitAbortedError,
-} from './micro-batcher.js';
+import { BatcherClosedError, MicroBatcher, QueueFullError, SubmitAbortedError } from './micro-batcher.js';
 import { ServiceMetrics } from './metrics.js';
 import { parsePredictBody, RequestError } from './request-body.js';
 import { decodedBody } from './request-encoding.js';
@@ -291,8 +286,7 @@ export class PredictionServer {
     if (req.method !== 'POST') return undefined;
     const route = req.routeOptions.url;
     if (route === '/predict') return this.entries.get(this.defaultName);
-    if (route === '/models/:name/predict')
-      return this.entries.get((req.params as { name: string }).name);
+    if (route === '/models/:name/predict') return this.entries.get((req.params as { name: string }).name);
     return undefined;
   }
 
