@@ -5,6 +5,9 @@ import { codePointLength } from '../src/deploy/serve/request-body.js';
 import { PredictionServer } from '../src/deploy/serve/server.js';
 import { FakePredictor } from './helpers/fake-predictor.js';
 
+/** Every test is bounded: a server that never lets go fails its test instead of hanging the run. */
+const BOUND = { timeout: 20_000 };
+
 describe('HTTP details of the service', () => {
   let server: PredictionServer;
   let base: string;
@@ -28,7 +31,7 @@ describe('HTTP details of the service', () => {
     });
   const errorOf = async (res: Response) => ((await res.json()) as { error: string }).error;
 
-  it('answers 405 with Allow for a known path asked with another method', async () => {
+  it('answers 405 with Allow for a known path asked with another method', BOUND, async () => {
     for (const method of ['OPTIONS', 'PUT', 'DELETE', 'GET']) {
       const res = await fetch(base + '/predict', { method });
       assert.equal(res.status, 405, method);
@@ -44,7 +47,7 @@ describe('HTTP details of the service', () => {
     assert.equal((await fetch(base + '/nowhere', { method: 'PUT' })).status, 404);
   });
 
-  it('decodes gzip and deflate bodies', async () => {
+  it('decodes gzip and deflate bodies', BOUND, async () => {
     const json = JSON.stringify({ texts: ['a good day', 'bad'] });
     for (const [encoding, data] of [
       ['gzip', zlib.gzipSync(json)],
@@ -60,21 +63,25 @@ describe('HTTP details of the service', () => {
     }
   });
 
-  it('stops inflating at the body limit (413), and says what is wrong with bad or unknown encodings', async () => {
-    // 50 MB of spaces inflate from about 50 KB: refused once the decoded bytes pass the 100 KB limit.
-    const bomb = zlib.gzipSync(Buffer.alloc(50_000_000, ' '));
-    const big = await send('/predict', bomb, { 'content-encoding': 'gzip' });
-    assert.equal(big.status, 413);
-    const corrupt = await send('/predict', Buffer.from('not gzip at all'), { 'content-encoding': 'gzip' });
-    assert.equal(corrupt.status, 400);
-    assert.match(await errorOf(corrupt), /cannot decode gzip data/);
-    const unknown = await send('/predict', '{}', { 'content-encoding': 'compress' });
-    assert.equal(unknown.status, 415);
-    assert.match(await errorOf(unknown), /content-encoding "compress" is not supported/);
-    assert.ok(process.memoryUsage().rss < 2e9);
-  });
+  it(
+    'stops inflating at the body limit (413), and says what is wrong with bad or unknown encodings',
+    BOUND,
+    async () => {
+      // 50 MB of spaces inflate from about 50 KB: refused once the decoded bytes pass the 100 KB limit.
+      const bomb = zlib.gzipSync(Buffer.alloc(50_000_000, ' '));
+      const big = await send('/predict', bomb, { 'content-encoding': 'gzip' });
+      assert.equal(big.status, 413);
+      const corrupt = await send('/predict', Buffer.from('not gzip at all'), { 'content-encoding': 'gzip' });
+      assert.equal(corrupt.status, 400);
+      assert.match(await errorOf(corrupt), /cannot decode gzip data/);
+      const unknown = await send('/predict', '{}', { 'content-encoding': 'compress' });
+      assert.equal(unknown.status, 415);
+      assert.match(await errorOf(unknown), /content-encoding "compress" is not supported/);
+      assert.ok(process.memoryUsage().rss < 2e9);
+    },
+  );
 
-  it('counts a text in code points: 6,000 emoji are 6,000 characters', async () => {
+  it('counts a text in code points: 6,000 emoji are 6,000 characters', BOUND, async () => {
     const emoji = '😀'.repeat(6000);
     assert.equal(codePointLength(emoji), 6000);
     assert.equal(codePointLength('a\ud800b'), 3, 'a lone surrogate is one character');

@@ -25,8 +25,11 @@ async function until(cond: () => boolean, what: string): Promise<void> {
   }
 }
 
+/** Every test is bounded: a server that never lets go fails its test instead of hanging the run. */
+const BOUND = { timeout: 20_000 };
+
 describe('admission before the body is read', () => {
-  it('weighs a request by its declared size, learning the bytes per input', () => {
+  it('weighs a request by its declared size, learning the bytes per input', BOUND, () => {
     const a = new Admission({ maxQueue: 100, maxInputs: 100, maxInFlightBytes: 1e9, bodyLimitBytes: 1e6 }, 0);
     let waiting = 0;
     a.addModel('m', () => waiting);
@@ -50,7 +53,7 @@ describe('admission before the body is read', () => {
     assert.equal(typeof admit(51_200), 'object');
   });
 
-  it('keeps the bytes in flight within the budget, but always lets one request through', () => {
+  it('keeps the bytes in flight within the budget, but always lets one request through', BOUND, () => {
     const a = new Admission(
       { maxQueue: 1000, maxInputs: 1000, maxInFlightBytes: 1000, bodyLimitBytes: 1e6 },
       0,
@@ -65,37 +68,41 @@ describe('admission before the body is read', () => {
     assert.equal(a.inFlightBytes, 0);
   });
 
-  it('answers 503 with Retry-After before the body arrives when the queue cannot take it', async () => {
-    const p = new FakePredictor();
-    p.hold();
-    const { server, base } = await start({
-      models: [{ name: 'm', predictor: p }],
-      maxQueue: 4,
-      maxInputs: 4,
-      maxBatch: 1,
-      maxAdmissionWaitMs: 0,
-    });
-    try {
-      const first = post(base, { texts: ['a'] }); // runs (held)
-      await until(() => p.batches.length === 1, 'the first batch');
-      const queued = post(base, { texts: ['b', 'c', 'd', 'e'] }); // fills the queue
-      await until(() => server.models[0].batcher.waiting === 4, 'a full queue');
-      // A 200 KB body of which only the first bytes are sent: the answer cannot have needed the body.
-      const c = await rawConnect(base, postHead('/predict', 200_000) + '{"texts": ["');
-      const head = await c.waitFor(/\r\n\r\n[^]*\}/);
-      assert.match(head, /^HTTP\/1\.1 503/);
-      assert.match(head, /retry-after: 1/i);
-      assert.match(head, /queue limit 4/);
-      c.socket.destroy();
-      p.release();
-      assert.equal((await first).status, 200);
-      assert.equal((await queued).status, 200);
-    } finally {
-      await server.close();
-    }
-  });
+  it(
+    'answers 503 with Retry-After before the body arrives when the queue cannot take it',
+    BOUND,
+    async () => {
+      const p = new FakePredictor();
+      p.hold();
+      const { server, base } = await start({
+        models: [{ name: 'm', predictor: p }],
+        maxQueue: 4,
+        maxInputs: 4,
+        maxBatch: 1,
+        maxAdmissionWaitMs: 0,
+      });
+      try {
+        const first = post(base, { texts: ['a'] }); // runs (held)
+        await until(() => p.batches.length === 1, 'the first batch');
+        const queued = post(base, { texts: ['b', 'c', 'd', 'e'] }); // fills the queue
+        await until(() => server.models[0].batcher.waiting === 4, 'a full queue');
+        // A 200 KB body of which only the first bytes are sent: the answer cannot have needed the body.
+        const c = await rawConnect(base, postHead('/predict', 200_000) + '{"texts": ["');
+        const head = await c.waitFor(/\r\n\r\n[^]*\}/);
+        assert.match(head, /^HTTP\/1\.1 503/);
+        assert.match(head, /retry-after: 1/i);
+        assert.match(head, /queue limit 4/);
+        c.socket.destroy();
+        p.release();
+        assert.equal((await first).status, 200);
+        assert.equal((await queued).status, 200);
+      } finally {
+        await server.close();
+      }
+    },
+  );
 
-  it('lets a request wait unread for room, then reads and answers it', async () => {
+  it('lets a request wait unread for room, then reads and answers it', BOUND, async () => {
     const p = new FakePredictor();
     p.hold();
     const { server, base } = await start({
@@ -127,7 +134,7 @@ describe('admission before the body is read', () => {
     }
   });
 
-  it('drops the queued inputs of a client that hung up: the model never sees them', async () => {
+  it('drops the queued inputs of a client that hung up: the model never sees them', BOUND, async () => {
     const p = new FakePredictor();
     p.hold();
     const { server, base } = await start({
@@ -155,7 +162,7 @@ describe('admission before the body is read', () => {
     }
   });
 
-  it('closes connections beyond --max-connections', async () => {
+  it('closes connections beyond --max-connections', BOUND, async () => {
     const { server, base } = await start({
       models: [{ name: 'm', predictor: new FakePredictor() }],
       maxConnections: 2,

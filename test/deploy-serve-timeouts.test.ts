@@ -32,8 +32,11 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   ]);
 }
 
+/** Every test is bounded: a server that never lets go fails its test instead of hanging the run. */
+const BOUND = { timeout: 20_000 };
+
 describe('slow and stalled clients', () => {
-  it('closes a connection whose body stalls, after the request timeout, with 408', async () => {
+  it('closes a connection whose body stalls, after the request timeout, with 408', BOUND, async () => {
     const { server, base } = await start({ requestTimeoutMs: 400, headersTimeoutMs: 200 });
     try {
       const c = await rawConnect(base, postHead('/predict', 1000) + '{"texts": ["half');
@@ -45,7 +48,7 @@ describe('slow and stalled clients', () => {
     }
   });
 
-  it('closes a connection whose headers never end, after the header timeout', async () => {
+  it('closes a connection whose headers never end, after the header timeout', BOUND, async () => {
     const { server, base } = await start({ requestTimeoutMs: 5000, headersTimeoutMs: 300 });
     try {
       const c = await rawConnect(base, 'POST /predict HTTP/1.1\r\nHost: x\r\n');
@@ -56,7 +59,7 @@ describe('slow and stalled clients', () => {
     }
   });
 
-  it('closes an idle kept-alive connection after the idle timeout', async () => {
+  it('closes an idle kept-alive connection after the idle timeout', BOUND, async () => {
     const { server, base } = await start({ idleTimeoutMs: 300 });
     try {
       const c = await rawConnect(base, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
@@ -68,7 +71,7 @@ describe('slow and stalled clients', () => {
     }
   });
 
-  it('refuses a header timeout longer than the request timeout', async () => {
+  it('refuses a header timeout longer than the request timeout', BOUND, async () => {
     await assert.rejects(
       PredictionServer.create({
         models: [{ name: 'm', predictor: new FakePredictor() }],
@@ -79,31 +82,35 @@ describe('slow and stalled clients', () => {
     );
   });
 
-  it('on close, answers an accepted request, then cuts a stalled upload after the grace period', async () => {
-    const p = new FakePredictor();
-    p.hold();
-    const server = await PredictionServer.create({
-      models: [{ name: 'm', predictor: p }],
-      shutdownGraceMs: 300,
-      requestTimeoutMs: 60_000,
-      maxWaitMs: 0,
-    });
-    const base = await server.listen(0, '127.0.0.1');
-    const accepted = fetch(base + '/predict', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ texts: ['good'] }),
-    });
-    while (p.batches.length === 0) await new Promise((r) => setTimeout(r, 5));
-    const stalled = await rawConnect(base, postHead('/predict', 1000) + '{"texts": [');
-    await new Promise((r) => setTimeout(r, 50));
-    const closing = server.close();
-    setTimeout(() => p.release(), 100);
-    const ms = await timed(within(closing, 3000, 'close() with a stalled upload'));
-    assert.ok(ms >= 250, `close() returned after ${ms.toFixed(0)} ms, before the grace period`);
-    assert.equal((await accepted).status, 200);
-    await within(stalled.closed, 1000, 'the stalled connection');
-  });
+  it(
+    'on close, answers an accepted request, then cuts a stalled upload after the grace period',
+    BOUND,
+    async () => {
+      const p = new FakePredictor();
+      p.hold();
+      const server = await PredictionServer.create({
+        models: [{ name: 'm', predictor: p }],
+        shutdownGraceMs: 300,
+        requestTimeoutMs: 60_000,
+        maxWaitMs: 0,
+      });
+      const base = await server.listen(0, '127.0.0.1');
+      const accepted = fetch(base + '/predict', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ texts: ['good'] }),
+      });
+      while (p.batches.length === 0) await new Promise((r) => setTimeout(r, 5));
+      const stalled = await rawConnect(base, postHead('/predict', 1000) + '{"texts": [');
+      await new Promise((r) => setTimeout(r, 50));
+      const closing = server.close();
+      setTimeout(() => p.release(), 100);
+      const ms = await timed(within(closing, 3000, 'close() with a stalled upload'));
+      assert.ok(ms >= 250, `close() returned after ${ms.toFixed(0)} ms, before the grace period`);
+      assert.equal((await accepted).status, 200);
+      await within(stalled.closed, 1000, 'the stalled connection');
+    },
+  );
 
   it(
     '`alembic serve` exits 0 on SIGTERM while a client holds a half-sent body',
