@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { exportModelDir } from '../src/deploy/export/export-dir.js';
 import { PredictionServer, type ServerOptions } from '../src/deploy/serve/server.js';
-import { parseConfig } from '../src/train/config.js';
-import { train } from '../src/train/trainer.js';
 import { FakePredictor } from './helpers/fake-predictor.js';
 import { postHead, rawConnect, timed } from './helpers/raw-http.js';
-import { tempDir, writeSentimentSplits } from './helpers/tiny-data.js';
+import { trainTinyBow } from './helpers/tiny-export.js';
 
 const CLI = fileURLToPath(new URL('../bin/alembic.js', import.meta.url));
 
@@ -116,27 +112,7 @@ describe('slow and stalled clients', () => {
     '`alembic serve` exits 0 on SIGTERM while a client holds a half-sent body',
     { timeout: 180_000 },
     async () => {
-      const dir = tempDir('alembic-serve-term-');
-      const files = writeSentimentSplits(dir, { train: 60, dev: 10, test: 1 });
-      const config = parseConfig(
-        {
-          task: 'text_classification',
-          dataset: { train: files.train, dev: files.dev, max_len: 16 },
-          model: { net: 'bow', embedding_dim: 8, hidden_size: 8 },
-          trainer: {
-            epochs: 1,
-            batch_size: 16,
-            eval_step: 1000,
-            save_model_step: 1000,
-            threads: 1,
-            output_dir: path.join(dir, 'run'),
-          },
-        },
-        path.join(dir, 'config.json'),
-      );
-      await train(config, { quiet: true, log: () => {} });
-      const exportDir = path.join(dir, 'export');
-      await exportModelDir(path.join(dir, 'run', 'best'), exportDir);
+      const { exportDir } = await trainTinyBow({ examples: 60, epochs: 1, width: 8, maxLen: 16 });
       const child = spawn(
         process.execPath,
         [CLI, 'serve', '--model', exportDir, '--port', '0', '--no-demo', '--shutdown-grace-ms', '500'],
