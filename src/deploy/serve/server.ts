@@ -300,12 +300,7 @@ export class PredictionServer {
     // Bodies over the limit are fastify's to refuse (413) from the header alone.
     if (!entry || this.shuttingDown || (declared ?? 0) > this.opts.bodyLimitBytes) return done();
     let ticket: AdmissionTicket | undefined;
-    const withdraw = this.admission.request(entry.name, declared, (verdict) => {
-      if (typeof verdict === 'string') return this.shed(entry, reply, verdict);
-      ticket = verdict;
-      tickets.set(req, verdict);
-      done();
-    });
+    let withdraw = () => {};
     const gone = new AbortController();
     abandonment.set(req, gone);
     // Whatever happens to the request — answered, refused, or its client gone while it waited.
@@ -313,6 +308,12 @@ export class PredictionServer {
       withdraw();
       ticket?.release();
       if (!reply.raw.writableFinished) gone.abort();
+    });
+    withdraw = this.admission.request(entry.name, declared, (verdict) => {
+      if (typeof verdict === 'string') return this.shed(entry, reply, verdict);
+      ticket = verdict;
+      tickets.set(req, verdict);
+      done();
     });
   }
 
