@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseModelArg } from '../src/cli/serve.js';
-import { exportModelDir } from '../src/deploy/export/export-dir.js';
 import { openPredictor } from '../src/deploy/open-predictor.js';
 import { PredictionServer } from '../src/deploy/serve/server.js';
-import { parseConfig } from '../src/train/config.js';
-import { train } from '../src/train/trainer.js';
-import { tempDir, writeSentimentSplits } from './helpers/tiny-data.js';
+import { tempDir } from './helpers/tiny-data.js';
+import { trainTinyBow } from './helpers/tiny-export.js';
 
 const CLI = fileURLToPath(new URL('../bin/alembic.js', import.meta.url));
 
@@ -35,29 +32,7 @@ describe('alembic serve with real models', () => {
   let exportDir: string;
 
   before(async () => {
-    const dir = tempDir('alembic-serve-');
-    const files = writeSentimentSplits(dir, { train: 300, dev: 30, test: 1 });
-    const config = parseConfig(
-      {
-        task: 'text_classification',
-        dataset: { train: files.train, dev: files.dev, max_len: 32 },
-        model: { net: 'bow', embedding_dim: 16, hidden_size: 16 },
-        trainer: {
-          epochs: 4,
-          batch_size: 16,
-          learning_rate: 0.01,
-          eval_step: 1000,
-          save_model_step: 1000,
-          threads: 1,
-          output_dir: path.join(dir, 'run'),
-        },
-      },
-      path.join(dir, 'config.json'),
-    );
-    await train(config, { quiet: true, log: () => {} });
-    modelDir = path.join(dir, 'run', 'best');
-    exportDir = path.join(dir, 'export');
-    await exportModelDir(modelDir, exportDir);
+    ({ modelDir, exportDir } = await trainTinyBow({ examples: 300, epochs: 4, width: 16, maxLen: 32 }));
   });
 
   it('serves a trained (libtorch) and an exported (onnxruntime) model side by side with the same answers', async () => {

@@ -1,44 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { PredictInput, PredictOutput, Predictor } from '../src/deploy/predictor.js';
 import { MicroBatcher, QueueFullError } from '../src/deploy/serve/micro-batcher.js';
 import { Counter, Histogram, Registry } from '../src/deploy/serve/metrics.js';
 import { PredictionServer, type ServerOptions } from '../src/deploy/serve/server.js';
-
-/**
- * A predictor whose answer is decidable by hand: "pos" when the text contains "good", with probability
- * 0.8; it records every batch, and can be held (gate) to build up a queue.
- */
-class FakePredictor implements Predictor {
-  readonly labels = ['neg', 'pos'];
-  readonly batches: PredictInput[][] = [];
-  closed = false;
-  private gate: Promise<void> = Promise.resolve();
-  private open: () => void = () => {};
-
-  constructor(readonly task = 'text_classification') {}
-
-  hold(): void {
-    this.gate = new Promise((r) => (this.open = r));
-  }
-
-  release(): void {
-    this.open();
-  }
-
-  async predictBatch(inputs: PredictInput[]): Promise<PredictOutput[]> {
-    this.batches.push(inputs);
-    await this.gate;
-    return inputs.map((x) => {
-      const pos = (x.text + (x.textB ?? '')).includes('good');
-      return { labels: [pos ? 'pos' : 'neg'], probabilities: pos ? [0.2, 0.8] : [0.8, 0.2] };
-    });
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-  }
-}
+import { FakePredictor } from './helpers/fake-predictor.js';
 
 async function startServer(opts: Partial<ServerOptions> & { models: ServerOptions['models'] }) {
   const server = await PredictionServer.create(opts);

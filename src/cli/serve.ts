@@ -1,6 +1,7 @@
 /**
  * `alembic serve`: the prediction service over HTTP (see src/deploy/serve/server.ts), with the in-browser
- * demo at /demo/. Runs until SIGINT/SIGTERM, then finishes the requests it has accepted and exits.
+ * demo at /demo/. Runs until SIGINT/SIGTERM, then finishes the requests it has accepted, cuts connections
+ * still stalled after --shutdown-grace-ms, and exits 0.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -40,6 +41,13 @@ interface ServeFlags {
   maxInputs: number;
   maxTextChars: number;
   bodyLimit: number;
+  maxInFlightBytes: number;
+  maxAdmissionWaitMs: number;
+  maxConnections: number;
+  requestTimeoutMs: number;
+  headerTimeoutMs: number;
+  idleTimeoutMs: number;
+  shutdownGraceMs: number;
   demo: boolean;
 }
 
@@ -100,6 +108,48 @@ export function registerServe(program: Command): void {
       positiveInt('--body-limit'),
       SERVE_DEFAULTS.bodyLimitBytes,
     )
+    .option(
+      '--max-in-flight-bytes <bytes>',
+      'most request-body bytes being read or answered at once (503 beyond, before reading)',
+      positiveInt('--max-in-flight-bytes'),
+      SERVE_DEFAULTS.maxInFlightBytes,
+    )
+    .option(
+      '--max-admission-wait-ms <n>',
+      'longest a request waits, unread, for room in the queue before 503 (0: at once)',
+      nonNegativeInt('--max-admission-wait-ms'),
+      SERVE_DEFAULTS.maxAdmissionWaitMs,
+    )
+    .option(
+      '--max-connections <n>',
+      'most connections open at once (more are closed)',
+      positiveInt('--max-connections'),
+      SERVE_DEFAULTS.maxConnections,
+    )
+    .option(
+      '--request-timeout-ms <n>',
+      'longest time to receive a whole request (408 beyond)',
+      positiveInt('--request-timeout-ms'),
+      SERVE_DEFAULTS.requestTimeoutMs,
+    )
+    .option(
+      '--header-timeout-ms <n>',
+      "longest time to receive a request's headers",
+      positiveInt('--header-timeout-ms'),
+      SERVE_DEFAULTS.headersTimeoutMs,
+    )
+    .option(
+      '--idle-timeout-ms <n>',
+      'an idle kept-alive connection is closed after this long',
+      positiveInt('--idle-timeout-ms'),
+      SERVE_DEFAULTS.idleTimeoutMs,
+    )
+    .option(
+      '--shutdown-grace-ms <n>',
+      'on SIGTERM/SIGINT, connections still open after this long (stalled uploads) are closed',
+      nonNegativeInt('--shutdown-grace-ms'),
+      SERVE_DEFAULTS.shutdownGraceMs,
+    )
     .option('--no-demo', 'do not serve the in-browser demo page at /demo/')
     .action((flags: ServeFlags) => runCommand(() => serve(flags))());
 }
@@ -127,6 +177,13 @@ async function serve(flags: ServeFlags): Promise<void> {
     maxInputs: flags.maxInputs,
     maxTextChars: flags.maxTextChars,
     bodyLimitBytes: flags.bodyLimit,
+    maxInFlightBytes: flags.maxInFlightBytes,
+    maxAdmissionWaitMs: flags.maxAdmissionWaitMs,
+    maxConnections: flags.maxConnections,
+    requestTimeoutMs: flags.requestTimeoutMs,
+    headersTimeoutMs: flags.headerTimeoutMs,
+    idleTimeoutMs: flags.idleTimeoutMs,
+    shutdownGraceMs: flags.shutdownGraceMs,
     plugins: flags.demo ? [(app) => registerDemoRoutes(app, args)] : [],
   });
   let address: string;

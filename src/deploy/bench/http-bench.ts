@@ -45,6 +45,54 @@ export interface HttpBenchResult {
   connections: number;
   textsPerRequest: number;
   generator: LoadGenerator;
+  /**
+   * Texts the server answered during the measured run by its own count (/metrics), when it has one: unlike
+   * the client's count, it includes the answers still on their way when the run stops.
+   */
+  serverTexts?: number;
+  /**
+   * CPU seconds the server process used during the measured run (Linux /proc), when known: on a shared
+   * machine its rate per CPU second is steadier than its rate per wall-clock second.
+   */
+  serverCpuSeconds?: number;
+  /** The server's peak resident memory in bytes over its life (Linux: VmHWM), when the system reports it. */
+  serverPeakRss?: number;
+}
+
+/** A process's peak resident set size in bytes from /proc (Linux only; undefined elsewhere). */
+function peakRss(pid: number | undefined): number | undefined {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A process's user + system CPU time in seconds from /proc (Linux only; undefined elsewhere). */
+function cpuSeconds(pid: number | undefined): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th, in 1/100 s.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** alembic serve's count of texts answered so far, or undefined for a server without /metrics. */
+async function textsAnswered(url: string): Promise<number | undefined> {
+  try {
+    const res = await fetch(`${url}/metrics`);
+    if (!res.ok) return undefined;
+    let n = 0;
+    for (const m of (await res.text()).matchAll(/^alembic_predicted_texts_total\{[^}]*\} (\S+)$/gm))
+      n += Number(m[1]);
+    return n;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Texts of `seq` vocabulary tokens separated by spaces (each tokeniser splits them back apart). */
@@ -118,7 +166,12 @@ async function measure(
     const load = { url: server.url, bodies, connections: opts.connections, maxRequests: opts.maxRequests };
     if (opts.warmupSeconds > 0)
       await runLoad(opts.generator, { ...load, maxRequests: 1e9, seconds: opts.warmupSeconds });
+    const before = await textsAnswered(server.url);
+    const cpuBefore = cpuSeconds(server.child.pid);
     const r = await runLoad(opts.generator, { ...load, seconds: opts.maxSeconds });
+    const cpuAfter = cpuSeconds(server.child.pid);
+    const after = await textsAnswered(server.url);
+    const serverPeakRss = peakRss(server.child.pid);
     return {
       requests: r.requests,
       seconds: r.seconds,
@@ -131,6 +184,9 @@ async function measure(
       connections: opts.connections,
       textsPerRequest: opts.textsPerRequest,
       generator: opts.generator,
+      serverPeakRss,
+      serverCpuSeconds: cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined,
+      serverTexts: before !== undefined && after !== undefined ? after - before : undefined,
     };
   } finally {
     await stopServer(server.child);

@@ -4,7 +4,9 @@
  * when it is full (`maxBatch` items) or when its oldest item has waited `maxWaitMs`; while a batch runs,
  * new items gather for the next one, so under load batches grow by themselves without any waiting.
  * The queue is bounded: past `maxQueue` waiting items `submit` refuses at once (the server answers 503)
- * instead of letting latency and memory grow without limit.
+ * instead of letting latency and memory grow without limit. Items whose caller gave up (its client hung
+ * up: `signal` aborted) leave the queue before they run: under overload clients time out and retry, and
+ * computing answers nobody reads would spend the model on nothing.
  */
 
 /** The queue is full; the caller should tell its client to come back later. */
@@ -15,6 +17,14 @@ export class QueueFullError extends Error {
   ) {
     super(`the prediction queue is full (${waiting} waiting, limit ${limit}); retry later`);
     this.name = 'QueueFullError';
+  }
+}
+
+/** The caller withdrew its items (signal aborted) before they ran. */
+export class SubmitAbortedError extends Error {
+  constructor() {
+    super('the request was withdrawn before its inputs ran');
+    this.name = 'SubmitAbortedError';
   }
 }
 
@@ -45,6 +55,8 @@ interface Waiting<I, O> {
   input: I;
   resolve: (o: O) => void;
   reject: (e: unknown) => void;
+  /** The submit this item came with (to withdraw them together). */
+  signal?: AbortSignal;
 }
 
 export class MicroBatcher<I, O> {
@@ -77,23 +89,44 @@ export class MicroBatcher<I, O> {
    * Queues the inputs of one request (all or none) and resolves with their outputs in order. Throws
    * QueueFullError when they do not fit, BatcherClosedError after close().
    */
-  submit(inputs: readonly I[]): Promise<O[]> {
+  submit(inputs: readonly I[], signal?: AbortSignal): Promise<O[]> {
     if (this.closed) return Promise.reject(new BatcherClosedError());
+    if (signal?.aborted) return Promise.reject(new SubmitAbortedError());
     if (this.queue.length + inputs.length > this.opts.maxQueue)
       return Promise.reject(new QueueFullError(this.queue.length, this.opts.maxQueue));
     // One text per request is the common case: one promise, not one per input plus Promise.all.
     const outputs =
       inputs.length === 1
         ? new Promise<O[]>((resolve, reject) =>
-            this.queue.push({ input: inputs[0], resolve: (o) => resolve([o]), reject }),
+            this.queue.push({ input: inputs[0], resolve: (o) => resolve([o]), reject, signal }),
           )
         : Promise.all(
             inputs.map(
-              (input) => new Promise<O>((resolve, reject) => this.queue.push({ input, resolve, reject })),
+              (input) =>
+                new Promise<O>((resolve, reject) => this.queue.push({ input, resolve, reject, signal })),
             ),
           );
+    if (signal) {
+      const withdraw = () => this.withdraw(signal);
+      signal.addEventListener('abort', withdraw, { once: true });
+      void outputs.then(
+        () => signal.removeEventListener('abort', withdraw),
+        () => signal.removeEventListener('abort', withdraw),
+      );
+    }
     this.schedule();
     return outputs;
+  }
+
+  /** Drops the waiting items submitted with `signal`; items already running finish unseen. */
+  private withdraw(signal: AbortSignal): void {
+    let kept = 0;
+    for (const w of this.queue) {
+      if (w.signal === signal) w.reject(new SubmitAbortedError());
+      else this.queue[kept++] = w;
+    }
+    this.queue.length = kept;
+    if (this.queue.length === 0 && this.inFlight === 0) this.clearTimer();
   }
 
   /** Stops accepting work and resolves once every accepted item has been answered. */

@@ -16,14 +16,14 @@ export function isPairTask(task: string): boolean {
 export interface BodyLimits {
   /** Most inputs in one request. */
   maxInputs: number;
-  /** Longest text, in characters (UTF-16 code units). */
+  /** Longest text, in characters (Unicode code points: an emoji is one). */
   maxTextChars: number;
 }
 
 /** A request the service refuses, with its HTTP status and a reason the client can act on. */
 export class RequestError extends Error {
   constructor(
-    readonly statusCode: 400 | 413,
+    readonly statusCode: 400 | 413 | 415,
     message: string,
   ) {
     super(message);
@@ -37,13 +37,33 @@ function describe(v: unknown): string {
   return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
 
+/** Code points in `s`: UTF-16 units less one per surrogate pair. */
+export function codePointLength(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
 function checkText(v: unknown, where: string, limits: BodyLimits): string {
   if (typeof v !== 'string') throw new RequestError(400, `${where}: expected a string, got ${describe(v)}`);
-  if (v.length > limits.maxTextChars)
-    throw new RequestError(
-      413,
-      `${where}: ${v.length} characters is more than the limit of ${limits.maxTextChars}`,
-    );
+  // A string has at least as many UTF-16 units as code points: only a long one needs counting.
+  if (v.length > limits.maxTextChars) {
+    const chars = codePointLength(v);
+    if (chars > limits.maxTextChars)
+      throw new RequestError(
+        413,
+        `${where}: ${chars} characters is more than the limit of ${limits.maxTextChars}`,
+      );
+  }
   return v;
 }
 

@@ -6,15 +6,25 @@
  *   GET  /healthz                  200 while serving, 503 while shutting down
  *   GET  /metrics                  Prometheus text
  *   GET  /demo/                    the in-browser demo (when the default model is an ONNX export)
- * Refusals are JSON `{"error": reason}`: 400 bad input, 404 unknown model, 413 too large, 503 queue full or
- * shutting down. close() stops taking connections, answers every request already accepted, then releases
- * the models.
+ * Refusals are JSON `{"error": reason}`: 400 bad input, 404 unknown model, 405 wrong method (with Allow),
+ * 408 too slow, 413 too large, 415 unknown content encoding, 503 queue full (decided from the headers, before
+ * the body is read: admission.ts) or shutting down. close() stops taking connections, answers every request
+ * already accepted, closes connections still stalled after a grace period, then releases the models.
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { PredictInput, PredictOutput, Predictor } from '../predictor.js';
-import { BatcherClosedError, MicroBatcher, QueueFullError } from './micro-batcher.js';
+import { Admission, declaredLength, type AdmissionTicket } from './admission.js';
+import {
+  checkConnectionLimits,
+  CONNECTION_DEFAULTS,
+  limitedServerFactory,
+  type ConnectionLimits,
+} from './connection-limits.js';
+import { methodNotAllowed } from './method-not-allowed.js';
+import { BatcherClosedError, MicroBatcher, QueueFullError, SubmitAbortedError } from './micro-batcher.js';
 import { ServiceMetrics } from './metrics.js';
 import { parsePredictBody, RequestError } from './request-body.js';
+import { decodedBody } from './request-encoding.js';
 import { UserError } from '../../util/errors.js';
 import { firstNaN } from '../../util/finite.js';
 
@@ -40,6 +50,20 @@ export interface ServerOptions {
   maxInputs?: number;
   /** Longest text in characters (413 beyond). Default 10,000. */
   maxTextChars?: number;
+  /** Most body bytes of admitted, unanswered requests (503 beyond, before reading). Default 16 MiB. */
+  maxInFlightBytes?: number;
+  /** Longest time a request waits, unread, for room in the queue before 503, in ms. Default 1000. */
+  maxAdmissionWaitMs?: number;
+  /** Longest time to receive a whole request, in ms (408 beyond). Default 30 s. */
+  requestTimeoutMs?: number;
+  /** Longest time to receive a request's headers, in ms. Default 10 s. */
+  headersTimeoutMs?: number;
+  /** An idle kept-alive connection is closed after this long, in ms. Default 72 s. */
+  idleTimeoutMs?: number;
+  /** Most connections open at once. Default 1024. */
+  maxConnections?: number;
+  /** On close(), connections still open this long after it (a stalled upload) are cut, in ms. Default 10 s. */
+  shutdownGraceMs?: number;
   /** Registers extra routes (the /demo/ page) on the app before it starts. */
   plugins?: ((app: FastifyInstance) => void | Promise<void>)[];
   /** fastify's request log (default off: the service is measured by /metrics). */
@@ -70,19 +94,33 @@ export const SERVE_DEFAULTS = {
   bodyLimitBytes: 1 << 20,
   maxInputs: 256,
   maxTextChars: 10_000,
+  maxInFlightBytes: 16 << 20,
+  maxAdmissionWaitMs: 1000,
+  ...CONNECTION_DEFAULTS,
+  shutdownGraceMs: 10_000,
 } as const;
+
+/** A refused request's body up to this size is read and dropped to keep its connection; larger, it closes. */
+const SHED_KEEP_ALIVE_BYTES = 64 << 10;
+
+/** The admission ticket of a prediction request, while its body is read and queued. */
+const tickets = new WeakMap<FastifyRequest, AdmissionTicket>();
+/** Aborted when a prediction request's client hangs up before its answer (its inputs leave the queue). */
+const abandonment = new WeakMap<FastifyRequest, AbortController>();
 
 export class PredictionServer {
   readonly metrics = new ServiceMetrics();
   private readonly entries = new Map<string, ModelEntry>();
   private closing: Promise<void> | undefined;
   private shuttingDown = false;
+  private readonly admission: Admission;
 
   private constructor(
     readonly app: FastifyInstance,
     models: ServedModel[],
     private readonly opts: Limits,
   ) {
+    this.admission = new Admission(opts, opts.maxAdmissionWaitMs);
     for (const m of models) {
       const batcher = new MicroBatcher<PredictInput, PredictOutput>({
         run: (inputs) => m.predictor.predictBatch(inputs),
@@ -93,8 +131,11 @@ export class PredictionServer {
         onBatch: (size, seconds) => {
           this.metrics.batchSize.observe({ model: m.name }, size);
           this.metrics.batchSeconds.observe({ model: m.name }, seconds);
+          // The next batch is taken from the queue right after this: then there is room to admit.
+          queueMicrotask(() => this.admission.wake());
         },
       });
+      this.admission.addModel(m.name, () => batcher.waiting);
       this.metrics.queueDepth.track({ model: m.name }, () => batcher.waiting);
       this.entries.set(m.name, { name: m.name, predictor: m.predictor, batcher });
     }
@@ -117,7 +158,15 @@ export class PredictionServer {
       bodyLimitBytes: options.bodyLimitBytes ?? SERVE_DEFAULTS.bodyLimitBytes,
       maxInputs: options.maxInputs ?? SERVE_DEFAULTS.maxInputs,
       maxTextChars: options.maxTextChars ?? SERVE_DEFAULTS.maxTextChars,
+      maxInFlightBytes: options.maxInFlightBytes ?? SERVE_DEFAULTS.maxInFlightBytes,
+      maxAdmissionWaitMs: options.maxAdmissionWaitMs ?? SERVE_DEFAULTS.maxAdmissionWaitMs,
+      requestTimeoutMs: options.requestTimeoutMs ?? SERVE_DEFAULTS.requestTimeoutMs,
+      headersTimeoutMs: options.headersTimeoutMs ?? SERVE_DEFAULTS.headersTimeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs ?? SERVE_DEFAULTS.idleTimeoutMs,
+      maxConnections: options.maxConnections ?? SERVE_DEFAULTS.maxConnections,
+      shutdownGraceMs: options.shutdownGraceMs ?? SERVE_DEFAULTS.shutdownGraceMs,
     };
+    checkConnectionLimits(opts);
     if (opts.maxInputs > opts.maxQueue)
       throw new UserError(
         `max inputs per request (${opts.maxInputs}) is above the queue limit (${opts.maxQueue}): such a request could never be queued`,
@@ -126,10 +175,13 @@ export class PredictionServer {
       logger: options.logger ?? false,
       bodyLimit: opts.bodyLimitBytes,
       return503OnClosing: true,
+      serverFactory: limitedServerFactory(opts as ConnectionLimits),
     });
+    const addMethodNotAllowed = methodNotAllowed(app);
     const server = new PredictionServer(app, options.models, opts);
     server.routes();
     for (const plugin of options.plugins ?? []) await plugin(app);
+    addMethodNotAllowed();
     await app.ready();
     return server;
   }
@@ -146,12 +198,15 @@ export class PredictionServer {
 
   /**
    * Graceful shutdown: no new connections (and 503 for new requests on open ones), every accepted request
-   * answered, then the models released. Safe to call more than once.
+   * answered, connections still open after the grace period (a client stalled mid-upload) cut, then the
+   * models released. Safe to call more than once.
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.shuttingDown = true;
+      const cut = setTimeout(() => this.app.server.closeAllConnections(), this.opts.shutdownGraceMs);
       await this.app.close();
+      clearTimeout(cut);
       await Promise.all(this.models.map((m) => m.batcher.close()));
       await Promise.all(this.models.map((m) => m.predictor.close()));
     })();
@@ -171,6 +226,21 @@ export class PredictionServer {
     app.addHook('onSend', (_req, reply, payload, done) => {
       if (this.shuttingDown) void reply.header('connection', 'close');
       done(null, payload);
+    });
+    app.addHook('onRequest', (req, reply, done) => this.admit(req, reply, done));
+    app.addHook('preParsing', (req, _reply, payload, done) => {
+      try {
+        done(null, decodedBody(payload, req.headers['content-encoding']));
+      } catch (e) {
+        done(e as Error);
+      }
+    });
+    // The body is parsed and its inputs are queued next, in this same turn of the event loop.
+    app.addHook('preHandler', (req, _reply, done) => {
+      const body = req.body as { texts?: unknown; pairs?: unknown } | undefined;
+      const list = body?.texts ?? body?.pairs;
+      tickets.get(req)?.queued(Array.isArray(list) ? list.length : 0);
+      done();
     });
     app.addHook('onResponse', (req, reply, done) => {
       const route = req.routeOptions.url ?? 'unmatched';
@@ -197,7 +267,9 @@ export class PredictionServer {
       void reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8');
       return this.metrics.registry.render();
     });
-    app.post('/predict', (req) => this.predict(this.entries.get(this.defaultName)!, req.body));
+    app.post('/predict', (req) =>
+      this.predict(this.entries.get(this.defaultName)!, req.body, abandonment.get(req)?.signal),
+    );
     app.post<{ Params: { name: string } }>('/models/:name/predict', (req, reply) => {
       const entry = this.entries.get(req.params.name);
       if (!entry) {
@@ -206,8 +278,56 @@ export class PredictionServer {
           error: `no model "${req.params.name}"; loaded: ${this.models.map((m) => m.name).join(', ')}`,
         });
       }
-      return this.predict(entry, req.body);
+      return this.predict(entry, req.body, abandonment.get(req)?.signal);
     });
+  }
+
+  /** The model entry a POST to a prediction route asks for (undefined for other requests). */
+  private predictEntry(req: FastifyRequest): ModelEntry | undefined {
+    if (req.method !== 'POST') return undefined;
+    const route = req.routeOptions.url;
+    if (route === '/predict') return this.entries.get(this.defaultName);
+    if (route === '/models/:name/predict') return this.entries.get((req.params as { name: string }).name);
+    return undefined;
+  }
+
+  /**
+   * Weighs a prediction request by its headers before its body is read (admission.ts): it is read when
+   * the queue has room for it, and refused with 503 unread when no room comes within the admission wait.
+   */
+  private admit(req: FastifyRequest, reply: FastifyReply, done: () => void): void {
+    const entry = this.predictEntry(req);
+    const declared = declaredLength(req.headers['content-length']);
+    // Bodies over the limit are fastify's to refuse (413) from the header alone.
+    if (!entry || this.shuttingDown || (declared ?? 0) > this.opts.bodyLimitBytes) return done();
+    let ticket: AdmissionTicket | undefined;
+    let withdraw = () => {};
+    const gone = new AbortController();
+    abandonment.set(req, gone);
+    // Whatever happens to the request — answered, refused, or its client gone while it waited.
+    reply.raw.once('close', () => {
+      withdraw();
+      ticket?.release();
+      if (!reply.raw.writableFinished) gone.abort();
+    });
+    withdraw = this.admission.request(entry.name, declared, (verdict) => {
+      if (typeof verdict === 'string') return this.shed(entry, reply, verdict);
+      ticket = verdict;
+      tickets.set(req, verdict);
+      done();
+    });
+  }
+
+  /**
+   * A 503 for a request whose body was never read. A large body still on its way would otherwise be read
+   * and thrown away to keep the connection: closing it costs the client a reconnect instead.
+   */
+  private shed(entry: ModelEntry, reply: FastifyReply, reason: string): void {
+    this.metrics.rejected.inc({ model: entry.name, reason: 'queue_full' });
+    void reply.code(503).header('retry-after', '1');
+    if ((declaredLength(reply.request.headers['content-length']) ?? Infinity) > SHED_KEEP_ALIVE_BYTES)
+      void reply.header('connection', 'close');
+    void reply.send({ error: reason });
   }
 
   /** The model a prediction request asked for, as a metric label ("unknown" keeps made-up names out). */
@@ -223,9 +343,10 @@ export class PredictionServer {
   private async predict(
     entry: ModelEntry,
     body: unknown,
+    abandoned?: AbortSignal,
   ): Promise<{ model: string; predictions: PredictionJson[] }> {
     const inputs = parsePredictBody(body, entry.predictor.task, this.opts);
-    const outputs = await entry.batcher.submit(inputs);
+    const outputs = await entry.batcher.submit(inputs, abandoned);
     this.metrics.texts.inc({ model: entry.name }, inputs.length);
     const names = entry.predictor.labels;
     const single = entry.predictor.task !== 'multi_label_classification';
@@ -247,6 +368,9 @@ export class PredictionServer {
   private refuse(err: unknown, req: FastifyRequest, reply: FastifyReply): void {
     if (err instanceof RequestError) {
       void reply.code(err.statusCode).send({ error: err.message });
+    } else if (err instanceof SubmitAbortedError) {
+      // Its client is gone: there is nobody to answer.
+      void reply.code(499).send({ error: err.message });
     } else if (err instanceof QueueFullError || err instanceof BatcherClosedError) {
       this.metrics.rejected.inc({
         model: this.modelLabel(req),
