@@ -13,6 +13,7 @@ import path from 'node:path';
 import { saveTensors } from '../engine/state-io.js';
 import type { Tensor } from '../engine/tensor.js';
 import { MaskedLmModel, type MaskedLmTask } from '../tasks/masked-lm.js';
+import { withDirLock } from '../util/dir-lock.js';
 import { UserError } from '../util/errors.js';
 import { latestCheckpoint } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
@@ -41,10 +42,15 @@ export function pretrainingConfig(config: TrainConfig): TrainConfig {
   };
 }
 
+/** Pre-trains holding the lock on trainer.output_dir (the training itself locks output_dir/training too). */
 export async function pretrainMaskedLm(
   config: TrainConfig,
   opts: TrainOptions = {},
 ): Promise<PretrainSummary> {
+  return withDirLock(config.trainer.output_dir, () => pretrainLocked(config, opts));
+}
+
+async function pretrainLocked(config: TrainConfig, opts: TrainOptions): Promise<PretrainSummary> {
   const trainConfig = pretrainingConfig(config);
   const summary: PretrainSummary = await train(trainConfig, opts);
   const trainingDir = trainConfig.trainer.output_dir;
