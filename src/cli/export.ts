@@ -22,7 +22,10 @@ export function registerExport(program: Command): void {
       '-o, --out <dir>',
       'the exported directory to write (an earlier export there is replaced; any other folder is refused)',
     )
-    .option('--force', 'replace --out even if it is not an earlier export (never the model or a folder holding it)')
+    .option(
+      '--force',
+      'replace --out even if it is not an earlier export (never the model or a folder holding it)',
+    )
     .option('--int8', 'store weight matrices as int8 (dynamic quantisation); reports the dev-set change')
     .addOption(
       new Option(

@@ -60,7 +60,9 @@ export function lockDir(dir: string, command = commandLine()): DirLock {
     if (attempt >= 3) throw new UserError(`${file}: cannot take the lock (it keeps changing); try again`);
     process.stderr.write(
       `alembic: ${dir}: taking over the lock of a run that is gone` +
-        (holder ? ` (pid ${holder.pid}, "${holder.command}", since ${holder.since})` : ' (unreadable lock file)') +
+        (holder
+          ? ` (pid ${holder.pid}, "${holder.command}", since ${holder.since})`
+          : ' (unreadable lock file)') +
         '\n',
     );
     rmSync(file, { force: true });

@@ -7,7 +7,16 @@
  * and the change in the task's metric is reported; asked to (`speedSeconds`), the two graphs are also timed
  * against each other on this machine, because whether int8 is faster depends on the net and the CPU.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, realpathSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  realpathSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { loadModelDir, WEIGHTS_FILE } from '../../train/model-dir.js';
 import { lockDir } from '../../util/dir-lock.js';

@@ -1,0 +1,130 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import path from 'node:path';
+import { parseConfig, type TrainConfig } from '../src/train/config.js';
+import { readMetricsLog, train } from '../src/train/trainer.js';
+import { tempDir, writeSentimentSplits } from './helpers/tiny-data.js';
+
+function config(dir: string): TrainConfig {
+  const files = writeSentimentSplits(dir, { train: 60, dev: 20, test: 0 });
+  return parseConfig(
+    {
+      task: 'text_classification',
+      dataset: { train: files.train, dev: files.dev, max_len: 16 },
+      model: { net: 'bow', embedding_dim: 8 },
+      trainer: {
+        epochs: 2,
+        batch_size: 16,
+        eval_step: 2,
+        save_model_step: 2,
+        train_log_step: 1,
+        threads: 1,
+        output_dir: path.join(dir, 'run'),
+      },
+    },
+    path.join(dir, 'config.json'),
+  );
+}
+
+const quiet = { quiet: true, log: () => {} };
+
+/** The id of a process that has ended (spawned and waited for). */
+function deadPid(): number {
+  return spawnSync(process.execPath, ['-e', '0']).pid!;
+}
+
+async function finishedRun(): Promise<{ c: TrainConfig; out: string }> {
+  const c = config(tempDir());
+  await train(c, quiet);
+  return { c, out: c.trainer.output_dir };
+}
+
+test('a crash between the renames of best/ is rolled back on resume (the new copy was incomplete)', async () => {
+  const { c, out } = await finishedRun();
+  const best = path.join(out, 'best');
+  const weights = readFileSync(path.join(best, 'model.safetensors'));
+  const dead = deadPid();
+  // best/ renamed away, the new one half written (no manifest yet): the state a kill leaves.
+  renameSync(best, `${best}.old-${dead}`);
+  mkdirSync(`${best}.tmp-${dead}`);
+  writeFileSync(path.join(`${best}.tmp-${dead}`, 'model.safetensors'), 'half');
+  const lines: string[] = [];
+  await train(c, { quiet: true, resume: true, log: (l) => lines.push(l) });
+  assert.deepEqual(readFileSync(path.join(best, 'model.safetensors')), weights);
+  assert.deepEqual(
+    readdirSync(out).filter((n) => n.startsWith('best.')),
+    [],
+  );
+  assert.ok(
+    lines.some((l) => l.includes(`restored from best.old-${dead}`)),
+    lines.join('\n'),
+  );
+});
+
+test('a crash after the new best/ was complete finishes the replacement on resume', async () => {
+  const { c, out } = await finishedRun();
+  const best = path.join(out, 'best');
+  const dead = deadPid();
+  cpSync(best, `${best}.tmp-${dead}`, { recursive: true });
+  const manifest = path.join(`${best}.tmp-${dead}`, 'alembic-model.json');
+  const marked = { ...JSON.parse(readFileSync(manifest, 'utf8')), info: { step: 8, mark: 'the newer one' } };
+  writeFileSync(manifest, JSON.stringify(marked));
+  renameSync(best, `${best}.old-${dead}`);
+  await train(c, { ...quiet, resume: true });
+  assert.equal(
+    JSON.parse(readFileSync(path.join(best, 'alembic-model.json'), 'utf8')).info.mark,
+    'the newer one',
+  );
+  assert.deepEqual(
+    readdirSync(out).filter((n) => n.startsWith('best.')),
+    [],
+  );
+});
+
+test("temporary directories of dead processes are removed on resume, a live process's never", async () => {
+  const { c, out } = await finishedRun();
+  const dead = deadPid();
+  const live = process.ppid;
+  const ckpt = path.join(out, 'checkpoints');
+  for (const name of [`step_6.tmp-${dead}`, `step_6.tmp-${live}`, `step_4.old-${dead}`]) {
+    mkdirSync(path.join(ckpt, name));
+    writeFileSync(path.join(ckpt, name, 'model.safetensors'), 'partial');
+  }
+  mkdirSync(path.join(out, `best.tmp-${live}`));
+  mkdirSync(path.join(out, `best.tmp-${dead}`));
+  await train(c, { ...quiet, resume: true });
+  assert.ok(!existsSync(path.join(ckpt, `step_6.tmp-${dead}`)));
+  assert.ok(!existsSync(path.join(ckpt, `step_4.old-${dead}`)));
+  assert.ok(!existsSync(path.join(out, `best.tmp-${dead}`)));
+  assert.ok(existsSync(path.join(ckpt, `step_6.tmp-${live}`)), "a live process's directory is left alone");
+  assert.ok(existsSync(path.join(out, `best.tmp-${live}`)));
+  rmSync(path.join(ckpt, `step_6.tmp-${live}`), { recursive: true });
+  rmSync(path.join(out, `best.tmp-${live}`), { recursive: true });
+});
+
+test('--resume of a finished run logs no second eval line (and survives a half-written last line)', async () => {
+  const { c, out } = await finishedRun();
+  const file = path.join(out, 'metrics.jsonl');
+  const before = readMetricsLog(file).filter((e) => e.type === 'eval');
+  appendFileSync(file, '{"type":"train","step":9,"lo');
+  await train(c, { ...quiet, resume: true });
+  await train(c, { ...quiet, resume: true });
+  const after = readMetricsLog(file).filter((e) => e.type === 'eval');
+  assert.deepEqual(after, before);
+  assert.deepEqual(
+    after.map((e) => e.step),
+    [2, 4, 6, 8],
+  );
+});
