@@ -36,6 +36,7 @@ export function replaceDir(target: string, kind: DirKind, fill: (tmp: string) =>
   if (existsSync(lock)) linkSync(lock, path.join(tmp, LOCK_FILE));
   const old = `${target}.old-${process.pid}`;
   if (existsSync(target)) renameSync(target, old);
+  faultPoint(target);
   renameSync(tmp, target);
   rmSync(old, { recursive: true, force: true });
 }
@@ -47,6 +48,19 @@ export function removeDir(dir: string, kind: DirKind): void {
   if (holder) throw new UserError(`${dir}: in use by another run (pid ${holder.pid}, "${holder.command}")`);
   rmSync(dir, { recursive: true, force: true });
 }
+
+/**
+ * For the kill test only: ALEMBIC_FAULT_REPLACE="best:2" kills the process (SIGKILL) between the two renames
+ * of its 2nd replacement of a directory whose name starts with "best" ("step_" for checkpoints), the moment
+ * a crash is hardest to recover from. Read from the environment, never an option a user sets.
+ */
+function faultPoint(target: string): void {
+  const m = /^(.+):(\d+)$/.exec(process.env.ALEMBIC_FAULT_REPLACE ?? '');
+  if (!m || !path.basename(target).startsWith(m[1])) return;
+  faultCount++;
+  if (faultCount === Number(m[2])) process.kill(process.pid, 'SIGKILL');
+}
+let faultCount = 0;
 
 /** Throws unless `target` is missing, an empty directory, or a directory of `kind`. */
 export function assertReplaceable(target: string, kind: DirKind): void {
