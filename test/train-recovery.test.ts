@@ -114,11 +114,10 @@ test("temporary directories of dead processes are removed on resume, a live proc
   rmSync(path.join(out, `best.tmp-${live}`), { recursive: true });
 });
 
-test('--resume of a finished run logs no second eval line (and survives a half-written last line)', async () => {
+test('--resume of a finished run logs no second eval line', async () => {
   const { c, out } = await finishedRun();
   const file = path.join(out, 'metrics.jsonl');
   const before = readMetricsLog(file).filter((e) => e.type === 'eval');
-  appendFileSync(file, '{"type":"train","step":9,"lo');
   await train(c, { ...quiet, resume: true });
   await train(c, { ...quiet, resume: true });
   const after = readMetricsLog(file).filter((e) => e.type === 'eval');
@@ -127,4 +126,13 @@ test('--resume of a finished run logs no second eval line (and survives a half-w
     after.map((e) => e.step),
     [2, 4, 6, 8],
   );
+});
+
+test('--resume after a kill in the middle of a metrics line drops the half line', async () => {
+  const { c, out } = await finishedRun();
+  const file = path.join(out, 'metrics.jsonl');
+  const before = readFileSync(file, 'utf8');
+  appendFileSync(file, '{"type":"train","step":9,"lo');
+  await train(c, { ...quiet, resume: true });
+  assert.equal(readFileSync(file, 'utf8'), before);
 });
