@@ -221,3 +221,21 @@ test('SIGTERM during training releases the lock (the trainer stops at a checkpoi
   assert.match(err, /continue with --resume/);
   assert.ok(!existsSync(path.join(dir, 'run', LOCK_FILE)));
 });
+
+test('output_dir "." next to the config file is refused: training would overwrite config.json', () => {
+  const dir = tempDir();
+  const files = writeSentimentSplits(dir, { train: 20, dev: 0, test: 0 });
+  const config = path.join(dir, 'config.json');
+  const text = JSON.stringify({
+    task: 'text_classification',
+    dataset: { train: files.train },
+    model: { net: 'bow' },
+    trainer: { output_dir: '.' },
+  });
+  writeFileSync(config, text);
+  const r = spawnSync(process.execPath, [BIN, 'train', '-c', config, '--quiet'], { encoding: 'utf8' });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^alembic: .*: holds config.json but no training run; training would overwrite it/);
+  assert.equal(readFileSync(config, 'utf8'), text);
+  assert.ok(!existsSync(path.join(dir, LOCK_FILE)));
+});

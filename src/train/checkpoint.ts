@@ -50,6 +50,21 @@ export const TRAINING_RUN: DirKind = {
   is: (dir) => ['metrics.jsonl', 'checkpoints', 'best'].some((name) => existsSync(path.join(dir, name))),
 };
 
+/**
+ * A run rewrites config.json and report.html at the top of output_dir: there they must be an earlier run's,
+ * not the user's (`output_dir: "."` next to the config file would overwrite it).
+ */
+export function assertRunOutputDir(outputDir: string): void {
+  if (!existsSync(outputDir) || TRAINING_RUN.is(outputDir)) return;
+  const theirs = ['config.json', 'report.html'].filter((name) => existsSync(path.join(outputDir, name)));
+  if (theirs.length > 0) {
+    throw new UserError(
+      `${outputDir}: holds ${theirs.join(' and ')} but no training run; training would overwrite ` +
+        `${theirs.length > 1 ? 'them' : 'it'} (choose a trainer.output_dir of its own)`,
+    );
+  }
+}
+
 export function checkpointDir(outputDir: string, step: number): string {
   return path.join(outputDir, 'checkpoints', `step_${step}`);
 }

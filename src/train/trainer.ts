@@ -25,6 +25,7 @@ import { batchIndices } from './batching.js';
 import {
   latestCheckpoint,
   pruneCheckpoints,
+  assertRunOutputDir,
   recoverOutputDir,
   restoreCheckpoint,
   saveCheckpoint,
@@ -91,7 +92,10 @@ const KEEP_CHECKPOINTS = 3;
 
 /** Trains from a config, holding the lock on trainer.output_dir from before the data is read. */
 export async function train(config: TrainConfig, opts: TrainOptions = {}): Promise<TrainSummary> {
-  return withDirLock(config.trainer.output_dir, () => trainLocked(config, opts));
+  return withDirLock(config.trainer.output_dir, () => {
+    assertRunOutputDir(config.trainer.output_dir);
+    return trainLocked(config, opts);
+  });
 }
 
 async function trainLocked(config: TrainConfig, opts: TrainOptions): Promise<TrainSummary> {
@@ -122,7 +126,10 @@ async function trainLocked(config: TrainConfig, opts: TrainOptions): Promise<Tra
 
 /** The training loop over a prepared task, model and data (see TrainingJob), holding the output lock. */
 export async function runTraining(job: TrainingJob, opts: TrainOptions = {}): Promise<TrainSummary> {
-  return withDirLock(job.config.trainer.output_dir, () => runTrainingLocked(job, opts));
+  return withDirLock(job.config.trainer.output_dir, () => {
+    assertRunOutputDir(job.config.trainer.output_dir);
+    return runTrainingLocked(job, opts);
+  });
 }
 
 async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<TrainSummary> {
