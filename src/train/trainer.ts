@@ -23,9 +23,9 @@ import { UserError } from '../util/errors.js';
 import { raiseSignal, withDirLock } from '../util/dir-lock.js';
 import { batchIndices } from './batching.js';
 import {
+  assertRunOutputDir,
   latestCheckpoint,
   pruneCheckpoints,
-  assertRunOutputDir,
   recoverOutputDir,
   restoreCheckpoint,
   saveCheckpoint,

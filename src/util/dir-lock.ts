@@ -11,7 +11,7 @@
  * Written by hand: proper-lockfile and lockfile decide staleness by the lock's age, which a long training run
  * cannot refresh while a step runs; here staleness is decided by whether the holding process is alive.
  */
-import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from './errors.js';
@@ -56,6 +56,10 @@ export function lockDir(dir: string, command = commandLine()): DirLock {
         `${dir}: in use by another run (pid ${holder.pid} on ${holder.host}, "${holder.command}", since ` +
           `${holder.since}); wait for it to finish, or remove ${file} if that run is gone`,
       );
+    }
+    // Unreadable and seconds old: a run is writing it right now (where hard links are not available).
+    if (!holder && Date.now() - mtimeMs(file) < 2000) {
+      throw new UserError(`${dir}: another run is taking the lock right now (${file})`);
     }
     if (attempt >= 3) throw new UserError(`${file}: cannot take the lock (it keeps changing); try again`);
     process.stderr.write(
@@ -108,6 +112,7 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** Creates `file` with `content` unless it exists; false if it does. */
 function createExclusive(file: string, content: string): boolean {
   const tmp = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}`;
   writeFileSync(tmp, content, { flag: 'wx' });
@@ -115,10 +120,30 @@ function createExclusive(file: string, content: string): boolean {
     linkSync(tmp, file);
     return true;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw e;
+    return createDirectly(file, content); // a file system without hard links
   } finally {
     rmSync(tmp, { force: true });
+  }
+}
+
+function createDirectly(file: string, content: string): boolean {
+  try {
+    writeFileSync(file, content, { flag: 'wx' });
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+}
+
+function mtimeMs(file: string): number {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return 0;
   }
 }
 

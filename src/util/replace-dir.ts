@@ -10,7 +10,7 @@
  * A crash between the renames leaves no TARGET: recoverReplacements finishes the replacement from the complete
  * tmp (or rolls back to the complete old) and removes the leftovers of dead processes, never a live one's.
  */
-import { existsSync, linkSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { liveHolder, LOCK_FILE, processAlive } from './dir-lock.js';
 import { UserError } from './errors.js';
@@ -33,7 +33,7 @@ export function replaceDir(target: string, kind: DirKind, fill: (tmp: string) =>
   if (!kind.is(tmp)) throw new Error(`replaceDir: ${tmp} is not ${kind.name} once filled`);
   // A locked directory (an export's --out) stays locked through the swap.
   const lock = path.join(target, LOCK_FILE);
-  if (existsSync(lock)) linkSync(lock, path.join(tmp, LOCK_FILE));
+  if (existsSync(lock)) copyFileSync(lock, path.join(tmp, LOCK_FILE));
   const old = `${target}.old-${process.pid}`;
   if (existsSync(target)) renameSync(target, old);
   faultPoint(target);
