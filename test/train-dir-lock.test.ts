@@ -7,16 +7,11 @@ import path from 'node:path';
 import { readMetricsLog } from '../src/train/trainer.js';
 import { LOCK_FILE, lockDir, withDirLock, type LockHolder } from '../src/util/dir-lock.js';
 import { UserError } from '../src/util/errors.js';
+import { deadPid } from './helpers/dead-pid.js';
 import { tempDir, writeSentimentSplits } from './helpers/tiny-data.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(ROOT, 'bin/alembic.js');
-
-/** The id of a process that has ended (spawned and waited for). */
-function deadPid(): number {
-  const r = spawnSync(process.execPath, ['-e', '0']);
-  return r.pid!;
-}
 
 function writeHolder(dir: string, holder: Partial<LockHolder>): void {
   mkdirSync(dir, { recursive: true });
@@ -158,19 +153,30 @@ function trainingConfig(dir: string, epochs: number): string {
   return file;
 }
 
-test('two trainings on one output_dir: the second is refused naming the first, which completes', async () => {
-  const dir = tempDir();
-  const first = spawn(process.execPath, [BIN, 'train', '-c', trainingConfig(dir, 10), '--quiet'], {
+/** `alembic train` in a child process; `started` resolves once it has logged its model line (lock held). */
+function startTraining(config: string) {
+  const child = spawn(process.execPath, [BIN, 'train', '-c', config, '--quiet'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let firstErr = '';
-  first.stderr.on('data', (d: Buffer) => (firstErr += d));
-  const exited = new Promise<number | null>((resolve) => first.on('exit', (code) => resolve(code)));
-  // The first run holds the lock once it has logged its model line (training has begun).
-  while (!/model: /.test(firstErr)) {
-    assert.equal(first.exitCode, null, firstErr);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  let stderr = '';
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const started = new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+      if (/model: /.test(stderr)) resolve();
+    });
+    void exited.then(() => reject(new Error(`ended before training: ${stderr}`)));
+  });
+  return { child, started, exited, stderr: () => stderr };
+}
+
+test('two trainings on one output_dir: the second is refused naming the first, which completes', async () => {
+  const dir = tempDir();
+  const run1 = startTraining(trainingConfig(dir, 10));
+  const first = run1.child;
+  await run1.started;
   // Paused (alive, holding the lock) while the second starts, so the outcome does not depend on timing.
   first.kill('SIGSTOP');
   const second = spawnSync(process.execPath, [BIN, 'train', '-c', trainingConfig(dir, 1), '--quiet'], {
@@ -185,7 +191,7 @@ test('two trainings on one output_dir: the second is refused naming the first, w
     ),
   );
   assert.equal(second.stderr.trim().split('\n').length, 1);
-  assert.equal(await exited, 0, firstErr);
+  assert.equal((await run1.exited).code, 0, run1.stderr());
   const run = path.join(dir, 'run');
   assert.ok(!existsSync(path.join(run, LOCK_FILE)));
   const steps = readMetricsLog(path.join(run, 'metrics.jsonl'))
@@ -208,20 +214,14 @@ test('two trainings on one output_dir: the second is refused naming the first, w
 
 test('SIGTERM during training releases the lock (the trainer stops at a checkpoint)', async () => {
   const dir = tempDir();
-  const child = spawn(process.execPath, [BIN, 'train', '-c', trainingConfig(dir, 200), '--quiet'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d));
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_c, s) => resolve(s)));
-  while (!/model: /.test(err)) await new Promise((r) => setTimeout(r, 50));
+  const run = startTraining(trainingConfig(dir, 200));
+  await run.started;
   await new Promise((r) => setTimeout(r, 300));
-  child.kill('SIGTERM');
-  assert.equal(await exited, 'SIGTERM', err);
-  assert.match(err, /continue with --resume/);
+  run.child.kill('SIGTERM');
+  assert.equal((await run.exited).signal, 'SIGTERM', run.stderr());
+  assert.match(run.stderr(), /continue with --resume/);
   assert.ok(!existsSync(path.join(dir, 'run', LOCK_FILE)));
 });
-
 test('output_dir "." next to the config file is refused: training would overwrite config.json', () => {
   const dir = tempDir();
   const files = writeSentimentSplits(dir, { train: 20, dev: 0, test: 0 });

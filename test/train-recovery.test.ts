@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import {
   appendFileSync,
   cpSync,
@@ -15,6 +14,7 @@ import {
 import path from 'node:path';
 import { parseConfig, type TrainConfig } from '../src/train/config.js';
 import { readMetricsLog, train } from '../src/train/trainer.js';
+import { deadPid } from './helpers/dead-pid.js';
 import { tempDir, writeSentimentSplits } from './helpers/tiny-data.js';
 
 function config(dir: string): TrainConfig {
@@ -39,11 +39,6 @@ function config(dir: string): TrainConfig {
 }
 
 const quiet = { quiet: true, log: () => {} };
-
-/** The id of a process that has ended (spawned and waited for). */
-function deadPid(): number {
-  return spawnSync(process.execPath, ['-e', '0']).pid!;
-}
 
 async function finishedRun(): Promise<{ c: TrainConfig; out: string }> {
   const c = config(tempDir());
