@@ -52,6 +52,7 @@ export async function pretrainMaskedLm(
 
 async function pretrainLocked(config: TrainConfig, opts: TrainOptions): Promise<PretrainSummary> {
   const trainConfig = pretrainingConfig(config);
+  assertPretrainOutput(config.trainer.output_dir);
   const summary: PretrainSummary = await train(trainConfig, opts);
   const trainingDir = trainConfig.trainer.output_dir;
   if (!finished(trainingDir)) return summary;
@@ -60,6 +61,23 @@ async function pretrainLocked(config: TrainConfig, opts: TrainOptions): Promise<
     `pretrained_dir: ${config.trainer.output_dir}`,
   );
   return { ...summary, pretrainedDir: config.trainer.output_dir };
+}
+
+/**
+ * output_dir receives config.json, vocab.txt and model.safetensors at the end: files of those names that an
+ * earlier pre-training did not write (no alembic-pretrain.json beside them) are the user's, so nothing starts.
+ */
+function assertPretrainOutput(outDir: string): void {
+  if (existsSync(path.join(outDir, PRETRAIN_INFO_FILE))) return;
+  const theirs = ['config.json', 'vocab.txt', 'model.safetensors'].filter((f) =>
+    existsSync(path.join(outDir, f)),
+  );
+  if (theirs.length > 0) {
+    throw new UserError(
+      `${outDir}: holds ${theirs.join(', ')} not written by alembic pretrain, which would overwrite them ` +
+        '(choose a trainer.output_dir of its own)',
+    );
+  }
 }
 
 /** Whether the newest checkpoint is the final one (the trainer marks it stopped). */
