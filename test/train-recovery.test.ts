@@ -13,7 +13,10 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { parseConfig, type TrainConfig } from '../src/train/config.js';
+import { MODEL_DIR } from '../src/train/model-dir.js';
 import { readMetricsLog, train } from '../src/train/trainer.js';
+import { UserError } from '../src/util/errors.js';
+import { replaceDir } from '../src/util/replace-dir.js';
 import { deadPid } from './helpers/dead-pid.js';
 import { tempDir, writeSentimentSplits } from './helpers/tiny-data.js';
 
@@ -130,4 +133,39 @@ test('--resume after a kill in the middle of a metrics line drops the half line'
   appendFileSync(file, '{"type":"train","step":9,"lo');
   await train(c, { ...quiet, resume: true });
   assert.equal(readFileSync(file, 'utf8'), before);
+});
+
+test('replaceDir replaces only a directory of the kind it is given: a user folder or file is refused', async () => {
+  const dir = tempDir();
+  const folder = path.join(dir, 'best');
+  mkdirSync(folder);
+  writeFileSync(path.join(folder, 'thesis.tex'), 'years of work');
+  const file = path.join(dir, 'model');
+  writeFileSync(file, 'a file');
+  let filled = 0;
+  const fill = (tmp: string) => {
+    filled++;
+    mkdirSync(tmp);
+  };
+  for (const target of [folder, file]) {
+    assert.throws(
+      () => replaceDir(target, MODEL_DIR, fill),
+      (e: unknown) => e instanceof UserError && /not replacing it/.test(e.message),
+    );
+  }
+  assert.equal(filled, 0, 'refused before any work');
+  assert.equal(readFileSync(path.join(folder, 'thesis.tex'), 'utf8'), 'years of work');
+  assert.equal(readFileSync(file, 'utf8'), 'a file');
+  // A directory of the kind is replaced; filling it with something else is a bug caught before the swap.
+  const { out } = await finishedRun();
+  const best = path.join(out, 'best');
+  assert.throws(() => replaceDir(best, MODEL_DIR, fill), /is not an alembic model directory once filled/);
+  assert.ok(MODEL_DIR.is(best), 'best/ is untouched');
+  assert.deepEqual(readdirSync(out).filter((n) => n.startsWith('best.')), [], 'nor a temporary left');
+  replaceDir(best, MODEL_DIR, (tmp) => cpSync(best, tmp, { recursive: true }));
+  assert.ok(MODEL_DIR.is(best));
+  assert.deepEqual(
+    readdirSync(out).filter((n) => n.startsWith('best.')),
+    [],
+  );
 });

@@ -29,8 +29,13 @@ export function replaceDir(target: string, kind: DirKind, fill: (tmp: string) =>
   recoverReplacements(path.dirname(target), kind, path.basename(target));
   const tmp = `${target}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
-  fill(tmp);
-  if (!kind.is(tmp)) throw new Error(`replaceDir: ${tmp} is not ${kind.name} once filled`);
+  try {
+    fill(tmp);
+    if (!kind.is(tmp)) throw new Error(`replaceDir: ${tmp} is not ${kind.name} once filled`);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
   // A locked directory (an export's --out) stays locked through the swap.
   const lock = path.join(target, LOCK_FILE);
   if (existsSync(lock)) copyFileSync(lock, path.join(tmp, LOCK_FILE));
