@@ -1,6 +1,6 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { augmentFile, type AugmentFileOptions } from '../src/distill/augment/augment-file.js';
 import { readWordTagFile } from '../src/distill/augment/pos-taggers.js';
@@ -224,6 +224,28 @@ test('user errors: bad field count, English pos without a POS source, bad lexico
     augmentFile({ input: english, output: english, ratio: 1, strategies: { unk: 1 }, seed: 1 }),
     /must not be the input/,
   );
+  // Nor through a link to it, nor the POS lexicon; the files read stay as they were.
+  const link = join(dir, 'link-to-input.tsv');
+  symlinkSync(english, link);
+  const before = readFileSync(english, 'utf8');
+  await assert.rejects(
+    augmentFile({ input: english, output: link, ratio: 1, strategies: { unk: 1 }, seed: 1 }),
+    /must not be the input/,
+  );
+  const lexicon = file(['cat\tnoun']);
+  await assert.rejects(
+    augmentFile({
+      input: english,
+      output: lexicon,
+      ratio: 1,
+      strategies: { pos: 1 },
+      seed: 1,
+      posLexicon: lexicon,
+    }),
+    /must not be the POS lexicon/,
+  );
+  assert.equal(readFileSync(english, 'utf8'), before);
+  assert.equal(readFileSync(lexicon, 'utf8'), 'cat\tnoun\n');
   const output = out();
   await assert.rejects(
     augmentFile({ input: file(['a', 'b\tc\td']), output, ratio: 1, strategies: { unk: 1 }, seed: 1 }),

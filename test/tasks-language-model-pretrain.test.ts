@@ -228,3 +228,25 @@ test('CLI: score prints log-likelihood and perplexity per line; pretrain refuses
   assert.equal(r.status, 2);
   assert.match(r.stderr, /model\.net: masked-LM pre-training is for the transformer/);
 });
+
+test('pretrain refuses an output_dir holding a config.json it did not write, before training', async () => {
+  const dir = tempDir();
+  writeCycles(path.join(dir, 'train.txt'), 20, 1);
+  const mine = path.join(dir, 'config.json');
+  writeFileSync(mine, '{"mine": true}\n');
+  const config = parseConfig(
+    {
+      task: 'language_model',
+      dataset: { train: 'train.txt', max_len: 16 },
+      model: { net: 'transformer', hidden_size: 16, num_layers: 1, num_heads: 2, ffn_size: 32 },
+      trainer: { epochs: 1, threads: 1, output_dir: '.' },
+    },
+    path.join(dir, 'pretrain.json'),
+  );
+  await assert.rejects(
+    pretrainMaskedLm(config, { quiet: true, log: () => {} }),
+    /holds config.json not written by alembic pretrain/,
+  );
+  assert.equal(readFileSync(mine, 'utf8'), '{"mine": true}\n');
+  assert.ok(!existsSync(path.join(dir, 'training')));
+});

@@ -10,16 +10,18 @@
  * (after reserving time for loading the data again, evaluating and timing inference). Training never goes
  * beyond the epochs the advice gives for the sample.
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setNumThreads } from '../engine/runtime.js';
 import { createTask, type AnyTask } from '../tasks/registry.js';
 import { parseConfig, type TrainConfig } from '../train/config.js';
+import { TRAINING_RUN } from '../train/checkpoint.js';
 import { loadModelDir } from '../train/model-dir.js';
 import { lowerIsBetter } from '../train/report-html.js';
 import { train } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';
+import { removeDir } from '../util/replace-dir.js';
 import type { Advice, StepAdvice } from './advise.js';
 import type { Candidate, CandidateId, ModelSize } from './candidates.js';
 import { describeCandidate, isTransformer, makeCandidate } from './candidates.js';
@@ -252,7 +254,7 @@ async function measureCandidate(
   const c = p.candidate;
   const runDir = path.join(outDir, 'runs', c.id);
   // A previous measurement's checkpoints would otherwise be resumed.
-  rmSync(runDir, { recursive: true, force: true });
+  removeDir(runDir, TRAINING_RUN);
   const hp = hyperparamsFor(c, sample.trainCount, s.serve.maxLen);
   const cap = hp.epochs * Math.max(1, Math.ceil(sample.trainCount / hp.batchSize));
   const raw = candidateConfig(advice, index, c, hp, { train: sample.train, dev: sample.dev }, runDir);

@@ -10,6 +10,7 @@ interface ExportFlags {
   int8Weights: '7' | '8';
   speedSeconds: number;
   opset: number;
+  force?: boolean;
 }
 
 export function registerExport(program: Command): void {
@@ -17,7 +18,14 @@ export function registerExport(program: Command): void {
     .command('export')
     .description('export a trained model directory to ONNX (runs in onnxruntime, no libtorch needed)')
     .requiredOption('-m, --model <dir>', 'a trained model directory (e.g. output_dir/best)')
-    .requiredOption('-o, --out <dir>', 'the exported directory to write (replaced if it exists)')
+    .requiredOption(
+      '-o, --out <dir>',
+      'the exported directory to write (an earlier export there is replaced; any other folder is refused)',
+    )
+    .option(
+      '--force',
+      'replace --out even if it is not an earlier export (never the model or a folder holding it)',
+    )
     .option('--int8', 'store weight matrices as int8 (dynamic quantisation); reports the dev-set change')
     .addOption(
       new Option(
@@ -42,6 +50,7 @@ export function registerExport(program: Command): void {
           opset: opts.opset,
           quantize: { reduceRange: opts.int8Weights === '7' },
           speedSeconds: opts.speedSeconds,
+          force: opts.force,
         });
         process.stdout.write(describe(report).join('\n') + '\n');
       })(),

@@ -46,6 +46,7 @@ import { loadModelDir, saveModelDir } from '../train/model-dir.js';
 import { lowerIsBetter } from '../train/report-html.js';
 import { optimizerStep } from '../train/optimizer-step.js';
 import { formatMetrics, takesNoWeightDecay } from '../train/trainer.js';
+import { withDirLock } from '../util/dir-lock.js';
 import { UserError } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
 import { Rng } from '../util/rng.js';
@@ -239,9 +240,17 @@ function parameterGroups(models: Module[], weightDecay: number) {
   };
 }
 
+/** Trains holding the lock on trainer.output_dir from before the data is read. */
 export async function trainMultitask(
   mc: MultitaskConfig,
   opts: { log?: (line: string) => void } = {},
+): Promise<MultitaskSummary> {
+  return withDirLock(mc.trainer.output_dir, () => trainMultitaskLocked(mc, opts));
+}
+
+async function trainMultitaskLocked(
+  mc: MultitaskConfig,
+  opts: { log?: (line: string) => void },
 ): Promise<MultitaskSummary> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const t = mc.trainer;

@@ -12,7 +12,8 @@ import type { Tensor } from '../engine/tensor.js';
 import type { AnyTask } from '../tasks/registry.js';
 import { UserError } from '../util/errors.js';
 import type { TrainConfig } from './config.js';
-import { replaceDir, WEIGHTS_FILE, writeModelFiles } from './model-dir.js';
+import { recoverReplacements, replaceDir, type DirKind } from '../util/replace-dir.js';
+import { MODEL_DIR, WEIGHTS_FILE, writeModelFiles } from './model-dir.js';
 
 const OPTIMIZER_FILE = 'optimizer.safetensors';
 const STATE_FILE = 'trainer_state.json';
@@ -31,6 +32,39 @@ export interface TrainerPosition {
   pendingLoss: { sum: number; count: number };
 }
 
+/** A complete checkpoint: its trainer state (written last) reads as JSON. */
+export const CHECKPOINT_DIR: DirKind = {
+  name: 'an alembic checkpoint',
+  is: (dir) => {
+    try {
+      return typeof JSON.parse(readFileSync(path.join(dir, STATE_FILE), 'utf8')).step === 'number';
+    } catch {
+      return false;
+    }
+  },
+};
+
+/** A training run's output directory (what a pipeline may clear before training there afresh). */
+export const TRAINING_RUN: DirKind = {
+  name: 'a training run (metrics.jsonl, checkpoints/, best/)',
+  is: (dir) => ['metrics.jsonl', 'checkpoints', 'best'].some((name) => existsSync(path.join(dir, name))),
+};
+
+/**
+ * A run rewrites config.json and report.html at the top of output_dir: there they must be an earlier run's,
+ * not the user's (`output_dir: "."` next to the config file would overwrite it).
+ */
+export function assertRunOutputDir(outputDir: string): void {
+  if (!existsSync(outputDir) || TRAINING_RUN.is(outputDir)) return;
+  const theirs = ['config.json', 'report.html'].filter((name) => existsSync(path.join(outputDir, name)));
+  if (theirs.length > 0) {
+    throw new UserError(
+      `${outputDir}: holds ${theirs.join(' and ')} but no training run; training would overwrite ` +
+        `${theirs.length > 1 ? 'them' : 'it'} (choose a trainer.output_dir of its own)`,
+    );
+  }
+}
+
 export function checkpointDir(outputDir: string, step: number): string {
   return path.join(outputDir, 'checkpoints', `step_${step}`);
 }
@@ -44,7 +78,7 @@ export function saveCheckpoint(
   position: TrainerPosition,
 ): string {
   const dir = checkpointDir(outputDir, position.step);
-  replaceDir(dir, (tmp) => {
+  replaceDir(dir, CHECKPOINT_DIR, (tmp) => {
     writeModelFiles(tmp, config, task, model, { step: position.step });
     const { step, tensors } = optimizer.state();
     const rng = getRngState();
@@ -67,10 +101,21 @@ export function latestCheckpoint(outputDir: string): string | null {
   if (!existsSync(root)) return null;
   const steps = readdirSync(root)
     .map((name) => /^step_(\d+)$/.exec(name))
-    .filter((m): m is RegExpExecArray => m !== null && existsSync(path.join(root, m[0], STATE_FILE)))
+    .filter((m): m is RegExpExecArray => m !== null && CHECKPOINT_DIR.is(path.join(root, m[0])))
     .map((m) => Number(m[1]))
     .sort((a, b) => b - a);
   return steps.length ? path.join(root, `step_${steps[0]}`) : null;
+}
+
+/**
+ * Finishes or rolls back the replacements of best/ and of checkpoints that a killed run left half done, and
+ * removes the temporary directories of dead runs. Returns a line per restored directory.
+ */
+export function recoverOutputDir(outputDir: string): string[] {
+  return [
+    ...recoverReplacements(outputDir, MODEL_DIR, 'best'),
+    ...recoverReplacements(path.join(outputDir, 'checkpoints'), CHECKPOINT_DIR),
+  ];
 }
 
 /** Loads weights, optimizer moments and generator state; returns the trainer position. */

@@ -6,15 +6,7 @@
  *   encoder_config.json  (models trained from a pretrained_dir) the checkpoint's architecture
  * Written into a temporary directory and renamed into place, so a reader never sees half a model.
  */
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { disposeAll, loadTensors, saveTensors } from '../engine/state-io.js';
 import type { Module } from '../engine/nn/module.js';
@@ -23,6 +15,7 @@ import { readBertConfig } from '../nets/checkpoint-names.js';
 import { createTask, type AnyTask } from '../tasks/registry.js';
 import type { TaskModel } from '../tasks/task.js';
 import { UserError } from '../util/errors.js';
+import { replaceDir, type DirKind } from '../util/replace-dir.js';
 import { parseConfig, type TrainConfig } from './config.js';
 
 export const MODEL_FILE = 'alembic-model.json';
@@ -72,16 +65,17 @@ export function writeModelFiles(
   writeFileSync(path.join(dir, MODEL_FILE), JSON.stringify(manifest, null, 2) + '\n');
 }
 
-/** Replaces `target` with a directory filled by `fill`, atomically from a reader's point of view. */
-export function replaceDir(target: string, fill: (tmp: string) => void): void {
-  const tmp = `${target}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  fill(tmp);
-  const old = `${target}.old-${process.pid}`;
-  if (existsSync(target)) renameSync(target, old);
-  renameSync(tmp, target);
-  rmSync(old, { recursive: true, force: true });
-}
+/** A complete model directory: its manifest (written last) reads as one. */
+export const MODEL_DIR: DirKind = {
+  name: 'an alembic model directory',
+  is: (dir) => {
+    try {
+      return readManifest(dir).format === 'alembic-model';
+    } catch {
+      return false;
+    }
+  },
+};
 
 export function saveModelDir(
   dir: string,
@@ -90,7 +84,7 @@ export function saveModelDir(
   model: Module,
   info?: Record<string, unknown>,
 ): void {
-  replaceDir(dir, (tmp) => writeModelFiles(tmp, config, task, model, info));
+  replaceDir(dir, MODEL_DIR, (tmp) => writeModelFiles(tmp, config, task, model, info));
 }
 
 export function readManifest(dir: string): ModelManifest {

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { saveTensors } from '../engine/state-io.js';
 import type { Tensor } from '../engine/tensor.js';
 import { MaskedLmModel, type MaskedLmTask } from '../tasks/masked-lm.js';
+import { withDirLock } from '../util/dir-lock.js';
 import { UserError } from '../util/errors.js';
 import { latestCheckpoint } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
@@ -41,11 +42,17 @@ export function pretrainingConfig(config: TrainConfig): TrainConfig {
   };
 }
 
+/** Pre-trains holding the lock on trainer.output_dir (the training itself locks output_dir/training too). */
 export async function pretrainMaskedLm(
   config: TrainConfig,
   opts: TrainOptions = {},
 ): Promise<PretrainSummary> {
+  return withDirLock(config.trainer.output_dir, () => pretrainLocked(config, opts));
+}
+
+async function pretrainLocked(config: TrainConfig, opts: TrainOptions): Promise<PretrainSummary> {
   const trainConfig = pretrainingConfig(config);
+  assertPretrainOutput(config.trainer.output_dir);
   const summary: PretrainSummary = await train(trainConfig, opts);
   const trainingDir = trainConfig.trainer.output_dir;
   if (!finished(trainingDir)) return summary;
@@ -54,6 +61,23 @@ export async function pretrainMaskedLm(
     `pretrained_dir: ${config.trainer.output_dir}`,
   );
   return { ...summary, pretrainedDir: config.trainer.output_dir };
+}
+
+/**
+ * output_dir receives config.json, vocab.txt and model.safetensors at the end: files of those names that an
+ * earlier pre-training did not write (no alembic-pretrain.json beside them) are the user's, so nothing starts.
+ */
+function assertPretrainOutput(outDir: string): void {
+  if (existsSync(path.join(outDir, PRETRAIN_INFO_FILE))) return;
+  const theirs = ['config.json', 'vocab.txt', 'model.safetensors'].filter((f) =>
+    existsSync(path.join(outDir, f)),
+  );
+  if (theirs.length > 0) {
+    throw new UserError(
+      `${outDir}: holds ${theirs.join(', ')} not written by alembic pretrain, which would overwrite them ` +
+        '(choose a trainer.output_dir of its own)',
+    );
+  }
 }
 
 /** Whether the newest checkpoint is the final one (the trainer marks it stopped). */

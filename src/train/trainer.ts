@@ -20,10 +20,13 @@ import { createTask, type AnyTask } from '../tasks/registry.js';
 import type { EvalResult, TaskModel } from '../tasks/task.js';
 import { Rng } from '../util/rng.js';
 import { UserError } from '../util/errors.js';
+import { raiseSignal, withDirLock } from '../util/dir-lock.js';
 import { batchIndices } from './batching.js';
 import {
+  assertRunOutputDir,
   latestCheckpoint,
   pruneCheckpoints,
+  recoverOutputDir,
   restoreCheckpoint,
   saveCheckpoint,
   type TrainerPosition,
@@ -87,7 +90,15 @@ export interface TrainingJob {
 
 const KEEP_CHECKPOINTS = 3;
 
-export async function train(written: TrainConfig, opts: TrainOptions = {}): Promise<TrainSummary> {
+/** Trains from a config, holding the lock on trainer.output_dir from before the data is read. */
+export async function train(config: TrainConfig, opts: TrainOptions = {}): Promise<TrainSummary> {
+  return withDirLock(config.trainer.output_dir, () => {
+    assertRunOutputDir(config.trainer.output_dir);
+    return trainLocked(config, opts);
+  });
+}
+
+async function trainLocked(written: TrainConfig, opts: TrainOptions): Promise<TrainSummary> {
   // task.fit settles an "auto" tokenizer in this copy, which is saved with the model (tokenizers/auto.ts); the
   // caller's config stays as written, so a rerun with it (a resumed pipeline stage) sees the same settings.
   const tokenizer = { ...written.dataset.tokenizer };
@@ -119,8 +130,15 @@ export async function train(written: TrainConfig, opts: TrainOptions = {}): Prom
   );
 }
 
-/** The training loop over a prepared task, model and data (see TrainingJob). */
+/** The training loop over a prepared task, model and data (see TrainingJob), holding the output lock. */
 export async function runTraining(job: TrainingJob, opts: TrainOptions = {}): Promise<TrainSummary> {
+  return withDirLock(job.config.trainer.output_dir, () => {
+    assertRunOutputDir(job.config.trainer.output_dir);
+    return runTrainingLocked(job, opts);
+  });
+}
+
+async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<TrainSummary> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const { config, task, model, dev } = job;
   const trainSplit = job.train;
@@ -143,6 +161,7 @@ export async function runTraining(job: TrainingJob, opts: TrainOptions = {}): Pr
 
   const out = t.output_dir;
   mkdirSync(out, { recursive: true });
+  for (const line of recoverOutputDir(out)) log(line);
   const metricsFile = path.join(out, 'metrics.jsonl');
   let pos: TrainerPosition = {
     step: 0,
@@ -182,7 +201,8 @@ export async function runTraining(job: TrainingJob, opts: TrainOptions = {}): Pr
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const progress = new Progress(totalSteps, pos.step, opts.quiet ?? false);
-  let lastEvalStep = -1;
+  // A resumed finished run has evaluated its last step already: evaluating again would log it twice.
+  let lastEvalStep = resumeFrom ? lastEvalIn(metricsFile) : -1;
   let stepsThisRun = 0;
 
   const doEval = () => {
@@ -284,7 +304,7 @@ export async function runTraining(job: TrainingJob, opts: TrainOptions = {}): Pr
       !pos.stopped)
   ) {
     log(`stopped at step ${pos.step}; continue with --resume`);
-    if (interrupted) process.kill(process.pid, interrupted);
+    if (interrupted) raiseSignal(interrupted);
     return { ...summary(), interrupted: true };
   }
 
@@ -371,13 +391,34 @@ function normalised(pos: TrainerPosition, batchesInEpoch: number): TrainerPositi
   return copy.batchInEpoch >= batchesInEpoch ? { ...copy, epoch: copy.epoch + 1, batchInEpoch: 0 } : copy;
 }
 
-/** On resume, forget log lines written after the checkpoint (they will be written again). */
+/**
+ * On resume, forget log lines written after the checkpoint (they will be written again), and a last line a
+ * killed run left half written.
+ */
 function truncateMetrics(file: string, step: number): void {
   if (!existsSync(file)) return;
   const kept = readFileSync(file, 'utf8')
     .split('\n')
-    .filter((l) => l.trim() && JSON.parse(l).step <= step && JSON.parse(l).type !== 'test');
+    .filter((l) => {
+      const e = parseLogLine(l);
+      return e !== undefined && Number(e.step) <= step && e.type !== 'test';
+    });
   writeFileSync(file, kept.map((l) => l + '\n').join(''));
+}
+
+function parseLogLine(line: string): Record<string, number | string> | undefined {
+  if (!line.trim()) return undefined;
+  try {
+    return JSON.parse(line) as Record<string, number | string>;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The step of the last evaluation logged, or -1. */
+function lastEvalIn(file: string): number {
+  const evals = readMetricsLog(file).filter((e) => e.type === 'eval');
+  return evals.length ? Number(evals[evals.length - 1].step) : -1;
 }
 
 export function formatMetrics(m: Record<string, number>): string {

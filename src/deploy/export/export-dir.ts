@@ -7,17 +7,28 @@
  * and the change in the task's metric is reported; asked to (`speedSeconds`), the two graphs are also timed
  * against each other on this machine, because whether int8 is faster depends on the net and the CPU.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  realpathSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
-import { loadModelDir, replaceDir, WEIGHTS_FILE } from '../../train/model-dir.js';
+import { loadModelDir, WEIGHTS_FILE } from '../../train/model-dir.js';
+import { lockDir } from '../../util/dir-lock.js';
 import { UserError } from '../../util/errors.js';
 import { checkOnnxModel } from '../onnx/check-model.js';
+import { assertReplaceable, replaceDir, type DirKind } from '../../util/replace-dir.js';
 import { loadSession, type QuantizeReport } from '../onnx/index.js';
 import { OnnxPredictor } from '../onnx-predictor.js';
 import { benchPair, describeTarget, graphSpecOf } from '../bench/model-bench.js';
 import { exportModel, exporterFor, type ExportOptions } from './exporter.js';
 import type { OnnxSection } from './io.js';
-import { MANIFEST_FILE, type DeployManifest } from './manifest.js';
+import { EXPORT_DIR, MANIFEST_FILE, type DeployManifest } from './manifest.js';
 
 export interface DevComparison {
   file: string;
@@ -40,6 +51,11 @@ export interface SpeedComparison {
 export interface ExportDirOptions extends ExportOptions {
   /** With int8: seconds to time the int8 graph against the fp32 one per batch size (absent or 0: not timed). */
   speedSeconds?: number;
+  /**
+   * Replace `outDir` even when it is not an earlier export (a directory with other files in it); never one
+   * that is or contains the model being exported.
+   */
+  force?: boolean;
 }
 
 export interface ExportReport {
@@ -62,7 +78,28 @@ export async function exportModelDir(
 ): Promise<ExportReport> {
   const from = path.resolve(modelDir);
   const to = path.resolve(outDir);
-  if (from === to) throw new UserError(`export: --out must differ from --model (${modelDir})`);
+  const kind = outputKind(from, to, outDir, opts.force ?? false);
+  // Checked before the lock creates the folder and before any work: a refused --out costs nothing.
+  assertReplaceable(to, kind);
+  const created = !existsSync(to);
+  const lock = lockDir(to);
+  let done = false;
+  try {
+    const report = await exportLocked(from, to, kind, opts);
+    done = true;
+    return report;
+  } finally {
+    lock.release();
+    if (!done && created) rmEmptyDir(to);
+  }
+}
+
+async function exportLocked(
+  from: string,
+  to: string,
+  kind: DirKind,
+  opts: ExportDirOptions,
+): Promise<ExportReport> {
   const loaded = loadModelDir(from);
   const exported = exportModel(loaded, opts);
   // Never write a graph that can only predict NaN (weights are checked at load; this catches what the
@@ -80,7 +117,7 @@ export async function exportModelDir(
     );
   }
   const manifest: DeployManifest = { ...loaded.manifest, onnx: exported.section };
-  replaceDir(to, (tmp) => {
+  replaceDir(to, kind, (tmp) => {
     mkdirSync(tmp, { recursive: true });
     copyModelFiles(from, tmp);
     writeFileSync(path.join(tmp, exported.section.file), exported.bytes);
@@ -148,6 +185,29 @@ async function compareSpeed(dir: string, fp32: Uint8Array, seconds: number): Pro
     seq: target.seq,
     rows: pairs.map((p) => ({ batch: p.batch, fp32: p.a.qps, int8: p.b.qps })),
   };
+}
+
+/**
+ * What `--out` may replace: an earlier export; with --force any directory but the model's own or one that
+ * contains it (`export --model run/best --out run` would delete the training run).
+ */
+function outputKind(from: string, to: string, outDir: string, force: boolean): DirKind {
+  const real = (p: string) => (existsSync(p) ? realpathSync(p) : p);
+  const model = real(from);
+  const out = real(to);
+  if (model === out || model.startsWith(out + path.sep)) {
+    throw new UserError(`${outDir}: is or contains the model being exported (${from}); choose another --out`);
+  }
+  if (!force) return EXPORT_DIR;
+  return { name: 'a directory without the model in it', is: () => true };
+}
+
+function rmEmptyDir(dir: string): void {
+  try {
+    if (readdirSync(dir).length === 0) rmdirSync(dir);
+  } catch {
+    // left as it is: nothing of the user's was in it
+  }
 }
 
 /** Every regular file of the model directory but the torch weights and the manifest (rewritten). */

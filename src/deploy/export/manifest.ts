@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ModelManifest } from '../../train/model-dir.js';
 import { UserError } from '../../util/errors.js';
+import type { DirKind } from '../../util/replace-dir.js';
 import type { OnnxSection } from './io.js';
 
 export const MANIFEST_FILE = 'alembic-model.json';
@@ -30,3 +31,15 @@ export function readDeployManifest(dir: string): DeployManifest {
   }
   return m;
 }
+
+/** An exported directory (its manifest, written last, has the onnx section): what `export --out` may replace. */
+export const EXPORT_DIR: DirKind = {
+  name: 'an alembic export (alembic-model.json with an onnx section)',
+  is: (dir) => {
+    try {
+      return readDeployManifest(dir).onnx !== undefined;
+    } catch {
+      return false;
+    }
+  },
+};

@@ -1,4 +1,4 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, realpathSync, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { dirname, resolve } from 'node:path';
@@ -120,14 +120,25 @@ export async function augmentFile(options: AugmentFileOptions): Promise<AugmentF
   return { ...result, segmentation: analyser.segmentation };
 }
 
+function sameFile(a: string, b: string): boolean {
+  const real = (f: string) => (existsSync(f) ? realpathSync(f) : resolve(f));
+  return real(a) === real(b);
+}
+
 function validate(options: AugmentFileOptions, p: number): void {
   if (!Number.isInteger(options.ratio) || options.ratio < 1) {
     throw new UserError(`ratio must be a whole number ≥ 1, got ${options.ratio}`);
   }
   if (!(p >= 0 && p <= 1)) throw new UserError(`p must be a probability in [0, 1], got ${p}`);
   if (!Number.isInteger(options.seed)) throw new UserError(`seed must be an integer, got ${options.seed}`);
-  if (resolve(options.input) === resolve(options.output)) {
-    throw new UserError(`${options.output}: output must not be the input file`);
+  // The output replaces its path when complete: never one of the files read (also through a link).
+  for (const [what, file] of [
+    ['the input file', options.input],
+    ['the POS lexicon', options.posLexicon],
+  ] as const) {
+    if (file !== undefined && sameFile(file, options.output)) {
+      throw new UserError(`${options.output}: output must not be ${what}`);
+    }
   }
   if (options.posLexicon !== undefined && options.posTagger !== undefined) {
     throw new UserError('give one POS source: a lexicon file or a tagger, not both');

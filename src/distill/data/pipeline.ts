@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setNumThreads } from '../../engine/runtime.js';
 import { loadModelDir, readManifest, WEIGHTS_FILE } from '../../train/model-dir.js';
+import { withDirLock } from '../../util/dir-lock.js';
 import { UserError } from '../../util/errors.js';
 import { augmentFile, parseStrategies, type AugmentFileResult } from '../augment/index.js';
 import type { ResolvedDataDistillConfig } from './config.js';
@@ -79,9 +80,17 @@ interface TrainedStudent {
   trainedOn: string;
 }
 
+/** Runs the pipeline holding the lock on output_dir (each training locks its own folder under it too). */
 export async function runDataDistill(
   config: ResolvedDataDistillConfig,
   options: DataDistillOptions = {},
+): Promise<DataDistillReport> {
+  return withDirLock(config.output_dir, () => runLocked(config, options));
+}
+
+async function runLocked(
+  config: ResolvedDataDistillConfig,
+  options: DataDistillOptions,
 ): Promise<DataDistillReport> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const layout = new DistillLayout(config.output_dir);

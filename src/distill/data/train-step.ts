@@ -3,12 +3,13 @@
  * training configs with the dataset files, output folder (and soft labels) set by the pipeline, and a
  * run continues from its newest checkpoint when the pipeline is run again after an interruption.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseConfig, stripComments, type TrainConfig } from '../../train/config.js';
-import { latestCheckpoint } from '../../train/checkpoint.js';
+import { latestCheckpoint, TRAINING_RUN } from '../../train/checkpoint.js';
 import { train, type TrainSummary } from '../../train/trainer.js';
 import { UserError } from '../../util/errors.js';
+import { removeDir } from '../../util/replace-dir.js';
 import type { ConfigSource } from './config.js';
 import { PipelineInterrupted } from './steps.js';
 
@@ -67,7 +68,7 @@ export async function trainToEnd(
   opts: { quiet?: boolean; log?: (line: string) => void },
 ): Promise<{ modelDir: string; summary: TrainSummary }> {
   const out = config.trainer.output_dir;
-  if (!resume) rmSync(out, { recursive: true, force: true });
+  if (!resume) removeDir(out, TRAINING_RUN);
   const canResume = resume && latestCheckpoint(out) !== null;
   const summary = await train(config, { resume: canResume, quiet: opts.quiet, log: opts.log });
   if (!trainingFinished(out)) throw new PipelineInterrupted(step);

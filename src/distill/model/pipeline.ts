@@ -25,15 +25,17 @@ import type { EvalResult, TaskModel } from '../../tasks/task.js';
 import type { TrainConfig, TrainerConfig } from '../../train/config.js';
 import {
   loadModelDir,
+  MODEL_DIR,
   MODEL_FILE,
   readManifest,
-  replaceDir,
   WEIGHTS_FILE,
   type LoadedModel,
   type ModelManifest,
 } from '../../train/model-dir.js';
 import { runTraining, train, type Split, type TrainSummary } from '../../train/trainer.js';
+import { withDirLock } from '../../util/dir-lock.js';
 import { UserError } from '../../util/errors.js';
+import { replaceDir } from '../../util/replace-dir.js';
 import { distillAdapter, type DistillAdapter } from './adapter.js';
 import { ALONE, type DistillConfig, type Stage, type TrainedStage } from './config.js';
 import {
@@ -99,7 +101,12 @@ interface Context {
   stopAfterSteps?: number;
 }
 
+/** Distils holding the lock on output_dir for the whole pipeline (each stage's training locks its folder too). */
 export async function distill(config: DistillConfig, opts: DistillOptions = {}): Promise<DistillResult> {
+  return withDirLock(config.output_dir, () => distillLocked(config, opts));
+}
+
+async function distillLocked(config: DistillConfig, opts: DistillOptions): Promise<DistillResult> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const ctx: Context = { config, opts, log, stages: [], stopAfterSteps: opts.stopAfterSteps };
   const out = config.output_dir;
@@ -486,7 +493,7 @@ function reloadStudent(dir: string): { model: TaskModel<unknown>; how: string } 
 
 /** output_dir/student: the last stage's best student, its manifest noting how it was made. */
 function publishStudent(from: string, to: string, config: DistillConfig, teacherDir: string): void {
-  replaceDir(to, (tmp) => {
+  replaceDir(to, MODEL_DIR, (tmp) => {
     cpSync(from, tmp, { recursive: true });
     const file = path.join(tmp, MODEL_FILE);
     const manifest = JSON.parse(readFileSync(file, 'utf8')) as ModelManifest;

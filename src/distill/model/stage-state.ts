@@ -6,9 +6,10 @@
  * stage whose fingerprint changed — and so every stage after it, whose fingerprints include it.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { latestCheckpoint } from '../../train/checkpoint.js';
+import { latestCheckpoint, TRAINING_RUN } from '../../train/checkpoint.js';
+import { removeDir, type DirKind } from '../../util/replace-dir.js';
 import type { TrainSummary } from '../../train/trainer.js';
 
 export const STAGE_FILE = 'distill-stage.json';
@@ -37,6 +38,12 @@ export function fileStamp(file: string | undefined): unknown {
     return { file, missing: true };
   }
 }
+
+/** A stage folder: its state file, or a training run's files. */
+const STAGE_DIR: DirKind = {
+  name: 'a distillation stage folder',
+  is: (dir) => existsSync(path.join(dir, STAGE_FILE)) || TRAINING_RUN.is(dir),
+};
 
 export function readStageState(dir: string): StageState | undefined {
   const file = path.join(dir, STAGE_FILE);
@@ -68,6 +75,6 @@ export function decideStage(dir: string, fp: string): StageDecision {
     return { action: 'resume' };
   }
   const reason = state && state.fingerprint !== fp ? 'its settings or inputs changed' : undefined;
-  if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+  removeDir(dir, STAGE_DIR);
   return { action: 'run', reason };
 }
