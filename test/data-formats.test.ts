@@ -22,7 +22,7 @@ function file(name: string, content: string | Uint8Array): string {
 async function rejectsWith(
   run: () => Promise<unknown>,
   parts: string[],
-  type = InputError as typeof UserError,
+  type: new (...args: never[]) => Error = InputError,
 ) {
   await assert.rejects(run, (error: unknown) => {
     assert.ok(error instanceof type, `expected ${type.name}, got ${String(error)}`);
