@@ -117,6 +117,8 @@ const trainerSchema = z
       .strict()
       .optional(),
     metric: z.string().optional(),
+    /** Also write the metrics.jsonl scalars as TensorBoard event files under output_dir/tensorboard/. */
+    tensorboard: z.boolean().default(false),
     output_dir: z.string(),
   })
   .strict();
