@@ -9,6 +9,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { EXTRA_WEIGHTS_FILE } from '../../train/hf-layout.js';
 import { loadModelDir, replaceDir, WEIGHTS_FILE } from '../../train/model-dir.js';
 import { UserError } from '../../util/errors.js';
 import { loadSession, type QuantizeReport } from '../onnx/index.js';
@@ -147,7 +148,7 @@ async function compareSpeed(dir: string, fp32: Uint8Array, seconds: number): Pro
 /** Every regular file of the model directory but the torch weights and the manifest (rewritten). */
 function copyModelFiles(from: string, to: string): void {
   for (const name of readdirSync(from)) {
-    if (name === WEIGHTS_FILE || name === MANIFEST_FILE) continue;
+    if (name === WEIGHTS_FILE || name === EXTRA_WEIGHTS_FILE || name === MANIFEST_FILE) continue;
     const src = path.join(from, name);
     if (statSync(src).isFile()) copyFileSync(src, path.join(to, name));
   }
