@@ -17,9 +17,9 @@ import {
 import { loadBrown, simplifyTag } from '../src/data/corpora/brown.js';
 import { tsvLines, writeTsv } from '../src/data/corpora/write-tsv.js';
 import { splitDataset } from '../src/data/split.js';
-import { readClassificationTsv } from '../src/data/readers/classification.js';
-import { readSequenceTsv } from '../src/data/readers/sequence.js';
-import { readGenerationTsv } from '../src/data/readers/generation.js';
+import { readClassificationFile } from '../src/data/readers/classification.js';
+import { readSequenceFile } from '../src/data/readers/sequence.js';
+import { readGenerationFile } from '../src/data/readers/generation.js';
 import { tempDir } from './helpers/tiny-data.js';
 
 const dir = tempDir('alembic-corpora-');
@@ -268,7 +268,7 @@ test('writeTsv: files the readers read back', async () => {
   ];
   const path = join(dir, 'out', 'train.tsv');
   assert.equal(writeTsv(classification, path), 3);
-  const back = await readClassificationTsv(path, { numericFeatures: ['price'] });
+  const back = await readClassificationFile(path, { numericFeatures: ['price'] });
   assert.deepEqual(back.examples, [
     { text: 'line one tab', label: 'spam', features: { price: 1.5 }, line: 2 },
     { text: 'two', label: 'ham', features: { price: 2 }, line: 3 },
@@ -278,12 +278,12 @@ test('writeTsv: files the readers read back', async () => {
 
   const sequencePath = join(dir, 'out', 'seq.tsv');
   writeTsv([{ tokens: ['New', 'York'], tags: ['np', 'np'] }], sequencePath);
-  assert.deepEqual((await readSequenceTsv(sequencePath)).examples, [
+  assert.deepEqual((await readSequenceFile(sequencePath)).examples, [
     { tokens: ['New', 'York'], tags: ['np', 'np'], line: 1 },
   ]);
   const generationPath = join(dir, 'out', 'gen.tsv');
   writeTsv([{ source: '題', target: '床前\t明月光' }], generationPath);
-  assert.deepEqual((await readGenerationTsv(generationPath)).examples, [
+  assert.deepEqual((await readGenerationFile(generationPath)).examples, [
     { source: '題', target: '床前 明月光', line: 1 },
   ]);
 });

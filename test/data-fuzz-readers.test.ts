@@ -10,12 +10,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { readClassificationTsv } from '../src/data/readers/classification.js';
-import { readGenerationTsv, readLanguageModelText } from '../src/data/readers/generation.js';
+import { readClassificationFile } from '../src/data/readers/classification.js';
+import { readGenerationFile, readLanguageModelText } from '../src/data/readers/generation.js';
 import { LabelMap } from '../src/data/readers/label-map.js';
-import { readMatchingTsv } from '../src/data/readers/matching.js';
+import { readMatchingFile } from '../src/data/readers/matching.js';
 import { readReadingComprehensionJson } from '../src/data/readers/reading-comprehension.js';
-import { readSequenceTsv } from '../src/data/readers/sequence.js';
+import { readSequenceFile } from '../src/data/readers/sequence.js';
 import { parsePredictBody, RequestError } from '../src/deploy/serve/request-body.js';
 import { parseSpec } from '../src/advise/spec.js';
 import { loadDataDistillConfig } from '../src/distill/data/config.js';
@@ -173,32 +173,32 @@ function assertFloat32(v: unknown, where: string): void {
 }
 
 fuzzFile('classification', 'text\tlabel\n这个 酒店 很好\t正面\n房间 差\t负面\n', (f) =>
-  readClassificationTsv(f),
+  readClassificationFile(f),
 );
 fuzzFile('pair classification', '今天 天气\t天气 很好\tyes\n明天\t下雨\tno\n', (f) =>
-  readClassificationTsv(f, { kind: 'pair' }),
+  readClassificationFile(f, { kind: 'pair' }),
 );
 fuzzFile('multi-label classification', '价格 便宜 服务 好\tprice service\n太 贵\tprice\n', (f) =>
-  readClassificationTsv(f, { kind: 'multi_label' }),
+  readClassificationFile(f, { kind: 'multi_label' }),
 );
 fuzzFile(
   'numeric features',
   'text\tlabel\tclicks\tage\n很好\t正面\t3\t20.5\n很差\t负面\t-1e3\t0.25\n',
-  (f) => readClassificationTsv(f, { numericFeatures: ['clicks', 'age'] }),
+  (f) => readClassificationFile(f, { numericFeatures: ['clicks', 'age'] }),
   (r) => {
     for (const e of r.examples) {
       for (const name of ['clicks', 'age']) assertFloat32(e.features?.[name], `line ${e.line}: ${name}`);
     }
   },
 );
-fuzzFile('sequence labelling', '我 爱 北京\tO O B-LOC\n天安门 很 大\tB-LOC O O\n', (f) => readSequenceTsv(f));
+fuzzFile('sequence labelling', '我 爱 北京\tO O B-LOC\n天安门 很 大\tB-LOC O O\n', (f) => readSequenceFile(f));
 fuzzFile('matching (pointwise)', '怎么 还款\t如何 还钱\t1\n怎么 还款\t今天 天气\t0\n', (f) =>
-  readMatchingTsv(f),
+  readMatchingFile(f),
 );
 fuzzFile('matching (pairwise)', '怎么 还款\t如何 还钱\t今天 天气\n开户\t办卡\t吃饭\n', (f) =>
-  readMatchingTsv(f),
+  readMatchingFile(f),
 );
-fuzzFile('generation', '你好 世界\thello world\n谢谢\tthanks\n', (f) => readGenerationTsv(f));
+fuzzFile('generation', '你好 世界\thello world\n谢谢\tthanks\n', (f) => readGenerationFile(f));
 fuzzFile('language-model text', '床前明月光\n疑是地上霜\n', (f) => readLanguageModelText(f));
 fuzzFile(
   'SQuAD JSON',

@@ -4,16 +4,16 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { readLines, readLinesSync, type Line } from '../src/data/line-reader.js';
-import { readClassificationTsv } from '../src/data/readers/classification.js';
-import { readSequenceTsv } from '../src/data/readers/sequence.js';
+import { readClassificationFile } from '../src/data/readers/classification.js';
+import { readSequenceFile } from '../src/data/readers/sequence.js';
 import {
   detectMatchingFormat,
-  readMatchingTsv,
-  readPairwiseTsv,
-  readPointwiseTsv,
+  readMatchingFile,
+  readPairwiseFile,
+  readPointwiseFile,
 } from '../src/data/readers/matching.js';
 import { readReadingComprehensionJson } from '../src/data/readers/reading-comprehension.js';
-import { readGenerationTsv, readLanguageModelText, stripFrame } from '../src/data/readers/generation.js';
+import { readGenerationFile, readLanguageModelText, stripFrame } from '../src/data/readers/generation.js';
 import { LabelMap } from '../src/data/readers/label-map.js';
 import { findJsonErrorOffset, positionAt } from '../src/data/readers/json-position.js';
 import { InputError, UserError } from '../src/util/errors.js';
@@ -143,7 +143,7 @@ test('line reader: characters split across read chunks decode correctly', async 
 // ---- classification ----
 
 test('classification: single, pair, multi-label and unlabelled files', async () => {
-  const single = await readClassificationTsv(file('single.tsv', '好看\tpos\n难看\tneg\n'));
+  const single = await readClassificationFile(file('single.tsv', '好看\tpos\n难看\tneg\n'));
   assert.deepEqual(single, {
     examples: [
       { text: '好看', label: 'pos', line: 1 },
@@ -151,78 +151,78 @@ test('classification: single, pair, multi-label and unlabelled files', async () 
     ],
     skipped: 0,
   });
-  const pair = await readClassificationTsv(file('pair.tsv', 'a b\tc d\t1\n'), { kind: 'pair' });
+  const pair = await readClassificationFile(file('pair.tsv', 'a b\tc d\t1\n'), { kind: 'pair' });
   assert.deepEqual(pair.examples, [{ text: 'a b', textB: 'c d', label: '1', line: 1 }]);
-  const multi = await readClassificationTsv(file('multi.tsv', 'x\t3 7\ny\tsports\n'), {
+  const multi = await readClassificationFile(file('multi.tsv', 'x\t3 7\ny\tsports\n'), {
     kind: 'multi_label',
   });
   assert.deepEqual(
     multi.examples.map((e) => e.labels),
     [['3', '7'], ['sports']],
   );
-  const unlabelled = await readClassificationTsv(file('predict.tsv', 'just text\n'), { labelled: false });
+  const unlabelled = await readClassificationFile(file('predict.tsv', 'just text\n'), { labelled: false });
   assert.deepEqual(unlabelled.examples, [{ text: 'just text', line: 1 }]);
 });
 
 test('classification: column count errors name the expected columns', async () => {
   await rejectsWith(
-    () => readClassificationTsv(file('cols.tsv', 'a\tpos\nb\tpos\textra\n')),
+    () => readClassificationFile(file('cols.tsv', 'a\tpos\nb\tpos\textra\n')),
     ['cols.tsv:2: ', 'expected 2 columns (text, label), found 3'],
   );
   await rejectsWith(
-    () => readClassificationTsv(file('pair-cols.tsv', 'a\tb\n'), { kind: 'pair' }),
+    () => readClassificationFile(file('pair-cols.tsv', 'a\tb\n'), { kind: 'pair' }),
     ['pair-cols.tsv:1: ', 'expected 3 columns (text_a, text_b, label), found 2'],
   );
   await rejectsWith(
-    () => readClassificationTsv(file('pred-cols.tsv', 'a\tpos\n'), { labelled: false }),
+    () => readClassificationFile(file('pred-cols.tsv', 'a\tpos\n'), { labelled: false }),
     ['expected 1 column (text), found 2'],
   );
   await rejectsWith(
-    () => readClassificationTsv(file('empty-label.tsv', 'a\tpos\nb\t \n')),
+    () => readClassificationFile(file('empty-label.tsv', 'a\tpos\nb\t \n')),
     ['empty-label.tsv:2: label: is empty'],
   );
   await rejectsWith(
-    () => readClassificationTsv(file('empty-text.tsv', ' \tpos\n')),
+    () => readClassificationFile(file('empty-text.tsv', ' \tpos\n')),
     ['empty-text.tsv:1: text: is empty'],
   );
   await rejectsWith(
-    () => readClassificationTsv(file('twice.tsv', 'a\t1 2 1\n'), { kind: 'multi_label' }),
+    () => readClassificationFile(file('twice.tsv', 'a\t1 2 1\n'), { kind: 'multi_label' }),
     ['twice.tsv:1: label: "1" is listed twice'],
   );
 });
 
 test('classification: numeric features need a header; errors name line and column', async () => {
   const options = { numericFeatures: ['price', 'ctr'] };
-  const ok = await readClassificationTsv(
+  const ok = await readClassificationFile(
     file('feat.tsv', 'ctr\tlabel\ttext_a\tprice\n0.5\tclick\t好\t12\n'),
     options,
   );
   assert.deepEqual(ok.examples, [{ text: '好', label: 'click', features: { ctr: 0.5, price: 12 }, line: 2 }]);
   await rejectsWith(
-    () => readClassificationTsv(file('nofeat.tsv', 'text_a\tlabel\tprice\n'), options),
+    () => readClassificationFile(file('nofeat.tsv', 'text_a\tlabel\tprice\n'), options),
     ['nofeat.tsv:1: ctr: column missing from the header'],
   );
   await rejectsWith(
-    () => readClassificationTsv(file('noheader.tsv', '好\tclick\t12\t0.5\n'), options),
+    () => readClassificationFile(file('noheader.tsv', '好\tclick\t12\t0.5\n'), options),
     ['noheader.tsv:1: header: line 1 must be a header row'],
   );
   await rejectsWith(
-    () => readClassificationTsv(file('extra.tsv', 'text_a\tlabel\tprice\tctr\tprcie\n'), options),
+    () => readClassificationFile(file('extra.tsv', 'text_a\tlabel\tprice\tctr\tprcie\n'), options),
     ['extra.tsv:1: prcie: unexpected column'],
   );
   await rejectsWith(
     () =>
-      readClassificationTsv(
+      readClassificationFile(
         file('nan.tsv', 'text_a\tlabel\tprice\tctr\na\tx\t1\t0.1\nb\ty\t2\tabc\n'),
         options,
       ),
     ['nan.tsv:3: ctr: "abc" is not a number'],
   );
   // Without numeric features a header row is optional and recognised by its names.
-  const headed = await readClassificationTsv(file('headed.tsv', 'text_a\tlabel\nhi\tgreet\n'));
+  const headed = await readClassificationFile(file('headed.tsv', 'text_a\tlabel\nhi\tgreet\n'));
   assert.deepEqual(headed.examples, [{ text: 'hi', label: 'greet', line: 2 }]);
   await rejectsWith(
-    () => readClassificationTsv(file('clash.tsv', 'x\ty\n'), { numericFeatures: ['label'] }),
+    () => readClassificationFile(file('clash.tsv', 'x\ty\n'), { numericFeatures: ['label'] }),
     ['numeric_features: "label"'],
     UserError,
   );
@@ -231,7 +231,7 @@ test('classification: numeric features need a header; errors name line and colum
 test('classification: skipBadLines counts and reports bad lines', async () => {
   const warnings: string[] = [];
   const path = file('mixed.tsv', 'a\tpos\nbroken\n\nc\tneg\n');
-  const result = await readClassificationTsv(path, {
+  const result = await readClassificationFile(path, {
     skipBadLines: true,
     onWarning: (m) => warnings.push(m),
   });
@@ -248,9 +248,9 @@ test('classification: skipBadLines counts and reports bad lines', async () => {
     'order.tsv',
     Buffer.concat([Buffer.from('a\tpos\nbroken\nok\tpos\n'), Buffer.from([0xff])]),
   );
-  await rejectsWith(() => readClassificationTsv(twoBad), ['order.tsv:2: expected 2 columns']);
+  await rejectsWith(() => readClassificationFile(twoBad), ['order.tsv:2: expected 2 columns']);
   await rejectsWith(
-    () => readClassificationTsv(file('allbad.tsv', 'x\ny\n'), { skipBadLines: true }),
+    () => readClassificationFile(file('allbad.tsv', 'x\ny\n'), { skipBadLines: true }),
     ['allbad.tsv: no examples: all 2 lines were bad'],
     UserError,
   );
@@ -259,7 +259,7 @@ test('classification: skipBadLines counts and reports bad lines', async () => {
 // ---- sequence labelling ----
 
 test('sequence labelling: tokens and tags must pair up', async () => {
-  const ok = await readSequenceTsv(
+  const ok = await readSequenceFile(
     file('ner.tsv', '张 三 去 北京\tB-PER I-PER O B-LOC\n海\u0002 钓\tO\u0002O\n'),
   );
   assert.deepEqual(ok.examples, [
@@ -267,14 +267,14 @@ test('sequence labelling: tokens and tags must pair up', async () => {
     { tokens: ['海', ' 钓'], tags: ['O', 'O'], line: 2 },
   ]);
   await rejectsWith(
-    () => readSequenceTsv(file('mismatch.tsv', 'a b\tO O\nx y z\tO O O O\n')),
+    () => readSequenceFile(file('mismatch.tsv', 'a b\tO O\nx y z\tO O O O\n')),
     ['mismatch.tsv:2: tags: 3 tokens but 4 tags'],
   );
   await rejectsWith(
-    () => readSequenceTsv(file('seqcols.tsv', 'a b\n')),
+    () => readSequenceFile(file('seqcols.tsv', 'a b\n')),
     ['expected 2 columns (tokens, tags), found 1'],
   );
-  const unlabelled = await readSequenceTsv(file('seqpred.tsv', 'a b\n'), { labelled: false });
+  const unlabelled = await readSequenceFile(file('seqpred.tsv', 'a b\n'), { labelled: false });
   assert.deepEqual(unlabelled.examples, [{ tokens: ['a', 'b'], line: 1 }]);
 });
 
@@ -282,37 +282,37 @@ test('sequence labelling: tokens and tags must pair up', async () => {
 
 test('text matching: pointwise scores, pairwise triples, and telling them apart', async () => {
   const pointPath = file('point.tsv', 'q1\td1\t1\nq1\td2\t0.25\n');
-  const point = await readPointwiseTsv(pointPath);
+  const point = await readPointwiseFile(pointPath);
   assert.deepEqual(
     point.examples.map((e) => e.score),
     [1, 0.25],
   );
   await rejectsWith(
-    () => readPointwiseTsv(file('badscore.tsv', 'q\td\tyes\n')),
+    () => readPointwiseFile(file('badscore.tsv', 'q\td\tyes\n')),
     ['badscore.tsv:1: label: "yes" is not a number (0/1 or a score)'],
   );
   const pairPath = file('pairwise.tsv', 'q\tgood\tbad\n');
-  assert.deepEqual((await readPairwiseTsv(pairPath)).examples, [
+  assert.deepEqual((await readPairwiseFile(pairPath)).examples, [
     { query: 'q', positive: 'good', negative: 'bad', line: 1 },
   ]);
   await rejectsWith(
-    () => readPairwiseTsv(file('pw-cols.tsv', 'q\tgood\n')),
+    () => readPairwiseFile(file('pw-cols.tsv', 'q\tgood\n')),
     ['expected 3 columns (query, positive, negative), found 2'],
   );
   assert.equal(await detectMatchingFormat(pointPath), 'pointwise');
   assert.equal(await detectMatchingFormat(pairPath), 'pairwise');
-  assert.equal((await readMatchingTsv(pairPath)).format, 'pairwise');
-  const unlabelled = await readPointwiseTsv(file('pointpred.tsv', 'q\td\n'), { labelled: false });
+  assert.equal((await readMatchingFile(pairPath)).format, 'pairwise');
+  const unlabelled = await readPointwiseFile(file('pointpred.tsv', 'q\td\n'), { labelled: false });
   assert.deepEqual(unlabelled.examples, [{ textA: 'q', textB: 'd', line: 1 }]);
 });
 
 // ---- generation and language model ----
 
 test('generation and language-model text', async () => {
-  const gen = await readGenerationTsv(file('gen.tsv', '静夜思\t床前明月光\n'));
+  const gen = await readGenerationFile(file('gen.tsv', '静夜思\t床前明月光\n'));
   assert.deepEqual(gen.examples, [{ source: '静夜思', target: '床前明月光', line: 1 }]);
   await rejectsWith(
-    () => readGenerationTsv(file('gen-empty.tsv', 'x\t \n')),
+    () => readGenerationFile(file('gen-empty.tsv', 'x\t \n')),
     ['gen-empty.tsv:1: target: is empty'],
   );
   const lm = await readLanguageModelText(file('lm.txt', '<s> 春眠不觉晓 <e>\n处处闻啼鸟\n'));

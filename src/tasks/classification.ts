@@ -11,7 +11,7 @@ import { Linear } from '../engine/nn/linear.js';
 import { Module } from '../engine/nn/module.js';
 import { noGrad, tidy } from '../engine/scope.js';
 import type { Tensor } from '../engine/tensor.js';
-import { readClassificationTsv, type ClassificationKind } from '../data/readers/classification.js';
+import { readClassificationFile, type ClassificationKind } from '../data/readers/classification.js';
 import { ngramSpecOf } from '../data/ngram-hash.js';
 import { LabelMap } from '../data/readers/label-map.js';
 import type { ClassificationExample } from '../data/readers/types.js';
@@ -116,7 +116,7 @@ export class ClassificationTask implements Task<
 
   async read(file: string, { labelled, skipBadLines }: { labelled: boolean; skipBadLines?: boolean }) {
     this.currentFile = file;
-    const { examples, skipped } = await readClassificationTsv(file, {
+    const { examples, skipped } = await readClassificationFile(file, {
       kind: this.kind,
       labelled,
       numericFeatures: this.numeric.names,

@@ -4,14 +4,19 @@
  */
 import path from 'node:path';
 import { checkpointVocabFile } from '../data/tokenizers/checkpoint-tokenizer.js';
+import type { DataFormat } from '../data/readers/data-format.js';
 import type { TrainConfig } from '../train/config.js';
 
-/** A reader's bad-line policy (the caller's choice, else the config's) with warnings going to stderr. */
+/**
+ * A reader's bad-line policy (the caller's choice, else the config's) with warnings going to stderr, and
+ * the config's format for files whose extension does not name one.
+ */
 export function readerOptions(
   config: TrainConfig,
   skipBadLines: boolean | undefined,
-): { skipBadLines: boolean; onWarning: (message: string) => void } {
+): { skipBadLines: boolean; onWarning: (message: string) => void; format?: DataFormat } {
   return {
+    format: config.dataset.format,
     skipBadLines: skipBadLines ?? config.dataset.skip_bad_lines,
     onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
   };

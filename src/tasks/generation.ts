@@ -14,7 +14,7 @@ import { F } from '../engine/index.js';
 import { Module } from '../engine/nn/module.js';
 import { noGrad, tidy } from '../engine/scope.js';
 import type { Tensor } from '../engine/tensor.js';
-import { readGenerationTsv } from '../data/readers/generation.js';
+import { readGenerationFile } from '../data/readers/generation.js';
 import type { GenerationExample } from '../data/readers/types.js';
 import { Vocab } from '../data/vocab.js';
 import { containsHan, corpusBleu, corpusRougeL, perplexity } from '../metrics/index.js';
@@ -113,7 +113,7 @@ export class GenerationTask implements Task<GenerationExample, GenerationFeature
   }
 
   async read(file: string, { labelled, skipBadLines }: { labelled: boolean; skipBadLines?: boolean }) {
-    const { examples, skipped } = await readGenerationTsv(file, {
+    const { examples, skipped } = await readGenerationFile(file, {
       labelled,
       ...readerOptions(this.config, skipBadLines),
     });

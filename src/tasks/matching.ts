@@ -18,7 +18,7 @@ import { Linear } from '../engine/nn/linear.js';
 import { Module } from '../engine/nn/module.js';
 import { noGrad, tidy } from '../engine/scope.js';
 import type { Tensor } from '../engine/tensor.js';
-import { readMatchingTsv, readPointwiseTsv } from '../data/readers/matching.js';
+import { readMatchingFile, readPointwiseFile } from '../data/readers/matching.js';
 import type { PairwiseExample, PointwiseExample } from '../data/readers/types.js';
 import { binaryAuc, pearson, rankingReport, spearman, type RankedItem } from '../metrics/index.js';
 import { buildEncoder } from '../nets/build.js';
@@ -124,8 +124,8 @@ export class MatchingTask implements Task<MatchingExample, MatchingFeatures, Mat
   ): Promise<MatchingExample[]> {
     const options = readerOptions(this.config, skipBadLines);
     const { examples, skipped } = labelled
-      ? await readMatchingTsv(file, options)
-      : await readPointwiseTsv(file, { ...options, labelled: false });
+      ? await readMatchingFile(file, options)
+      : await readPointwiseFile(file, { ...options, labelled: false });
     warnSkipped(file, skipped);
     return examples;
   }

@@ -18,7 +18,7 @@ import { Module } from '../engine/nn/module.js';
 import { noGrad, tidy } from '../engine/scope.js';
 import type { Tensor } from '../engine/tensor.js';
 import { LabelMap } from '../data/readers/label-map.js';
-import { readSequenceTsv } from '../data/readers/sequence.js';
+import { readSequenceFile } from '../data/readers/sequence.js';
 import type { SequenceExample } from '../data/readers/types.js';
 import { chunkReport, classificationReport, extractChunks, type TagScheme } from '../metrics/index.js';
 import { buildEncoder } from '../nets/build.js';
@@ -121,7 +121,7 @@ export class SequenceLabelingTask implements Task<SequenceInput, SequenceFeature
     file: string,
     { labelled, skipBadLines }: { labelled: boolean; skipBadLines?: boolean },
   ): Promise<SequenceInput[]> {
-    const { examples, skipped } = await readSequenceTsv(file, {
+    const { examples, skipped } = await readSequenceFile(file, {
       labelled,
       ...readerOptions(this.config, skipBadLines),
     });

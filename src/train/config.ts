@@ -45,6 +45,8 @@ const datasetSchema = z
     dev: z.string().optional(),
     test: z.string().optional(),
     numeric_features: z.array(z.string()).default([]),
+    /** The format of data files whose extension is not .tsv, .csv or .jsonl (those say it themselves). */
+    format: z.enum(['tsv', 'csv', 'jsonl']).optional(),
     tokenizer: tokenizerSchema.default({ type: 'auto', lowercase: true }),
     max_len: z.number().int().min(2).max(4096).default(128),
     vocab: z
@@ -139,6 +141,8 @@ const trainerSchema = z
       .strict()
       .optional(),
     metric: z.string().optional(),
+    /** Also write the metrics.jsonl scalars as TensorBoard event files under output_dir/tensorboard/. */
+    tensorboard: z.boolean().default(false),
     output_dir: z.string(),
   })
   .strict();

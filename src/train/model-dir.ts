@@ -4,11 +4,12 @@
  *   model.safetensors    the weights, by parameter name
  *   vocab.txt, label_map.json
  *   encoder_config.json  (models trained from a pretrained_dir) the checkpoint's architecture
+ *   config.json, tokenizer_config.json, alembic-extra.safetensors   (Transformers) see hf-layout.ts
  * Written into a temporary directory and renamed into place, so a reader never sees half a model.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { disposeAll, loadTensors, saveTensors } from '../engine/state-io.js';
+import { disposeAll, saveTensors } from '../engine/state-io.js';
 import type { Module } from '../engine/nn/module.js';
 import { withCheckpointShape } from '../nets/build.js';
 import { readBertConfig } from '../nets/checkpoint-names.js';
@@ -17,6 +18,7 @@ import type { TaskModel } from '../tasks/task.js';
 import { UserError } from '../util/errors.js';
 import { replaceDir, type DirKind } from '../util/replace-dir.js';
 import { parseConfig, type TrainConfig } from './config.js';
+import { hfLayout, readModelWeights, writeHfModel } from './hf-layout.js';
 
 export const MODEL_FILE = 'alembic-model.json';
 export const WEIGHTS_FILE = 'model.safetensors';
@@ -42,10 +44,14 @@ export function writeModelFiles(
   task: AnyTask,
   model: Module,
   info?: Record<string, unknown>,
+  /** 'hf': a Transformer's weights under Hugging Face names, with config.json (see hf-layout.ts). */
+  layout: 'alembic' | 'hf' = 'alembic',
 ): void {
   mkdirSync(dir, { recursive: true });
-  saveTensors(path.join(dir, WEIGHTS_FILE), model.stateDict(), { format: 'alembic' });
   task.save(dir);
+  const hf = layout === 'hf' ? hfLayout(config, model) : undefined;
+  if (hf) writeHfModel(dir, config, hf, model);
+  else saveTensors(path.join(dir, WEIGHTS_FILE), model.stateDict(), { format: 'alembic' });
   // The Transformer's shape came from the checkpoint's config.json, not from the model section: keep a copy,
   // so the directory rebuilds the same network after the checkpoint has moved or gone.
   const architecture = config.model.encoder_config ?? config.model.pretrained_dir;
@@ -84,7 +90,7 @@ export function saveModelDir(
   model: Module,
   info?: Record<string, unknown>,
 ): void {
-  replaceDir(dir, MODEL_DIR, (tmp) => writeModelFiles(tmp, config, task, model, info));
+  replaceDir(dir, MODEL_DIR, (tmp) => writeModelFiles(tmp, config, task, model, info, 'hf'));
 }
 
 export function readManifest(dir: string): ModelManifest {
@@ -123,7 +129,7 @@ export function loadModelDir(dir: string): LoadedModel {
   const config = restoreConfig(parseConfig(manifest.config, path.join(dir, MODEL_FILE), '/'), dir);
   const task = createTask(config, { dir, state: manifest.state });
   const model = task.buildModel();
-  const { tensors } = loadTensors(path.join(dir, WEIGHTS_FILE));
+  const tensors = readModelWeights(dir);
   try {
     model.loadStateDict(tensors, { source: path.join(dir, WEIGHTS_FILE) });
   } finally {

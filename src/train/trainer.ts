@@ -32,6 +32,7 @@ import {
   type TrainerPosition,
 } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
+import { TensorBoardLog } from './tensorboard.js';
 import { loadModelDir, saveModelDir } from './model-dir.js';
 import { optimizerStep } from './optimizer-step.js';
 import { Progress } from './progress.js';
@@ -183,8 +184,13 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
   }
   writeFileSync(path.join(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
 
-  const record = (entry: Record<string, unknown>) =>
+  const tensorboard = t.tensorboard
+    ? TensorBoardLog.open(path.join(out, 'tensorboard'), resumeFrom ? pos.step : undefined)
+    : undefined;
+  const record = (entry: Record<string, unknown>) => {
     appendFileSync(metricsFile, JSON.stringify(entry) + '\n');
+    tensorboard?.add(entry);
+  };
   const evalBatch = t.eval_batch_size ?? t.batch_size * 2;
   const evaluateModel = (m: TaskModel<unknown>, split: Split, batchSize: number): EvalResult =>
     job.evaluate

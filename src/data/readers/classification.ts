@@ -1,15 +1,20 @@
 /**
- * Classification TSV files:
+ * Classification files:
  *   single-label   `text<TAB>label`
  *   pair           `text_a<TAB>text_b<TAB>label`
  *   multi-label    `text<TAB>label label ...` (labels separated by spaces; names or ids)
  * Unlabelled files (for predict) have the text columns only. With numeric_features the first line must be
  * a header naming every column (`text_a`, `text_b` for pairs, `label`, and each feature) in any order;
  * without them a header row is optional and recognised when every field is a known column name.
+ * CSV files name the same columns in their header; JSON Lines files use them as keys
+ * (`{"text": …, "label": …}`, `{"text_a": …, "text_b": …, "label": …}`, a multi-label `"label"` may be a
+ * list), with `text_pair` accepted for `text_b` as Hugging Face spells it.
  */
 import type { Line } from '../line-reader.js';
 import { InputError, UserError } from '../../util/errors.js';
-import { parseNumber, readRecords, requireText, splitColumns, type RecordParser } from './read-records.js';
+import { FieldRecord } from './field-record.js';
+import { splitColumns, type RecordParser } from './read-records.js';
+import { readTable } from './read-table.js';
 import type { ClassificationExample, ReaderOptions, ReadResult } from './types.js';
 
 export type ClassificationKind = 'single' | 'pair' | 'multi_label';
@@ -39,7 +44,7 @@ const HEADER_ALIASES = new Map<string, Role>([
   ['labels', 'label'],
 ]);
 
-export async function readClassificationTsv(
+export async function readClassificationFile(
   file: string,
   options: ClassificationReadOptions = {},
 ): Promise<ReadResult<ClassificationExample>> {
@@ -47,19 +52,30 @@ export async function readClassificationTsv(
   const labelled = options.labelled ?? true;
   const features = options.numericFeatures ?? [];
   checkFeatureNames(features);
-  return readRecords(file, options, (first) => {
-    const fields = first.text.split('\t');
-    const hasHeader = features.length > 0 || fields.every((f) => HEADER_ALIASES.has(f.trim()));
-    let columns = hasHeader ? [] : defaultColumns(kind, labelled);
-    const parser: RecordParser<ClassificationExample> = {
-      parse: (line) => parseExample(file, line, columns, kind),
-    };
-    if (hasHeader) {
-      parser.header = (line) => {
-        columns = headerColumns(file, line, kind, labelled, features);
+  const parse = (record: FieldRecord) => parseExample(record, kind, labelled, features);
+  return readTable(file, options, {
+    // Keyed by role, so that one parse serves every format (features keep their own names).
+    columns: [
+      ...(kind === 'pair' ? ['text', 'text_b'] : ['text']),
+      ...(labelled ? ['label'] : []),
+      ...features,
+    ],
+    aliases: { text_a: 'text', text_pair: 'text_b', labels: 'label' },
+    parse,
+    tsv: (first) => {
+      const fields = first.text.split('\t');
+      const hasHeader = features.length > 0 || fields.every((f) => HEADER_ALIASES.has(f.trim()));
+      let columns = hasHeader ? [] : defaultColumns(kind, labelled);
+      const parser: RecordParser<ClassificationExample> = {
+        parse: (line) => parse(tsvRecord(file, line, columns)),
       };
-    }
-    return parser;
+      if (hasHeader) {
+        parser.header = (line) => {
+          columns = headerColumns(file, line, kind, labelled, features);
+        };
+      }
+      return parser;
+    },
   });
 }
 
@@ -117,47 +133,44 @@ function headerColumns(
   return columns;
 }
 
-function parseExample(
-  file: string,
-  line: Line,
-  columns: Column[],
-  kind: ClassificationKind,
-): ClassificationExample {
+/** A TSV line of `columns` as a record keyed by role (features by name), fields named as the file does. */
+function tsvRecord(file: string, line: Line, columns: Column[]): FieldRecord {
   const fields = splitColumns(
     file,
     line,
     columns.map((c) => c.name),
   );
-  const example: ClassificationExample = { text: '', line: line.number };
-  columns.forEach((column, i) => {
-    const value = fields[i];
-    switch (column.role) {
-      case 'text':
-        example.text = requireText(file, line, column.name, value);
-        break;
-      case 'text_b':
-        example.textB = requireText(file, line, column.name, value);
-        break;
-      case 'label':
-        if (kind === 'multi_label') example.labels = parseLabels(file, line, column.name, value);
-        else example.label = requireText(file, line, column.name, value).trim();
-        break;
-      case 'feature':
-        (example.features ??= {})[column.name] = parseNumber(file, line, column.name, value);
-        break;
-    }
-  });
+  const key = (c: Column) => (c.role === 'feature' ? c.name : c.role);
+  return new FieldRecord(
+    file,
+    line.number,
+    new Map(columns.map((c, i) => [key(c), { name: c.name, value: fields[i] }])),
+  );
+}
+
+function parseExample(
+  record: FieldRecord,
+  kind: ClassificationKind,
+  labelled: boolean,
+  features: readonly string[],
+): ClassificationExample {
+  const example: ClassificationExample = { text: record.text('text'), line: record.line };
+  if (kind === 'pair') example.textB = record.text('text_b');
+  if (labelled) {
+    if (kind === 'multi_label') example.labels = parseLabels(record);
+    else example.label = record.label('label');
+  }
+  for (const name of features) (example.features ??= {})[name] = record.number(name);
   return example;
 }
 
-/** Multi-label: space-separated names or ids, each once. */
-function parseLabels(file: string, line: Line, field: string, value: string): string[] {
-  const labels = requireText(file, line, field, value).trim().split(/ +/);
+/** Multi-label: a list, or space-separated names or ids, each once. */
+function parseLabels(record: FieldRecord): string[] {
+  const labels = record.list('label');
   const seen = new Set<string>();
   for (const label of labels) {
-    if (seen.has(label)) {
-      throw new InputError({ file, line: line.number, field }, `${JSON.stringify(label)} is listed twice`);
-    }
+    if (seen.has(label))
+      throw record.error(record.nameOf('label'), `${JSON.stringify(label)} is listed twice`);
     seen.add(label);
   }
   return labels;

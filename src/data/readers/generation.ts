@@ -1,9 +1,13 @@
 /**
- * Generation TSV (`source<TAB>target`, or `source` alone for predict) and language-model text (one text
- * per line; a `<s> ... <e>` frame around the line, as some corpora ship it, is removed).
+ * Generation data (`source`, `target`; the source alone for predict) as TSV (`source<TAB>target`), CSV
+ * with a header or JSON Lines (`{"source": …, "target": …}`), and language-model text: one text per line
+ * (a `<s> ... <e>` frame around the line, as some corpora ship it, is removed), or a `text` column/key
+ * of a CSV or JSON Lines file.
  */
 import { InputError } from '../../util/errors.js';
-import { readRecords, requireText, splitColumns } from './read-records.js';
+import { dataFormatOf } from './data-format.js';
+import { readRecords } from './read-records.js';
+import { readTable } from './read-table.js';
 import type { GenerationExample, ReaderOptions, ReadResult, TextExample } from './types.js';
 
 export interface GenerationReadOptions extends ReaderOptions {
@@ -11,23 +15,19 @@ export interface GenerationReadOptions extends ReaderOptions {
   labelled?: boolean;
 }
 
-export async function readGenerationTsv(
+export async function readGenerationFile(
   file: string,
   options: GenerationReadOptions = {},
 ): Promise<ReadResult<GenerationExample>> {
   const labelled = options.labelled ?? true;
-  const columns = labelled ? ['source', 'target'] : ['source'];
-  return readRecords(file, options, () => ({
-    parse: (line) => {
-      const [source, target] = splitColumns(file, line, columns);
-      const example: GenerationExample = {
-        source: requireText(file, line, 'source', source),
-        line: line.number,
-      };
-      if (labelled) example.target = requireText(file, line, 'target', target);
+  return readTable(file, options, {
+    columns: labelled ? ['source', 'target'] : ['source'],
+    parse: (record) => {
+      const example: GenerationExample = { source: record.text('source'), line: record.line };
+      if (labelled) example.target = record.text('target');
       return example;
     },
-  }));
+  });
 }
 
 const START = '<s>';
@@ -37,6 +37,12 @@ export async function readLanguageModelText(
   file: string,
   options: ReaderOptions = {},
 ): Promise<ReadResult<TextExample>> {
+  if (dataFormatOf(file, options.format) !== 'tsv') {
+    return readTable(file, options, {
+      columns: ['text'],
+      parse: (record) => ({ text: record.text('text'), line: record.line }),
+    });
+  }
   return readRecords(file, options, () => ({
     parse: (line) => {
       const text = stripFrame(line.text);

@@ -1,11 +1,14 @@
 /**
- * Text matching TSV files, in two formats:
- *   pointwise  `text_a<TAB>text_b<TAB>label`  (label 0/1 or a relevance score; no label for predict)
- *   pairwise   `query<TAB>positive<TAB>negative`  (training only: positive should rank above negative)
- * Pairwise training is usually evaluated on pointwise dev files, so readMatchingTsv can tell them apart.
+ * Text matching data, in two layouts:
+ *   pointwise  `text_a`, `text_b`, `label` (0/1 or a relevance score; no label for predict)
+ *   pairwise   `query`, `positive`, `negative` (training only: positive should rank above negative)
+ * each as TSV columns in that order, CSV with a header, or JSON Lines keys. Pairwise training is usually
+ * evaluated on pointwise dev files, so readMatchingFile can tell them apart.
  */
 import { readLines } from '../line-reader.js';
-import { parseNumber, readRecords, requireText, splitColumns } from './read-records.js';
+import { readCsvRecords } from './csv-records.js';
+import { dataFormatOf } from './data-format.js';
+import { readTable } from './read-table.js';
 import type { PairwiseExample, PointwiseExample, ReaderOptions, ReadResult } from './types.js';
 
 export type MatchingFormat = 'pointwise' | 'pairwise';
@@ -15,53 +18,65 @@ export interface PointwiseReadOptions extends ReaderOptions {
   labelled?: boolean;
 }
 
-export async function readPointwiseTsv(
+const POINTWISE_ALIASES = { text: 'text_a', text_pair: 'text_b', score: 'label' };
+
+export async function readPointwiseFile(
   file: string,
   options: PointwiseReadOptions = {},
 ): Promise<ReadResult<PointwiseExample>> {
   const labelled = options.labelled ?? true;
-  const columns = labelled ? ['text_a', 'text_b', 'label'] : ['text_a', 'text_b'];
-  return readRecords(file, options, () => ({
-    parse: (line) => {
-      const [a, b, label] = splitColumns(file, line, columns);
+  return readTable(file, options, {
+    columns: labelled ? ['text_a', 'text_b', 'label'] : ['text_a', 'text_b'],
+    aliases: POINTWISE_ALIASES,
+    parse: (record) => {
       const example: PointwiseExample = {
-        textA: requireText(file, line, 'text_a', a),
-        textB: requireText(file, line, 'text_b', b),
-        line: line.number,
+        textA: record.text('text_a'),
+        textB: record.text('text_b'),
+        line: record.line,
       };
-      if (labelled) example.score = parseNumber(file, line, 'label', label, 'a number (0/1 or a score)');
+      if (labelled) example.score = record.number('label', 'a number (0/1 or a score)');
       return example;
     },
-  }));
+  });
 }
 
-export async function readPairwiseTsv(
+export async function readPairwiseFile(
   file: string,
   options: ReaderOptions = {},
 ): Promise<ReadResult<PairwiseExample>> {
-  return readRecords(file, options, () => ({
-    parse: (line) => {
-      const [query, positive, negative] = splitColumns(file, line, ['query', 'positive', 'negative']);
-      return {
-        query: requireText(file, line, 'query', query),
-        positive: requireText(file, line, 'positive', positive),
-        negative: requireText(file, line, 'negative', negative),
-        line: line.number,
-      };
-    },
-  }));
+  return readTable(file, options, {
+    columns: ['query', 'positive', 'negative'],
+    parse: (record) => ({
+      query: record.text('query'),
+      positive: record.text('positive'),
+      negative: record.text('negative'),
+      line: record.line,
+    }),
+  });
 }
 
 /**
- * Which format a labelled matching file is in, from its first line: three columns ending in a number are
- * pointwise, three columns ending in text are pairwise, anything else is left to the pointwise reader's
- * column check.
+ * Which layout a labelled matching file is in. CSV and JSON Lines say it by their field names (`positive`
+ * and `negative` are pairwise); a TSV file by its first line: three columns ending in a number are
+ * pointwise, three columns ending in text are pairwise, anything else is left to the pointwise reader.
  */
 export async function detectMatchingFormat(
   file: string,
   options: ReaderOptions = {},
 ): Promise<MatchingFormat> {
+  const format = dataFormatOf(file, options.format);
+  if (format === 'csv') {
+    for await (const { fields } of readCsvRecords(file, options))
+      return pairwiseNames(fields.map((f) => f.trim()));
+  }
   for await (const line of readLines(file, { maxLineLength: options.maxLineLength })) {
+    if (format === 'jsonl') {
+      try {
+        return pairwiseNames(Object.keys(JSON.parse(line.text) as object));
+      } catch {
+        return 'pointwise'; // the pointwise reader reports the bad line
+      }
+    }
     const fields = line.text.split('\t');
     const last = fields[fields.length - 1].trim();
     const numeric = last !== '' && Number.isFinite(Number(last));
@@ -70,16 +85,20 @@ export async function detectMatchingFormat(
   return 'pointwise'; // unreachable: readLines throws on an empty file
 }
 
+function pairwiseNames(names: string[]): MatchingFormat {
+  return names.includes('positive') && names.includes('negative') ? 'pairwise' : 'pointwise';
+}
+
 export type MatchingReadResult =
   | ({ format: 'pointwise' } & ReadResult<PointwiseExample>)
   | ({ format: 'pairwise' } & ReadResult<PairwiseExample>);
 
-/** Reads a labelled matching file in whichever format it is in (see detectMatchingFormat). */
-export async function readMatchingTsv(
+/** Reads a labelled matching file in whichever layout it is in (see detectMatchingFormat). */
+export async function readMatchingFile(
   file: string,
   options: ReaderOptions = {},
 ): Promise<MatchingReadResult> {
   const format = await detectMatchingFormat(file, options);
-  if (format === 'pairwise') return { format, ...(await readPairwiseTsv(file, options)) };
-  return { format, ...(await readPointwiseTsv(file, options)) };
+  if (format === 'pairwise') return { format, ...(await readPairwiseFile(file, options)) };
+  return { format, ...(await readPointwiseFile(file, options)) };
 }

@@ -1,9 +1,10 @@
 /**
- * The loop every line-based reader shares: read checked lines, parse each into an example, and either
- * stop at the first bad line or (skipBadLines) count it and warn.
+ * The loop every reader shares (read items, parse each into an example, and either stop at the first bad
+ * one or, with skipBadLines, count it and warn), and the field checks of the TSV readers.
  */
 import { readLines, type Line } from '../line-reader.js';
 import { InputError, UserError } from '../../util/errors.js';
+import { otherFormatHint } from './data-format.js';
 import type { ReaderOptions, ReadResult } from './types.js';
 
 export interface RecordParser<T> {
@@ -18,6 +19,34 @@ export async function readRecords<T>(
   options: ReaderOptions,
   makeParser: (firstLine: Line) => RecordParser<T>,
 ): Promise<ReadResult<T>> {
+  let parser: RecordParser<T> | undefined;
+  return collectExamples(
+    file,
+    options,
+    (onBadLine) => readLines(file, { maxLineLength: options.maxLineLength, onBadLine }),
+    {
+      first: (line) => {
+        parser = makeParser(line);
+        parser.header?.(line);
+        return parser.header !== undefined;
+      },
+      parse: (line) => parser!.parse(line),
+    },
+  );
+}
+
+/**
+ * The loop every reader shares, whatever its format: the first item may be a header (`first` says so;
+ * its errors always stop reading), every other item is parsed into an example, and a bad one either
+ * stops reading or (skipBadLines) is counted and reported. `items` gets the bad-item callback to use
+ * for problems found before parsing (invalid UTF-8, a blank line in the middle).
+ */
+export async function collectExamples<R, T>(
+  file: string,
+  options: ReaderOptions,
+  items: (onBadLine: ((error: InputError) => void) | undefined) => AsyncIterable<R>,
+  parser: { first?: (item: R) => boolean; parse: (item: R) => T },
+): Promise<ReadResult<T>> {
   const examples: T[] = [];
   let skipped = 0;
   const skip = options.skipBadLines === true;
@@ -25,20 +54,14 @@ export async function readRecords<T>(
     skipped++;
     options.onWarning?.(`${error.message} (line skipped)`);
   };
-  let parser: RecordParser<T> | undefined;
-  for await (const line of readLines(file, {
-    maxLineLength: options.maxLineLength,
-    onBadLine: skip ? report : undefined,
-  })) {
-    if (parser === undefined) {
-      parser = makeParser(line);
-      if (parser.header) {
-        parser.header(line);
-        continue;
-      }
+  let first = true;
+  for await (const item of items(skip ? report : undefined)) {
+    if (first) {
+      first = false;
+      if (parser.first?.(item)) continue;
     }
     try {
-      examples.push(parser.parse(line));
+      examples.push(parser.parse(item));
     } catch (error) {
       if (skip && error instanceof InputError) report(error);
       else throw error;
@@ -57,10 +80,12 @@ export function splitColumns(file: string, line: Line, expected: readonly string
   const fields = line.text.split('\t');
   if (fields.length !== expected.length) {
     const plural = expected.length === 1 ? 'column' : 'columns';
+    const hint =
+      otherFormatHint(line.text) ||
+      (fields.length > expected.length ? ' (is there a tab inside a text?)' : '');
     throw new InputError(
       { file, line: line.number },
-      `expected ${expected.length} ${plural} (${expected.join(', ')}), found ${fields.length}` +
-        (fields.length > expected.length ? ' (is there a tab inside a text?)' : ''),
+      `expected ${expected.length} ${plural} (${expected.join(', ')}), found ${fields.length}${hint}`,
     );
   }
   return fields;

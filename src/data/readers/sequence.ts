@@ -1,11 +1,13 @@
 /**
- * Sequence labelling TSV: `tok tok tok<TAB>tag tag tag`, one tag per token. Tokens and tags are separated
- * by spaces, or by \u0002 when the field contains one (the PaddleNLP NER format, where tokens may hold
- * spaces). Unlabelled files (for predict) have the token column only.
+ * Sequence labelling data, one tag per token:
+ *   TSV         `tok tok tok<TAB>tag tag tag`
+ *   CSV         header `tokens,tags`, the same space-separated fields
+ *   JSON Lines  `{"tokens": ["tok", …], "tags": ["tag", …]}` (or space-separated strings)
+ * Space-separated tokens and tags are split on \u0002 instead when the field contains one (the PaddleNLP
+ * NER format, where tokens may hold spaces). Unlabelled files (for predict) have the tokens only.
  */
-import type { Line } from '../line-reader.js';
-import { InputError } from '../../util/errors.js';
-import { readRecords, requireText, splitColumns } from './read-records.js';
+import type { FieldRecord } from './field-record.js';
+import { readTable } from './read-table.js';
 import type { ReaderOptions, ReadResult, SequenceExample } from './types.js';
 
 export interface SequenceReadOptions extends ReaderOptions {
@@ -13,31 +15,28 @@ export interface SequenceReadOptions extends ReaderOptions {
   labelled?: boolean;
 }
 
-export async function readSequenceTsv(
+export async function readSequenceFile(
   file: string,
   options: SequenceReadOptions = {},
 ): Promise<ReadResult<SequenceExample>> {
   const labelled = options.labelled ?? true;
-  const columns = labelled ? ['tokens', 'tags'] : ['tokens'];
-  return readRecords(file, options, () => ({
-    parse: (line) => {
-      const fields = splitColumns(file, line, columns);
-      const tokens = splitItems(file, line, 'tokens', fields[0]);
-      if (!labelled) return { tokens, line: line.number };
-      const tags = splitItems(file, line, 'tags', fields[1]);
-      if (tags.length !== tokens.length) {
-        throw new InputError(
-          { file, line: line.number, field: 'tags' },
-          `${tokens.length} ${tokens.length === 1 ? 'token' : 'tokens'} but ${tags.length} ${tags.length === 1 ? 'tag' : 'tags'}`,
-        );
-      }
-      return { tokens, tags, line: line.number };
-    },
-  }));
+  return readTable(file, options, {
+    columns: labelled ? ['tokens', 'tags'] : ['tokens'],
+    aliases: { words: 'tokens', labels: 'tags' },
+    parse: (record) => parseSequence(record, labelled),
+  });
 }
 
-function splitItems(file: string, line: Line, field: string, value: string): string[] {
-  requireText(file, line, field, value);
-  if (value.includes('\u0002')) return value.split('\u0002');
-  return value.trim().split(/ +/);
+function parseSequence(record: FieldRecord, labelled: boolean): SequenceExample {
+  const tokens = record.list('tokens');
+  if (!labelled) return { tokens, line: record.line };
+  const tags = record.list('tags');
+  if (tags.length !== tokens.length) {
+    const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+    throw record.error(
+      record.nameOf('tags'),
+      `${count(tokens.length, 'token')} but ${count(tags.length, 'tag')}`,
+    );
+  }
+  return { tokens, tags, line: record.line };
 }

@@ -3,6 +3,7 @@
  * that errors found later (a label missing from the label map, a text too long) can still name it;
  * examples built from a corpus have an `id` instead.
  */
+import type { DataFormat } from './data-format.js';
 
 /** Single-label, pair and multi-label classification (text_classification, text_pair_classification, ...). */
 export interface ClassificationExample {
@@ -75,6 +76,8 @@ export interface TextExample {
 }
 
 export interface ReaderOptions {
+  /** The format of a file whose extension is not .tsv, .csv or .jsonl (dataset.format); default TSV. */
+  format?: DataFormat;
   /** Leave out bad lines (each reported to onWarning and counted) instead of stopping at the first. */
   skipBadLines?: boolean;
   onWarning?: (message: string) => void;

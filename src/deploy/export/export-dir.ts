@@ -18,6 +18,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
+import { EXTRA_WEIGHTS_FILE } from '../../train/hf-layout.js';
 import { loadModelDir, WEIGHTS_FILE } from '../../train/model-dir.js';
 import { lockDir } from '../../util/dir-lock.js';
 import { UserError } from '../../util/errors.js';
@@ -213,7 +214,7 @@ function rmEmptyDir(dir: string): void {
 /** Every regular file of the model directory but the torch weights and the manifest (rewritten). */
 function copyModelFiles(from: string, to: string): void {
   for (const name of readdirSync(from)) {
-    if (name === WEIGHTS_FILE || name === MANIFEST_FILE) continue;
+    if (name === WEIGHTS_FILE || name === EXTRA_WEIGHTS_FILE || name === MANIFEST_FILE) continue;
     const src = path.join(from, name);
     if (statSync(src).isFile()) copyFileSync(src, path.join(to, name));
   }

@@ -9,7 +9,7 @@ import { mkdir, rename } from 'node:fs/promises';
 import { once } from 'node:events';
 import path from 'node:path';
 import { readLines } from '../../data/line-reader.js';
-import { readClassificationTsv } from '../../data/readers/classification.js';
+import { readClassificationFile } from '../../data/readers/classification.js';
 import { HashSet64 } from '../augment/dedupe.js';
 import { InputError } from '../../util/errors.js';
 
@@ -33,7 +33,7 @@ export interface PoolResult {
 export async function buildPool(options: PoolOptions): Promise<PoolResult> {
   const gold = new Set<string>();
   for (const file of options.gold) {
-    const { examples } = await readClassificationTsv(file, {
+    const { examples } = await readClassificationFile(file, {
       kind: options.textColumns === 2 ? 'pair' : 'single',
     });
     for (const e of examples) gold.add(e.textB === undefined ? e.text : `${e.text}\t${e.textB}`);

@@ -12,14 +12,15 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { noGrad } from '../../engine/scope.js';
-import { disposeAll, loadTensors } from '../../engine/state-io.js';
+import { disposeAll } from '../../engine/state-io.js';
 import { Vocab } from '../../data/vocab.js';
 import { readBertConfig } from '../../nets/checkpoint-names.js';
 import { loadPretrained } from '../../nets/pretrained.js';
 import { checkpointVocabFile } from '../../data/tokenizers/checkpoint-tokenizer.js';
 import type { TaskModel } from '../../tasks/task.js';
 import type { DatasetConfig, TrainConfig, TrainerConfig } from '../../train/config.js';
-import { MODEL_FILE, readManifest, WEIGHTS_FILE } from '../../train/model-dir.js';
+import { readModelWeights } from '../../train/hf-layout.js';
+import { MODEL_FILE, readManifest } from '../../train/model-dir.js';
 import { UserError } from '../../util/errors.js';
 import type { DistillAdapter } from './adapter.js';
 import type { StudentSpec } from './config.js';
@@ -239,7 +240,7 @@ function checkSameVocabulary(dir: string, vocab: Vocab): void {
 
 /** An alembic model directory's encoder (required whole) and head (when its shape fits). */
 function loadAlembicStudent(student: TaskModel<unknown>, dir: string): string {
-  const { tensors } = loadTensors(path.join(dir, WEIGHTS_FILE));
+  const tensors = readModelWeights(dir);
   let head = 0;
   try {
     noGrad(() => {
