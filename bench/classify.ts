@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { spamAssassinSplits, tangSongSplits, writeSplits } from '../src/data/corpora/standard-splits.js';
 import type { ClassificationExample } from '../src/data/readers/types.js';
 import { setNumThreads } from '../src/engine/runtime.js';
-import { parseConfig } from '../src/train/config.js';
+import { parseConfig } from '../src/config/run-config.js';
 import { loadModelDir } from '../src/train/model-dir.js';
 import { train } from '../src/train/trainer.js';
 

@@ -35,7 +35,7 @@ import type { ClassificationExample } from '../src/data/readers/types.js';
 import type { Splits } from '../src/data/split.js';
 import { loadDataDistillConfig } from '../src/distill/data/config.js';
 import { pretrainMaskedLm } from '../src/train/pretrain.js';
-import { loadConfig } from '../src/train/config.js';
+import { loadConfig } from '../src/config/run-config.js';
 import { runDataDistill } from '../src/distill/data/pipeline.js';
 import { textTable } from '../src/util/text-table.js';
 import { distillTeacher } from './distill-teacher.js';

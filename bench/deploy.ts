@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { checks, renderReport } from '../src/deploy/bench/report.js';
 import { runBench } from '../src/deploy/bench/run-bench.js';
 import { exportModelDir } from '../src/deploy/export/export-dir.js';
-import { parseConfig } from '../src/train/config.js';
+import { parseConfig } from '../src/config/run-config.js';
 import { train } from '../src/train/trainer.js';
 import { Rng } from '../src/util/rng.js';
 import { parseLoadGenerator } from '../src/deploy/bench/load-generator.js';

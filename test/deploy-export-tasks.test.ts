@@ -14,7 +14,7 @@ import type { AnyTask } from '../src/tasks/registry.js';
 import { createTask } from '../src/tasks/registry.js';
 import type { SequenceInput, SequenceLabelerModel } from '../src/tasks/sequence-labeling.js';
 import type { TaskModel } from '../src/tasks/task.js';
-import { parseConfig } from '../src/train/config.js';
+import { parseConfig } from '../src/config/run-config.js';
 import { saveModelDir } from '../src/train/model-dir.js';
 import { Rng } from '../src/util/rng.js';
 import { tempDir } from './helpers/tiny-data.js';

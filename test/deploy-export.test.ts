@@ -16,7 +16,7 @@ import { openPredictor } from '../src/deploy/open-predictor.js';
 import { TorchPredictor } from '../src/deploy/torch-predictor.js';
 import type { ClassificationExample } from '../src/data/readers/types.js';
 import { ClassificationTask, type ClassifierModel } from '../src/tasks/classification.js';
-import { parseConfig } from '../src/train/config.js';
+import { parseConfig } from '../src/config/run-config.js';
 import { train } from '../src/train/trainer.js';
 import { UserError } from '../src/util/errors.js';
 import { Rng } from '../src/util/rng.js';

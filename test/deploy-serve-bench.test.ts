@@ -15,7 +15,7 @@ import type { BenchReport, ModelGroup } from '../src/deploy/bench/run-bench.js';
 import { percentile, summarize } from '../src/deploy/bench/stats.js';
 import { exportModelDir } from '../src/deploy/export/export-dir.js';
 import { loadSession } from '../src/deploy/onnx/index.js';
-import { parseConfig, type ModelConfig } from '../src/train/config.js';
+import { parseConfig, type ModelConfig } from '../src/config/run-config.js';
 import { train } from '../src/train/trainer.js';
 import { Rng } from '../src/util/rng.js';
 import { tempDir, writeSentimentSplits } from './helpers/tiny-data.js';

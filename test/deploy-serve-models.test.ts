@@ -7,7 +7,7 @@ import { parseModelArg } from '../src/cli/serve.js';
 import { exportModelDir } from '../src/deploy/export/export-dir.js';
 import { openPredictor } from '../src/deploy/open-predictor.js';
 import { PredictionServer } from '../src/deploy/serve/server.js';
-import { parseConfig } from '../src/train/config.js';
+import { parseConfig } from '../src/config/run-config.js';
 import { train } from '../src/train/trainer.js';
 import { tempDir, writeSentimentSplits } from './helpers/tiny-data.js';
 

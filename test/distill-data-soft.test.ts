@@ -10,7 +10,7 @@ import {
 } from '../src/distill/data/soft-label-task.js';
 import { ClassificationTask, ClassifierModel } from '../src/tasks/classification.js';
 import { createTask } from '../src/tasks/registry.js';
-import { parseConfig, type TrainConfig } from '../src/train/config.js';
+import { parseConfig, type TrainConfig } from '../src/config/run-config.js';
 import { loadModelDir } from '../src/train/model-dir.js';
 import { train } from '../src/train/trainer.js';
 import { InputError } from '../src/util/errors.js';

@@ -11,7 +11,7 @@ import { relationProfile } from '../src/distill/model/relation-profile.js';
 import { initialiseStudent, planStudent, teacherLayerMap } from '../src/distill/model/student.js';
 import type { LayerTrace } from '../src/nets/transformer.js';
 import { ClassificationTask, type ClassifierModel } from '../src/tasks/classification.js';
-import { parseConfig } from '../src/train/config.js';
+import { parseConfig } from '../src/config/run-config.js';
 import { runTraining } from '../src/train/trainer.js';
 import { Rng } from '../src/util/rng.js';
 import { tempDir, writeSentimentSplits } from './helpers/tiny-data.js';

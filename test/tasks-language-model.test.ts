@@ -5,7 +5,7 @@ import path from 'node:path';
 import { int64, noGrad, tidy } from '../src/engine/index.js';
 import { sampleToken } from '../src/nets/decoder-search.js';
 import { TransformerLanguageModel } from '../src/nets/lm.js';
-import { parseConfig, type TrainConfig } from '../src/train/config.js';
+import { parseConfig, type TrainConfig } from '../src/config/run-config.js';
 import { loadModelDir } from '../src/train/model-dir.js';
 import { train } from '../src/train/trainer.js';
 import { CausalLmTask, scoreTexts, type CausalLmModel } from '../src/tasks/language-model.js';

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setNumThreads } from '../engine/runtime.js';
 import { createTask, type AnyTask } from '../tasks/registry.js';
-import { parseConfig, type TrainConfig } from '../train/config.js';
+import { parseConfig, type TrainConfig } from '../config/run-config.js';
 import { loadModelDir } from '../train/model-dir.js';
 import { lowerIsBetter } from '../train/report-html.js';
 import { train } from '../train/trainer.js';

@@ -16,7 +16,7 @@ import { measureAdvice } from '../advise/measure.js';
 import { renderAdvice } from '../advise/render.js';
 import { renderMeasureText, type MeasureReport } from '../advise/report.js';
 import type { TaskName } from '../advise/task-mapping.js';
-import { parseConfig } from '../train/config.js';
+import { parseConfig } from '../config/run-config.js';
 import { UserError } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
 import { positiveNumber, positiveInt, runCommand } from './run.js';

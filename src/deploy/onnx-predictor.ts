@@ -5,7 +5,8 @@
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
 import { readDeployManifest, type DeployManifest } from './export/manifest.js';
-import { runtimeFor, type AnyRuntime } from './export/runtimes.js';
+import { runtimeFor } from './export/runtimes.js';
+import type { AnyRuntime } from './export/task-runtime.js';
 import { loadSession, type OnnxSession } from './onnx/index.js';
 import type { PredictInput, PredictOutput, Predictor } from './predictor.js';
 

@@ -11,7 +11,7 @@ import { Linear } from '../engine/nn/linear.js';
 import { Module } from '../engine/nn/module.js';
 import { GRU, LSTM } from '../engine/nn/rnn.js';
 import type { Tensor } from '../engine/tensor.js';
-import type { ModelConfig } from '../train/config.js';
+import type { ModelConfig } from '../config/run-config.js';
 import { UserError } from '../util/errors.js';
 import { transformerSize } from './build.js';
 import { TransformerDecoder, type DecoderOptions } from './decoder.js';

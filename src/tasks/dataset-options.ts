@@ -3,7 +3,7 @@
  * how its reader treats bad lines and warnings, and how its vocabulary is built or loaded.
  */
 import path from 'node:path';
-import type { TrainConfig } from '../train/config.js';
+import type { TrainConfig } from '../config/run-config.js';
 
 /** A reader's bad-line policy (the caller's choice, else the config's) with warnings going to stderr. */
 export function readerOptions(

@@ -23,8 +23,8 @@ import { beamSearch, type Hypothesis, type SearchRow, type TopTokens } from '../
 import { inEvalMode } from '../nets/eval-mode.js';
 import { loadPretrained } from '../nets/pretrained.js';
 import { buildSeq2Seq, selectMemory, TransformerSeq2Seq, type Seq2SeqNet } from '../nets/seq2seq.js';
-import { batchIndices, padBatch, padTexts } from '../train/batching.js';
-import { generationSchema, type TrainConfig } from '../train/config.js';
+import { batchIndices, padBatch, padTexts } from '../nets/batching.js';
+import { generationSchema, type TrainConfig } from '../config/run-config.js';
 import { UserError } from '../util/errors.js';
 import { readerOptions, vocabFitOptions, warnSkipped } from './dataset-options.js';
 import type { EvalResult, Task, TaskModel } from './task.js';

@@ -4,7 +4,8 @@
  * `[MASK]`) stay single tokens.
  */
 import path from 'node:path';
-import { createTokenizer, type OffsetTokenizer, type TokenizerSpec } from '../data/tokenizers/tokenizer.js';
+import { createTokenizer } from '../data/tokenizers/create-tokenizer.js';
+import type { OffsetTokenizer, TokenizerSpec } from '../data/tokenizers/tokenizer.js';
 import { tokenizeKeepingSpecials } from '../data/tokenizers/keep-specials.js';
 import { WordPieceTokenizer } from '../data/tokenizers/wordpiece.js';
 import { pairIds, textIds, type TextIdsSpec } from '../data/text-ids.js';

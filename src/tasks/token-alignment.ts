@@ -12,7 +12,8 @@
  */
 import path from 'node:path';
 import { basicTokenize } from '../data/tokenizers/bert-basic.js';
-import { createTokenizer, type TokenizerSpec } from '../data/tokenizers/tokenizer.js';
+import { createTokenizer } from '../data/tokenizers/create-tokenizer.js';
+import type { TokenizerSpec } from '../data/tokenizers/tokenizer.js';
 import { WordPieceTokenizer } from '../data/tokenizers/wordpiece.js';
 import { SPECIAL_TOKENS, Vocab } from '../data/vocab.js';
 import { UserError } from '../util/errors.js';

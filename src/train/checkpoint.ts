@@ -11,7 +11,7 @@ import { disposeAll, getRngState, loadTensors, saveTensors, setRngState } from '
 import type { Tensor } from '../engine/tensor.js';
 import type { AnyTask } from '../tasks/registry.js';
 import { UserError } from '../util/errors.js';
-import type { TrainConfig } from './config.js';
+import type { TrainConfig } from '../config/run-config.js';
 import { replaceDir, WEIGHTS_FILE, writeModelFiles } from './model-dir.js';
 
 const OPTIMIZER_FILE = 'optimizer.safetensors';

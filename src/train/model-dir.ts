@@ -23,7 +23,7 @@ import { readBertConfig } from '../nets/checkpoint-names.js';
 import { createTask, type AnyTask } from '../tasks/registry.js';
 import type { TaskModel } from '../tasks/task.js';
 import { UserError } from '../util/errors.js';
-import { parseConfig, type TrainConfig } from './config.js';
+import { parseConfig, type TrainConfig } from '../config/run-config.js';
 
 export const MODEL_FILE = 'alembic-model.json';
 export const WEIGHTS_FILE = 'model.safetensors';

@@ -20,7 +20,7 @@ import { createTask, type AnyTask } from '../tasks/registry.js';
 import type { EvalResult, TaskModel } from '../tasks/task.js';
 import { Rng } from '../util/rng.js';
 import { UserError } from '../util/errors.js';
-import { batchIndices } from './batching.js';
+import { batchIndices } from '../nets/batching.js';
 import {
   latestCheckpoint,
   pruneCheckpoints,
@@ -28,7 +28,7 @@ import {
   saveCheckpoint,
   type TrainerPosition,
 } from './checkpoint.js';
-import type { TrainConfig } from './config.js';
+import type { TrainConfig } from '../config/run-config.js';
 import { loadModelDir, saveModelDir } from './model-dir.js';
 import { optimizerStep } from './optimizer-step.js';
 import { Progress } from './progress.js';

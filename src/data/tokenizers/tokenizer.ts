@@ -1,10 +1,7 @@
-import { UserError } from '../../util/errors.js';
-import { Vocab } from '../vocab.js';
-import { CharTokenizer } from './char.js';
-import { JiebaTokenizer } from './jieba.js';
-import { WhitespaceTokenizer } from './whitespace.js';
-import { WordPieceTokenizer } from './wordpiece.js';
-
+/**
+ * What a tokenizer is: the interfaces every implementation (char, jieba, whitespace, wordpiece) meets
+ * and the spec a config names one by. The factory is create-tokenizer.ts.
+ */
 export type TokenizerKind = 'char' | 'jieba' | 'whitespace' | 'wordpiece';
 export const TOKENIZER_KINDS: readonly TokenizerKind[] = ['char', 'jieba', 'whitespace', 'wordpiece'];
 
@@ -37,26 +34,4 @@ export interface TokenizerSpec {
   vocab?: string;
   /** Lowercase Latin text (wordpiece also strips accents). Default true. */
   lowercase?: boolean;
-}
-
-/** Build the tokenizer a config names. */
-export function createTokenizer(spec: TokenizerSpec): OffsetTokenizer {
-  const lowercase = spec.lowercase ?? true;
-  switch (spec.type) {
-    case 'char':
-      return new CharTokenizer({ lowercase });
-    case 'jieba':
-      return new JiebaTokenizer({ lowercase });
-    case 'whitespace':
-      return new WhitespaceTokenizer({ lowercase });
-    case 'wordpiece':
-      if (spec.vocab === undefined || spec.vocab === '') {
-        throw new UserError('tokenizer: type "wordpiece" needs "vocab": the path of a vocab.txt');
-      }
-      return new WordPieceTokenizer(Vocab.load(spec.vocab), { lowercase });
-    default:
-      throw new UserError(
-        `tokenizer: unknown type "${spec.type}"; expected one of ${TOKENIZER_KINDS.map((k) => `"${k}"`).join(', ')}`,
-      );
-  }
 }

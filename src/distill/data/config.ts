@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { softLabelsSchema, validateConfig } from '../../train/config.js';
+import { softLabelsSchema, validateConfig } from '../../config/run-config.js';
 import { UserError } from '../../util/errors.js';
 import { readJsonFile } from '../../util/json-file.js';
 

@@ -10,8 +10,8 @@
  * The model is the classification task's own (same parameter names, a subclass that changes only the
  * loss), so a student trained this way is an ordinary text-classification model directory.
  *
- * Used by the task registry when a training config has `soft_labels` and no saved state; a model
- * directory restores as a plain ClassificationTask.
+ * Registered with the task registry as a variant (on loading this module) for a training config with
+ * `soft_labels` and no saved state; a model directory restores as a plain ClassificationTask.
  */
 import { fromTyped } from '../../engine/create.js';
 import { F } from '../../engine/index.js';
@@ -27,8 +27,9 @@ import {
 } from '../../tasks/classification.js';
 import type { TextEncoder } from '../../nets/encoder.js';
 import { readerOptions, warnSkipped } from '../../tasks/dataset-options.js';
+import { registerTaskVariant } from '../../tasks/registry.js';
 import type { TaskModel } from '../../tasks/task.js';
-import type { TrainConfig } from '../../train/config.js';
+import type { TrainConfig } from '../../config/run-config.js';
 import { InputError, UserError } from '../../util/errors.js';
 
 export interface SoftLabelOptions {
@@ -193,3 +194,7 @@ export function tempered(q: readonly number[], t: number): number[] {
   const sum = powered.reduce((s, p) => s + p, 0);
   return powered.map((p) => p / sum);
 }
+
+registerTaskVariant((config, saved) =>
+  config.soft_labels !== undefined && saved === undefined ? new SoftLabelClassificationTask(config) : undefined,
+);

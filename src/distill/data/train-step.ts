@@ -5,11 +5,13 @@
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { parseConfig, stripComments, type TrainConfig } from '../../train/config.js';
+import { parseConfig, stripComments, type TrainConfig } from '../../config/run-config.js';
 import { latestCheckpoint } from '../../train/checkpoint.js';
 import { train, type TrainSummary } from '../../train/trainer.js';
 import { UserError } from '../../util/errors.js';
 import type { ConfigSource } from './config.js';
+// Registers soft-label training with the task registry: the configs built here may carry soft_labels.
+import './soft-label-task.js';
 import { PipelineInterrupted } from './steps.js';
 
 export const DISTILLABLE_TASKS = ['text_classification', 'text_pair_classification'] as const;

@@ -24,7 +24,7 @@ import {
 } from '../../tasks/sequence-labeling.js';
 import type { TaskModel } from '../../tasks/task.js';
 import { IGNORE_INDEX, pieceTargets, textUnits } from '../../tasks/token-alignment.js';
-import { padBatch } from '../../train/batching.js';
+import { padBatch } from '../../nets/batching.js';
 import { UserError } from '../../util/errors.js';
 
 /** Output scores of one forward pass. */

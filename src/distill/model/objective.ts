@@ -10,7 +10,7 @@ import { noGrad, tidy } from '../../engine/scope.js';
 import type { Tensor } from '../../engine/tensor.js';
 import type { LayerTrace } from '../../nets/transformer.js';
 import type { TaskModel } from '../../tasks/task.js';
-import { batchIndices } from '../../train/batching.js';
+import { batchIndices } from '../../nets/batching.js';
 import type { PredictionSpec, RelationKind } from './config.js';
 import type { DistillAdapter } from './adapter.js';
 import { softLabelLoss } from './prediction-loss.js';

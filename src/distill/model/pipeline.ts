@@ -22,7 +22,7 @@ import { readLines } from '../../data/line-reader.js';
 import { readBertConfig } from '../../nets/checkpoint-names.js';
 import { createTask, type AnyTask } from '../../tasks/registry.js';
 import type { EvalResult, TaskModel } from '../../tasks/task.js';
-import type { TrainConfig, TrainerConfig } from '../../train/config.js';
+import type { TrainConfig, TrainerConfig } from '../../config/run-config.js';
 import {
   loadModelDir,
   MODEL_FILE,

@@ -17,7 +17,7 @@ import { Vocab } from '../../data/vocab.js';
 import { readBertConfig } from '../../nets/checkpoint-names.js';
 import { loadPretrained } from '../../nets/pretrained.js';
 import type { TaskModel } from '../../tasks/task.js';
-import type { DatasetConfig, TrainConfig, TrainerConfig } from '../../train/config.js';
+import type { DatasetConfig, TrainConfig, TrainerConfig } from '../../config/run-config.js';
 import { MODEL_FILE, readManifest, WEIGHTS_FILE } from '../../train/model-dir.js';
 import { UserError } from '../../util/errors.js';
 import type { DistillAdapter } from './adapter.js';

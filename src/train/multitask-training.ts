@@ -39,20 +39,20 @@ import { buildEncoder } from '../nets/build.js';
 import type { TextEncoder } from '../nets/encoder.js';
 import { loadPretrained } from '../nets/pretrained.js';
 import { TransformerEncoder } from '../nets/transformer.js';
-import { batchIndices } from '../train/batching.js';
-import { parseConfig, TASKS, validateConfig, type TrainConfig } from '../train/config.js';
-import { loadModelDir, saveModelDir } from '../train/model-dir.js';
-import { lowerIsBetter } from '../train/report-html.js';
-import { optimizerStep } from '../train/optimizer-step.js';
-import { formatMetrics, takesNoWeightDecay } from '../train/trainer.js';
+import { batchIndices } from '../nets/batching.js';
+import { parseConfig, TASKS, validateConfig, type TrainConfig } from '../config/run-config.js';
+import { loadModelDir, saveModelDir } from './model-dir.js';
+import { lowerIsBetter } from './report-html.js';
+import { optimizerStep } from './optimizer-step.js';
+import { formatMetrics, takesNoWeightDecay } from './trainer.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import { ClassificationTask, ClassifierModel } from './classification.js';
-import { readVocabSource } from './dataset-options.js';
-import { createTask, type AnyTask } from './registry.js';
-import { SequenceLabelerModel, SequenceLabelingTask } from './sequence-labeling.js';
-import { schemeConstraints } from './tag-scheme.js';
-import type { TaskModel } from './task.js';
+import { ClassificationTask, ClassifierModel } from '../tasks/classification.js';
+import { readVocabSource } from '../tasks/dataset-options.js';
+import { createTask, type AnyTask } from '../tasks/registry.js';
+import { SequenceLabelerModel, SequenceLabelingTask } from '../tasks/sequence-labeling.js';
+import { schemeConstraints } from '../tasks/tag-scheme.js';
+import type { TaskModel } from '../tasks/task.js';
 
 const taskEntrySchema = z
   .object({
