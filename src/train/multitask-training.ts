@@ -40,13 +40,13 @@ import type { TextEncoder } from '../nets/encoder.js';
 import { loadPretrained } from '../nets/pretrained.js';
 import { TransformerEncoder } from '../nets/transformer.js';
 import { batchIndices } from '../nets/batching.js';
-import { parseConfig, TASKS, validateConfig, type TrainConfig } from '../config/run-config.js';
+import { evalBatchSize, parseConfig, TASKS, validateConfig, type TrainConfig } from '../config/run-config.js';
 import { loadModelDir, saveModelDir } from './model-dir.js';
 import { lowerIsBetter } from './report-html.js';
 import { optimizerStep } from './optimizer-step.js';
 import { formatMetrics, takesNoWeightDecay } from './trainer.js';
 import { UserError } from '../util/errors.js';
-import { Rng } from '../util/rng.js';
+import { epochRng } from '../util/rng.js';
 import { ClassificationTask, ClassifierModel } from '../tasks/classification.js';
 import { readVocabSource } from '../tasks/dataset-options.js';
 import { createTask, type AnyTask } from '../tasks/registry.js';
@@ -296,7 +296,7 @@ export async function trainMultitask(
   const totalSteps = t.max_steps > 0 ? t.max_steps : t.epochs * batchesPerEpoch;
   const warmupSteps = Math.round(t.warmup_ratio * totalSteps);
   const stepPlan = { trainer: t, optimizer, params, warmupSteps, totalSteps };
-  const evalBatch = t.eval_batch_size ?? t.batch_size * 2;
+  const evalBatch = evalBatchSize(t);
 
   let step = 0;
   // Held in an object: closures update it, which flow analysis of a plain `let` would not see.
@@ -338,7 +338,7 @@ export async function trainMultitask(
 
   let lastEval = -1;
   for (let epoch = 0; step < totalSteps && !stopped; epoch++) {
-    const rng = new Rng(t.seed * 7919 + epoch);
+    const rng = epochRng(t.seed, epoch);
     const schedule = loaded.flatMap((l, k) =>
       batchIndices(l.train.features.length, t.batch_size, rng).map((b) => ({ k, b })),
     );

@@ -18,7 +18,7 @@ import type { Tensor } from '../engine/tensor.js';
 import { readVocabSource } from '../tasks/dataset-options.js';
 import { createTask, type AnyTask } from '../tasks/registry.js';
 import type { EvalResult, TaskModel } from '../tasks/task.js';
-import { Rng } from '../util/rng.js';
+import { epochRng } from '../util/rng.js';
 import { UserError } from '../util/errors.js';
 import { batchIndices } from '../nets/batching.js';
 import {
@@ -28,7 +28,7 @@ import {
   saveCheckpoint,
   type TrainerPosition,
 } from './checkpoint.js';
-import type { TrainConfig } from '../config/run-config.js';
+import { evalBatchSize, type TrainConfig } from '../config/run-config.js';
 import { loadModelDir, saveModelDir } from './model-dir.js';
 import { optimizerStep } from './optimizer-step.js';
 import { Progress } from './progress.js';
@@ -160,7 +160,7 @@ export async function runTraining(job: TrainingJob, opts: TrainOptions = {}): Pr
 
   const record = (entry: Record<string, unknown>) =>
     appendFileSync(metricsFile, JSON.stringify(entry) + '\n');
-  const evalBatch = t.eval_batch_size ?? t.batch_size * 2;
+  const evalBatch = evalBatchSize(t);
   const evaluateModel = (m: TaskModel<unknown>, split: Split, batchSize: number): EvalResult =>
     job.evaluate
       ? job.evaluate(m, split, batchSize)
@@ -209,11 +209,7 @@ export async function runTraining(job: TrainingJob, opts: TrainOptions = {}): Pr
 
   try {
     outer: while (pos.step < totalSteps && !pos.stopped) {
-      const batches = batchIndices(
-        trainSplit.features.length,
-        t.batch_size,
-        new Rng(t.seed * 7919 + pos.epoch),
-      );
+      const batches = batchIndices(trainSplit.features.length, t.batch_size, epochRng(t.seed, pos.epoch));
       for (let b = pos.batchInEpoch; b < batches.length; b++) {
         const loss = optimizerStep(stepPlan, pos.step, () => {
           const l = objective.loss(batches[b].map((i) => trainSplit.features[i]));
@@ -279,18 +275,13 @@ export async function runTraining(job: TrainingJob, opts: TrainOptions = {}): Pr
   try {
     const bestDev = dev
       ? job.evaluate
-        ? job.evaluate(best.model, dev, t.batch_size * 2)
-        : best.task.evaluate(best.model, dev.examples, dev.features, t.batch_size * 2)
+        ? job.evaluate(best.model, dev, evalBatch)
+        : best.task.evaluate(best.model, dev.examples, dev.features, evalBatch)
       : undefined;
     result.dev = bestDev?.metrics;
     if (testSplit) {
       const testFeatures = testSplit.examples.map((e) => best.task.encode(e));
-      result.test = best.task.evaluate(
-        best.model,
-        testSplit.examples,
-        testFeatures,
-        t.batch_size * 2,
-      ).metrics;
+      result.test = best.task.evaluate(best.model, testSplit.examples, testFeatures, evalBatch).metrics;
       record({ type: 'test', step: pos.best?.step ?? pos.step, ...result.test });
     }
     writeReport(out, config, metricsFile, metric, bestDev);

@@ -22,7 +22,7 @@ import { readLines } from '../../data/line-reader.js';
 import { readBertConfig } from '../../nets/checkpoint-names.js';
 import { createTask, type AnyTask } from '../../tasks/registry.js';
 import type { EvalResult, TaskModel } from '../../tasks/task.js';
-import type { TrainConfig, TrainerConfig } from '../../config/run-config.js';
+import { evalBatchSize, type TrainConfig, type TrainerConfig } from '../../config/run-config.js';
 import {
   loadModelDir,
   MODEL_FILE,
@@ -571,7 +571,7 @@ function buildReport(
   const opts = {
     batchSizes: config.compare.batch_sizes,
     timingExamples: config.compare.timing_examples,
-    evalBatchSize: config.trainers.TD2.eval_batch_size ?? config.trainers.TD2.batch_size * 2,
+    evalBatchSize: evalBatchSize(config.trainers.TD2),
   };
   log('measuring accuracy and speed of the teacher and the students …');
   const entries: Array<Omit<ModelToReport, 'task' | 'model'> & { loaded?: LoadedModel }> = [
