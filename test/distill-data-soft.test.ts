@@ -5,9 +5,9 @@ import path from 'node:path';
 import {
   SoftLabelClassificationTask,
   SoftLabelClassifier,
-  tempered,
   type SoftExample,
 } from '../src/distill/data/soft-label-task.js';
+import { tempered } from '../src/distill/soft-label-loss.js';
 import { ClassificationTask, ClassifierModel } from '../src/tasks/classification.js';
 import { createTask } from '../src/tasks/registry.js';
 import { parseConfig, type TrainConfig } from '../src/config/run-config.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { manualSeed, tensor, tidy, type Tensor } from '../src/engine/index.js';
 import { distillAdapter } from '../src/distill/model/adapter.js';
 import { PredictionObjective, RelationObjective } from '../src/distill/model/objective.js';
-import { softLabelLoss } from '../src/distill/model/prediction-loss.js';
+import { softLabelLoss } from '../src/distill/soft-label-loss.js';
 import { relationLoss } from '../src/distill/model/relation-loss.js';
 import { relationProfile } from '../src/distill/model/relation-profile.js';
 import { initialiseStudent, planStudent, teacherLayerMap } from '../src/distill/model/student.js';

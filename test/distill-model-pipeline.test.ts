@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { stopAfterSteps } from '../src/train/stop-after.js';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -52,7 +53,7 @@ test('all four stages end to end: interrupted, continued, then skipped; the stud
   const lines: string[] = [];
   const log = (l: string) => lines.push(l);
 
-  const first = await distill(config, { quiet: true, log, stopAfterSteps: 4 });
+  const first = await distill(config, { quiet: true, log, ...stopAfterSteps(4) });
   assert.equal(first.interrupted, 'FT');
   assert.equal(first.report, undefined);
 

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { stopAfterSteps } from '../src/train/stop-after.js';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseConfig, type TrainConfig } from '../src/config/run-config.js';
@@ -73,7 +74,7 @@ test('an interrupted run resumes to exactly the weights of an uninterrupted one'
   const ca = config(a, 'cnn', { save_model_step: 1000 });
   const cb = config(b, 'cnn', { save_model_step: 1000 });
   await train(ca, { quiet: true, log: () => {} });
-  const first = await train(cb, { quiet: true, log: () => {}, stopAfterSteps: 33 });
+  const first = await train(cb, { quiet: true, log: () => {}, ...stopAfterSteps(33) });
   assert.equal(first.steps, 33);
   assert.ok(!existsSync(path.join(cb.trainer.output_dir, 'report.html')));
   await train(cb, { quiet: true, log: () => {}, resume: true });

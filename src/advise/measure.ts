@@ -15,9 +15,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { setNumThreads } from '../engine/runtime.js';
 import { createTask, type AnyTask } from '../tasks/registry.js';
-import { parseConfig, type TrainConfig } from '../config/run-config.js';
+import { evalBatchSize, parseConfig, type TrainConfig } from '../config/run-config.js';
 import { loadModelDir } from '../train/model-dir.js';
 import { lowerIsBetter } from '../train/report-html.js';
+import { stopAfterSteps } from '../train/stop-after.js';
 import { train } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';
 import type { Advice, StepAdvice } from './advise.js';
@@ -262,7 +263,7 @@ async function measureCandidate(
   const probeSteps = Math.min(cap, isTransformer(c.id) ? PROBE_STEPS.transformer : PROBE_STEPS.other);
   let loopStart: number | undefined;
   const probe = await train(configFor(cap), {
-    stopAfterSteps: probeSteps,
+    ...stopAfterSteps(probeSteps),
     quiet: true,
     log: (line) => {
       if (line.startsWith('model:')) loopStart = performance.now();
@@ -276,7 +277,7 @@ async function measureCandidate(
   if (probe.interrupted ?? probe.dev === undefined) {
     // Still short of the cap: spend what the share has left on more steps.
     const inferenceSeconds = clamp(share * INFERENCE_SHARE, INFERENCE_SECONDS.min, INFERENCE_SECONDS.max);
-    const evalBatches = Math.ceil(sample.devCount / (hp.batchSize * 2));
+    const evalBatches = Math.ceil(sample.devCount / evalBatchSize({ batch_size: hp.batchSize }));
     // An evaluation batch (twice a training batch, forward only) costs about 2/3 of a training step;
     // the trainer evaluates once at the end and once more on reloading the best model.
     const evalSeconds = 2 * evalBatches * stepSeconds * (2 / 3);

@@ -38,8 +38,10 @@ export interface TrainOptions {
   resume?: boolean;
   /** Lines for the user (progress goes to stderr separately). */
   log?: (line: string) => void;
-  /** Stop after this many optimizer steps in this run (tests use it to simulate an interruption). */
-  stopAfterSteps?: number;
+  /** Aborting ends the run after the current step with a checkpoint, as Ctrl-C does, but raises nothing. */
+  signal?: AbortSignal;
+  /** Called after each optimizer step with the step's number (a caller's progress or stopping rule). */
+  onStep?: (step: number) => void;
   quiet?: boolean;
 }
 
@@ -51,7 +53,7 @@ export interface TrainSummary {
   test?: Record<string, number>;
   seconds: number;
   parameters: number;
-  /** Set when the run stopped before its end (a signal or stopAfterSteps); continue with resume. */
+  /** Set when the run stopped before its end (a signal or opts.signal); continue with resume. */
   interrupted?: boolean;
 }
 
@@ -177,7 +179,7 @@ export async function runTraining(job: TrainingJob, opts: TrainOptions = {}): Pr
   process.once('SIGTERM', onSignal);
   const progress = new Progress(totalSteps, pos.step, opts.quiet ?? false);
   let lastEvalStep = -1;
-  let stepsThisRun = 0;
+  const aborted = () => opts.signal?.aborted === true;
 
   const doEval = () => {
     if (!dev) return;
@@ -218,12 +220,12 @@ export async function runTraining(job: TrainingJob, opts: TrainOptions = {}): Pr
         });
         pos.step++;
         pos.batchInEpoch = b + 1;
-        stepsThisRun++;
         pos.pendingLoss.sum += loss;
         pos.pendingLoss.count++;
         progress.tick(pos.step, loss, pos.epoch);
         // Let signal handlers (and anything else waiting) run: a purely synchronous loop would never see Ctrl-C.
         await new Promise<void>((resolve) => setImmediate(resolve));
+        opts.onStep?.(pos.step);
         if (pos.step % t.train_log_step === 0) {
           const { sum, count } = pos.pendingLoss;
           record({
@@ -236,9 +238,8 @@ export async function runTraining(job: TrainingJob, opts: TrainOptions = {}): Pr
           pos.pendingLoss = { sum: 0, count: 0 };
         }
         if (pos.step % t.eval_step === 0) doEval();
-        const stopNow =
-          pos.stopped || interrupted || pos.step >= totalSteps || stepsThisRun === opts.stopAfterSteps;
-        if (pos.step % t.save_model_step === 0 || interrupted || stepsThisRun === opts.stopAfterSteps) {
+        const stopNow = pos.stopped || interrupted || aborted() || pos.step >= totalSteps;
+        if (pos.step % t.save_model_step === 0 || interrupted || aborted()) {
           saveCheckpoint(out, config, task, model, optimizer, normalised(pos, batches.length));
           pruneCheckpoints(out, KEEP_CHECKPOINTS);
         }
@@ -253,13 +254,7 @@ export async function runTraining(job: TrainingJob, opts: TrainOptions = {}): Pr
     process.off('SIGTERM', onSignal);
   }
 
-  if (
-    interrupted ||
-    (opts.stopAfterSteps !== undefined &&
-      stepsThisRun === opts.stopAfterSteps &&
-      pos.step < totalSteps &&
-      !pos.stopped)
-  ) {
+  if (interrupted || (aborted() && pos.step < totalSteps && !pos.stopped)) {
     log(`stopped at step ${pos.step}; continue with --resume`);
     if (interrupted) process.kill(process.pid, interrupted);
     return { ...summary(), interrupted: true };

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setNumThreads } from '../../engine/runtime.js';
 import { loadModelDir, readManifest, WEIGHTS_FILE } from '../../train/model-dir.js';
-import { UserError } from '../../util/errors.js';
+import { Interrupted, UserError } from '../../util/errors.js';
 import { augmentFile, parseStrategies, type AugmentFileResult } from '../augment/index.js';
 import type { ResolvedDataDistillConfig } from './config.js';
 import { labelFile, teacherLabeller } from './label-file.js';
@@ -24,7 +24,7 @@ import { DistillLayout } from './layout.js';
 import { measureModels, SPEED_RUNTIMES, type ModelToMeasure } from './measure.js';
 import { buildPool, type PoolResult } from './pool.js';
 import { buildRows, formatReport, gains, type DataDistillReport } from './report.js';
-import { hashFile, hashValue, PipelineInterrupted, StepRunner } from './steps.js';
+import { hashFile, hashValue, StepRunner } from '../step-store.js';
 import { DISTILLABLE_TASKS, trainConfigFor, trainToEnd } from './train-step.js';
 import { combineParts, countLabels, countLines, poolLineFilter } from './training-files.js';
 
@@ -54,7 +54,7 @@ interface Run {
   log: (line: string) => void;
   quiet: boolean;
   signal?: AbortSignal;
-  /** Throws PipelineInterrupted when the run was asked to stop. */
+  /** Throws Interrupted when the run was asked to stop. */
   checkStop: (step: string) => void;
 }
 
@@ -99,7 +99,7 @@ export async function runDataDistill(
     quiet: options.quiet ?? false,
     signal: options.signal,
     checkStop: (step) => {
-      if (options.signal?.aborted) throw new PipelineInterrupted(step);
+      if (options.signal?.aborted) throw new Interrupted(step);
     },
   };
   const teacher = await teacherStep(run);
@@ -233,7 +233,7 @@ async function labelStep(
         onProgress: (done) => progress?.update(done),
         log: run.log,
       });
-      if (!r.complete) throw new PipelineInterrupted('label');
+      if (!r.complete) throw new Interrupted('label');
       return { lines: r.total, labels: await countLabels(layout.part1, teacher.textColumns), probabilities };
     } finally {
       progress?.stop();

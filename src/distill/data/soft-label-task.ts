@@ -30,13 +30,8 @@ import { readerOptions, warnSkipped } from '../../tasks/dataset-options.js';
 import { registerTaskVariant } from '../../tasks/registry.js';
 import type { TaskModel } from '../../tasks/task.js';
 import type { TrainConfig } from '../../config/run-config.js';
+import { softLabelKlRows, tempered, type SoftLabelOptions } from '../soft-label-loss.js';
 import { InputError, UserError } from '../../util/errors.js';
-
-export interface SoftLabelOptions {
-  temperature: number;
-  /** Weight of the soft (KL) term for teacher-labelled lines; 1 − alpha goes to their hard label. */
-  alpha: number;
-}
 
 export interface SoftExample extends ClassificationExample {
   /** The teacher's class probabilities, in label-map order. */
@@ -56,7 +51,7 @@ export class SoftLabelClassificationTask extends ClassificationTask {
   constructor(config: TrainConfig) {
     super(config);
     if (config.soft_labels === undefined) throw new Error('SoftLabelClassificationTask needs soft_labels');
-    this.soft = config.soft_labels;
+    this.soft = { ...config.soft_labels, divergence: 'kl' };
     if (this.kind === 'multi_label') {
       throw new UserError(
         'soft_labels: only single-label tasks (text_classification, text_pair_classification)',
@@ -162,7 +157,7 @@ export class SoftLabelClassifier extends ClassifierModel implements TaskModel<So
     const logits = this.logits(batch);
     const n = batch.length;
     const k = this.opts.numLabels;
-    const { temperature: t, alpha } = this.soft;
+    const { temperature: t, alpha = 1 } = this.soft;
     const target = BigInt64Array.from(batch, (f) => BigInt(f.label ?? 0));
     const q = new Float32Array(n * k);
     const hardWeight = new Float32Array(n);
@@ -179,20 +174,11 @@ export class SoftLabelClassifier extends ClassifierModel implements TaskModel<So
     const ce = F.crossEntropy(logits, fromTyped(target, [n], 'int64'), { reduction: 'none' });
     let total = ce.mul(fromTyped(hardWeight, [n], 'float32'));
     if (softWeight.some((w) => w > 0)) {
-      const logStudent = logits.div(t).logSoftmax(-1);
-      const kl = F.klDiv(logStudent, fromTyped(q, [n, k], 'float32'), { reduction: 'none' }).sum(1);
+      const kl = softLabelKlRows(logits, fromTyped(q, [n, k], 'float32'), t);
       total = total.add(kl.mul(fromTyped(softWeight, [n], 'float32')));
     }
     return total.sum().div(n);
   }
-}
-
-/** softmax(log q / T): the teacher's distribution at temperature T (T = 1 leaves it as it is). */
-export function tempered(q: readonly number[], t: number): number[] {
-  if (t === 1) return [...q];
-  const powered = q.map((p) => Math.pow(Math.max(p, 0), 1 / t));
-  const sum = powered.reduce((s, p) => s + p, 0);
-  return powered.map((p) => p / sum);
 }
 
 registerTaskVariant((config, saved) =>

@@ -13,7 +13,7 @@ import type { TaskModel } from '../../tasks/task.js';
 import { batchIndices } from '../../nets/batching.js';
 import type { PredictionSpec, RelationKind } from './config.js';
 import type { DistillAdapter } from './adapter.js';
-import { softLabelLoss } from './prediction-loss.js';
+import { softLabelLoss } from '../soft-label-loss.js';
 import { relationLoss } from './relation-loss.js';
 
 abstract class DistillObjective extends Module implements TaskModel<unknown> {
