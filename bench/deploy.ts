@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { checks, renderReport } from '../src/deploy/bench/report.js';
+import { checks, renderReport } from '../src/deploy/bench/bench-report.js';
 import { runBench } from '../src/deploy/bench/run-bench.js';
 import { exportModelDir } from '../src/deploy/export/export-dir.js';
 import { parseConfig } from '../src/config/run-config.js';

@@ -17,7 +17,7 @@ import { setNumThreads } from '../engine/runtime.js';
 import { createTask, type AnyTask } from '../tasks/registry.js';
 import { evalBatchSize, parseConfig, type TrainConfig } from '../config/run-config.js';
 import { loadModelDir } from '../train/model-dir.js';
-import { lowerIsBetter } from '../train/report-html.js';
+import { lowerIsBetter } from '../metrics/direction.js';
 import { stopAfterSteps } from '../train/stop-after.js';
 import { train } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';
@@ -31,7 +31,7 @@ import { isLineTask, sampleData, type SampleResult } from './measure-data.js';
 import { paretoTable, recommend, targetsFor, type Measured } from './pareto.js';
 import { drawScatterPng } from './png.js';
 import { fmt } from './spec.js';
-import { recommendedIds, renderMeasureHtml, type MeasureReport } from './report.js';
+import { recommendedIds, renderMeasureHtml, type MeasureReport } from './advice-report.js';
 
 export interface MeasureOptions {
   /** The user's labelled training data, in the step's task format. */

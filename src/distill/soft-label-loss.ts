@@ -12,7 +12,7 @@
  * Cross-entropy and KL differ by the teacher's entropy, a constant for the student: the same gradients,
  * different values (KL is 0 when the student matches), hence the option rather than one formula.
  */
-import { F } from '../engine/index.js';
+import * as F from '../engine/functional.js';
 import type { Tensor } from '../engine/tensor.js';
 
 export interface SoftLabelOptions {

@@ -59,10 +59,6 @@ export function isSafeDtype(s: unknown): s is SafeDtype {
   return typeof s === 'string' && Object.prototype.hasOwnProperty.call(DTYPE_BYTES, s);
 }
 
-export function dtypeByteSize(dtype: SafeDtype): number {
-  return DTYPE_BYTES[dtype];
-}
-
 /** Number of elements of a shape; [] is a scalar with one element. */
 export function shapeNumel(shape: readonly number[]): number {
   let n = 1;

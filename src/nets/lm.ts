@@ -5,7 +5,7 @@
  *    output projection tied to the token embedding.
  * Both take right-padded ids with their lengths; padding never influences a real position.
  */
-import { F } from '../engine/index.js';
+import * as F from '../engine/functional.js';
 import { Embedding } from '../engine/nn/embedding.js';
 import { Linear } from '../engine/nn/linear.js';
 import { Module } from '../engine/nn/module.js';

@@ -9,7 +9,7 @@
  *    then reads the details. Being attention-after-RNN, teacher forcing runs in one RNN call.
  */
 import { cat } from '../engine/create.js';
-import { F } from '../engine/index.js';
+import * as F from '../engine/functional.js';
 import { Embedding } from '../engine/nn/embedding.js';
 import { Linear } from '../engine/nn/linear.js';
 import { Module } from '../engine/nn/module.js';

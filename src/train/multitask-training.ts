@@ -42,7 +42,7 @@ import { TransformerEncoder } from '../nets/transformer.js';
 import { batchIndices } from '../nets/batching.js';
 import { evalBatchSize, parseConfig, TASKS, validateConfig, type TrainConfig } from '../config/run-config.js';
 import { loadModelDir, saveModelDir } from './model-dir.js';
-import { lowerIsBetter } from './report-html.js';
+import { lowerIsBetter } from '../metrics/direction.js';
 import { optimizerStep } from './optimizer-step.js';
 import { formatMetrics, takesNoWeightDecay } from './trainer.js';
 import { UserError } from '../util/errors.js';

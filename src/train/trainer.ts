@@ -32,7 +32,8 @@ import { evalBatchSize, type TrainConfig } from '../config/run-config.js';
 import { loadModelDir, saveModelDir } from './model-dir.js';
 import { optimizerStep } from './optimizer-step.js';
 import { Progress } from './progress.js';
-import { lowerIsBetter, renderReport } from './report-html.js';
+import { lowerIsBetter } from '../metrics/direction.js';
+import { renderReport } from './report-html.js';
 
 export interface TrainOptions {
   resume?: boolean;

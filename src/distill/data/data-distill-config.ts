@@ -12,7 +12,6 @@ import { UserError } from '../../util/errors.js';
 import { readJsonFile } from '../../util/json-file.js';
 
 export const POOL_SOURCES = ['augmented', 'unlabelled'] as const;
-export type PoolSource = (typeof POOL_SOURCES)[number];
 
 const trainConfigRef = z.union([z.string(), z.record(z.string(), z.unknown())]);
 

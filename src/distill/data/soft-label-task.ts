@@ -14,7 +14,7 @@
  * `soft_labels` and no saved state; a model directory restores as a plain ClassificationTask.
  */
 import { fromTyped } from '../../engine/create.js';
-import { F } from '../../engine/index.js';
+import * as F from '../../engine/functional.js';
 import type { Tensor } from '../../engine/tensor.js';
 import { readRecords, requireText } from '../../data/readers/read-records.js';
 import type { ClassificationExample } from '../../data/readers/types.js';
@@ -182,5 +182,7 @@ export class SoftLabelClassifier extends ClassifierModel implements TaskModel<So
 }
 
 registerTaskVariant((config, saved) =>
-  config.soft_labels !== undefined && saved === undefined ? new SoftLabelClassificationTask(config) : undefined,
+  config.soft_labels !== undefined && saved === undefined
+    ? new SoftLabelClassificationTask(config)
+    : undefined,
 );

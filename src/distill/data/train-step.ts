@@ -9,7 +9,7 @@ import { parseConfig, stripComments, type TrainConfig } from '../../config/run-c
 import { latestCheckpoint } from '../../train/checkpoint.js';
 import { train, type TrainSummary } from '../../train/trainer.js';
 import { Interrupted, UserError } from '../../util/errors.js';
-import type { ConfigSource } from './config.js';
+import type { ConfigSource } from './data-distill-config.js';
 // Registers soft-label training with the task registry: the configs built here may carry soft_labels.
 import './soft-label-task.js';
 

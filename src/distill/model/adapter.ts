@@ -6,7 +6,7 @@
  */
 import type { Vocab } from '../../data/vocab.js';
 import { fromTyped } from '../../engine/create.js';
-import { F } from '../../engine/index.js';
+import * as F from '../../engine/functional.js';
 import type { Tensor } from '../../engine/tensor.js';
 import type { EncoderInput } from '../../nets/encoder.js';
 import { TransformerEncoder } from '../../nets/transformer.js';

@@ -36,7 +36,7 @@ import { latestCheckpoint } from '../../train/checkpoint.js';
 import { runTraining, train, type Split, type TrainOptions, type TrainSummary } from '../../train/trainer.js';
 import { Interrupted, UserError } from '../../util/errors.js';
 import { distillAdapter, type DistillAdapter } from './adapter.js';
-import { ALONE, type DistillConfig, type Stage, type TrainedStage } from './config.js';
+import { ALONE, type DistillConfig, type Stage, type TrainedStage } from './model-distill-config.js';
 import {
   meanObjectiveLoss,
   PredictionObjective,
@@ -51,7 +51,7 @@ import {
   type DistillReport,
   type ModelToReport,
   type StageEntry,
-} from './report.js';
+} from './model-distill-report.js';
 import { NEAR_UNIFORM, relationProfile } from './relation-profile.js';
 import { contentStamp, hashValue, StepStore } from '../step-store.js';
 import {
@@ -219,7 +219,8 @@ async function studentStage(
     trainer: trainerSettings(trainer),
     relation: relationStage ? env.relation : undefined,
     prediction: relationStage ? undefined : config.prediction,
-    data: stage === 'GED' ? [contentStamp(config.general_data), config.general_data_limit] : dataStamps(config),
+    data:
+      stage === 'GED' ? [contentStamp(config.general_data), config.general_data_limit] : dataStamps(config),
     dev: contentStamp(config.dataset.dev),
   });
   await runStage(ctx, stage, fp, async (resume) => {

@@ -21,7 +21,7 @@ import type { DatasetConfig, TrainConfig, TrainerConfig } from '../../config/run
 import { MODEL_FILE, readManifest, WEIGHTS_FILE } from '../../train/model-dir.js';
 import { UserError } from '../../util/errors.js';
 import type { DistillAdapter } from './adapter.js';
-import type { StudentSpec } from './config.js';
+import type { StudentSpec } from './model-distill-config.js';
 
 export interface TransformerShape {
   layers: number;
