@@ -33,6 +33,9 @@ import type { TrainConfig } from '../../config/run-config.js';
 import { softLabelKlRows, tempered, type SoftLabelOptions } from '../soft-label-loss.js';
 import { InputError, UserError } from '../../util/errors.js';
 
+/** Data distillation's soft labels: KL against written probabilities, mixed with the hard label by alpha. */
+type DataSoftLabels = SoftLabelOptions & { alpha: number; divergence: 'kl' };
+
 export interface SoftExample extends ClassificationExample {
   /** The teacher's class probabilities, in label-map order. */
   soft?: number[];
@@ -46,7 +49,7 @@ export interface SoftFeatures extends ClassificationFeatures {
 const SUM_TOLERANCE = 1e-3;
 
 export class SoftLabelClassificationTask extends ClassificationTask {
-  readonly soft: SoftLabelOptions;
+  readonly soft: DataSoftLabels;
 
   constructor(config: TrainConfig) {
     super(config);
@@ -148,7 +151,7 @@ export class SoftLabelClassifier extends ClassifierModel implements TaskModel<So
   constructor(
     encoder: TextEncoder,
     opts: ClassifierOptions,
-    readonly soft: SoftLabelOptions,
+    readonly soft: DataSoftLabels,
   ) {
     super(encoder, opts);
   }
@@ -157,7 +160,7 @@ export class SoftLabelClassifier extends ClassifierModel implements TaskModel<So
     const logits = this.logits(batch);
     const n = batch.length;
     const k = this.opts.numLabels;
-    const { temperature: t, alpha = 1 } = this.soft;
+    const { temperature: t, alpha } = this.soft;
     const target = BigInt64Array.from(batch, (f) => BigInt(f.label ?? 0));
     const q = new Float32Array(n * k);
     const hardWeight = new Float32Array(n);
