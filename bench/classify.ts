@@ -26,7 +26,7 @@ import type { ClassificationExample } from '../src/data/readers/types.js';
 import { exportModelDir } from '../src/deploy/export/export-dir.js';
 import { OnnxPredictor } from '../src/deploy/onnx-predictor.js';
 import { setNumThreads } from '../src/engine/runtime.js';
-import { parseConfig } from '../src/train/config.js';
+import { parseConfig } from '../src/config/run-config.js';
 import { loadModelDir } from '../src/train/model-dir.js';
 import { train } from '../src/train/trainer.js';
 import { spread, tfidfBaseline, versus, type BaselineScore } from './sk-baseline.js';

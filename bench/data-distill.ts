@@ -33,14 +33,14 @@ import { spamAssassinSplits, tangSongSplits } from '../src/data/corpora/standard
 import { writeTsv } from '../src/data/corpora/write-tsv.js';
 import type { ClassificationExample } from '../src/data/readers/types.js';
 import type { Splits } from '../src/data/split.js';
-import { loadDataDistillConfig } from '../src/distill/data/config.js';
+import { loadDataDistillConfig } from '../src/distill/data/data-distill-config.js';
 import { pretrainMaskedLm } from '../src/train/pretrain.js';
-import { loadConfig } from '../src/train/config.js';
-import { runDataDistill } from '../src/distill/data/pipeline.js';
+import { loadConfig } from '../src/config/run-config.js';
+import { runDataDistill } from '../src/distill/data/data-distillation.js';
 import { textTable } from '../src/util/text-table.js';
 import { distillTeacher } from './distill-teacher.js';
 import { spread, tfidfBaseline, versus, type BaselineScore } from './sk-baseline.js';
-import { SPEED_RUNTIMES, type SpeedRuntime } from '../src/distill/data/measure.js';
+import { SPEED_RUNTIMES, type SpeedRuntime } from '../src/distill/data/measure-models.js';
 import {
   formatCount,
   formatPercent,
@@ -48,7 +48,7 @@ import {
   formatSpeedup,
   type DataDistillReport,
   type ReportRow,
-} from '../src/distill/data/report.js';
+} from '../src/distill/data/data-distill-report.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -33,9 +33,9 @@ import type { Splits } from '../src/data/split.js';
 import { median } from '../src/distill/model/speed.js';
 import { exportModelDir } from '../src/deploy/export/export-dir.js';
 import { OnnxPredictor } from '../src/deploy/onnx-predictor.js';
-import { parseDistillConfig } from '../src/distill/model/config.js';
-import { distill } from '../src/distill/model/pipeline.js';
-import type { DistillReport, ModelEntry } from '../src/distill/model/report.js';
+import { parseDistillConfig } from '../src/distill/model/model-distill-config.js';
+import { distill } from '../src/distill/model/model-distillation.js';
+import type { DistillReport, ModelEntry } from '../src/distill/model/model-distill-report.js';
 
 const { values: args } = parseArgs({
   options: {

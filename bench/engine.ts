@@ -10,19 +10,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  AdamW,
-  F,
-  full,
-  Linear,
-  manualSeed,
-  randint,
-  randn,
-  setNumThreads,
-  tidy,
-  torchConfig,
-  zeroGrad,
-} from '../src/engine/index.js';
+import { full, manualSeed, randint, randn } from '../src/engine/create.js';
+import * as F from '../src/engine/functional.js';
+import { Linear } from '../src/engine/nn/linear.js';
+import { AdamW } from '../src/engine/optim/adamw.js';
+import { zeroGrad } from '../src/engine/optim/clip.js';
+import { setNumThreads, torchConfig } from '../src/engine/runtime.js';
+import { tidy } from '../src/engine/scope.js';
 import { native } from '../src/engine/native.js';
 import { TransformerEncoder } from '../src/nets/transformer.js';
 

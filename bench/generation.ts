@@ -39,7 +39,7 @@ import { splitDataset } from '../src/data/split.js';
 import { corpusBleu, corpusRougeL } from '../src/metrics/generation.js';
 import { scoreTexts, type CausalLmModel, type CausalLmTask } from '../src/tasks/language-model.js';
 import type { GenerationTask } from '../src/tasks/generation.js';
-import { parseConfig } from '../src/train/config.js';
+import { parseConfig } from '../src/config/run-config.js';
 import { loadModelDir } from '../src/train/model-dir.js';
 import { pretrainMaskedLm } from '../src/train/pretrain.js';
 import { train } from '../src/train/trainer.js';

@@ -21,7 +21,7 @@ import type {
   ClassificationTask,
   ClassifierModel,
 } from '../src/tasks/classification.js';
-import { parseConfig } from '../src/train/config.js';
+import { parseConfig } from '../src/config/run-config.js';
 import { loadModelDir } from '../src/train/model-dir.js';
 import { train } from '../src/train/trainer.js';
 

@@ -21,11 +21,13 @@ import { readPoems } from '../src/data/corpora/chinese-poetry.js';
 import { loadSpamAssassin } from '../src/data/corpora/spam-assassin.js';
 import { WordPieceTokenizer } from '../src/data/tokenizers/wordpiece.js';
 import { Vocab } from '../src/data/vocab.js';
-import { fromTyped, noGrad, setNumThreads } from '../src/engine/index.js';
+import { fromTyped } from '../src/engine/create.js';
+import { setNumThreads } from '../src/engine/runtime.js';
+import { noGrad } from '../src/engine/scope.js';
 import { transformerOptions } from '../src/nets/build.js';
 import { loadPretrained } from '../src/nets/pretrained.js';
 import { TransformerEncoder } from '../src/nets/transformer.js';
-import type { ModelConfig } from '../src/train/config.js';
+import type { ModelConfig } from '../src/config/run-config.js';
 
 const { values: args } = parseArgs({ options: { lines: { type: 'string', default: '6000' } } });
 const here = path.dirname(fileURLToPath(import.meta.url));

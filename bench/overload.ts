@@ -20,7 +20,7 @@ import { httpBench, type HttpBenchResult } from '../src/deploy/bench/http-bench.
 import { parseLoadGenerator } from '../src/deploy/bench/load-generator.js';
 import { exportModelDir } from '../src/deploy/export/export-dir.js';
 import { spamAssassinSplits, writeSplits } from '../src/data/corpora/standard-splits.js';
-import { parseConfig } from '../src/train/config.js';
+import { parseConfig } from '../src/config/run-config.js';
 import { train } from '../src/train/trainer.js';
 
 const { values: args } = parseArgs({

@@ -30,7 +30,7 @@ import { LabelMap } from '../src/data/readers/label-map.js';
 import type { SequenceExample } from '../src/data/readers/types.js';
 import { splitDataset, type Splits } from '../src/data/split.js';
 import { classificationReport } from '../src/metrics/index.js';
-import { parseConfig } from '../src/train/config.js';
+import { parseConfig } from '../src/config/run-config.js';
 import { train } from '../src/train/trainer.js';
 import { Rng } from '../src/util/rng.js';
 

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseConfig } from '../src/train/config.js';
+import { parseConfig } from '../src/config/run-config.js';
 import { interviewSpec, parseAnswer, parseLabels, type Prompter } from '../src/advise/interview.js';
 import { tempDir } from './helpers/tiny-data.js';
 

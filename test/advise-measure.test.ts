@@ -15,7 +15,7 @@ import {
   type Measured,
   type ParetoRow,
 } from '../src/advise/pareto.js';
-import { renderMeasureHtml, renderMeasureText, type MeasureReport } from '../src/advise/report.js';
+import { renderMeasureHtml, renderMeasureText, type MeasureReport } from '../src/advise/advice-report.js';
 import { crc32, drawScatterPng, encodePng, hexToRgba, PNG_SIGNATURE, Raster } from '../src/advise/png.js';
 import { Rng } from '../src/util/rng.js';
 import { tempDir } from './helpers/tiny-data.js';

@@ -585,8 +585,8 @@ test('a network ruled out of training is not also reported as not served', () =>
   );
 });
 
-test('written configs pass the training-config schema (src/train/config.ts)', async () => {
-  const { configSchema } = await import('../src/train/config.js');
+test('written configs pass the training-config schema (src/config/run-config.ts)', async () => {
+  const { configSchema } = await import('../src/config/run-config.js');
   const er = { kind: 'entity_relation', entity_types: ['P'], relation_types: ['r'] };
   const cases: [Advice, { step?: number; role?: 'serve' | 'teacher' }][] = [
     [advise({ constraints: { qps: 2000 }, data: { labelled: 3000, unlabelled: 9000 } }), {}],

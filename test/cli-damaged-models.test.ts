@@ -20,7 +20,7 @@ import { OnnxPredictor } from '../src/deploy/onnx-predictor.js';
 import type { PredictInput, PredictOutput, Predictor } from '../src/deploy/predictor.js';
 import { PredictionServer } from '../src/deploy/serve/server.js';
 import { writePredictions } from '../src/tasks/write-predictions.js';
-import { parseConfig } from '../src/train/config.js';
+import { parseConfig } from '../src/config/run-config.js';
 import { loadModelDir } from '../src/train/model-dir.js';
 import { train } from '../src/train/trainer.js';
 import { UserError } from '../src/util/errors.js';

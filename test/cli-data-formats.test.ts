@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { parseConfig } from '../src/train/config.js';
+import { parseConfig } from '../src/config/run-config.js';
 import { train } from '../src/train/trainer.js';
 import { tempDir, writeSentimentSplits } from './helpers/tiny-data.js';
 

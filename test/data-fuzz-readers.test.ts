@@ -18,10 +18,10 @@ import { readReadingComprehensionJson } from '../src/data/readers/reading-compre
 import { readSequenceFile } from '../src/data/readers/sequence.js';
 import { parsePredictBody, RequestError } from '../src/deploy/serve/request-body.js';
 import { parseSpec } from '../src/advise/spec.js';
-import { loadDataDistillConfig } from '../src/distill/data/config.js';
-import { loadDistillConfig } from '../src/distill/model/config.js';
-import { loadMultitaskConfig } from '../src/tasks/multitask.js';
-import { loadConfig } from '../src/train/config.js';
+import { loadDataDistillConfig } from '../src/distill/data/data-distill-config.js';
+import { loadDistillConfig } from '../src/distill/model/model-distill-config.js';
+import { loadMultitaskConfig } from '../src/train/multitask-training.js';
+import { loadConfig } from '../src/config/run-config.js';
 import { readJsonFile } from '../src/util/json-file.js';
 import { UserError } from '../src/util/errors.js';
 import { tempDir } from './helpers/tiny-data.js';

@@ -2,14 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { manualSeed } from '../src/engine/index.js';
+import { manualSeed } from '../src/engine/create.js';
 import { saveTensors } from '../src/engine/state-io.js';
-import { readCheckpointTokenizer } from '../src/data/tokenizers/checkpoint-tokenizer.js';
+import { readCheckpointTokenizer } from '../src/config/checkpoint-tokenizer.js';
 import { WordPieceTokenizer, wordPieceOptions } from '../src/data/tokenizers/wordpiece.js';
 import { Vocab } from '../src/data/vocab.js';
 import { loadPretrained } from '../src/nets/pretrained.js';
 import { TransformerEncoder } from '../src/nets/transformer.js';
-import { parseConfig } from '../src/train/config.js';
+import { parseConfig } from '../src/config/run-config.js';
 import { tempDir } from './helpers/tiny-data.js';
 
 const SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];

@@ -10,7 +10,7 @@ import { BrowserCodec, parseVocab, type BrowserModelSpec } from '../src/deploy/w
 import { demoScript } from '../src/deploy/web/bundle.js';
 import { describeForBrowser, registerDemoRoutes } from '../src/deploy/web/demo-routes.js';
 import { TextCodec } from '../src/tasks/text-codec.js';
-import { parseConfig } from '../src/train/config.js';
+import { parseConfig } from '../src/config/run-config.js';
 import { train } from '../src/train/trainer.js';
 import { Rng } from '../src/util/rng.js';
 import { sentimentExample, tempDir, writeSentimentSplits } from './helpers/tiny-data.js';

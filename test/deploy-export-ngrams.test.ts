@@ -9,7 +9,7 @@ import { TorchPredictor } from '../src/deploy/torch-predictor.js';
 import { BrowserCodec, parseVocab } from '../src/deploy/web/browser-codec.js';
 import { describeForBrowser } from '../src/deploy/web/demo-routes.js';
 import { TextCodec } from '../src/tasks/text-codec.js';
-import { parseConfig } from '../src/train/config.js';
+import { parseConfig } from '../src/config/run-config.js';
 import { train } from '../src/train/trainer.js';
 import { UserError } from '../src/util/errors.js';
 import { Rng } from '../src/util/rng.js';

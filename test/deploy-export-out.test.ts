@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { exportModelDir } from '../src/deploy/export/export-dir.js';
-import { parseConfig } from '../src/train/config.js';
+import { parseConfig } from '../src/config/run-config.js';
 import { train } from '../src/train/trainer.js';
 import { LOCK_FILE } from '../src/util/dir-lock.js';
 import { UserError } from '../src/util/errors.js';

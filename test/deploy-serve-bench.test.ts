@@ -10,12 +10,12 @@ import {
 } from '../src/deploy/bench/http-bench.js';
 import { benchTarget, describeTarget, randomIds } from '../src/deploy/bench/model-bench.js';
 import { referenceQps } from '../src/deploy/bench/references.js';
-import { checks, renderReport } from '../src/deploy/bench/report.js';
+import { checks, renderReport } from '../src/deploy/bench/bench-report.js';
 import type { BenchReport, ModelGroup } from '../src/deploy/bench/run-bench.js';
 import { percentile, summarize } from '../src/deploy/bench/stats.js';
 import { exportModelDir } from '../src/deploy/export/export-dir.js';
 import { loadSession } from '../src/deploy/onnx/index.js';
-import { parseConfig, type ModelConfig } from '../src/train/config.js';
+import { parseConfig, type ModelConfig } from '../src/config/run-config.js';
 import { train } from '../src/train/trainer.js';
 import { Rng } from '../src/util/rng.js';
 import { tempDir, writeSentimentSplits } from './helpers/tiny-data.js';

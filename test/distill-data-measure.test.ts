@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getNumThreads } from '../src/engine/runtime.js';
-import { timeInRounds } from '../src/distill/data/measure.js';
+import { timeInRounds } from '../src/distill/data/measure-models.js';
 
 function busyWait(ms: number): void {
   const end = performance.now() + ms;

@@ -1,14 +1,14 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { stopAfterSteps } from '../src/train/stop-after.js';
 import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseDataDistillConfig } from '../src/distill/data/config.js';
+import { parseDataDistillConfig } from '../src/distill/data/data-distill-config.js';
 import { ensureOnnxExport, exportIsFresh } from '../src/distill/data/onnx-speed.js';
-import { runDataDistill } from '../src/distill/data/pipeline.js';
-import { PipelineInterrupted } from '../src/distill/data/steps.js';
+import { runDataDistill } from '../src/distill/data/data-distillation.js';
 import { trainConfigFor, trainingFinished } from '../src/distill/data/train-step.js';
 import { train } from '../src/train/trainer.js';
-import { UserError } from '../src/util/errors.js';
+import { Interrupted, UserError } from '../src/util/errors.js';
 import { Rng } from '../src/util/rng.js';
 import { sentimentExample, tempDir, writeSentimentSplits } from './helpers/tiny-data.js';
 
@@ -240,7 +240,7 @@ test('labelling interrupted by the signal continues on the next run, giving the 
         if (l.startsWith('label: the teacher labels')) stop.abort();
       },
     }),
-    (e: unknown) => e instanceof PipelineInterrupted && /label step/.test(e.message),
+    (e: unknown) => e instanceof Interrupted && /label step/.test(e.message),
   );
   assert.equal(lines(path.join(workB, 'student/train/part.1')).length, 8);
 
@@ -249,7 +249,7 @@ test('labelling interrupted by the signal continues on the next run, giving the 
   early.abort();
   await assert.rejects(
     runDataDistill(c, { quiet: true, signal: early.signal, log: () => {} }),
-    (e: unknown) => e instanceof PipelineInterrupted && /augment step/.test(e.message),
+    (e: unknown) => e instanceof Interrupted && /augment step/.test(e.message),
   );
 
   const resumed: string[] = [];
@@ -270,7 +270,7 @@ test('an interrupted training run is not mistaken for a finished one', async () 
     { raw: net('bow'), source: 'inline', baseDir: dir },
     { train: files.train, dev: files.dev, outputDir: path.join(dir, 'interrupted') },
   );
-  await train(c, { quiet: true, log: () => {}, stopAfterSteps: 3 });
+  await train(c, { quiet: true, log: () => {}, ...stopAfterSteps(3) });
   assert.equal(trainingFinished(c.trainer.output_dir), false);
   await train(c, { quiet: true, log: () => {}, resume: true });
   assert.equal(trainingFinished(c.trainer.output_dir), true);

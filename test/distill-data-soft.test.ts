@@ -5,12 +5,12 @@ import path from 'node:path';
 import {
   SoftLabelClassificationTask,
   SoftLabelClassifier,
-  tempered,
   type SoftExample,
 } from '../src/distill/data/soft-label-task.js';
+import { tempered } from '../src/distill/soft-label-loss.js';
 import { ClassificationTask, ClassifierModel } from '../src/tasks/classification.js';
 import { createTask } from '../src/tasks/registry.js';
-import { parseConfig, type TrainConfig } from '../src/train/config.js';
+import { parseConfig, type TrainConfig } from '../src/config/run-config.js';
 import { loadModelDir } from '../src/train/model-dir.js';
 import { train } from '../src/train/trainer.js';
 import { InputError } from '../src/util/errors.js';

@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { stopAfterSteps } from '../src/train/stop-after.js';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadDistillConfig, parseDistillConfig } from '../src/distill/model/config.js';
-import { distill } from '../src/distill/model/pipeline.js';
-import type { DistillReport } from '../src/distill/model/report.js';
+import { loadDistillConfig, parseDistillConfig } from '../src/distill/model/model-distill-config.js';
+import { distill } from '../src/distill/model/model-distillation.js';
+import type { DistillReport } from '../src/distill/model/model-distill-report.js';
 import { loadModelDir } from '../src/train/model-dir.js';
 import { UserError } from '../src/util/errors.js';
 import { Rng } from '../src/util/rng.js';
@@ -52,7 +53,7 @@ test('all four stages end to end: interrupted, continued, then skipped; the stud
   const lines: string[] = [];
   const log = (l: string) => lines.push(l);
 
-  const first = await distill(config, { quiet: true, log, stopAfterSteps: 4 });
+  const first = await distill(config, { quiet: true, log, ...stopAfterSteps(4) });
   assert.equal(first.interrupted, 'FT');
   assert.equal(first.report, undefined);
 

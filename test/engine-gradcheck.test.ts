@@ -1,5 +1,7 @@
 import { test } from 'node:test';
-import { cat, F, fromTyped, int64, manualSeed, tensor, type Tensor } from '../src/engine/index.js';
+import { cat, fromTyped, int64, manualSeed, tensor } from '../src/engine/create.js';
+import * as F from '../src/engine/functional.js';
+import type { Tensor } from '../src/engine/tensor.js';
 import { gradcheck, randomValues } from './helpers/gradcheck.js';
 
 const input = (shape: number[], seed: number, scale = 1) => ({

@@ -2,18 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import {
-  AdamW,
-  Embedding,
-  F,
-  int64,
-  Linear,
-  liveTensorCount,
-  manualSeed,
-  randint,
-  tidy,
-  zeroGrad,
-} from '../src/engine/index.js';
+import { int64, manualSeed, randint } from '../src/engine/create.js';
+import * as F from '../src/engine/functional.js';
+import { Embedding } from '../src/engine/nn/embedding.js';
+import { Linear } from '../src/engine/nn/linear.js';
+import { AdamW } from '../src/engine/optim/adamw.js';
+import { zeroGrad } from '../src/engine/optim/clip.js';
+import { liveTensorCount, tidy } from '../src/engine/scope.js';
 
 // A real collection before each reading, so the JS heap's own growth does not pass for a leak.
 v8.setFlagsFromString('--expose-gc');

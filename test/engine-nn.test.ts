@@ -1,24 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  AdamW,
-  clipGradNorm,
-  Embedding,
-  F,
-  GRU,
-  int64,
-  learningRateAt,
-  Linear,
-  LSTM,
-  manualSeed,
-  Module,
-  randn,
-  SGD,
-  tensor,
-  tidy,
-  zeroGrad,
-  type Tensor,
-} from '../src/engine/index.js';
+import { int64, manualSeed, randn, tensor } from '../src/engine/create.js';
+import * as F from '../src/engine/functional.js';
+import { Embedding } from '../src/engine/nn/embedding.js';
+import { Linear } from '../src/engine/nn/linear.js';
+import { Module } from '../src/engine/nn/module.js';
+import { GRU, LSTM } from '../src/engine/nn/rnn.js';
+import { AdamW } from '../src/engine/optim/adamw.js';
+import { clipGradNorm, zeroGrad } from '../src/engine/optim/clip.js';
+import { learningRateAt } from '../src/engine/optim/schedule.js';
+import { SGD } from '../src/engine/optim/sgd.js';
+import { tidy } from '../src/engine/scope.js';
+import type { Tensor } from '../src/engine/tensor.js';
 
 class TwoLayer extends Module {
   readonly a = this.child('a', new Linear(3, 4));

@@ -3,20 +3,18 @@ import assert from 'node:assert/strict';
 import {
   arange,
   cat,
-  F,
   full,
   int64,
-  liveTensorCount,
   manualSeed,
-  noGrad,
   ones,
   randn,
   stack,
   tensor,
-  tidy,
   where,
   zeros,
-} from '../src/engine/index.js';
+} from '../src/engine/create.js';
+import * as F from '../src/engine/functional.js';
+import { liveTensorCount, noGrad, tidy } from '../src/engine/scope.js';
 
 test('creation gives the asked shape, dtype and values', () => {
   tidy(() => {

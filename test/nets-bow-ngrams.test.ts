@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { int64, noGrad, tensor, tidy } from '../src/engine/index.js';
+import { int64, tensor } from '../src/engine/create.js';
+import { noGrad, tidy } from '../src/engine/scope.js';
 import { BowEncoder } from '../src/nets/bow.js';
 
 test('bow: hashed n-gram rows start at zero, word rows do not', () => {

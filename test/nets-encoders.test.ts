@@ -1,20 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  AdamW,
-  type Embedding,
-  F,
-  int64,
-  Linear,
-  liveTensorCount,
-  manualSeed,
-  Module,
-  noGrad,
-  tensor,
-  tidy,
-  zeroGrad,
-  type Tensor,
-} from '../src/engine/index.js';
+import { int64, manualSeed, tensor } from '../src/engine/create.js';
+import * as F from '../src/engine/functional.js';
+import type { Embedding } from '../src/engine/nn/embedding.js';
+import { Linear } from '../src/engine/nn/linear.js';
+import { Module } from '../src/engine/nn/module.js';
+import { AdamW } from '../src/engine/optim/adamw.js';
+import { zeroGrad } from '../src/engine/optim/clip.js';
+import { liveTensorCount, noGrad, tidy } from '../src/engine/scope.js';
+import type { Tensor } from '../src/engine/tensor.js';
 import { BowEncoder } from '../src/nets/bow.js';
 import { CnnEncoder } from '../src/nets/cnn.js';
 import type { EncoderInput, TextEncoder } from '../src/nets/encoder.js';

@@ -3,12 +3,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { manualSeed, type Tensor } from '../src/engine/index.js';
+import { manualSeed } from '../src/engine/create.js';
+import type { Tensor } from '../src/engine/tensor.js';
 import { saveTensors } from '../src/engine/state-io.js';
 import { transformerOptions } from '../src/nets/build.js';
 import { loadPretrained } from '../src/nets/pretrained.js';
 import { TransformerEncoder, type TransformerOptions } from '../src/nets/transformer.js';
-import { parseConfig } from '../src/train/config.js';
+import { parseConfig } from '../src/config/run-config.js';
 import { loadModelDir, MODEL_FILE } from '../src/train/model-dir.js';
 import { train } from '../src/train/trainer.js';
 import {

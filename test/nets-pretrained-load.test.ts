@@ -2,11 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { full, manualSeed, type Tensor } from '../src/engine/index.js';
+import { full, manualSeed } from '../src/engine/create.js';
+import type { Tensor } from '../src/engine/tensor.js';
 import { saveTensors } from '../src/engine/state-io.js';
 import { noteCheckpointShape, withCheckpointShape } from '../src/nets/build.js';
 import { loadPretrained } from '../src/nets/pretrained.js';
-import { parseConfig } from '../src/train/config.js';
+import { parseConfig } from '../src/config/run-config.js';
 import { TransformerEncoder, type TransformerOptions } from '../src/nets/transformer.js';
 import { tempDir } from './helpers/tiny-data.js';
 

@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { int64, manualSeed, noGrad, tensor, tidy } from '../src/engine/index.js';
+import { int64, manualSeed, tensor } from '../src/engine/create.js';
+import { noGrad, tidy } from '../src/engine/scope.js';
 import { Embedding } from '../src/engine/nn/embedding.js';
 import { Vocab } from '../src/data/vocab.js';
 import { BowEncoder } from '../src/nets/bow.js';
 import { buildEncoder } from '../src/nets/build.js';
 import { TransformerEncoder } from '../src/nets/transformer.js';
 import { DEFAULT_WORD_DROPOUT, wordDropoutIds, wordDropoutRate } from '../src/nets/word-dropout.js';
-import { parseConfig } from '../src/train/config.js';
+import { parseConfig } from '../src/config/run-config.js';
 
 /** Row i of the table holds the number i, so a lookup shows which id was read. */
 function identityTable(): Embedding {

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beamSearch, type SearchRow } from '../src/nets/decoder-search.js';
 import { detokenize, type GenerationTask } from '../src/tasks/generation.js';
-import { parseConfig, type TrainConfig } from '../src/train/config.js';
+import { parseConfig, type TrainConfig } from '../src/config/run-config.js';
 import { loadModelDir } from '../src/train/model-dir.js';
 import { train } from '../src/train/trainer.js';
 import { Rng } from '../src/util/rng.js';

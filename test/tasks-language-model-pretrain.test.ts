@@ -13,7 +13,7 @@ import { ENCODER_CONFIG_FILE, loadModelDir } from '../src/train/model-dir.js';
 import { train } from '../src/train/trainer.js';
 import type { Vocab } from '../src/data/vocab.js';
 import { ClassificationTask } from '../src/tasks/classification.js';
-import { parseConfig } from '../src/train/config.js';
+import { parseConfig } from '../src/config/run-config.js';
 import { pretrainMaskedLm } from '../src/train/pretrain.js';
 import { Rng } from '../src/util/rng.js';
 import { tempDir } from './helpers/tiny-data.js';

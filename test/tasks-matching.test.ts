@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { clusterByCosine } from '../src/cli/cluster.js';
-import { parseConfig, type TrainConfig } from '../src/train/config.js';
+import { parseConfig, type TrainConfig } from '../src/config/run-config.js';
 import { loadModelDir, type LoadedModel } from '../src/train/model-dir.js';
 import { readMetricsLog, train } from '../src/train/trainer.js';
 import { MatchingTask, type MatchingExample } from '../src/tasks/matching.js';

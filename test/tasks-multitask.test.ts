@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadTensors, disposeAll } from '../src/engine/state-io.js';
-import { parseMultitaskConfig, trainMultitask } from '../src/tasks/multitask.js';
+import { parseMultitaskConfig, trainMultitask } from '../src/train/multitask-training.js';
 import { loadModelDir } from '../src/train/model-dir.js';
 import { readMetricsLog } from '../src/train/trainer.js';
 import { Rng } from '../src/util/rng.js';

@@ -8,8 +8,8 @@ import {
   predictWithPipeline,
   relationInput,
   type PipelineOutput,
-} from '../src/tasks/pipeline.js';
-import { parseConfig } from '../src/train/config.js';
+} from '../src/deploy/prediction-pipeline.js';
+import { parseConfig } from '../src/config/run-config.js';
 import { train } from '../src/train/trainer.js';
 import { Rng } from '../src/util/rng.js';
 import { tempDir } from './helpers/tiny-data.js';

@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Vocab } from '../src/data/vocab.js';
-import { parseConfig, type TrainConfig } from '../src/train/config.js';
+import { parseConfig, type TrainConfig } from '../src/config/run-config.js';
 import { loadModelDir } from '../src/train/model-dir.js';
 import { readMetricsLog, train } from '../src/train/trainer.js';
 import { IGNORE_INDEX, pieceTargets, TokenAligner } from '../src/tasks/token-alignment.js';

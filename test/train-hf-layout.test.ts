@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseConfig } from '../src/train/config.js';
+import { parseConfig } from '../src/config/run-config.js';
 import { loadModelDir, writeModelFiles, type LoadedModel } from '../src/train/model-dir.js';
 import { train } from '../src/train/trainer.js';
 import { tempDir, writeSentimentSplits } from './helpers/tiny-data.js';

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { latestCheckpoint } from '../src/train/checkpoint.js';
-import { parseConfig } from '../src/train/config.js';
+import { parseConfig } from '../src/config/run-config.js';
 import { train } from '../src/train/trainer.js';
 import { LOCK_FILE } from '../src/util/dir-lock.js';
 import { Rng } from '../src/util/rng.js';

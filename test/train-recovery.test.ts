@@ -12,7 +12,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import { parseConfig, type TrainConfig } from '../src/train/config.js';
+import { parseConfig, type TrainConfig } from '../src/config/run-config.js';
 import { MODEL_DIR } from '../src/train/model-dir.js';
 import { readMetricsLog, train } from '../src/train/trainer.js';
 import { UserError } from '../src/util/errors.js';

@@ -2,8 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseConfig } from '../src/train/config.js';
+import { parseConfig } from '../src/config/run-config.js';
 import { readMetricsLog, train } from '../src/train/trainer.js';
+import { stopAfterSteps } from '../src/train/stop-after.js';
 import { tempDir, writeSentimentSplits } from './helpers/tiny-data.js';
 
 // The reader below is written from the formats' specifications, independently of src/train/tensorboard.ts:
@@ -161,7 +162,7 @@ test('trainer.tensorboard writes every metrics.jsonl scalar as a TensorBoard eve
 
 test('a resumed run adds an event file that marks the restart step', async () => {
   const c = config(tempDir());
-  await train(c, { quiet: true, log: () => {}, stopAfterSteps: 7 });
+  await train(c, { quiet: true, log: () => {}, ...stopAfterSteps(7) });
   await train(c, { quiet: true, log: () => {}, resume: true });
   const files = eventFiles(c.trainer.output_dir);
   assert.equal(files.length, 2);

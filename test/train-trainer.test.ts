@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { stopAfterSteps } from '../src/train/stop-after.js';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseConfig, type TrainConfig } from '../src/train/config.js';
+import { parseConfig, type TrainConfig } from '../src/config/run-config.js';
+import { ClassificationTask } from '../src/tasks/classification.js';
 import { loadModelDir } from '../src/train/model-dir.js';
 import { readMetricsLog, train } from '../src/train/trainer.js';
 import { tempDir, writeSentimentSplits } from './helpers/tiny-data.js';
@@ -72,7 +74,7 @@ test('an interrupted run resumes to exactly the weights of an uninterrupted one'
   const ca = config(a, 'cnn', { save_model_step: 1000 });
   const cb = config(b, 'cnn', { save_model_step: 1000 });
   await train(ca, { quiet: true, log: () => {} });
-  const first = await train(cb, { quiet: true, log: () => {}, stopAfterSteps: 33 });
+  const first = await train(cb, { quiet: true, log: () => {}, ...stopAfterSteps(33) });
   assert.equal(first.steps, 33);
   assert.ok(!existsSync(path.join(cb.trainer.output_dir, 'report.html')));
   await train(cb, { quiet: true, log: () => {}, resume: true });
@@ -244,4 +246,23 @@ test('config validation names the path of each problem', () => {
   assert.equal(ok.dataset.train, '/a/b/x');
   assert.equal(ok.trainer.eval_step, 100);
   assert.equal(ok.trainer.save_model_step, 1000);
+});
+
+test('trainer.eval_batch_size sizes every evaluation, the final dev and test ones included', async () => {
+  const dir = tempDir();
+  const c = config(dir, 'bow', { epochs: 2, eval_batch_size: 5 });
+  const sizes: number[] = [];
+  const evaluate = ClassificationTask.prototype.evaluate;
+  ClassificationTask.prototype.evaluate = function (this: ClassificationTask, ...args) {
+    sizes.push(args[3]);
+    return evaluate.apply(this, args);
+  };
+  try {
+    await train(c, { quiet: true, log: () => {} });
+  } finally {
+    ClassificationTask.prototype.evaluate = evaluate;
+  }
+  const evals = readMetricsLog(path.join(c.trainer.output_dir, 'metrics.jsonl')).filter((e) => e.type === 'eval');
+  assert.equal(sizes.length, evals.length + 2, 'the periodic evaluations, then the final dev and test ones');
+  assert.deepEqual([...new Set(sizes)], [5]);
 });

@@ -68,17 +68,6 @@ export function byQuality(a: Candidate, b: Candidate): number {
   return qualityRank(a) - qualityRank(b);
 }
 
-/** Speed, fastest first (guide §4.2.1a: BOW, CNN, GRU, LSTM grow slower in that order). */
-export const SPEED_ORDER: readonly CandidateId[] = [
-  'bow',
-  'cnn',
-  'gru',
-  'lstm',
-  'transformer-tiny',
-  'transformer-base',
-  'transformer-large',
-];
-
 export function describeCandidate(c: Candidate): string {
   if (c.size === undefined) return c.net.toUpperCase();
   const how = c.pretrainedDir !== undefined ? `pretrained, ${c.pretrainedDir}` : 'from scratch';

@@ -1,5 +1,5 @@
 /**
- * Geometry of the accuracy-vs-QPS scatter plot, in pixels, shared by the SVG (report.ts) and the PNG
+ * Geometry of the accuracy-vs-QPS scatter plot, in pixels, shared by the SVG (advice-report.ts) and the PNG
  * (png.ts) so both pictures agree. QPS runs along a log axis: candidates differ by orders of magnitude.
  */
 import type { CandidateId } from './candidates.js';

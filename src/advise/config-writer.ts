@@ -1,5 +1,5 @@
 /**
- * Advice → a ready training config (the shape of src/train/config.ts), for the served network or the
+ * Advice → a ready training config (the shape of src/config/run-config.ts), for the served network or the
  * teacher of one pipeline step. Network shapes are alembic's presets; a pretrained Transformer's must match
  * its checkpoint, so the standard tiny/base/large shapes are used.
  */

@@ -15,10 +15,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { setNumThreads } from '../engine/runtime.js';
 import { createTask, type AnyTask } from '../tasks/registry.js';
-import { parseConfig, type TrainConfig } from '../train/config.js';
+import { evalBatchSize, parseConfig, type TrainConfig } from '../config/run-config.js';
 import { TRAINING_RUN } from '../train/checkpoint.js';
 import { loadModelDir } from '../train/model-dir.js';
-import { lowerIsBetter } from '../train/report-html.js';
+import { lowerIsBetter } from '../metrics/direction.js';
+import { stopAfterSteps } from '../train/stop-after.js';
 import { train } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';
 import { removeDir } from '../util/replace-dir.js';
@@ -32,7 +33,7 @@ import { isLineTask, sampleData, type SampleResult } from './measure-data.js';
 import { paretoTable, recommend, targetsFor, type Measured } from './pareto.js';
 import { drawScatterPng } from './png.js';
 import { fmt } from './spec.js';
-import { recommendedIds, renderMeasureHtml, type MeasureReport } from './report.js';
+import { recommendedIds, renderMeasureHtml, type MeasureReport } from './advice-report.js';
 
 export interface MeasureOptions {
   /** The user's labelled training data, in the step's task format. */
@@ -264,7 +265,7 @@ async function measureCandidate(
   const probeSteps = Math.min(cap, isTransformer(c.id) ? PROBE_STEPS.transformer : PROBE_STEPS.other);
   let loopStart: number | undefined;
   const probe = await train(configFor(cap), {
-    stopAfterSteps: probeSteps,
+    ...stopAfterSteps(probeSteps),
     quiet: true,
     log: (line) => {
       if (line.startsWith('model:')) loopStart = performance.now();
@@ -278,7 +279,7 @@ async function measureCandidate(
   if (probe.interrupted ?? probe.dev === undefined) {
     // Still short of the cap: spend what the share has left on more steps.
     const inferenceSeconds = clamp(share * INFERENCE_SHARE, INFERENCE_SECONDS.min, INFERENCE_SECONDS.max);
-    const evalBatches = Math.ceil(sample.devCount / (hp.batchSize * 2));
+    const evalBatches = Math.ceil(sample.devCount / evalBatchSize({ batch_size: hp.batchSize }));
     // An evaluation batch (twice a training batch, forward only) costs about 2/3 of a training step;
     // the trainer evaluates once at the end and once more on reloading the best model.
     const evalSeconds = 2 * evalBatches * stepSeconds * (2 / 3);

@@ -120,7 +120,7 @@ export class Raster {
   }
 }
 
-/** The colours the HTML legend names (report.ts uses the same hex values). */
+/** The colours the HTML legend names (advice-report.ts uses the same hex values). */
 export const CHART_COLORS = {
   background: '#ffffff',
   axis: '#333333',

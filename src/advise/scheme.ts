@@ -5,7 +5,7 @@
 import type { Candidate, CandidateId } from './candidates.js';
 import { ALL_CANDIDATE_IDS, byQuality, isTransformer, makeCandidate, qualityRank } from './candidates.js';
 import type { Facts, RuleOutcome } from './rules.js';
-import { GUIDE_LIMITS } from './rules.js';
+import { GUIDE_LIMITS } from './guide-limits.js';
 import { UserError } from '../util/errors.js';
 
 export interface RankedCandidate extends Candidate {

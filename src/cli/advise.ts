@@ -14,9 +14,9 @@ import { adviceToConfig, type DataPaths, type TrainingConfig } from '../advise/c
 import { interviewSpec, type Prompter } from '../advise/interview.js';
 import { measureAdvice } from '../advise/measure.js';
 import { renderAdvice } from '../advise/render.js';
-import { renderMeasureText, type MeasureReport } from '../advise/report.js';
+import { renderMeasureText, type MeasureReport } from '../advise/advice-report.js';
 import type { TaskName } from '../advise/task-mapping.js';
-import { parseConfig } from '../train/config.js';
+import { parseConfig } from '../config/run-config.js';
 import { UserError } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
 import { positiveNumber, positiveInt, runCommand } from './run.js';

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { checks, renderReport } from '../deploy/bench/report.js';
+import { checks, renderReport } from '../deploy/bench/bench-report.js';
 import { runBench, type BenchOptions } from '../deploy/bench/run-bench.js';
 import { UserError } from '../util/errors.js';
 import { LOAD_GENERATORS, parseLoadGenerator } from '../deploy/bench/load-generator.js';

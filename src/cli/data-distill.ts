@@ -4,9 +4,9 @@
  * continues where it stopped, and finished steps are not redone.
  */
 import type { Command } from 'commander';
-import { loadDataDistillConfig } from '../distill/data/config.js';
-import { runDataDistill } from '../distill/data/pipeline.js';
-import { formatReport } from '../distill/data/report.js';
+import { loadDataDistillConfig } from '../distill/data/data-distill-config.js';
+import { runDataDistill } from '../distill/data/data-distillation.js';
+import { formatReport } from '../distill/data/data-distill-report.js';
 import { runCommand } from './run.js';
 
 export function registerDataDistill(program: Command): void {

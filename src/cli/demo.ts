@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { spamAssassinSplits, tangSongSplits, writeSplits } from '../data/corpora/standard-splits.js';
-import { parseConfig } from '../train/config.js';
+import { parseConfig } from '../config/run-config.js';
 import { loadModelDir } from '../train/model-dir.js';
 import { formatMetrics, train } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { loadDistillConfig } from '../distill/model/config.js';
-import { distill } from '../distill/model/pipeline.js';
+import { loadDistillConfig } from '../distill/model/model-distill-config.js';
+import { distill } from '../distill/model/model-distillation.js';
 import { runCommand } from './run.js';
 
 export function registerDistill(program: Command): void {

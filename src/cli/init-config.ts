@@ -1,6 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { NETS, TASKS } from '../train/config.js';
+import { NETS, TASKS } from '../config/run-config.js';
 import { UserError } from '../util/errors.js';
 import { runCommand } from './run.js';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadMultitaskConfig, trainMultitask } from '../tasks/multitask.js';
+import { loadMultitaskConfig, trainMultitask } from '../train/multitask-training.js';
 import { runCommand } from './run.js';
 
 export function registerMultitask(program: Command): void {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { isExportedDir, predictExported } from '../deploy/export/predict-exported.js';
-import { predictWithPipeline } from '../tasks/pipeline.js';
+import { predictWithPipeline } from '../deploy/prediction-pipeline.js';
 import { writePredictions } from '../tasks/write-predictions.js';
 import { loadModelDir } from '../train/model-dir.js';
 import { UserError } from '../util/errors.js';

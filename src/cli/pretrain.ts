@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../train/config.js';
+import { loadConfig } from '../config/run-config.js';
 import { pretrainMaskedLm } from '../train/pretrain.js';
 import { runCommand } from './run.js';
 

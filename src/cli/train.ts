@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../train/config.js';
+import { loadConfig } from '../config/run-config.js';
+// A training config may carry soft_labels (a teacher's probabilities): distillation's task variant.
+import '../distill/data/soft-label-task.js';
 import { train } from '../train/trainer.js';
 import { runCommand } from './run.js';
 

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
-import { readTokenizerJson } from './tokenizers/tokenizer-json.js';
+import { readTokenizerJson } from '../config/tokenizer-json.js';
 
 export const PAD = '[PAD]';
 export const UNK = '[UNK]';

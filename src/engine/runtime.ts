@@ -13,10 +13,6 @@ export function getNumThreads(): number {
   return native.getNumThreads();
 }
 
-export function torchVersion(): string {
-  return native.version();
-}
-
 /** libtorch's build configuration (BLAS, OpenMP, CPU capabilities). */
 export function torchConfig(): string {
   return native.config();

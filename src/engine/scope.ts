@@ -3,9 +3,23 @@
  * disposed when it closes, unless it is returned from the scope (then it moves to the enclosing
  * scope) or was `keep()`-ed. Tensors created outside any scope (model parameters, say) live until
  * disposed explicitly.
+ *
+ * Scopes know a tensor only as a ScopedTensor (tensor.ts implements it and marks its prototype with
+ * SCOPED_TENSOR), so this module does not import tensor.ts, which imports it.
  */
 import { native } from './native.js';
-import { Tensor } from './tensor.js';
+
+/** What a scope needs of a tensor. */
+export interface ScopedTensor {
+  readonly kept: boolean;
+  readonly isDisposed: boolean;
+  dispose(): void;
+}
+
+/** Marks the objects collectTensors treats as tensors (set on Tensor's prototype). */
+export const SCOPED_TENSOR = Symbol('alembic.scopedTensor');
+
+type Tensor = ScopedTensor;
 
 const scopes: Set<Tensor>[] = [];
 
@@ -48,8 +62,8 @@ function disposeScope(scope: Set<Tensor>, survivors: Set<Tensor>): void {
 // Finds tensors in a result: a tensor, or arrays / plain objects / Maps holding tensors.
 function collectTensors(value: unknown, out: Set<Tensor>, depth: number): void {
   if (depth > 4 || value === null || typeof value !== 'object') return;
-  if (value instanceof Tensor) {
-    out.add(value);
+  if (SCOPED_TENSOR in value) {
+    out.add(value as unknown as Tensor);
   } else if (Array.isArray(value)) {
     for (const v of value) collectTensors(v, out, depth + 1);
   } else if (value instanceof Map) {

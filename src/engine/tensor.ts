@@ -6,7 +6,7 @@
  * should run each step inside `tidy` so memory stays flat.
  */
 import { native, type Handle } from './native.js';
-import { trackTensor, untrackTensor } from './scope.js';
+import { SCOPED_TENSOR, trackTensor, untrackTensor, type ScopedTensor } from './scope.js';
 
 export type DType =
   'float32' | 'float64' | 'int64' | 'int32' | 'bool' | 'uint8' | 'int8' | 'float16' | 'bfloat16';
@@ -17,7 +17,7 @@ export type Reduction = 'mean' | 'sum' | 'none';
 // an already-freed handle is a harmless no-op in the addon.
 const collected = new FinalizationRegistry<Handle>((handle) => native.dispose(handle));
 
-export class Tensor {
+export class Tensor implements ScopedTensor {
   private live = true;
   /** Set by keep(): the enclosing tidy scopes leave this tensor alone. */
   kept = false;
@@ -403,6 +403,9 @@ export class Tensor {
     return `Tensor(${this.dtype}[${this.shape.join(', ')}])`;
   }
 }
+
+// tidy() recognises tensors in a scope's result by this mark (scope.ts cannot import this class).
+Object.defineProperty(Tensor.prototype, SCOPED_TENSOR, { value: true });
 
 export function wrap(handle: Handle): Tensor {
   return new Tensor(handle);

@@ -2,8 +2,8 @@
  * From the config's `model` section to a text encoder. A Transformer with `pretrained_dir` takes its
  * shape from the checkpoint's config.json and its weights from the checkpoint.
  */
+import type { ModelConfig } from '../config/run-config.js';
 import { ngramSpecOf } from '../data/ngram-hash.js';
-import type { ModelConfig } from '../train/config.js';
 import { BowEncoder } from './bow.js';
 import { CnnEncoder } from './cnn.js';
 import type { TextEncoder } from './encoder.js';

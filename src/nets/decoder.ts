@@ -12,7 +12,7 @@
  * `layers.{i}.ffn_in.*`, `layers.{i}.ffn_out.*`, `layers.{i}.ffn_norm.*`, `layer_norm.*`, `output_bias`.
  */
 import { arange, full, zeros } from '../engine/create.js';
-import { F } from '../engine/index.js';
+import * as F from '../engine/functional.js';
 import { Embedding } from '../engine/nn/embedding.js';
 import { LayerNorm } from '../engine/nn/layer-norm.js';
 import { Linear } from '../engine/nn/linear.js';

@@ -6,7 +6,7 @@
  * `cls.*`) and into Hugging Face transformers.
  */
 import { zeros } from '../engine/create.js';
-import { F } from '../engine/index.js';
+import * as F from '../engine/functional.js';
 import { LayerNorm } from '../engine/nn/layer-norm.js';
 import { Linear } from '../engine/nn/linear.js';
 import { Module, ModuleDict } from '../engine/nn/module.js';

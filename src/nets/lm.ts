@@ -5,13 +5,13 @@
  *    output projection tied to the token embedding.
  * Both take right-padded ids with their lengths; padding never influences a real position.
  */
-import { F } from '../engine/index.js';
+import * as F from '../engine/functional.js';
 import { Embedding } from '../engine/nn/embedding.js';
 import { Linear } from '../engine/nn/linear.js';
 import { Module } from '../engine/nn/module.js';
 import { GRU, LSTM } from '../engine/nn/rnn.js';
 import type { Tensor } from '../engine/tensor.js';
-import type { ModelConfig } from '../train/config.js';
+import type { ModelConfig } from '../config/run-config.js';
 import { UserError } from '../util/errors.js';
 import { transformerSize } from './build.js';
 import { TransformerDecoder, type DecoderOptions } from './decoder.js';

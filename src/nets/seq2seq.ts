@@ -9,13 +9,13 @@
  *    then reads the details. Being attention-after-RNN, teacher forcing runs in one RNN call.
  */
 import { cat } from '../engine/create.js';
-import { F } from '../engine/index.js';
+import * as F from '../engine/functional.js';
 import { Embedding } from '../engine/nn/embedding.js';
 import { Linear } from '../engine/nn/linear.js';
 import { Module } from '../engine/nn/module.js';
 import { GRU, LSTM } from '../engine/nn/rnn.js';
 import type { Tensor } from '../engine/tensor.js';
-import type { ModelConfig } from '../train/config.js';
+import type { ModelConfig } from '../config/run-config.js';
 import { UserError } from '../util/errors.js';
 import { transformerOptions } from './build.js';
 import { paddingBias, TransformerDecoder } from './decoder.js';

@@ -7,7 +7,7 @@
  * MiniLM-style relation distillation needs.
  */
 import { arange, full } from '../engine/create.js';
-import { F } from '../engine/index.js';
+import * as F from '../engine/functional.js';
 import { Embedding } from '../engine/nn/embedding.js';
 import { LayerNorm } from '../engine/nn/layer-norm.js';
 import { Linear } from '../engine/nn/linear.js';

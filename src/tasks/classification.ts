@@ -6,10 +6,9 @@
  */
 import path from 'node:path';
 import { cat, fromTyped } from '../engine/create.js';
-import { F } from '../engine/index.js';
+import * as F from '../engine/functional.js';
 import { Linear } from '../engine/nn/linear.js';
 import { Module } from '../engine/nn/module.js';
-import { noGrad, tidy } from '../engine/scope.js';
 import type { Tensor } from '../engine/tensor.js';
 import { readClassificationFile, type ClassificationKind } from '../data/readers/classification.js';
 import { ngramSpecOf } from '../data/ngram-hash.js';
@@ -24,12 +23,12 @@ import {
 } from '../metrics/index.js';
 import { buildEncoder } from '../nets/build.js';
 import { wordDropoutIds } from '../nets/word-dropout.js';
-import { inEvalMode } from '../nets/eval-mode.js';
+import { inferenceBatches } from '../nets/eval-mode.js';
 import type { TextEncoder } from '../nets/encoder.js';
 import { loadPretrained } from '../nets/pretrained.js';
 import { TransformerEncoder } from '../nets/transformer.js';
-import type { TrainConfig } from '../train/config.js';
-import { batchIndices, padTexts } from '../train/batching.js';
+import type { TrainConfig } from '../config/run-config.js';
+import { padTexts } from '../nets/batching.js';
 import { UserError } from '../util/errors.js';
 import { readerOptions, vocabFitOptions, warnSkipped } from './dataset-options.js';
 import type { EvalResult, Task, TaskModel } from './task.js';
@@ -195,18 +194,19 @@ export class ClassificationTask implements Task<
   ): number[][] {
     const m = model as ClassifierModel;
     const out: number[][] = [];
-    inEvalMode(m, () => {
-      for (const idx of batchIndices(features.length, batchSize)) {
-        const flat = noGrad(() =>
-          tidy(() => {
-            const logits = m.logits(idx.map((i) => features[i]));
-            return (this.kind === 'multi_label' ? logits.sigmoid() : logits.softmax(-1)).toArray();
-          }),
-        );
-        const k = this.labels.names.length;
-        for (let r = 0; r < idx.length; r++) out.push(flat.slice(r * k, (r + 1) * k));
-      }
-    });
+    const k = this.labels.names.length;
+    inferenceBatches(
+      m,
+      features,
+      batchSize,
+      (batch) => {
+        const logits = m.logits(batch);
+        return (this.kind === 'multi_label' ? logits.sigmoid() : logits.softmax(-1)).toArray();
+      },
+      (flat, batch) => {
+        for (let r = 0; r < batch.length; r++) out.push(flat.slice(r * k, (r + 1) * k));
+      },
+    );
     return out;
   }
 

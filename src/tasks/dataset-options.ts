@@ -3,9 +3,9 @@
  * how its reader treats bad lines and warnings, and how its vocabulary is built or loaded.
  */
 import path from 'node:path';
-import { checkpointVocabFile } from '../data/tokenizers/checkpoint-tokenizer.js';
+import type { TrainConfig } from '../config/run-config.js';
+import { checkpointVocabFile } from '../config/checkpoint-tokenizer.js';
 import type { DataFormat } from '../data/readers/data-format.js';
-import type { TrainConfig } from '../train/config.js';
 
 /**
  * A reader's bad-line policy (the caller's choice, else the config's) with warnings going to stderr, and

@@ -10,20 +10,20 @@
  */
 import path from 'node:path';
 import { fromTyped, full } from '../engine/create.js';
-import { F } from '../engine/index.js';
+import * as F from '../engine/functional.js';
 import { Module } from '../engine/nn/module.js';
-import { noGrad, tidy } from '../engine/scope.js';
+import { tidy } from '../engine/scope.js';
 import type { Tensor } from '../engine/tensor.js';
 import { readGenerationFile } from '../data/readers/generation.js';
 import type { GenerationExample } from '../data/readers/types.js';
 import { Vocab } from '../data/vocab.js';
 import { containsHan, corpusBleu, corpusRougeL, perplexity } from '../metrics/index.js';
 import { beamSearch, type Hypothesis, type SearchRow, type TopTokens } from '../nets/decoder-search.js';
-import { inEvalMode } from '../nets/eval-mode.js';
+import { inferenceBatches } from '../nets/eval-mode.js';
 import { loadPretrained } from '../nets/pretrained.js';
 import { buildSeq2Seq, selectMemory, TransformerSeq2Seq, type Seq2SeqNet } from '../nets/seq2seq.js';
-import { batchIndices, padBatch, padTexts } from '../train/batching.js';
-import { generationSchema, type TrainConfig } from '../train/config.js';
+import { padBatch, padTexts } from '../nets/batching.js';
+import { generationSchema, type TrainConfig } from '../config/run-config.js';
 import { UserError } from '../util/errors.js';
 import { readerOptions, vocabFitOptions, warnSkipped } from './dataset-options.js';
 import type { EvalResult, Task, TaskModel } from './task.js';
@@ -181,24 +181,20 @@ export class GenerationTask implements Task<GenerationExample, GenerationFeature
     const m = model as GenerationModel;
     const o = this.options;
     const out: Hypothesis[][] = [];
-    inEvalMode(m, () => {
-      for (const idx of batchIndices(features.length, batchSize)) {
-        const sources = idx.map((i) => features[i].source);
-        out.push(
-          ...noGrad(() =>
-            tidy(() =>
-              beamSearch(sources.length, m.nextTokens(m.encodeSources(sources)), {
-                beamSize: o.beam_size,
-                maxLength: o.max_length,
-                lengthPenalty: o.length_penalty,
-                bos: m.ids.bos,
-                eos: m.ids.eos,
-              }),
-            ),
-          ),
-        );
-      }
-    });
+    inferenceBatches(
+      m,
+      features.map((f) => f.source),
+      batchSize,
+      (sources) =>
+        beamSearch(sources.length, m.nextTokens(m.encodeSources(sources)), {
+          beamSize: o.beam_size,
+          maxLength: o.max_length,
+          lengthPenalty: o.length_penalty,
+          bos: m.ids.bos,
+          eos: m.ids.eos,
+        }),
+      (hypotheses) => out.push(...hypotheses),
+    );
     return out;
   }
 
@@ -297,18 +293,19 @@ export class GenerationModel extends Module implements TaskModel<GenerationFeatu
   teacherForcedNll(features: GenerationFeatures[], batchSize: number): { nll: number; tokens: number } {
     let nll = 0;
     let tokens = 0;
-    inEvalMode(this, () => {
-      for (const idx of batchIndices(features.length, batchSize)) {
-        const batch = idx.map((i) => features[i]);
-        nll += noGrad(() =>
-          tidy(() => {
-            const { logits, target } = this.teacherForced(batch);
-            return F.crossEntropy(logits, target, { reduction: 'sum' }).item();
-          }),
-        );
+    inferenceBatches(
+      this,
+      features,
+      batchSize,
+      (batch) => {
+        const { logits, target } = this.teacherForced(batch);
+        return F.crossEntropy(logits, target, { reduction: 'sum' }).item();
+      },
+      (batchNll, batch) => {
+        nll += batchNll;
         tokens += batch.reduce((s, f) => s + (f.target?.length ?? 0) + 1, 0);
-      }
-    });
+      },
+    );
     return { nll, tokens };
   }
 

@@ -9,7 +9,7 @@
  * sampling with the config's temperature and top-k.
  */
 import { fromTyped } from '../engine/create.js';
-import { F } from '../engine/index.js';
+import * as F from '../engine/functional.js';
 import { Module } from '../engine/nn/module.js';
 import { noGrad, tidy } from '../engine/scope.js';
 import type { Tensor } from '../engine/tensor.js';
@@ -17,10 +17,10 @@ import { readLanguageModelText } from '../data/readers/generation.js';
 import type { TextExample } from '../data/readers/types.js';
 import { perplexity } from '../metrics/generation.js';
 import { sampleToken } from '../nets/decoder-search.js';
-import { inEvalMode } from '../nets/eval-mode.js';
+import { inEvalMode, inferenceBatches } from '../nets/eval-mode.js';
 import { buildLanguageModel, type LanguageModelNet } from '../nets/lm.js';
-import { batchIndices, padBatch } from '../train/batching.js';
-import { generationSchema, type TrainConfig } from '../train/config.js';
+import { padBatch } from '../nets/batching.js';
+import { generationSchema, type TrainConfig } from '../config/run-config.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { readerOptions, warnSkipped } from './dataset-options.js';
@@ -219,10 +219,12 @@ export async function readLanguageModelCorpus(
 /** Each text's log-likelihood under the model, in batches without autograd. */
 export function scoreTexts(model: CausalLmModel, features: LmFeatures[], batchSize = 64): TextScore[] {
   const out: TextScore[] = [];
-  inEvalMode(model, () => {
-    for (const idx of batchIndices(features.length, batchSize)) {
-      const batch = idx.map((i) => features[i]);
-      const nll = noGrad(() => tidy(() => model.tokenNll(batch).toFloat64Array()));
+  inferenceBatches(
+    model,
+    features,
+    batchSize,
+    (batch) => model.tokenNll(batch).toFloat64Array(),
+    (nll, batch) => {
       const time = nll.length / batch.length;
       batch.forEach((f, b) => {
         let sum = 0;
@@ -230,8 +232,8 @@ export function scoreTexts(model: CausalLmModel, features: LmFeatures[], batchSi
         const tokens = f.ids.length + 1;
         out.push({ logProb: -sum, tokens, perplexity: Math.exp(sum / tokens) });
       });
-    }
-  });
+    },
+  );
   return out;
 }
 

@@ -10,18 +10,18 @@
  * [MASK] tokens written in the input text.
  */
 import { fromTyped, rand } from '../engine/create.js';
-import { F } from '../engine/index.js';
+import * as F from '../engine/functional.js';
 import { noGrad, tidy } from '../engine/scope.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { TextExample } from '../data/readers/types.js';
 import { perplexity } from '../metrics/generation.js';
 import { transformerOptions } from '../nets/build.js';
-import { inEvalMode } from '../nets/eval-mode.js';
+import { inEvalMode, inferenceBatches } from '../nets/eval-mode.js';
 import { MaskedLanguageModel } from '../nets/lm-masked.js';
 import { loadPretrained } from '../nets/pretrained.js';
 import { TransformerEncoder } from '../nets/transformer.js';
-import { batchIndices, padBatch } from '../train/batching.js';
-import { languageModelSchema, type TrainConfig } from '../train/config.js';
+import { padBatch } from '../nets/batching.js';
+import { languageModelSchema, type TrainConfig } from '../config/run-config.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { vocabFitOptions } from './dataset-options.js';
@@ -215,23 +215,24 @@ export class MaskedLmTask implements Task<TextExample, MlmFeatures, MlmPredictio
     let nll = 0;
     let correct = 0;
     let count = 0;
-    inEvalMode(m, () => {
-      for (const idx of batchIndices(features.length, batchSize)) {
-        const batch = idx.map((i) => features[i].ids);
+    inferenceBatches(
+      m,
+      features.map((f) => f.ids),
+      batchSize,
+      (batch) => {
+        // Masking draws from rng batch after batch, in order: the same masks on every evaluation.
         const plan = planMasking(batch, m.ids, m.maskProb, () => rng.next());
-        const r = noGrad(() =>
-          tidy(() => {
-            const { logits, target } = m.planned(plan);
-            const loss = F.crossEntropy(logits, target, { reduction: 'sum' }).item();
-            const hits = logits.argmax(-1).eq(target).sum().item();
-            return { loss, hits };
-          }),
-        );
+        const { logits, target } = m.planned(plan);
+        const loss = F.crossEntropy(logits, target, { reduction: 'sum' }).item();
+        const hits = logits.argmax(-1).eq(target).sum().item();
+        return { loss, hits, targets: plan.targets.length };
+      },
+      (r) => {
         nll += r.loss;
         correct += r.hits;
-        count += plan.targets.length;
-      }
-    });
+        count += r.targets;
+      },
+    );
     return {
       metrics: {
         loss: nll / count,

@@ -13,22 +13,21 @@
  * pairwise accuracy for triples, and MRR / NDCG@k whenever a query (text_a) has several candidates.
  */
 import { cat, fromTyped, ones } from '../engine/create.js';
-import { F } from '../engine/index.js';
+import * as F from '../engine/functional.js';
 import { Linear } from '../engine/nn/linear.js';
 import { Module } from '../engine/nn/module.js';
-import { noGrad, tidy } from '../engine/scope.js';
 import type { Tensor } from '../engine/tensor.js';
 import { readMatchingFile, readPointwiseFile } from '../data/readers/matching.js';
 import type { PairwiseExample, PointwiseExample } from '../data/readers/types.js';
 import { binaryAuc, pearson, rankingReport, spearman, type RankedItem } from '../metrics/index.js';
 import { buildEncoder } from '../nets/build.js';
 import { wordDropoutIds } from '../nets/word-dropout.js';
-import { inEvalMode } from '../nets/eval-mode.js';
+import { inferenceBatches } from '../nets/eval-mode.js';
 import type { TextEncoder } from '../nets/encoder.js';
 import { loadPretrained } from '../nets/pretrained.js';
 import { TransformerEncoder } from '../nets/transformer.js';
-import type { TrainConfig } from '../train/config.js';
-import { batchIndices, padTexts } from '../train/batching.js';
+import type { TrainConfig } from '../config/run-config.js';
+import { padTexts } from '../nets/batching.js';
 import { UserError } from '../util/errors.js';
 import { readerOptions, vocabFitOptions, warnSkipped } from './dataset-options.js';
 import type { EvalResult, Task, TaskModel } from './task.js';
@@ -194,13 +193,15 @@ export class MatchingTask implements Task<MatchingExample, MatchingFeatures, Mat
   /** Raw scores (logits, or cosines) of pairs, in batches without autograd. */
   rawScores(model: TaskModel<MatchingFeatures>, pairs: PairInput[], batchSize = 64): number[] {
     const m = model as MatchingModel;
-    return inEvalMode(m, () => {
-      const out: number[] = [];
-      for (const idx of batchIndices(pairs.length, batchSize)) {
-        out.push(...noGrad(() => tidy(() => m.rawScores(idx.map((i) => pairs[i])).toArray())));
-      }
-      return out;
-    });
+    const out: number[] = [];
+    inferenceBatches(
+      m,
+      pairs,
+      batchSize,
+      (batch) => m.rawScores(batch).toArray(),
+      (scores) => out.push(...scores),
+    );
+    return out;
   }
 
   /** A raw score → the reported similarity (see MatchingPrediction). */
@@ -221,15 +222,18 @@ export class MatchingTask implements Task<MatchingExample, MatchingFeatures, Mat
     }
     const m = model as MatchingModel;
     const encoded = texts.map((t) => this.codec.encode(t));
-    return inEvalMode(m, () => {
-      const out: number[][] = [];
-      for (const idx of batchIndices(encoded.length, batchSize)) {
-        const flat = noGrad(() => tidy(() => m.embed(idx.map((i) => encoded[i])).toArray()));
-        const size = flat.length / idx.length;
-        for (let r = 0; r < idx.length; r++) out.push(flat.slice(r * size, (r + 1) * size));
-      }
-      return out;
-    });
+    const out: number[][] = [];
+    inferenceBatches(
+      m,
+      encoded,
+      batchSize,
+      (batch) => m.embed(batch).toArray(),
+      (flat, batch) => {
+        const size = flat.length / batch.length;
+        for (let r = 0; r < batch.length; r++) out.push(flat.slice(r * size, (r + 1) * size));
+      },
+    );
+    return out;
   }
 
   predict(model: TaskModel<MatchingFeatures>, features: MatchingFeatures[]): MatchingPrediction[] {

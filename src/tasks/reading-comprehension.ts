@@ -10,24 +10,24 @@
  * Any net works (its per-token states are used), the Transformer being the natural one.
  */
 import { fromTyped } from '../engine/create.js';
-import { F } from '../engine/index.js';
+import * as F from '../engine/functional.js';
 import { Linear } from '../engine/nn/linear.js';
 import { Module } from '../engine/nn/module.js';
-import { noGrad, tidy } from '../engine/scope.js';
 import type { Tensor } from '../engine/tensor.js';
 import { readReadingComprehensionJson } from '../data/readers/reading-comprehension.js';
 import type { ReadingComprehensionExample } from '../data/readers/types.js';
-import { createTokenizer, type OffsetTokenizer } from '../data/tokenizers/tokenizer.js';
+import { createTokenizer } from '../data/tokenizers/create-tokenizer.js';
+import type { OffsetTokenizer } from '../data/tokenizers/tokenizer.js';
 import { WordPieceTokenizer, wordPieceOptions } from '../data/tokenizers/wordpiece.js';
 import { spanReport } from '../metrics/index.js';
 import { buildEncoder } from '../nets/build.js';
 import { wordDropoutIds } from '../nets/word-dropout.js';
-import { inEvalMode } from '../nets/eval-mode.js';
+import { inferenceBatches } from '../nets/eval-mode.js';
 import type { TextEncoder } from '../nets/encoder.js';
 import { loadPretrained } from '../nets/pretrained.js';
 import { TransformerEncoder } from '../nets/transformer.js';
-import type { TrainConfig } from '../train/config.js';
-import { batchIndices, padBatch } from '../train/batching.js';
+import type { TrainConfig } from '../config/run-config.js';
+import { padBatch } from '../nets/batching.js';
 import { InputError, UserError } from '../util/errors.js';
 import { readerOptions, vocabFitOptions, warnSkipped } from './dataset-options.js';
 import { bestSpan, charSpanToTokens, contextWindows, type TokenWindow } from './span-windows.js';
@@ -201,22 +201,22 @@ export class ReadingComprehensionTask implements Task<
     const m = model as SpanModel;
     const windows = features.flatMap((f) => f.windows);
     const flat: WindowLogits[] = [];
-    inEvalMode(m, () => {
-      for (const idx of batchIndices(windows.length, batchSize)) {
-        const batch = idx.map((i) => windows[i]);
-        const [start, end] = noGrad(() =>
-          tidy(() => {
-            const { start: s, end: e } = m.logits(batch);
-            return [s.toArray(), e.toArray()];
-          }),
-        );
+    inferenceBatches(
+      m,
+      windows,
+      batchSize,
+      (batch) => {
+        const { start: s, end: e } = m.logits(batch);
+        return [s.toArray(), e.toArray()];
+      },
+      ([start, end], batch) => {
         const time = start.length / batch.length;
         batch.forEach((w, r) => {
           const row = (values: number[]) => values.slice(r * time, r * time + w.ids.length);
           flat.push({ start: row(start), end: row(end) });
         });
-      }
-    });
+      },
+    );
     const out: WindowLogits[][] = [];
     let next = 0;
     for (const f of features) {

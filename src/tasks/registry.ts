@@ -1,12 +1,12 @@
 /**
  * Task name → task implementation. Each task family registers here; the trainer, the CLI and
- * deployment only ever see the Task interface.
+ * deployment only ever see the Task interface. Layers above tasks (distillation) add variants with
+ * registerTaskVariant instead of this file importing them, so imports keep pointing down.
  */
 import { noteCheckpointShape, withCheckpointShape } from '../nets/build.js';
-import type { TrainConfig } from '../train/config.js';
+import type { TrainConfig } from '../config/run-config.js';
 import { UserError } from '../util/errors.js';
 import { ClassificationTask, type ClassificationState } from './classification.js';
-import { SoftLabelClassificationTask } from '../distill/data/soft-label-task.js';
 import { MatchingTask, type MatchingState } from './matching.js';
 import { ReadingComprehensionTask, type ReadingComprehensionState } from './reading-comprehension.js';
 import { SequenceLabelingTask, type SequenceLabelingState } from './sequence-labeling.js';
@@ -18,12 +18,34 @@ import type { Task } from './task.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyTask = Task<any, any, any>;
 
+/** A model directory's saved task state, to restore a task from. */
+export interface SavedTask {
+  dir: string;
+  state: unknown;
+}
+
+/** Returns a task that replaces the registry's own for this config, or undefined to pass. */
+export type TaskVariant = (config: TrainConfig, saved?: SavedTask) => AnyTask | undefined;
+
+const variants: TaskVariant[] = [];
+
+/** Adds a variant (idempotent); variants are asked in registration order before the task families. */
+export function registerTaskVariant(variant: TaskVariant): void {
+  if (!variants.includes(variant)) variants.push(variant);
+}
+
 /** A fresh task (to fit on training data), or one restored from a model directory's saved state. */
-export function createTask(given: TrainConfig, saved?: { dir: string; state: unknown }): AnyTask {
+export function createTask(given: TrainConfig, saved?: SavedTask): AnyTask {
   const config = { ...given, model: withCheckpointShape(given.model) };
   if (saved === undefined) noteCheckpointShape(given.model, config.model);
-  // Training on a teacher's probabilities (data distillation); the saved model is a plain classifier.
-  if (config.soft_labels !== undefined && saved === undefined) return new SoftLabelClassificationTask(config);
+  for (const variant of variants) {
+    const task = variant(config, saved);
+    if (task !== undefined) return task;
+  }
+  // Training on a teacher's probabilities is distillation's variant; never silently train without them.
+  if (config.soft_labels !== undefined && saved === undefined) {
+    throw new UserError('soft_labels: soft-label training is not loaded (import distill/data/soft-label-task)');
+  }
   switch (config.task) {
     case 'text_classification':
     case 'text_pair_classification':

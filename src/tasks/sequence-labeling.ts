@@ -12,10 +12,9 @@
  */
 import path from 'node:path';
 import { fromTyped } from '../engine/create.js';
-import { F } from '../engine/index.js';
+import * as F from '../engine/functional.js';
 import { Linear } from '../engine/nn/linear.js';
 import { Module } from '../engine/nn/module.js';
-import { noGrad, tidy } from '../engine/scope.js';
 import type { Tensor } from '../engine/tensor.js';
 import { LabelMap } from '../data/readers/label-map.js';
 import { readSequenceFile } from '../data/readers/sequence.js';
@@ -23,12 +22,12 @@ import type { SequenceExample } from '../data/readers/types.js';
 import { chunkReport, classificationReport, extractChunks, type TagScheme } from '../metrics/index.js';
 import { buildEncoder } from '../nets/build.js';
 import { wordDropoutIds } from '../nets/word-dropout.js';
-import { inEvalMode } from '../nets/eval-mode.js';
+import { inferenceBatches } from '../nets/eval-mode.js';
 import type { TextEncoder } from '../nets/encoder.js';
 import { loadPretrained } from '../nets/pretrained.js';
 import { TransformerEncoder } from '../nets/transformer.js';
-import { batchIndices, padBatch } from '../train/batching.js';
-import type { TrainConfig } from '../train/config.js';
+import { padBatch } from '../nets/batching.js';
+import type { TrainConfig } from '../config/run-config.js';
 import { UserError } from '../util/errors.js';
 import { CRF, type CrfConstraints } from './crf.js';
 import { readerOptions, vocabFitOptions, warnSkipped } from './dataset-options.js';
@@ -192,20 +191,20 @@ export class SequenceLabelingTask implements Task<SequenceInput, SequenceFeature
     const rowTags: number[][] = new Array(rows.length);
     let lossSum = 0;
     let words = 0;
-    inEvalMode(m, () => {
-      for (const idx of batchIndices(order.length, batchSize)) {
-        const batch = idx.map((i) => rows[order[i]].row);
-        const out = noGrad(() =>
-          tidy(() => {
-            const scores = m.wordScores(batch);
-            return { tags: m.decodeScores(scores, batch), nll: gold ? m.wordNll(scores, batch).item() : 0 };
-          }),
-        );
+    inferenceBatches(
+      m,
+      order.map((r) => rows[r].row),
+      batchSize,
+      (batch) => {
+        const scores = m.wordScores(batch);
+        return { tags: m.decodeScores(scores, batch), nll: gold ? m.wordNll(scores, batch).item() : 0 };
+      },
+      (out, batch, idx) => {
         idx.forEach((i, k) => (rowTags[order[i]] = out.tags[k]));
         lossSum += out.nll;
         words += batch.reduce((s, r) => s + r.starts.length, 0);
-      }
-    });
+      },
+    );
     const tagIds: number[][] = features.map(() => []);
     rows.forEach(({ sentence }, r) => tagIds[sentence].push(...rowTags[r]));
     return { tagIds, loss: words ? lossSum / words : 0 };

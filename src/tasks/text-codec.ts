@@ -4,9 +4,10 @@
  * `[MASK]`) stay single tokens.
  */
 import path from 'node:path';
-import type { TokenizerType } from '../train/config.js';
+import type { TokenizerType } from '../config/run-config.js';
 import { settleAutoTokenizer } from '../data/tokenizers/auto.js';
-import { createTokenizer, type OffsetTokenizer, type TokenizerSpec } from '../data/tokenizers/tokenizer.js';
+import { createTokenizer } from '../data/tokenizers/create-tokenizer.js';
+import type { OffsetTokenizer, TokenizerSpec } from '../data/tokenizers/tokenizer.js';
 import { tokenizeKeepingSpecials } from '../data/tokenizers/keep-specials.js';
 import { WordPieceTokenizer, wordPieceOptions } from '../data/tokenizers/wordpiece.js';
 import type { NgramSpec } from '../data/ngram-hash.js';

@@ -13,8 +13,9 @@
 import path from 'node:path';
 import { settleAutoTokenizer } from '../data/tokenizers/auto.js';
 import { basicTokenize } from '../data/tokenizers/bert-basic.js';
-import type { TokenizerType } from '../train/config.js';
-import { createTokenizer, type TokenizerSpec } from '../data/tokenizers/tokenizer.js';
+import type { TokenizerType } from '../config/run-config.js';
+import { createTokenizer } from '../data/tokenizers/create-tokenizer.js';
+import type { TokenizerSpec } from '../data/tokenizers/tokenizer.js';
 import { WordPieceTokenizer, wordPieceOptions } from '../data/tokenizers/wordpiece.js';
 import { SPECIAL_TOKENS, Vocab } from '../data/vocab.js';
 import { UserError } from '../util/errors.js';

@@ -11,7 +11,7 @@ import { disposeAll, getRngState, loadTensors, saveTensors, setRngState } from '
 import type { Tensor } from '../engine/tensor.js';
 import type { AnyTask } from '../tasks/registry.js';
 import { UserError } from '../util/errors.js';
-import type { TrainConfig } from './config.js';
+import type { TrainConfig } from '../config/run-config.js';
 import { recoverReplacements, replaceDir, type DirKind } from '../util/replace-dir.js';
 import { MODEL_DIR, WEIGHTS_FILE, writeModelFiles } from './model-dir.js';
 

@@ -27,7 +27,7 @@ import { ClassifierModel } from '../tasks/classification.js';
 import { MatchingModel } from '../tasks/matching.js';
 import { SpanModel } from '../tasks/reading-comprehension.js';
 import { SequenceLabelerModel } from '../tasks/sequence-labeling.js';
-import type { TrainConfig } from './config.js';
+import type { TrainConfig } from '../config/run-config.js';
 
 export const HF_WEIGHTS_FILE = 'model.safetensors';
 export const EXTRA_WEIGHTS_FILE = 'alembic-extra.safetensors';

@@ -16,8 +16,8 @@ import { readBertConfig } from '../nets/checkpoint-names.js';
 import { createTask, type AnyTask } from '../tasks/registry.js';
 import type { TaskModel } from '../tasks/task.js';
 import { UserError } from '../util/errors.js';
+import { parseConfig, type TrainConfig } from '../config/run-config.js';
 import { replaceDir, type DirKind } from '../util/replace-dir.js';
-import { parseConfig, type TrainConfig } from './config.js';
 import { hfLayout, readModelWeights, writeHfModel } from './hf-layout.js';
 
 export const MODEL_FILE = 'alembic-model.json';

@@ -8,7 +8,7 @@ import { learningRateAt } from '../engine/optim/schedule.js';
 import { tidy } from '../engine/scope.js';
 import type { Tensor } from '../engine/tensor.js';
 import { UserError } from '../util/errors.js';
-import type { TrainerConfig } from './config.js';
+import type { TrainerConfig } from '../config/run-config.js';
 
 export interface StepPlan {
   trainer: TrainerConfig;

@@ -16,7 +16,7 @@ import { MaskedLmModel, type MaskedLmTask } from '../tasks/masked-lm.js';
 import { withDirLock } from '../util/dir-lock.js';
 import { UserError } from '../util/errors.js';
 import { latestCheckpoint } from './checkpoint.js';
-import type { TrainConfig } from './config.js';
+import type { TrainConfig } from '../config/run-config.js';
 import { loadModelDir } from './model-dir.js';
 import { train, type TrainOptions, type TrainSummary } from './trainer.js';
 

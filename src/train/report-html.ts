@@ -4,6 +4,7 @@
  * the dev loss on the same axes, one chart per dev metric, the best step, a confusion-matrix heat
  * table, a per-label table and the config. All text from the run is HTML-escaped.
  */
+import { lowerIsBetter } from '../metrics/direction.js';
 
 export interface ReportInput {
   title: string;
@@ -50,11 +51,6 @@ export function escapeHtml(text: string): string {
     .replaceAll('>', '&gt;')
     .replaceAll('"', '&quot;')
     .replaceAll("'", '&#39;');
-}
-
-/** Metrics where smaller is better; everything else (accuracy, F1, BLEU, AUC …) is maximised. */
-export function lowerIsBetter(metric: string): boolean {
-  return /loss|perplexity|ppl|mse|mae|rmse|error|^wer$|^cer$/i.test(metric);
 }
 
 /**

@@ -18,10 +18,10 @@ import type { Tensor } from '../engine/tensor.js';
 import { readVocabSource } from '../tasks/dataset-options.js';
 import { createTask, type AnyTask } from '../tasks/registry.js';
 import type { EvalResult, TaskModel } from '../tasks/task.js';
-import { Rng } from '../util/rng.js';
+import { epochRng } from '../util/rng.js';
 import { UserError } from '../util/errors.js';
 import { raiseSignal, withDirLock } from '../util/dir-lock.js';
-import { batchIndices } from './batching.js';
+import { batchIndices } from '../nets/batching.js';
 import {
   assertRunOutputDir,
   latestCheckpoint,
@@ -31,19 +31,22 @@ import {
   saveCheckpoint,
   type TrainerPosition,
 } from './checkpoint.js';
-import type { TrainConfig } from './config.js';
+import { evalBatchSize, type TrainConfig } from '../config/run-config.js';
 import { TensorBoardLog } from './tensorboard.js';
 import { loadModelDir, saveModelDir } from './model-dir.js';
 import { optimizerStep } from './optimizer-step.js';
 import { Progress } from './progress.js';
-import { lowerIsBetter, renderReport } from './report-html.js';
+import { lowerIsBetter } from '../metrics/direction.js';
+import { renderReport } from './report-html.js';
 
 export interface TrainOptions {
   resume?: boolean;
   /** Lines for the user (progress goes to stderr separately). */
   log?: (line: string) => void;
-  /** Stop after this many optimizer steps in this run (tests use it to simulate an interruption). */
-  stopAfterSteps?: number;
+  /** Aborting ends the run after the current step with a checkpoint, as Ctrl-C does, but raises nothing. */
+  signal?: AbortSignal;
+  /** Called after each optimizer step with the step's number (a caller's progress or stopping rule). */
+  onStep?: (step: number) => void;
   quiet?: boolean;
 }
 
@@ -55,7 +58,7 @@ export interface TrainSummary {
   test?: Record<string, number>;
   seconds: number;
   parameters: number;
-  /** Set when the run stopped before its end (a signal or stopAfterSteps); continue with resume. */
+  /** Set when the run stopped before its end (a signal or opts.signal); continue with resume. */
   interrupted?: boolean;
 }
 
@@ -191,7 +194,7 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
     appendFileSync(metricsFile, JSON.stringify(entry) + '\n');
     tensorboard?.add(entry);
   };
-  const evalBatch = t.eval_batch_size ?? t.batch_size * 2;
+  const evalBatch = evalBatchSize(t);
   const evaluateModel = (m: TaskModel<unknown>, split: Split, batchSize: number): EvalResult =>
     job.evaluate
       ? job.evaluate(m, split, batchSize)
@@ -209,7 +212,7 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
   const progress = new Progress(totalSteps, pos.step, opts.quiet ?? false);
   // A resumed finished run has evaluated its last step already: evaluating again would log it twice.
   let lastEvalStep = resumeFrom ? lastEvalIn(metricsFile) : -1;
-  let stepsThisRun = 0;
+  const aborted = () => opts.signal?.aborted === true;
 
   const doEval = () => {
     if (!dev) return;
@@ -254,11 +257,7 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
 
   try {
     outer: while (pos.step < totalSteps && !pos.stopped) {
-      const batches = batchIndices(
-        trainSplit.features.length,
-        t.batch_size,
-        new Rng(t.seed * 7919 + pos.epoch),
-      );
+      const batches = batchIndices(trainSplit.features.length, t.batch_size, epochRng(t.seed, pos.epoch));
       for (let b = pos.batchInEpoch; b < batches.length; b++) {
         const loss = optimizerStep(stepPlan, pos.step, () => {
           const l = objective.loss(batches[b].map((i) => trainSplit.features[i]));
@@ -267,12 +266,12 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
         });
         pos.step++;
         pos.batchInEpoch = b + 1;
-        stepsThisRun++;
         pos.pendingLoss.sum += loss;
         pos.pendingLoss.count++;
         progress.tick(pos.step, loss, pos.epoch);
         // Let signal handlers (and anything else waiting) run: a purely synchronous loop would never see Ctrl-C.
         await new Promise<void>((resolve) => setImmediate(resolve));
+        opts.onStep?.(pos.step);
         if (pos.step % t.train_log_step === 0) {
           const { sum, count } = pos.pendingLoss;
           record({
@@ -285,9 +284,8 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
           pos.pendingLoss = { sum: 0, count: 0 };
         }
         if (pos.step % t.eval_step === 0) doEval();
-        const stopNow =
-          pos.stopped || interrupted || pos.step >= totalSteps || stepsThisRun === opts.stopAfterSteps;
-        if (pos.step % t.save_model_step === 0 || interrupted || stepsThisRun === opts.stopAfterSteps) {
+        const stopNow = pos.stopped || interrupted || aborted() || pos.step >= totalSteps;
+        if (pos.step % t.save_model_step === 0 || interrupted || aborted()) {
           saveCheckpoint(out, config, task, model, optimizer, normalised(pos, batches.length));
           pruneCheckpoints(out, KEEP_CHECKPOINTS);
         }
@@ -302,13 +300,7 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
     process.off('SIGTERM', onSignal);
   }
 
-  if (
-    interrupted ||
-    (opts.stopAfterSteps !== undefined &&
-      stepsThisRun === opts.stopAfterSteps &&
-      pos.step < totalSteps &&
-      !pos.stopped)
-  ) {
+  if (interrupted || (aborted() && pos.step < totalSteps && !pos.stopped)) {
     log(`stopped at step ${pos.step}; continue with --resume`);
     if (interrupted) raiseSignal(interrupted);
     return { ...summary(), interrupted: true };
@@ -324,18 +316,13 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
   try {
     const bestDev = dev
       ? job.evaluate
-        ? job.evaluate(best.model, dev, t.batch_size * 2)
-        : best.task.evaluate(best.model, dev.examples, dev.features, t.batch_size * 2)
+        ? job.evaluate(best.model, dev, evalBatch)
+        : best.task.evaluate(best.model, dev.examples, dev.features, evalBatch)
       : undefined;
     result.dev = bestDev?.metrics;
     if (testSplit) {
       const testFeatures = testSplit.examples.map((e) => best.task.encode(e));
-      result.test = best.task.evaluate(
-        best.model,
-        testSplit.examples,
-        testFeatures,
-        t.batch_size * 2,
-      ).metrics;
+      result.test = best.task.evaluate(best.model, testSplit.examples, testFeatures, evalBatch).metrics;
       record({ type: 'test', step: pos.best?.step ?? pos.step, ...result.test });
     }
     writeReport(out, config, metricsFile, metric, bestDev);

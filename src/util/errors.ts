@@ -10,6 +10,17 @@ export class UserError extends Error {
   }
 }
 
+/**
+ * A run stopped before its end (Ctrl-C, or a caller's AbortSignal) during `step`: what is done is kept,
+ * and the same command continues where it stopped. The one interruption of every pipeline.
+ */
+export class Interrupted extends UserError {
+  constructor(readonly step: string) {
+    super(`interrupted during the ${step} step; run the same command again to continue where it stopped`);
+    this.name = 'Interrupted';
+  }
+}
+
 /** Where in an input file a problem is: `file:line: field: problem`. */
 export interface InputLocation {
   file: string;

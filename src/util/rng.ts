@@ -65,3 +65,13 @@ export class Rng {
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
+
+/**
+ * The generator that shuffles one epoch's batches. It depends on the run's seed and the epoch alone, not
+ * on what earlier epochs drew, so a run resumed at any epoch shuffles exactly as an uninterrupted one.
+ * Multiplying by 7919 (the 1000th prime) spaces the runs: seed s + 1 at epoch e is seed s at epoch
+ * e + 7919, far beyond any run's epochs, so runs with neighbouring seeds never replay each other's order.
+ */
+export function epochRng(seed: number, epoch: number): Rng {
+  return new Rng(seed * 7919 + epoch);
+}

@@ -2,7 +2,9 @@
  * Central finite-difference gradient checking in float64, for tests.
  */
 import assert from 'node:assert/strict';
-import { fromTyped, tidy, type Tensor } from '../../src/engine/index.js';
+import { fromTyped } from '../../src/engine/create.js';
+import { tidy } from '../../src/engine/scope.js';
+import type { Tensor } from '../../src/engine/tensor.js';
 
 /** Random float64 values in [-1, 1) from a seeded LCG (independent of libtorch's generator). */
 export function randomValues(n: number, seed: number, scale = 1): Float64Array {

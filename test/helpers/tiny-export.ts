@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { exportModelDir } from '../../src/deploy/export/export-dir.js';
-import { parseConfig } from '../../src/train/config.js';
+import { parseConfig } from '../../src/config/run-config.js';
 import { train } from '../../src/train/trainer.js';
 import { tempDir, writeSentimentSplits } from './tiny-data.js';
 

@@ -1,11 +1,7 @@
-import { UserError } from '../../util/errors.js';
-import { Vocab } from '../vocab.js';
-import { CharTokenizer } from './char.js';
-import { JiebaTokenizer } from './jieba.js';
-import { WhitespaceTokenizer } from './whitespace.js';
-import { WordPieceTokenizer, wordPieceOptions } from './wordpiece.js';
-import { WordsTokenizer } from './words.js';
-
+/**
+ * What a tokenizer is: the interfaces every implementation (char, jieba, whitespace, words, wordpiece)
+ * meets and the spec a config names one by. The factory is create-tokenizer.ts.
+ */
 export type TokenizerKind = 'char' | 'jieba' | 'whitespace' | 'words' | 'wordpiece';
 export const TOKENIZER_KINDS: readonly TokenizerKind[] = [
   'char',
@@ -50,30 +46,4 @@ export interface TokenizerSpec {
   tokenize_chinese_chars?: boolean;
   /** wordpiece: special tokens beyond [PAD] [UNK] [CLS] [SEP] [MASK] kept whole when written in text. */
   special_tokens?: string[];
-}
-
-/** Build the tokenizer a config names. */
-export function createTokenizer(spec: TokenizerSpec): OffsetTokenizer {
-  const lowercase = spec.lowercase ?? true;
-  switch (spec.type) {
-    case 'char':
-      return new CharTokenizer({ lowercase });
-    case 'jieba':
-      return new JiebaTokenizer({ lowercase });
-    case 'whitespace':
-      return new WhitespaceTokenizer({ lowercase });
-    case 'words':
-      return new WordsTokenizer({ lowercase });
-    case 'auto':
-      throw new UserError('tokenizer: "auto" is settled from the training data; train the model first');
-    case 'wordpiece':
-      if (spec.vocab === undefined || spec.vocab === '') {
-        throw new UserError('tokenizer: type "wordpiece" needs "vocab": the path of a vocab.txt');
-      }
-      return new WordPieceTokenizer(Vocab.load(spec.vocab), wordPieceOptions(spec));
-    default:
-      throw new UserError(
-        `tokenizer: unknown type "${spec.type}"; expected one of ${TOKENIZER_KINDS.map((k) => `"${k}"`).join(', ')}`,
-      );
-  }
 }

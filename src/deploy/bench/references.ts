@@ -3,7 +3,7 @@
  * and run in onnxruntime-node with 2 threads, measured on this kind of machine (2 cores). alembic's own
  * graphs should reach 0.9× of them; a row without a reference shape prints no ratio.
  */
-import type { ModelConfig } from '../../train/config.js';
+import type { ModelConfig } from '../../config/run-config.js';
 import type { BenchRuntime } from './model-bench.js';
 import type { ReferenceNet } from './torch-reference.js';
 

@@ -4,7 +4,7 @@
  * per model, an HTTP load test of `alembic serve`, and the checks the guide cares about.
  */
 import os from 'node:os';
-import type { ModelConfig } from '../../train/config.js';
+import type { ModelConfig } from '../../config/run-config.js';
 import { timeEmptyGraph, type HostFloor } from './host-floor.js';
 import { httpBench, httpFloorBench, vocabTexts, type HttpBenchResult } from './http-bench.js';
 import type { LoadGenerator } from './load-generator.js';

@@ -21,7 +21,7 @@ import {
   TOKEN_TYPE_IDS,
 } from './io.js';
 import type { DeployManifest } from './manifest.js';
-import type { TaskRuntime } from './runtimes.js';
+import type { TaskRuntime } from './task-runtime.js';
 
 /** A prediction input with the config's numeric features by name (missing ones count as 0, as in training). */
 export interface FeaturedInput extends PredictInput {

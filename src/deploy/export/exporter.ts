@@ -3,9 +3,6 @@
  * runtimes.ts that feeds the graph and reads its outputs); the per-net encoder graphs (encoders.ts) are
  * shared by all of them.
  */
-import type { Module } from '../../engine/nn/module.js';
-import type { AnyTask } from '../../tasks/registry.js';
-import type { ModelManifest } from '../../train/model-dir.js';
 import { UserError } from '../../util/errors.js';
 import {
   OnnxGraphBuilder,
@@ -15,34 +12,10 @@ import {
 } from '../onnx/index.js';
 import { classificationExporter } from './classification.js';
 import type { OnnxSection } from './io.js';
+import type { ExportableModel, TaskExporter } from './task-exporter.js';
 import { matchingExporter } from './matching.js';
 import { readingComprehensionExporter } from './reading-comprehension.js';
 import { sequenceLabelingExporter } from './sequence-labeling.js';
-
-/** A model as loadModelDir restores it. */
-export interface ExportableModel {
-  manifest: ModelManifest;
-  task: AnyTask;
-  model: Module;
-}
-
-/** How `export --int8` scores the float and the int8 graph on the dev set. */
-export interface DevCheck {
-  /** The name of what `score` computes, e.g. accuracy. */
-  metric: string;
-  /** The metric of predictions (the runtime's, for the examples devCheck was given, in order). */
-  score(predictions: unknown[]): number;
-  /** Whether two predictions for one example agree (the int8 agreement rate counts these). */
-  agree(a: unknown, b: unknown): boolean;
-}
-
-export interface TaskExporter {
-  /** Declares the graph's inputs and outputs (names from io.ts) and the nodes between them. */
-  build(g: OnnxGraphBuilder, m: ExportableModel): void;
-  /** Dev-set scoring from the task's labelled examples (as its reader returns them); undefined when the
-   *  dev data has no metric a prediction alone decides. */
-  devCheck?(examples: unknown[]): DevCheck | undefined;
-}
 
 const EXPORTERS: Record<string, TaskExporter> = {
   text_classification: classificationExporter,

@@ -8,7 +8,7 @@ import type { TensorValue } from '../onnx/index.js';
 import { ATTENTION_MASK, ATTENTION_MASK_B, INPUT_IDS, INPUT_IDS_B, padIds, TOKEN_TYPE_IDS } from './io.js';
 import type { DeployManifest } from './manifest.js';
 import { restoreTask } from './restore-task.js';
-import type { TaskRuntime } from './runtimes.js';
+import type { TaskRuntime } from './task-runtime.js';
 
 export function matchingRuntime(
   manifest: DeployManifest,

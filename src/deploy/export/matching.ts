@@ -12,7 +12,7 @@ import { MatchingModel, type MatchingPrediction, type MatchingState } from '../.
 import { UserError } from '../../util/errors.js';
 import type { OnnxGraphBuilder } from '../onnx/index.js';
 import { encoderGraph } from './encoders.js';
-import type { DevCheck, ExportableModel, TaskExporter } from './exporter.js';
+import type { DevCheck, ExportableModel, TaskExporter } from './task-exporter.js';
 import { maskViews, reduce, textInputs } from './graph-ops.js';
 import { ATTENTION_MASK, ATTENTION_MASK_B, INPUT_IDS, INPUT_IDS_B, TOKEN_TYPE_IDS } from './io.js';
 import { StateReader } from './weights.js';

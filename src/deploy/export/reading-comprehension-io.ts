@@ -14,7 +14,7 @@ import {
 import { ATTENTION_MASK, INPUT_IDS, padIds, TOKEN_TYPE_IDS } from './io.js';
 import type { DeployManifest } from './manifest.js';
 import { restoreTask } from './restore-task.js';
-import type { TaskRuntime } from './runtimes.js';
+import type { TaskRuntime } from './task-runtime.js';
 
 /** Windows per graph call. */
 const WINDOW_BATCH = 64;

@@ -12,7 +12,7 @@ import { SpanModel, type ReadingComprehensionPrediction } from '../../tasks/read
 import { UserError } from '../../util/errors.js';
 import { int, type OnnxGraphBuilder } from '../onnx/index.js';
 import { encoderGraph } from './encoders.js';
-import type { DevCheck, ExportableModel, TaskExporter } from './exporter.js';
+import type { DevCheck, ExportableModel, TaskExporter } from './task-exporter.js';
 import { maskViews, textInputs } from './graph-ops.js';
 import { ATTENTION_MASK, INPUT_IDS, TOKEN_TYPE_IDS } from './io.js';
 import { StateReader } from './weights.js';

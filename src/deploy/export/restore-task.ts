@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { createTask, type AnyTask } from '../../tasks/registry.js';
-import { parseConfig } from '../../train/config.js';
+import { parseConfig } from '../../config/run-config.js';
 import { restoreConfig } from '../../train/model-dir.js';
 import { MANIFEST_FILE, type DeployManifest } from './manifest.js';
 

@@ -16,7 +16,7 @@ import type { RunOutput } from '../onnx/index.js';
 import { ATTENTION_MASK, INPUT_IDS, padIds } from './io.js';
 import type { DeployManifest } from './manifest.js';
 import { restoreTask } from './restore-task.js';
-import type { TaskRuntime } from './runtimes.js';
+import type { TaskRuntime } from './task-runtime.js';
 import { viterbi, type CrfParams } from './viterbi.js';
 
 /** Rows per graph call. */

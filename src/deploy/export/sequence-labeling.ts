@@ -14,7 +14,7 @@ import {
 import { UserError } from '../../util/errors.js';
 import type { OnnxGraphBuilder } from '../onnx/index.js';
 import { encoderGraph } from './encoders.js';
-import type { DevCheck, ExportableModel, TaskExporter } from './exporter.js';
+import type { DevCheck, ExportableModel, TaskExporter } from './task-exporter.js';
 import { maskViews, textInputs } from './graph-ops.js';
 import { ATTENTION_MASK, INPUT_IDS } from './io.js';
 import { StateReader } from './weights.js';

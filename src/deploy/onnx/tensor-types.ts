@@ -24,11 +24,6 @@ export function onnxDataType(type: ElemType): number {
   return dataTypeOf[type];
 }
 
-export function elemTypeOfDataType(code: number): ElemType {
-  for (const [type, c] of Object.entries(dataTypeOf)) if (c === code) return type as ElemType;
-  throw new Error(`ONNX data type ${code} is not one alembic handles`);
-}
-
 /** The element type a typed array holds; a Uint8Array is uint8 unless the caller says bool. */
 export function elemTypeOfArray(data: TensorData): ElemType {
   if (data instanceof Float32Array) return 'float32';
@@ -51,22 +46,4 @@ export function shapeSize(dims: readonly number[]): number {
  */
 export function rawBytes(data: TensorData): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
-
-/** Rebuilds a typed array of `type` from raw_data bytes (copied, so the result is aligned). */
-export function fromRawBytes(type: ElemType, bytes: Uint8Array): TensorData {
-  const copy = new Uint8Array(bytes).buffer;
-  switch (type) {
-    case 'float32':
-      return new Float32Array(copy);
-    case 'int64':
-      return new BigInt64Array(copy);
-    case 'int32':
-      return new Int32Array(copy);
-    case 'int8':
-      return new Int8Array(copy);
-    case 'uint8':
-    case 'bool':
-      return new Uint8Array(copy);
-  }
 }

@@ -11,7 +11,7 @@
  *   student/<name>/gold_only/   a student trained on part.0 only (the baseline)
  *   student/<name>/distilled/   the same student trained on part.0 + part.1
  *   onnx/<model>/               fp32 ONNX exports of the teacher and students, timed by the report
- *   steps/                      one record per finished or started step (see steps.ts)
+ *   steps/                      one record per finished or started step (see ../step-store.ts)
  *   report.json, report.txt     teacher vs students: quality and batch-1 QPS
  */
 import path from 'node:path';

@@ -10,11 +10,11 @@
  * The model is the classification task's own (same parameter names, a subclass that changes only the
  * loss), so a student trained this way is an ordinary text-classification model directory.
  *
- * Used by the task registry when a training config has `soft_labels` and no saved state; a model
- * directory restores as a plain ClassificationTask.
+ * Registered with the task registry as a variant (on loading this module) for a training config with
+ * `soft_labels` and no saved state; a model directory restores as a plain ClassificationTask.
  */
 import { fromTyped } from '../../engine/create.js';
-import { F } from '../../engine/index.js';
+import * as F from '../../engine/functional.js';
 import type { Tensor } from '../../engine/tensor.js';
 import { readRecords, requireText } from '../../data/readers/read-records.js';
 import type { ClassificationExample } from '../../data/readers/types.js';
@@ -27,15 +27,14 @@ import {
 } from '../../tasks/classification.js';
 import type { TextEncoder } from '../../nets/encoder.js';
 import { readerOptions, warnSkipped } from '../../tasks/dataset-options.js';
+import { registerTaskVariant } from '../../tasks/registry.js';
 import type { TaskModel } from '../../tasks/task.js';
-import type { TrainConfig } from '../../train/config.js';
+import type { TrainConfig } from '../../config/run-config.js';
+import { softLabelKlRows, tempered, type SoftLabelOptions } from '../soft-label-loss.js';
 import { InputError, UserError } from '../../util/errors.js';
 
-export interface SoftLabelOptions {
-  temperature: number;
-  /** Weight of the soft (KL) term for teacher-labelled lines; 1 − alpha goes to their hard label. */
-  alpha: number;
-}
+/** Data distillation's soft labels: KL against written probabilities, mixed with the hard label by alpha. */
+type DataSoftLabels = SoftLabelOptions & { alpha: number; divergence: 'kl' };
 
 export interface SoftExample extends ClassificationExample {
   /** The teacher's class probabilities, in label-map order. */
@@ -50,12 +49,12 @@ export interface SoftFeatures extends ClassificationFeatures {
 const SUM_TOLERANCE = 1e-3;
 
 export class SoftLabelClassificationTask extends ClassificationTask {
-  readonly soft: SoftLabelOptions;
+  readonly soft: DataSoftLabels;
 
   constructor(config: TrainConfig) {
     super(config);
     if (config.soft_labels === undefined) throw new Error('SoftLabelClassificationTask needs soft_labels');
-    this.soft = config.soft_labels;
+    this.soft = { ...config.soft_labels, divergence: 'kl' };
     if (this.kind === 'multi_label') {
       throw new UserError(
         'soft_labels: only single-label tasks (text_classification, text_pair_classification)',
@@ -152,7 +151,7 @@ export class SoftLabelClassifier extends ClassifierModel implements TaskModel<So
   constructor(
     encoder: TextEncoder,
     opts: ClassifierOptions,
-    readonly soft: SoftLabelOptions,
+    readonly soft: DataSoftLabels,
   ) {
     super(encoder, opts);
   }
@@ -178,18 +177,15 @@ export class SoftLabelClassifier extends ClassifierModel implements TaskModel<So
     const ce = F.crossEntropy(logits, fromTyped(target, [n], 'int64'), { reduction: 'none' });
     let total = ce.mul(fromTyped(hardWeight, [n], 'float32'));
     if (softWeight.some((w) => w > 0)) {
-      const logStudent = logits.div(t).logSoftmax(-1);
-      const kl = F.klDiv(logStudent, fromTyped(q, [n, k], 'float32'), { reduction: 'none' }).sum(1);
+      const kl = softLabelKlRows(logits, fromTyped(q, [n, k], 'float32'), t);
       total = total.add(kl.mul(fromTyped(softWeight, [n], 'float32')));
     }
     return total.sum().div(n);
   }
 }
 
-/** softmax(log q / T): the teacher's distribution at temperature T (T = 1 leaves it as it is). */
-export function tempered(q: readonly number[], t: number): number[] {
-  if (t === 1) return [...q];
-  const powered = q.map((p) => Math.pow(Math.max(p, 0), 1 / t));
-  const sum = powered.reduce((s, p) => s + p, 0);
-  return powered.map((p) => p / sum);
-}
+registerTaskVariant((config, saved) =>
+  config.soft_labels !== undefined && saved === undefined
+    ? new SoftLabelClassificationTask(config)
+    : undefined,
+);

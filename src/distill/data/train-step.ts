@@ -5,13 +5,14 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseConfig, stripComments, type TrainConfig } from '../../train/config.js';
+import { parseConfig, stripComments, type TrainConfig } from '../../config/run-config.js';
 import { latestCheckpoint, TRAINING_RUN } from '../../train/checkpoint.js';
 import { train, type TrainSummary } from '../../train/trainer.js';
-import { UserError } from '../../util/errors.js';
+import { Interrupted, UserError } from '../../util/errors.js';
 import { removeDir } from '../../util/replace-dir.js';
-import type { ConfigSource } from './config.js';
-import { PipelineInterrupted } from './steps.js';
+import type { ConfigSource } from './data-distill-config.js';
+// Registers soft-label training with the task registry: the configs built here may carry soft_labels.
+import './soft-label-task.js';
 
 export const DISTILLABLE_TASKS = ['text_classification', 'text_pair_classification'] as const;
 
@@ -58,7 +59,7 @@ export function trainConfigFor(source: ConfigSource, files: TrainingFiles): Trai
 
 /**
  * Trains to the end, continuing an earlier run when `resume` (else clearing what an earlier run with
- * other settings left). Returns the best model directory; throws PipelineInterrupted when the trainer
+ * other settings left). Returns the best model directory; throws Interrupted when the trainer
  * stopped early (Ctrl-C), leaving a checkpoint to continue from.
  */
 export async function trainToEnd(
@@ -71,7 +72,7 @@ export async function trainToEnd(
   if (!resume) removeDir(out, TRAINING_RUN);
   const canResume = resume && latestCheckpoint(out) !== null;
   const summary = await train(config, { resume: canResume, quiet: opts.quiet, log: opts.log });
-  if (!trainingFinished(out)) throw new PipelineInterrupted(step);
+  if (!trainingFinished(out)) throw new Interrupted(step);
   return { modelDir: path.join(out, 'best'), summary };
 }
 

@@ -6,7 +6,7 @@
  */
 import type { Vocab } from '../../data/vocab.js';
 import { fromTyped } from '../../engine/create.js';
-import { F } from '../../engine/index.js';
+import * as F from '../../engine/functional.js';
 import type { Tensor } from '../../engine/tensor.js';
 import type { EncoderInput } from '../../nets/encoder.js';
 import { TransformerEncoder } from '../../nets/transformer.js';
@@ -24,7 +24,7 @@ import {
 } from '../../tasks/sequence-labeling.js';
 import type { TaskModel } from '../../tasks/task.js';
 import { IGNORE_INDEX, pieceTargets, textUnits } from '../../tasks/token-alignment.js';
-import { padBatch } from '../../train/batching.js';
+import { padBatch } from '../../nets/batching.js';
 import { UserError } from '../../util/errors.js';
 
 /** Output scores of one forward pass. */

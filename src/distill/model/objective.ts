@@ -10,11 +10,11 @@ import { noGrad, tidy } from '../../engine/scope.js';
 import type { Tensor } from '../../engine/tensor.js';
 import type { LayerTrace } from '../../nets/transformer.js';
 import type { TaskModel } from '../../tasks/task.js';
-import { batchIndices } from '../../train/batching.js';
-import type { PredictionSpec, RelationKind } from './config.js';
+import type { PredictionSpec, RelationKind } from './model-distill-config.js';
 import type { DistillAdapter } from './adapter.js';
-import { softLabelLoss } from './prediction-loss.js';
+import { softLabelLoss } from '../soft-label-loss.js';
 import { relationLoss } from './relation-loss.js';
+import { inferenceBatches } from '../../nets/eval-mode.js';
 
 abstract class DistillObjective extends Module implements TaskModel<unknown> {
   constructor(
@@ -148,16 +148,13 @@ export function meanObjectiveLoss(
   features: unknown[],
   batchSize: number,
 ): number {
-  const wasTraining = objective.training;
-  objective.eval();
   let sum = 0;
-  try {
-    for (const idx of batchIndices(features.length, batchSize)) {
-      const value = noGrad(() => tidy(() => objective.loss(idx.map((i) => features[i])).item()));
-      sum += value * idx.length;
-    }
-  } finally {
-    objective.train(wasTraining);
-  }
+  inferenceBatches(
+    objective,
+    features,
+    batchSize,
+    (batch) => objective.loss(batch).item(),
+    (value, batch) => (sum += value * batch.length),
+  );
   return sum / Math.max(1, features.length);
 }

@@ -12,7 +12,7 @@
 import type { Tensor } from '../../engine/tensor.js';
 import type { LayerTrace } from '../../nets/transformer.js';
 import { UserError } from '../../util/errors.js';
-import type { RelationKind } from './config.js';
+import type { RelationKind } from './model-distill-config.js';
 
 export interface RelationOptions {
   /** Relation heads; must divide the hidden size of both traces. */

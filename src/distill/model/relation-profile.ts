@@ -8,7 +8,7 @@
 import { noGrad, tidy } from '../../engine/scope.js';
 import type { TaskModel } from '../../tasks/task.js';
 import type { DistillAdapter } from './adapter.js';
-import type { RelationKind } from './config.js';
+import type { RelationKind } from './model-distill-config.js';
 import { relationLogProbs } from './relation-loss.js';
 
 /** Per layer (0-based), entropy / log(length), averaged over relation kinds, heads and real rows. */

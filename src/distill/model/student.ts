@@ -16,14 +16,14 @@ import { disposeAll } from '../../engine/state-io.js';
 import { Vocab } from '../../data/vocab.js';
 import { readBertConfig } from '../../nets/checkpoint-names.js';
 import { loadPretrained } from '../../nets/pretrained.js';
-import { checkpointVocabFile } from '../../data/tokenizers/checkpoint-tokenizer.js';
+import { checkpointVocabFile } from '../../config/checkpoint-tokenizer.js';
 import type { TaskModel } from '../../tasks/task.js';
-import type { DatasetConfig, TrainConfig, TrainerConfig } from '../../train/config.js';
+import type { DatasetConfig, TrainConfig, TrainerConfig } from '../../config/run-config.js';
 import { readModelWeights } from '../../train/hf-layout.js';
 import { MODEL_FILE, readManifest } from '../../train/model-dir.js';
 import { UserError } from '../../util/errors.js';
 import type { DistillAdapter } from './adapter.js';
-import type { StudentSpec } from './config.js';
+import type { StudentSpec } from './model-distill-config.js';
 
 export interface TransformerShape {
   layers: number;

@@ -3,9 +3,11 @@
  * the WordPiece vocabulary (token → id), the BertNormalizer's switches (lowercase, strip accents, Chinese
  * characters) and the added special tokens. Other tokenizer models (BPE, Unigram) are refused by name,
  * since alembic's WordPiece would silently tokenise differently from how the checkpoint was trained.
+ * In the config layer with checkpoint-tokenizer.ts, which reads the normalizer's switches from it while a
+ * config is parsed; data/vocab.ts reads the vocabulary from it.
  */
 import { readFileSync } from 'node:fs';
-import { InputError, UserError } from '../../util/errors.js';
+import { InputError, UserError } from '../util/errors.js';
 
 export interface TokenizerJson {
   file: string;

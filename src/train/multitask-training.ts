@@ -40,22 +40,22 @@ import { wordDropoutIds } from '../nets/word-dropout.js';
 import type { TextEncoder } from '../nets/encoder.js';
 import { loadPretrained } from '../nets/pretrained.js';
 import { TransformerEncoder } from '../nets/transformer.js';
-import { batchIndices } from '../train/batching.js';
-import { parseConfig, TASKS, validateConfig, type TrainConfig } from '../train/config.js';
-import { loadModelDir, saveModelDir } from '../train/model-dir.js';
-import { lowerIsBetter } from '../train/report-html.js';
-import { optimizerStep } from '../train/optimizer-step.js';
-import { formatMetrics, takesNoWeightDecay } from '../train/trainer.js';
+import { batchIndices } from '../nets/batching.js';
+import { evalBatchSize, parseConfig, TASKS, validateConfig, type TrainConfig } from '../config/run-config.js';
+import { loadModelDir, saveModelDir } from './model-dir.js';
+import { lowerIsBetter } from '../metrics/direction.js';
+import { optimizerStep } from './optimizer-step.js';
+import { formatMetrics, takesNoWeightDecay } from './trainer.js';
 import { withDirLock } from '../util/dir-lock.js';
 import { UserError } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
-import { Rng } from '../util/rng.js';
-import { ClassificationTask, ClassifierModel } from './classification.js';
-import { givenVocabFile, readVocabSource } from './dataset-options.js';
-import { createTask, type AnyTask } from './registry.js';
-import { SequenceLabelerModel, SequenceLabelingTask } from './sequence-labeling.js';
-import { schemeConstraints } from './tag-scheme.js';
-import type { TaskModel } from './task.js';
+import { epochRng } from '../util/rng.js';
+import { ClassificationTask, ClassifierModel } from '../tasks/classification.js';
+import { givenVocabFile, readVocabSource } from '../tasks/dataset-options.js';
+import { createTask, type AnyTask } from '../tasks/registry.js';
+import { SequenceLabelerModel, SequenceLabelingTask } from '../tasks/sequence-labeling.js';
+import { schemeConstraints } from '../tasks/tag-scheme.js';
+import type { TaskModel } from '../tasks/task.js';
 
 const taskEntrySchema = z
   .object({
@@ -307,7 +307,7 @@ async function trainMultitaskLocked(
   const totalSteps = t.max_steps > 0 ? t.max_steps : t.epochs * batchesPerEpoch;
   const warmupSteps = Math.round(t.warmup_ratio * totalSteps);
   const stepPlan = { trainer: t, optimizer, params, warmupSteps, totalSteps };
-  const evalBatch = t.eval_batch_size ?? t.batch_size * 2;
+  const evalBatch = evalBatchSize(t);
 
   let step = 0;
   // Held in an object: closures update it, which flow analysis of a plain `let` would not see.
@@ -349,7 +349,7 @@ async function trainMultitaskLocked(
 
   let lastEval = -1;
   for (let epoch = 0; step < totalSteps && !stopped; epoch++) {
-    const rng = new Rng(t.seed * 7919 + epoch);
+    const rng = epochRng(t.seed, epoch);
     const schedule = loaded.flatMap((l, k) =>
       batchIndices(l.train.features.length, t.batch_size, rng).map((b) => ({ k, b })),
     );

@@ -7,12 +7,11 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { softLabelsSchema, validateConfig } from '../../train/config.js';
+import { softLabelsSchema, validateConfig } from '../../config/run-config.js';
 import { UserError } from '../../util/errors.js';
 import { readJsonFile } from '../../util/json-file.js';
 
 export const POOL_SOURCES = ['augmented', 'unlabelled'] as const;
-export type PoolSource = (typeof POOL_SOURCES)[number];
 
 const trainConfigRef = z.union([z.string(), z.record(z.string(), z.unknown())]);
 

@@ -27,9 +27,9 @@ import type { ClassificationExample } from '../data/readers/types.js';
 import { prfFromCounts, type PRF } from '../metrics/common.js';
 import { loadModelDir, type LoadedModel } from '../train/model-dir.js';
 import { InputError, UserError } from '../util/errors.js';
+import type { ClassificationPrediction } from '../tasks/classification.js';
+import type { SequenceInput, SequencePrediction } from '../tasks/sequence-labeling.js';
 import { readJsonFile } from '../util/json-file.js';
-import type { ClassificationPrediction } from './classification.js';
-import type { SequenceInput, SequencePrediction } from './sequence-labeling.js';
 
 const name = z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only');
 

@@ -8,7 +8,7 @@
  *   3. students  train each student on part.0 + part.1, and on part.0 alone as the baseline
  *      report    quality and batch-1 one-thread QPS of every model, in libtorch and in onnxruntime on
  *                its fp32 ONNX export (onnx/) → report.json, report.txt
- * Every step is recorded (steps.ts): a finished one is not redone, an interrupted one continues.
+ * Every step is recorded (../step-store.ts): a finished one is not redone, an interrupted one continues.
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -16,16 +16,16 @@ import path from 'node:path';
 import { setNumThreads } from '../../engine/runtime.js';
 import { loadModelDir, readManifest, WEIGHTS_FILE } from '../../train/model-dir.js';
 import { withDirLock } from '../../util/dir-lock.js';
-import { UserError } from '../../util/errors.js';
+import { Interrupted, UserError } from '../../util/errors.js';
 import { augmentFile, parseStrategies, type AugmentFileResult } from '../augment/index.js';
-import type { ResolvedDataDistillConfig } from './config.js';
+import type { ResolvedDataDistillConfig } from './data-distill-config.js';
 import { labelFile, teacherLabeller } from './label-file.js';
 import { LabelProgress } from './label-progress.js';
 import { DistillLayout } from './layout.js';
-import { measureModels, SPEED_RUNTIMES, type ModelToMeasure } from './measure.js';
+import { measureModels, SPEED_RUNTIMES, type ModelToMeasure } from './measure-models.js';
 import { buildPool, type PoolResult } from './pool.js';
-import { buildRows, formatReport, gains, type DataDistillReport } from './report.js';
-import { hashFile, hashValue, PipelineInterrupted, StepRunner } from './steps.js';
+import { buildRows, formatReport, gains, type DataDistillReport } from './data-distill-report.js';
+import { hashFile, hashValue, StepRunner } from '../step-store.js';
 import { DISTILLABLE_TASKS, trainConfigFor, trainToEnd } from './train-step.js';
 import { combineParts, countLabels, countLines, poolLineFilter } from './training-files.js';
 
@@ -55,7 +55,7 @@ interface Run {
   log: (line: string) => void;
   quiet: boolean;
   signal?: AbortSignal;
-  /** Throws PipelineInterrupted when the run was asked to stop. */
+  /** Throws Interrupted when the run was asked to stop. */
   checkStop: (step: string) => void;
 }
 
@@ -108,7 +108,7 @@ async function runLocked(
     quiet: options.quiet ?? false,
     signal: options.signal,
     checkStop: (step) => {
-      if (options.signal?.aborted) throw new PipelineInterrupted(step);
+      if (options.signal?.aborted) throw new Interrupted(step);
     },
   };
   const teacher = await teacherStep(run);
@@ -242,7 +242,7 @@ async function labelStep(
         onProgress: (done) => progress?.update(done),
         log: run.log,
       });
-      if (!r.complete) throw new PipelineInterrupted('label');
+      if (!r.complete) throw new Interrupted('label');
       return { lines: r.total, labels: await countLabels(layout.part1, teacher.textColumns), probabilities };
     } finally {
       progress?.stop();

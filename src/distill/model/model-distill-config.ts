@@ -27,7 +27,7 @@ import {
   type ModelConfig,
   type TrainConfig,
   type TrainerConfig,
-} from '../../train/config.js';
+} from '../../config/run-config.js';
 import { UserError } from '../../util/errors.js';
 import { readJsonFile } from '../../util/json-file.js';
 

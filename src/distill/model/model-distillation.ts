@@ -11,9 +11,9 @@
  *   distill_report.json, distill_report.html
  *
  * Each student stage starts from the previous stage's best student. A finished stage is not run again;
- * an interrupted one continues from its newest checkpoint (see stage-state.ts).
+ * an interrupted one continues from its newest checkpoint (see ../step-store.ts).
  */
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { manualSeed } from '../../engine/create.js';
@@ -22,7 +22,7 @@ import { readLines } from '../../data/line-reader.js';
 import { readBertConfig } from '../../nets/checkpoint-names.js';
 import { createTask, type AnyTask } from '../../tasks/registry.js';
 import type { EvalResult, TaskModel } from '../../tasks/task.js';
-import type { TrainConfig, TrainerConfig } from '../../train/config.js';
+import { evalBatchSize, type TrainConfig, type TrainerConfig } from '../../config/run-config.js';
 import {
   loadModelDir,
   MODEL_DIR,
@@ -32,12 +32,13 @@ import {
   type LoadedModel,
   type ModelManifest,
 } from '../../train/model-dir.js';
-import { runTraining, train, type Split, type TrainSummary } from '../../train/trainer.js';
+import { latestCheckpoint, TRAINING_RUN } from '../../train/checkpoint.js';
+import { runTraining, train, type Split, type TrainOptions, type TrainSummary } from '../../train/trainer.js';
 import { withDirLock } from '../../util/dir-lock.js';
-import { UserError } from '../../util/errors.js';
-import { replaceDir } from '../../util/replace-dir.js';
+import { Interrupted, UserError } from '../../util/errors.js';
+import { removeDir, replaceDir, type DirKind } from '../../util/replace-dir.js';
 import { distillAdapter, type DistillAdapter } from './adapter.js';
-import { ALONE, type DistillConfig, type Stage, type TrainedStage } from './config.js';
+import { ALONE, type DistillConfig, type Stage, type TrainedStage } from './model-distill-config.js';
 import {
   meanObjectiveLoss,
   PredictionObjective,
@@ -52,9 +53,9 @@ import {
   type DistillReport,
   type ModelToReport,
   type StageEntry,
-} from './report.js';
+} from './model-distill-report.js';
 import { NEAR_UNIFORM, relationProfile } from './relation-profile.js';
-import { decideStage, fileStamp, fingerprint, writeStageState } from './stage-state.js';
+import { contentStamp, hashValue, StepStore } from '../step-store.js';
 import {
   initialiseStudent,
   planStudent,
@@ -66,8 +67,10 @@ import {
 export interface DistillOptions {
   quiet?: boolean;
   log?: (line: string) => void;
-  /** The first stage that trains stops after this many steps (tests use it to simulate an interruption). */
-  stopAfterSteps?: number;
+  /** Aborting stops the stage that is training after its current step, as Ctrl-C does. */
+  signal?: AbortSignal;
+  /** Called after each optimizer step of every stage that trains. */
+  onStep?: (step: number) => void;
 }
 
 export interface DistillResult {
@@ -85,20 +88,11 @@ const RELATION_METRIC = 'distill_loss';
 /** Examples the teacher's relations are profiled on before GED/TD1. */
 const PROFILE_EXAMPLES = 64;
 
-/** Thrown inside the pipeline when a stage stopped early; turned into a result, not an error. */
-class StageInterrupted extends Error {
-  constructor(readonly stage: TrainedStage) {
-    super(`stage ${stage} interrupted`);
-  }
-}
-
 interface Context {
   config: DistillConfig;
   opts: DistillOptions;
   log: (line: string) => void;
   stages: StageEntry[];
-  /** Consumed by the first stage that trains. */
-  stopAfterSteps?: number;
 }
 
 /** Distils holding the lock on output_dir for the whole pipeline (each stage's training locks its folder too). */
@@ -108,7 +102,7 @@ export async function distill(config: DistillConfig, opts: DistillOptions = {}):
 
 async function distillLocked(config: DistillConfig, opts: DistillOptions): Promise<DistillResult> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
-  const ctx: Context = { config, opts, log, stages: [], stopAfterSteps: opts.stopAfterSteps };
+  const ctx: Context = { config, opts, log, stages: [] };
   const out = config.output_dir;
   // A missing or wrong teacher is the user's to fix before anything is written.
   if (config.teacher.model_dir) readManifest(config.teacher.model_dir);
@@ -118,9 +112,10 @@ async function distillLocked(config: DistillConfig, opts: DistillOptions): Promi
   try {
     return await runPipeline(ctx);
   } catch (e) {
-    if (!(e instanceof StageInterrupted)) throw e;
-    log(`stopped during ${e.stage}; run the same command again to continue from its last checkpoint`);
-    return { outputDir: out, stages: ctx.stages, interrupted: e.stage };
+    // A stage that stopped early is a result (which stage), not an error.
+    if (!(e instanceof Interrupted)) throw e;
+    log(`stopped during ${e.step}; run the same command again to continue from its last checkpoint`);
+    return { outputDir: out, stages: ctx.stages, interrupted: e.step as TrainedStage };
   }
 }
 
@@ -164,7 +159,7 @@ async function runPipeline(ctx: Context): Promise<DistillResult> {
       data,
       relation,
       studentConfig,
-      initFp: fingerprint({ teacher: teacherRef.fp, plan, dropout: config.student.dropout }),
+      initFp: hashValue({ teacher: teacherRef.fp, plan, dropout: config.student.dropout }),
       freshStudent: () => {
         manualSeed(config.trainers.TD2.seed);
         const model = task.buildModel() as TaskModel<unknown>;
@@ -225,14 +220,15 @@ async function studentStage(
   const { config } = ctx;
   const trainer = stageTrainer(config.trainers[stage], stage);
   const relationStage = stage !== 'TD2';
-  const fp = fingerprint({
+  const fp = hashValue({
     teacher: env.teacherFp,
     from: previous?.fp ?? env.initFp,
     trainer: trainerSettings(trainer),
     relation: relationStage ? env.relation : undefined,
     prediction: relationStage ? undefined : config.prediction,
-    data: stage === 'GED' ? [fileStamp(config.general_data), config.general_data_limit] : dataStamps(config),
-    dev: fileStamp(config.dataset.dev),
+    data:
+      stage === 'GED' ? [contentStamp(config.general_data), config.general_data_limit] : dataStamps(config),
+    dev: contentStamp(config.dataset.dev),
   });
   await runStage(ctx, stage, fp, async (resume) => {
     const start = previous ? reloadStudent(previous.dir) : env.freshStudent();
@@ -252,7 +248,7 @@ async function studentStage(
         test: relationStage ? undefined : env.data.test,
         evaluate: relationStage ? relationEvaluator(teacher, env.adapter, env.relation) : undefined,
       },
-      { resume, quiet: ctx.opts.quiet, log: ctx.log, stopAfterSteps: takeStopBudget(ctx) },
+      { resume, ...trainOptions(ctx) },
     );
     start.model.dispose();
     return { summary, info: { student_init: start.how } };
@@ -263,7 +259,7 @@ async function studentStage(
 /** The baseline: the same fresh student trained on the gold labels alone. Returns its best model. */
 async function aloneStage(ctx: Context, env: StudentEnv): Promise<string> {
   const trainer = ctx.config.trainers[ALONE];
-  const fp = fingerprint({
+  const fp = hashValue({
     from: env.initFp,
     trainer: trainerSettings(trainer),
     data: dataStamps(ctx.config),
@@ -274,7 +270,7 @@ async function aloneStage(ctx: Context, env: StudentEnv): Promise<string> {
     const { train, dev, test } = env.data;
     const summary = await runTraining(
       { config: env.studentConfig(trainer), task: env.task, model: start.model, train, dev, test },
-      { resume, quiet: ctx.opts.quiet, log: ctx.log, stopAfterSteps: takeStopBudget(ctx) },
+      { resume, ...trainOptions(ctx) },
     );
     start.model.dispose();
     return { summary, info: { student_init: start.how } };
@@ -282,44 +278,52 @@ async function aloneStage(ctx: Context, env: StudentEnv): Promise<string> {
   return path.join(trainer.output_dir, 'best');
 }
 
-/** Runs a stage unless it finished before with the same fingerprint; records it either way. */
+/** The record of each stage's run, `distill-stage.json` in the stage's folder. */
+const STAGE_FILE = 'distill-stage.json';
+
+/** A stage folder: its record, or a training run's files; the only kind of folder a stage clears. */
+const STAGE_DIR: DirKind = {
+  name: 'a distillation stage folder',
+  is: (dir) => existsSync(path.join(dir, STAGE_FILE)) || TRAINING_RUN.is(dir),
+};
+
+interface StageResult {
+  summary: TrainSummary;
+  info?: Record<string, unknown>;
+}
+
+/**
+ * Runs a stage unless it finished before with the same fingerprint (and its best/ is there); continues
+ * one that started with the same fingerprint from its newest checkpoint; otherwise clears the stage
+ * folder and runs afresh. Records the stage either way.
+ */
 async function runStage(
   ctx: Context,
   stage: TrainedStage,
   fp: string,
-  run: (resume: boolean) => Promise<{ summary: TrainSummary; info?: Record<string, unknown> }>,
+  run: (resume: boolean) => Promise<StageResult>,
 ): Promise<void> {
   const dir = ctx.config.trainers[stage].output_dir;
-  const decision = decideStage(dir, fp);
-  if (decision.action === 'skip') {
+  const store = new StepStore(dir, () => path.join(dir, STAGE_FILE));
+  const decision = store.decide<StageResult>(stage, fp);
+  if (decision.action === 'skip' && existsSync(path.join(dir, 'best'))) {
     ctx.log(`${stage}: finished in an earlier run (${dir}); not run again`);
-    const s = decision.state.summary!;
-    ctx.stages.push({
-      stage,
-      dir,
-      steps: s.steps,
-      seconds: s.seconds,
-      skipped: true,
-      dev: s.dev,
-      info: decision.state.info,
-    });
+    const { summary: s, info } = decision.result;
+    ctx.stages.push({ stage, dir, steps: s.steps, seconds: s.seconds, skipped: true, dev: s.dev, info });
     return;
   }
-  const resume = decision.action === 'resume';
-  if (decision.action === 'run' && decision.reason) ctx.log(`${stage}: ${decision.reason}; running it again`);
+  const resume = decision.action === 'resume' && latestCheckpoint(dir) !== null;
+  if (!resume) {
+    if (decision.action === 'run' && decision.changed) {
+      ctx.log(`${stage}: its settings or inputs changed; running it again`);
+    }
+    removeDir(dir, STAGE_DIR);
+  }
   ctx.log(`${stage}: ${resume ? 'continuing from the last checkpoint' : 'starting'} (${dir})`);
-  mkdirSync(dir, { recursive: true });
-  writeStageState(dir, { stage, fingerprint: fp, status: 'running' });
+  store.write(stage, fp, 'started');
   const { summary, info } = await run(resume);
-  if (summary.interrupted) throw new StageInterrupted(stage);
-  writeStageState(dir, {
-    stage,
-    fingerprint: fp,
-    status: 'done',
-    info,
-    summary,
-    finished: new Date().toISOString(),
-  });
+  if (summary.interrupted) throw new Interrupted(stage);
+  store.write<StageResult>(stage, fp, 'done', { summary, info });
   ctx.stages.push({
     stage,
     dir,
@@ -331,10 +335,10 @@ async function runStage(
   });
 }
 
-function takeStopBudget(ctx: Context): number | undefined {
-  const n = ctx.stopAfterSteps;
-  ctx.stopAfterSteps = undefined;
-  return n;
+/** What every stage's training gets from the caller's options. */
+function trainOptions(ctx: Context): TrainOptions {
+  const { quiet, signal, onStep } = ctx.opts;
+  return { quiet, log: ctx.log, signal, onStep };
 }
 
 /** FT: fine-tunes the teacher, or takes the given fine-tuned teacher directory. */
@@ -345,24 +349,19 @@ async function teacherStage(ctx: Context): Promise<{ dir: string; fp: string }> 
     if (config.stages.includes('FT')) log(`FT: using the fine-tuned teacher in ${dir}`);
     return {
       dir,
-      fp: fingerprint([fileStamp(path.join(dir, MODEL_FILE)), fileStamp(path.join(dir, WEIGHTS_FILE))]),
+      fp: hashValue([contentStamp(path.join(dir, MODEL_FILE)), contentStamp(path.join(dir, WEIGHTS_FILE))]),
     };
   }
   const ftConfig = teacherTrainConfig(config);
-  const fp = fingerprint({
+  const fp = hashValue({
     model: ftConfig.model,
     dataset: ftConfig.dataset,
     trainer: trainerSettings(ftConfig.trainer),
     data: dataStamps(config),
-    pretrained: fileStamp(ftConfig.model.pretrained_dir),
+    pretrained: contentStamp(ftConfig.model.pretrained_dir),
   });
   await runStage(ctx, 'FT', fp, async (resume) => ({
-    summary: await train(ftConfig, {
-      resume,
-      quiet: ctx.opts.quiet,
-      log,
-      stopAfterSteps: takeStopBudget(ctx),
-    }),
+    summary: await train(ftConfig, { resume, ...trainOptions(ctx) }),
   }));
   return { dir: path.join(config.trainers.FT.output_dir, 'best'), fp };
 }
@@ -542,7 +541,7 @@ async function loadGeneralData(adapter: DistillAdapter, config: DistillConfig): 
 }
 
 function dataStamps(config: DistillConfig): unknown {
-  return [config.dataset.train, config.dataset.dev, config.dataset.test].map(fileStamp);
+  return [config.dataset.train, config.dataset.dev, config.dataset.test].map(contentStamp);
 }
 
 /** The trainer settings that decide a stage's result (not where it is written or how many threads run it). */
@@ -578,7 +577,7 @@ function buildReport(
   const opts = {
     batchSizes: config.compare.batch_sizes,
     timingExamples: config.compare.timing_examples,
-    evalBatchSize: config.trainers.TD2.eval_batch_size ?? config.trainers.TD2.batch_size * 2,
+    evalBatchSize: evalBatchSize(config.trainers.TD2),
   };
   log('measuring accuracy and speed of the teacher and the students …');
   const entries: Array<Omit<ModelToReport, 'task' | 'model'> & { loaded?: LoadedModel }> = [

@@ -4,6 +4,8 @@
  * PaddleNLP: do_lower_case, strip_accents, tokenize_chinese_chars, added special tokens) and PaddleNLP's
  * `model_config.json`. A setting no file gives stays undefined, so the caller can tell "the checkpoint says
  * lowercase" from "nobody said": a cased checkpoint must not be lowercased by a default.
+ * In the config layer because parseConfig (run-config.ts) settles the tokenizer switches a config leaves
+ * out from these files, and every layer above reads the settled config.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';

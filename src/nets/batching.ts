@@ -2,7 +2,7 @@
  * Padding token-id lists into the tensors an encoder takes, and ordering examples into batches.
  */
 import { fromTyped } from '../engine/create.js';
-import type { EncoderInput } from '../nets/encoder.js';
+import type { EncoderInput } from './encoder.js';
 import type { Rng } from '../util/rng.js';
 
 /** Pads id lists to the longest in the batch: ids int64 [B,T], mask bool [B,T], lengths int64 [B]. */

@@ -4,7 +4,7 @@
  * batch 1 on one thread in libtorch and in onnxruntime (with the speed-ups over the teacher). Saved as
  * JSON and as a short text table.
  */
-import { SPEED_RUNTIMES, type ModelMeasurement, type SpeedRuntime } from './measure.js';
+import { SPEED_RUNTIMES, type ModelMeasurement, type SpeedRuntime } from './measure-models.js';
 import type { PoolResult } from './pool.js';
 import { textTable } from '../../util/text-table.js';
 

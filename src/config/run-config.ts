@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { readCheckpointTokenizer } from '../data/tokenizers/checkpoint-tokenizer.js';
+import { readCheckpointTokenizer } from './checkpoint-tokenizer.js';
 import { UserError } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
 
@@ -205,6 +205,12 @@ export type TokenizerType = TrainConfig['dataset']['tokenizer']['type'];
 export type DatasetConfig = TrainConfig['dataset'];
 export type ModelConfig = TrainConfig['model'];
 export type TrainerConfig = TrainConfig['trainer'];
+
+/** The batch size of evaluation and prediction: `eval_batch_size`, else twice the training batch (no
+ *  gradients are kept, so twice as many examples fit in the same memory). */
+export function evalBatchSize(t: Pick<TrainerConfig, 'batch_size' | 'eval_batch_size'>): number {
+  return t.eval_batch_size ?? t.batch_size * 2;
+}
 
 /** Validates a parsed config; `source` names the file in errors. Paths are resolved against `baseDir`. */
 export function parseConfig(raw: unknown, source: string, baseDir = path.dirname(source)): TrainConfig {

@@ -1,0 +1,162 @@
+/**
+ * Resumable steps for the distillation pipelines (data distillation's steps, model distillation's
+ * stages). Each step leaves a record holding a fingerprint of what it was made from: settings and the
+ * SHA-256 of its input files' contents (not their times: a copied or touched file is the same input).
+ * A step whose record says "done" with the same fingerprint is not redone; one that says "started" with
+ * the same fingerprint continues (its own work is resumable); any other is started afresh. A changed
+ * input therefore redoes the steps that depend on it, because their fingerprints include the
+ * fingerprints of the steps before them.
+ */
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../util/errors.js';
+
+export type StepStatus = 'started' | 'done';
+
+export interface StepRecord<R> {
+  step: string;
+  fingerprint: string;
+  status: StepStatus;
+  updated: string;
+  result?: R;
+}
+
+/** Reads and writes step records (atomically: a reader sees the old record or the new one). */
+export class StepStore {
+  /** `file` names the record of a step; by default `<dir>/<step>.json`. */
+  constructor(
+    private readonly dir: string,
+    private readonly file: (step: string) => string = (step) =>
+      path.join(dir, `${step.replace(/[^\w.-]+/g, '_')}.json`),
+  ) {}
+
+  read<R>(step: string): StepRecord<R> | undefined {
+    const file = this.file(step);
+    if (!existsSync(file)) return undefined;
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as StepRecord<R>;
+    } catch {
+      return undefined; // a damaged record only means the step is redone
+    }
+  }
+
+  write<R>(step: string, fingerprint: string, status: StepStatus, result?: R): void {
+    const record: StepRecord<R> = { step, fingerprint, status, updated: new Date().toISOString(), result };
+    const file = this.file(step);
+    mkdirSync(path.dirname(file), { recursive: true });
+    const tmp = `${file}.tmp-${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(record, null, 2) + '\n');
+    renameSync(tmp, file);
+  }
+
+  /** What a step with this fingerprint has to do, from its record. */
+  decide<R>(step: string, fingerprint: string): StepDecision<R> {
+    const record = this.read<R>(step);
+    if (record?.fingerprint !== fingerprint) return { action: 'run', changed: record !== undefined };
+    if (record.status === 'done') return { action: 'skip', result: record.result as R };
+    return { action: 'resume' };
+  }
+}
+
+export type StepDecision<R> =
+  { action: 'skip'; result: R } | { action: 'resume' } | { action: 'run'; changed: boolean };
+
+export interface StepContext {
+  /** True when a run of this step with the same fingerprint was started before: continue it. */
+  resume: boolean;
+}
+
+/** Runs data distillation's steps, each once per fingerprint, its record in `dir`. */
+export class StepRunner {
+  private readonly store: StepStore;
+
+  constructor(
+    dir: string,
+    private readonly log: (line: string) => void,
+  ) {
+    this.store = new StepStore(dir);
+  }
+
+  /** The result of a finished step with this fingerprint, if any. */
+  done<R>(name: string, fingerprint: string): R | undefined {
+    const decision = this.store.decide<R>(name, fingerprint);
+    return decision.action === 'skip' ? decision.result : undefined;
+  }
+
+  async run<R>(name: string, fingerprint: string, work: (ctx: StepContext) => Promise<R>): Promise<R> {
+    const decision = this.store.decide<R>(name, fingerprint);
+    if (decision.action === 'skip') {
+      this.log(`${name}: done already`);
+      return decision.result;
+    }
+    if (decision.action === 'run' && decision.changed) {
+      this.log(`${name}: inputs or settings changed since the last run: redoing it`);
+    }
+    this.store.write(name, fingerprint, 'started');
+    const result = await work({ resume: decision.action === 'resume' });
+    this.store.write(name, fingerprint, 'done', result);
+    return result;
+  }
+}
+
+/** SHA-256 of a file's bytes (streamed). */
+export async function hashFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  try {
+    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  } catch {
+    throw new UserError(`${file}: cannot read the file`);
+  }
+  return hash.digest('hex');
+}
+
+/** SHA-256 of a value's JSON (keys in insertion order: build values the same way each time). */
+export function hashValue(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
+}
+
+/**
+ * What identifies an input path's content: the SHA-256 of a file's bytes, of a folder's files (by
+ * relative name, in name order), or null for no path; a missing path is marked as such, so it changes
+ * the fingerprint when it appears. Synchronous, read in 1 MiB blocks, for fingerprints built in place.
+ */
+export function contentStamp(file: string | undefined): unknown {
+  if (file === undefined) return null;
+  if (!existsSync(file)) return { file, missing: true };
+  const hash = createHash('sha256');
+  for (const f of filesUnder(file)) {
+    hash.update(path.relative(file, f) + '\0');
+    hashInto(hash, f);
+  }
+  return { file, sha256: hash.digest('hex') };
+}
+
+function filesUnder(p: string): string[] {
+  if (!statSync(p).isDirectory()) return [p];
+  return readdirSync(p)
+    .sort()
+    .flatMap((name) => filesUnder(path.join(p, name)));
+}
+
+function hashInto(hash: ReturnType<typeof createHash>, file: string): void {
+  const fd = openSync(file, 'r');
+  try {
+    const block = Buffer.allocUnsafe(1 << 20);
+    for (let n = readSync(fd, block); n > 0; n = readSync(fd, block)) hash.update(block.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+}
