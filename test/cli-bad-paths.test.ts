@@ -118,6 +118,10 @@ describe('every CLI verb against bad paths, as a non-root user', () => {
     const readOnly = path.join(root, 'read-only');
     mkdirSync(readOnly);
     chmodSync(readOnly, 0o555);
+    // A run locks its output_dir before it reads data: cases about an input need an output nobody can write.
+    const writable = path.join(root, 'writable');
+    mkdirSync(writable);
+    chmodSync(writable, 0o777);
     bad = {
       missing: path.join(root, 'no-such-file'),
       directory: aDir,
@@ -146,7 +150,12 @@ describe('every CLI verb against bad paths, as a non-root user', () => {
     cases.push({
       verb: 'train',
       name: 'train dataset.train a directory',
-      args: ['train', '-c', configWith('train-dir', {}, { train: aDir }), '--quiet'],
+      args: [
+        'train',
+        '-c',
+        configWith('train-dir', { output_dir: path.join(writable, 'run') }, { train: aDir }),
+        '--quiet',
+      ],
     });
     for (const kind of outKinds)
       cases.push({
