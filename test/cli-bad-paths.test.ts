@@ -115,6 +115,9 @@ describe('every CLI verb against bad paths, as a non-root user', () => {
     mkdirSync(secretDir);
     writeFileSync(path.join(secretDir, 'alembic-model.json'), '{}');
     chmodSync(secretDir, 0o000);
+    const writable = path.join(root, 'writable');
+    mkdirSync(writable);
+    chmodSync(writable, 0o777);
     const readOnly = path.join(root, 'read-only');
     mkdirSync(readOnly);
     chmodSync(readOnly, 0o555);
@@ -146,7 +149,8 @@ describe('every CLI verb against bad paths, as a non-root user', () => {
     cases.push({
       verb: 'train',
       name: 'train dataset.train a directory',
-      args: ['train', '-c', configWith('train-dir', {}, { train: aDir }), '--quiet'],
+      // An output folder user nobody can write to, so the run gets as far as reading its data.
+      args: ['train', '-c', configWith('train-dir', { output_dir: writable }, { train: aDir }), '--quiet'],
     });
     for (const kind of outKinds)
       cases.push({
