@@ -401,7 +401,9 @@ test('trained Transformer: int8 export agrees with fp32 on ≥ 99 % of dev; expo
     ],
     { cwd: ROOT, env: noAddon },
   );
-  const lines = stdout.trimEnd().split('\n');
+  const [header, ...lines] = stdout.trimEnd().split('\n');
+  // The header names the probability column's labels, in order.
+  assert.match(header, /^text\tlabel\tprobabilities \(\S+ \S+\)$/);
   assert.equal(lines.length, 20);
   const torch = await openPredictor(best);
   assert.ok(torch instanceof TorchPredictor);

@@ -40,6 +40,7 @@ import type { TextEncoder } from '../nets/encoder.js';
 import { loadPretrained } from '../nets/pretrained.js';
 import { TransformerEncoder } from '../nets/transformer.js';
 import { batchIndices } from '../train/batching.js';
+import { applyOverrides } from '../config/overrides.js';
 import { parseConfig, TASKS, validateConfig, type TrainConfig } from '../train/config.js';
 import { loadModelDir, saveModelDir } from '../train/model-dir.js';
 import { lowerIsBetter } from '../train/report-html.js';
@@ -126,14 +127,15 @@ export function parseMultitaskConfig(
   };
 }
 
-export function loadMultitaskConfig(file: string): MultitaskConfig {
+/** Reads a multi-task config with `--set key.path=value` overrides applied. */
+export function loadMultitaskConfig(file: string, overrides: readonly string[] = []): MultitaskConfig {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
     throw new UserError(`${file}: ${(e as Error).message}`);
   }
-  return parseMultitaskConfig(raw, file);
+  return parseMultitaskConfig(applyOverrides(raw, overrides, file), file);
 }
 
 /** The head of `task` on the shared encoder: the same model class the task trains alone. */
