@@ -359,7 +359,14 @@ export async function trainMultitask(
       );
       step++;
       if (step % t.train_log_step === 0)
-        record({ type: 'train', step, epoch, task: l.entry.name, loss, lr: optimizer.learningRate });
+        record({
+          type: 'train',
+          step,
+          epoch: epoch + 1,
+          task: l.entry.name,
+          loss,
+          lr: optimizer.learningRate,
+        });
       if (step % t.eval_step === 0) {
         maybeSaveBest();
         lastEval = step;

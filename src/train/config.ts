@@ -252,7 +252,7 @@ function nearMiss(schema: z.ZodType, issue: z.core.$ZodIssue): string {
 /** The keys an object schema accepts at a path (through defaults, optionals and arrays). */
 function keysAt(schema: z.ZodType, at: readonly PropertyKey[]): string[] {
   let node: z.ZodType | undefined = schema;
-  for (let i = 0; node && i <= at.length; ) {
+  for (let i = 0; node && i <= at.length;) {
     const def = node.def as { type: string; innerType?: z.ZodType; element?: z.ZodType };
     if (def.innerType) node = def.innerType;
     else if (def.type === 'array' && i < at.length) [node, i] = [def.element, i + 1];
