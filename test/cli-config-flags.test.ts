@@ -65,7 +65,11 @@ test('metric names are checked when the config is read, per task, with "did you 
     /trainer\.early_stopping\.metric: "macro-f1" is not a text_classification metric \(did you mean "macro_f1"\?\)/,
   );
   // A language model reports perplexity, not macro_f1; a masked one masked_accuracy too.
-  const lm = ['task="language_model"', 'trainer.early_stopping.metric=macro_f1'];
+  const lm = [
+    'task="language_model"',
+    'language_model.objective=causal',
+    'trainer.early_stopping.metric=macro_f1',
+  ];
   assert.throws(
     () => loadConfig(file, lm),
     /"macro_f1" is not a language_model \(causal\) metric; one of perplexity/,

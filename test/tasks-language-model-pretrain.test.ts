@@ -223,7 +223,10 @@ test('CLI: score prints log-likelihood and perplexity per line; pretrain refuses
   assert.deepEqual([rows[0][4], rows[1][4]], ['no', 'no']);
   assert.equal(rows[2][4], 'first 14 of 20 tokens');
   assert.equal(rows[2][3], '15');
-  assert.match(scored.stderr, /1 line\(s\) longer than the model's max_len were scored on their first 14 tokens/);
+  assert.match(
+    scored.stderr,
+    /1 line\(s\) longer than the model's max_len were scored on their first 14 tokens/,
+  );
   const [logProb, ppl, tokens] = rows[0].slice(1).map(Number);
   assert.equal(tokens, 5);
   assert.ok(logProb < 0);

@@ -56,8 +56,11 @@ const METRICS: Record<string, readonly string[]> = {
 const MASKED_LM = ['perplexity', 'loss', 'masked_accuracy', 'masked_tokens'];
 
 /** The metrics a task reports on dev (a masked language model's differ from a causal one's). */
-export function metricNames(task: string, objective: 'causal' | 'masked' = 'causal'): readonly string[] {
-  return task === 'language_model' && objective === 'masked' ? MASKED_LM : (METRICS[task] ?? []);
+export function metricNames(task: string, objective?: 'causal' | 'masked'): readonly string[] {
+  if (task !== 'language_model') return METRICS[task] ?? [];
+  // Without an objective the config may be meant for `alembic pretrain`, which trains the masked one.
+  if (objective === undefined) return [...new Set([...METRICS[task], ...MASKED_LM])];
+  return objective === 'masked' ? MASKED_LM : METRICS[task];
 }
 
 /** Throws a UserError naming `where` when `metric` is not one the task reports. */
@@ -72,7 +75,7 @@ export function checkMetricName(
   if (names.includes(metric)) return;
   if (task === 'sequence_labeling' && /^f1_./.test(metric)) return;
   throw new UserError(
-    `${where}: "${metric}" is not a ${task}${task === 'language_model' ? ` (${objective ?? 'causal'})` : ''} ` +
+    `${where}: "${metric}" is not a ${task}${objective ? ` (${objective})` : ''} ` +
       `metric${didYouMean(metric, names)}; one of ${names.join(', ')}`,
   );
 }
