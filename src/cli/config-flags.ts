@@ -1,9 +1,8 @@
 /**
  * The flags every config-driven command shares: `--set key.path=value` (repeatable, validated with the
  * file) and `--threads N` (written into the config where the command keeps its thread count, so the
- * saved config says what ran).
+ * saved config says what ran). Spread into commander's .option(): `.option(...setOption())`.
  */
-import { Option, type Command } from 'commander';
 import { parseOverride } from '../config/overrides.js';
 import { positiveInt } from './run.js';
 
@@ -12,22 +11,22 @@ export interface ConfigFlags {
   threads?: number;
 }
 
-export function addSetOption(command: Command): Command {
-  return command.option(
+export function setOption(): [string, string, (value: string, previous: string[]) => string[], string[]] {
+  return [
     '--set <key.path=value>',
     'change one config value, e.g. --set trainer.epochs=1 (repeatable; JSON values, else text)',
-    (value: string, previous: string[]) => {
+    (value, previous) => {
       parseOverride(value);
       return [...previous, value];
     },
-    [] as string[],
-  );
+    [],
+  ];
 }
 
-export function addThreadsOption(command: Command, what = 'libtorch intra-op threads'): Command {
-  return command.addOption(
-    new Option('--threads <n>', `${what} (default: all cores)`).argParser(positiveInt('--threads')),
-  );
+export function threadsOption(
+  what = 'libtorch intra-op threads (default: all cores)',
+): [string, string, (v: string) => number] {
+  return ['--threads <n>', what, positiveInt('--threads')];
 }
 
 /** The config overrides of --set, then --threads as `key=N` (it wins over a --set of the same key). */

@@ -1,40 +1,42 @@
 import type { Command } from 'commander';
 import { loadDistillConfig } from '../distill/model/config.js';
 import { distill } from '../distill/model/pipeline.js';
-import { addSetOption, addThreadsOption, overridesOf, type ConfigFlags } from './config-flags.js';
+import { overridesOf, setOption, threadsOption, type ConfigFlags } from './config-flags.js';
 import { runCommand } from './run.js';
 
 export function registerDistill(program: Command): void {
-  const command = program
+  program
     .command('distill')
     .description(
       'distil a fine-tuned teacher into a small Transformer student (FT → GED → TD1 → TD2); ' +
         'finished stages are not run again, an interrupted one continues',
     )
     .requiredOption('-c, --config <file>', 'the distillation config (see examples/distill/)')
-    .option('--quiet', 'no progress output');
-  addThreadsOption(addSetOption(command)).action((opts: ConfigFlags & { config: string; quiet?: boolean }) =>
-    runCommand(async () => {
-      const config = loadDistillConfig(opts.config, overridesOf(opts, 'trainer.threads'));
-      const result = await distill(config, { quiet: opts.quiet });
-      process.stdout.write(
-        JSON.stringify(
-          {
-            outputDir: result.outputDir,
-            studentDir: result.studentDir,
-            interrupted: result.interrupted,
-            comparison: result.report?.comparison,
-            stages: result.stages.map(({ stage, steps, seconds, skipped }) => ({
-              stage,
-              steps,
-              seconds,
-              skipped,
-            })),
-          },
-          null,
-          2,
-        ) + '\n',
-      );
-    })(),
-  );
+    .option('--quiet', 'no progress output')
+    .option(...setOption())
+    .option(...threadsOption())
+    .action((opts: ConfigFlags & { config: string; quiet?: boolean }) =>
+      runCommand(async () => {
+        const config = loadDistillConfig(opts.config, overridesOf(opts, 'trainer.threads'));
+        const result = await distill(config, { quiet: opts.quiet });
+        process.stdout.write(
+          JSON.stringify(
+            {
+              outputDir: result.outputDir,
+              studentDir: result.studentDir,
+              interrupted: result.interrupted,
+              comparison: result.report?.comparison,
+              stages: result.stages.map(({ stage, steps, seconds, skipped }) => ({
+                stage,
+                steps,
+                seconds,
+                skipped,
+              })),
+            },
+            null,
+            2,
+          ) + '\n',
+        );
+      })(),
+    );
 }

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { loadMultitaskConfig, trainMultitask } from '../tasks/multitask.js';
-import { addSetOption, addThreadsOption, overridesOf, type ConfigFlags } from './config-flags.js';
+import { overridesOf, setOption, threadsOption, type ConfigFlags } from './config-flags.js';
 import { runCommand } from './run.js';
 
 export function registerMultitask(program: Command): void {
-  const command = program
+  program
     .command('multitask')
     .description(
       'train one shared encoder with a head per task (classification, sequence labelling); ' +
@@ -13,12 +13,14 @@ export function registerMultitask(program: Command): void {
     .requiredOption(
       '-c, --config <file>',
       'a multi-task config: shared dataset/model/trainer sections and a "tasks" list',
+    )
+    .option(...setOption())
+    .option(...threadsOption())
+    .action((opts: ConfigFlags & { config: string }) =>
+      runCommand(async () => {
+        const config = loadMultitaskConfig(opts.config, overridesOf(opts, 'trainer.threads'));
+        const summary = await trainMultitask(config);
+        process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+      })(),
     );
-  addThreadsOption(addSetOption(command)).action((opts: ConfigFlags & { config: string }) =>
-    runCommand(async () => {
-      const config = loadMultitaskConfig(opts.config, overridesOf(opts, 'trainer.threads'));
-      const summary = await trainMultitask(config);
-      process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-    })(),
-  );
 }

@@ -6,7 +6,7 @@ import { PREDICTION_FORMATS, writePredictions, type PredictionFormat } from '../
 import { loadModelDir } from '../train/model-dir.js';
 import { UserError } from '../util/errors.js';
 import { inputFile } from '../util/input-file.js';
-import { addThreadsOption } from './config-flags.js';
+import { threadsOption } from './config-flags.js';
 import { positiveInt, runCommand } from './run.js';
 
 interface PredictFlags {
@@ -19,7 +19,7 @@ interface PredictFlags {
 }
 
 export function registerPredict(program: Command): void {
-  const command = program
+  program
     .command('predict')
     .description('predict with a trained model: one input per line from --input or stdin')
     .option('-m, --model <dir>', 'a model directory')
@@ -34,9 +34,9 @@ export function registerPredict(program: Command): void {
       )
         .choices(PREDICTION_FORMATS)
         .default('tsv'),
-    );
-  addThreadsOption(command, 'threads (libtorch; onnxruntime for an exported model, default 1)').action(
-    (opts: PredictFlags) =>
+    )
+    .option(...threadsOption('threads (libtorch; onnxruntime for an exported model, default 1)'))
+    .action((opts: PredictFlags) =>
       runCommand(async () => {
         if (opts.pipeline) {
           const input = await inputFile(opts.input, 'alembic-predict-');
@@ -44,8 +44,8 @@ export function registerPredict(program: Command): void {
           return;
         }
         if (!opts.model) throw new UserError('predict: give --model <dir> or --pipeline <file>');
-        const write = (text: string) => void process.stdout.write(text);
         // An exported directory (alembic export) runs in onnxruntime.
+        const write = (text: string) => void process.stdout.write(text);
         if (isExportedDir(opts.model))
           return predictExported(opts.model, opts.input, opts.batchSize, write, {
             format: opts.format,
@@ -72,5 +72,5 @@ export function registerPredict(program: Command): void {
           cleanup();
         }
       })(),
-  );
+    );
 }

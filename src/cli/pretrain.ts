@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../train/config.js';
 import { pretrainMaskedLm } from '../train/pretrain.js';
-import { addSetOption, addThreadsOption, overridesOf, type ConfigFlags } from './config-flags.js';
+import { overridesOf, setOption, threadsOption, type ConfigFlags } from './config-flags.js';
 import { runCommand } from './run.js';
 
 export function registerPretrain(program: Command): void {
-  const command = program
+  program
     .command('pretrain')
     .description(
       'masked-LM pre-training of the Transformer encoder on unlabelled text (one text per line); ' +
@@ -13,13 +13,19 @@ export function registerPretrain(program: Command): void {
     )
     .requiredOption('-c, --config <file>', 'a language_model config with model.net "transformer"')
     .option('--resume', 'continue from the newest checkpoint in trainer.output_dir/training')
-    .option('--quiet', 'no progress output');
-  addThreadsOption(addSetOption(command)).action(
-    (opts: ConfigFlags & { config: string; resume?: boolean; quiet?: boolean }) =>
+    .option('--quiet', 'no progress output')
+    .option(...setOption())
+    .option(...threadsOption())
+    .action((opts: ConfigFlags & { config: string; resume?: boolean; quiet?: boolean }) =>
       runCommand(async () => {
-        const config = loadConfig(opts.config, overridesOf(opts, 'trainer.threads'));
-        const summary = await pretrainMaskedLm(config, { resume: opts.resume, quiet: opts.quiet });
+        const summary = await pretrainMaskedLm(
+          loadConfig(opts.config, overridesOf(opts, 'trainer.threads')),
+          {
+            resume: opts.resume,
+            quiet: opts.quiet,
+          },
+        );
         process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
       })(),
-  );
+    );
 }
