@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../train/config.js';
 import { train } from '../train/trainer.js';
+import { overridesOf, setOption, threadsOption, type ConfigFlags } from './config-flags.js';
 import { runCommand } from './run.js';
 
 export function registerTrain(program: Command): void {
@@ -10,9 +11,12 @@ export function registerTrain(program: Command): void {
     .requiredOption('-c, --config <file>', 'the training config (see `alembic init-config`)')
     .option('--resume', 'continue from the newest checkpoint in trainer.output_dir')
     .option('--quiet', 'no progress output')
-    .action((opts: { config: string; resume?: boolean; quiet?: boolean }) =>
+    .option(...setOption())
+    .option(...threadsOption())
+    .action((opts: ConfigFlags & { config: string; resume?: boolean; quiet?: boolean }) =>
       runCommand(async () => {
-        const summary = await train(loadConfig(opts.config), { resume: opts.resume, quiet: opts.quiet });
+        const config = loadConfig(opts.config, overridesOf(opts, 'trainer.threads'));
+        const summary = await train(config, { resume: opts.resume, quiet: opts.quiet });
         process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
       })(),
     );

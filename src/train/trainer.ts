@@ -36,6 +36,7 @@ import { TensorBoardLog } from './tensorboard.js';
 import { loadModelDir, saveModelDir } from './model-dir.js';
 import { optimizerStep } from './optimizer-step.js';
 import { Progress } from './progress.js';
+import { chanceVerdict } from '../metrics/chance.js';
 import { lowerIsBetter, renderReport } from './report-html.js';
 
 export interface TrainOptions {
@@ -206,7 +207,7 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const progress = new Progress(totalSteps, pos.step, opts.quiet ?? false);
+  const progress = new Progress(totalSteps, pos.step, opts.quiet ?? false, t.train_log_step);
   // A resumed finished run has evaluated its last step already: evaluating again would log it twice.
   let lastEvalStep = resumeFrom ? lastEvalIn(metricsFile) : -1;
   let stepsThisRun = 0;
@@ -215,7 +216,7 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
     if (!dev) return;
     const r = evaluate(dev);
     lastEvalStep = pos.step;
-    record({ type: 'eval', step: pos.step, epoch: pos.epoch, ...r.metrics });
+    record({ type: 'eval', step: pos.step, epoch: pos.epoch + 1, ...r.metrics });
     const value = r.metrics[metric];
     if (value === undefined) {
       throw new UserError(
@@ -270,7 +271,7 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
         stepsThisRun++;
         pos.pendingLoss.sum += loss;
         pos.pendingLoss.count++;
-        progress.tick(pos.step, loss, pos.epoch);
+        progress.tick(pos.step, loss, pos.epoch + 1);
         // Let signal handlers (and anything else waiting) run: a purely synchronous loop would never see Ctrl-C.
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (pos.step % t.train_log_step === 0) {
@@ -278,7 +279,7 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
           record({
             type: 'train',
             step: pos.step,
-            epoch: pos.epoch,
+            epoch: pos.epoch + 1, // counted from 1, as the console shows it
             loss: sum / count,
             lr: optimizer.learningRate,
           });
@@ -338,7 +339,15 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
       ).metrics;
       record({ type: 'test', step: pos.best?.step ?? pos.step, ...result.test });
     }
-    writeReport(out, config, metricsFile, metric, bestDev);
+    const collapsed = bestDev?.confusion && chanceVerdict(bestDev.confusion).collapsedTo;
+    const warning =
+      collapsed === undefined
+        ? undefined
+        : `the best model predicts "${collapsed}" for every dev example: it has not learnt the task ` +
+          '(try more epochs, another learning rate or, for a Transformer without pretrained_dir, ' +
+          'the from-scratch recipe of `alembic init-config`)';
+    if (warning) log(`\n*** WARNING: ${warning} ***\n`);
+    writeReport(out, config, metricsFile, metric, bestDev, warning ? [warning] : []);
   } finally {
     best.model.dispose();
   }
@@ -446,6 +455,7 @@ function writeReport(
   metricsFile: string,
   metric: string,
   bestDev?: EvalResult,
+  warnings: string[] = [],
 ): void {
   const entries = readMetricsLog(metricsFile);
   const html = renderReport({
@@ -463,6 +473,7 @@ function writeReport(
     confusion: bestDev?.confusion,
     perLabel: bestDev?.perLabel,
     bestMetric: metric,
+    warnings,
   });
   writeFileSync(path.join(out, 'report.html'), html);
 }
