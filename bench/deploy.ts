@@ -157,5 +157,5 @@ const report = await runBench({
   floors: true,
   log: (l) => process.stderr.write(l + '\n'),
 });
-process.stdout.write(renderReport(report));
+process.stdout.write(renderReport(report, { withChecks: true }));
 if (args.strict && checks(report).some((c) => !c.pass)) process.exitCode = 1;

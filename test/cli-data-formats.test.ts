@@ -62,14 +62,16 @@ test('train on JSON Lines, evaluate on CSV, predict from JSON Lines and CSV', as
     input,
     JSON.stringify({ text: '这个酒店很棒' }) + '\n' + JSON.stringify({ text: '房间很差' }) + '\n',
   );
-  const predicted = await cli('predict', '--model', best, '--input', input);
-  assert.match(predicted.stdout, /正面[\s\S]*负面/);
+  // predict's first line is its header; one line per input follows.
+  const predicted = (await cli('predict', '--model', best, '--input', input)).stdout.split('\n').slice(1);
+  assert.match(predicted[0], /^这个酒店很棒\t(正面|负面)\t/);
+  assert.match(predicted[1], /^房间很差\t(正面|负面)\t/);
   const csvInput = path.join(dir, 'input.csv');
   writeFileSync(csvInput, 'text\n"房间很差, 很""差"""\n');
   // The quoted field arrives whole: comma, doubled quote and all.
   assert.match(
     (await cli('predict', '--model', best, '--input', csvInput)).stdout,
-    /^房间很差, 很"差"\t(正面|负面)\t/,
+    /^text\tlabel\t.*\n房间很差, 很"差"\t(正面|负面)\t/,
   );
 
   // A bad record is a one-line error naming file, line and field, exit code 2.

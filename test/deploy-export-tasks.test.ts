@@ -208,7 +208,8 @@ for (const head of ['crf', 'softmax'] as const) {
         let printed = '';
         await predictExported(outDir, input, 4, (t) => (printed += t));
         const lines = examples.map((e, i) => task.formatPrediction({ ...e, line: i + 1 }, expected[i]));
-        assert.equal(printed, lines.join('\n') + '\n');
+        const header = task.predictionColumns!(examples[0]).join('\t');
+        assert.equal(printed, [header, ...lines].join('\n') + '\n');
       }
     }
   });

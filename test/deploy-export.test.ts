@@ -287,6 +287,10 @@ test('trained Transformer: int8 export agrees with fp32 on ≥ 99 % of dev; expo
     quantize: { minElements: Number.MAX_SAFE_INTEGER },
   });
   assert.equal(unquantised.quantized?.quantized.length, 0);
+  // …and it is labelled fp32 (the CLI line and the demo page read this flag), not int8.
+  assert.equal(unquantised.section.int8, false);
+  assert.equal(unquantised.section.int8WeightBits, undefined);
+  assert.equal(report.section.int8, true);
   assert.equal(unquantised.speed, undefined);
   assert.match(unquantised.speedSkipped ?? '', /no weight matrix was quantised/);
   assert.ok(report.quantized && report.quantized.quantized.length >= 6, 'q, k, v, attention out, ffn in/out');
@@ -398,7 +402,9 @@ test('trained Transformer: int8 export agrees with fp32 on ≥ 99 % of dev; expo
     ],
     { cwd: ROOT, env: noAddon },
   );
-  const lines = stdout.trimEnd().split('\n');
+  const [header, ...lines] = stdout.trimEnd().split('\n');
+  // The header names the probability column's labels, in order.
+  assert.match(header, /^text\tlabel\tprobabilities \(\S+ \S+\)$/);
   assert.equal(lines.length, 20);
   const torch = await openPredictor(best);
   assert.ok(torch instanceof TorchPredictor);

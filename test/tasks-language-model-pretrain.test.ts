@@ -204,20 +204,29 @@ test('CLI: score prints log-likelihood and perplexity per line; pretrain refuses
   writeFileSync(configFile, JSON.stringify(base));
   const bin = path.resolve('bin/alembic.js');
   execFileSync('node', [bin, 'train', '-c', configFile, '--quiet'], { stdio: 'pipe' });
-  writeFileSync(path.join(dir, 'lines.txt'), 'a b c d\n<s> d a b <e>\n');
-  const out = execFileSync(
+  const long = Array.from({ length: 20 }, (_, i) => 'abcd'[i % 4]).join(' ');
+  writeFileSync(path.join(dir, 'lines.txt'), `a b c d\n<s> d a b <e>\n${long}\n`);
+  const scored = spawnSync(
     'node',
     [bin, 'score', '-m', path.join(dir, 'run', 'best'), '-i', path.join(dir, 'lines.txt')],
-    {
-      encoding: 'utf8',
-    },
+    { encoding: 'utf8' },
   );
-  const rows = out
+  assert.equal(scored.status, 0, scored.stderr);
+  const [header, ...rows] = scored.stdout
     .trim()
     .split('\n')
     .map((l) => l.split('\t'));
-  assert.equal(rows.length, 2);
+  // Labelled columns; a line longer than max_len (16: 14 tokens besides BOS/EOS) says it was cut.
+  assert.deepEqual(header, ['text', 'log_prob', 'perplexity', 'tokens', 'truncated']);
+  assert.equal(rows.length, 3);
   assert.equal(rows[1][0], 'd a b');
+  assert.deepEqual([rows[0][4], rows[1][4]], ['no', 'no']);
+  assert.equal(rows[2][4], 'first 14 of 20 tokens');
+  assert.equal(rows[2][3], '15');
+  assert.match(
+    scored.stderr,
+    /1 line\(s\) longer than the model's max_len were scored on their first 14 tokens/,
+  );
   const [logProb, ppl, tokens] = rows[0].slice(1).map(Number);
   assert.equal(tokens, 5);
   assert.ok(logProb < 0);

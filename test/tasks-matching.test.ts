@@ -342,10 +342,11 @@ test('CLI: predict writes a<TAB>b<TAB>score, embed one vector per text, cluster 
   ]);
   const predicted = alembic(['predict', '--model', model, '--input', pairs]);
   assert.equal(predicted.status, 0, predicted.stderr);
-  const rows = predicted.stdout
+  const [header, ...rows] = predicted.stdout
     .trim()
     .split('\n')
     .map((l) => l.split('\t'));
+  assert.deepEqual(header, ['text_a', 'text_b', 'score']);
   assert.deepEqual(
     rows.map((r) => r.slice(0, 2)),
     [

@@ -436,7 +436,8 @@ test('CLI: predict prints tokens, tags and entity spans; a bad training line exi
   assert.equal(predicted.code, 0, predicted.stderr);
   assert.equal(
     predicted.stdout,
-    '海 钓 比 赛 地 点 在 厦 门\tO O O O O O O B-LOC I-LOC\t[{"type":"LOC","start":7,"end":9,"text":"厦门"}]\n',
+    'tokens\ttags\tentities\n' +
+      '海 钓 比 赛 地 点 在 厦 门\tO O O O O O O B-LOC I-LOC\t[{"type":"LOC","start":7,"end":9,"text":"厦门"}]\n',
   );
   assert.equal(failed.code, 2);
   assert.equal(failed.stderr, `alembic: ${bad}:2: tags: 3 tokens but 2 tags\n`);

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { checks, renderReport } from '../deploy/bench/bench-report.js';
+import { renderReport } from '../deploy/bench/bench-report.js';
 import { runBench, type BenchOptions } from '../deploy/bench/run-bench.js';
 import { UserError } from '../util/errors.js';
 import { LOAD_GENERATORS, parseLoadGenerator } from '../deploy/bench/load-generator.js';
@@ -27,7 +27,6 @@ interface BenchFlags {
   serveThreads?: number;
   loadGenerator?: string;
   json?: string;
-  strict?: boolean;
   sameRun: boolean;
   floors: boolean;
 }
@@ -79,7 +78,6 @@ export function registerBench(program: Command): void {
       'skip timing the host floor (a graph that does nothing; fastify answering without a model)',
     )
     .option('--json <file>', 'also write the raw figures as JSON')
-    .option('--strict', 'exit with code 1 when a check fails')
     .action((flags: BenchFlags) =>
       runCommand(async () => {
         const opts: BenchOptions = {
@@ -110,7 +108,6 @@ export function registerBench(program: Command): void {
             flags.json,
             JSON.stringify(report, (k, v: unknown) => (k === 'manifest' ? undefined : v), 2) + '\n',
           );
-        if (flags.strict && checks(report).some((c) => !c.pass)) process.exitCode = 1;
       })(),
     );
 }

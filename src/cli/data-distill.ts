@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { loadDataDistillConfig } from '../distill/data/data-distill-config.js';
 import { runDataDistill } from '../distill/data/data-distillation.js';
 import { formatReport } from '../distill/data/data-distill-report.js';
+import { overridesOf, setOption, threadsOption, type ConfigFlags } from './config-flags.js';
 import { runCommand } from './run.js';
 
 export function registerDataDistill(program: Command): void {
@@ -18,9 +19,11 @@ export function registerDataDistill(program: Command): void {
     .requiredOption('-c, --config <file>', 'the pipeline config (see examples/data-distill/)')
     .option('--quiet', 'no progress output')
     .option('--json', 'print the report as JSON instead of a table')
-    .action((opts: { config: string; quiet?: boolean; json?: boolean }) =>
+    .option(...setOption())
+    .option(...threadsOption('threads for labelling and for training the teacher and the students'))
+    .action((opts: ConfigFlags & { config: string; quiet?: boolean; json?: boolean }) =>
       runCommand(async () => {
-        const config = loadDataDistillConfig(opts.config);
+        const config = loadDataDistillConfig(opts.config, overridesOf(opts, 'labelling.threads'));
         // The first Ctrl-C stops cleanly: labelling after its batch, training at its step (the trainer
         // listens too), anything else at the next step boundary. A second one quits at once; every
         // file is written so that a rerun still continues correctly.
@@ -33,7 +36,11 @@ export function registerDataDistill(program: Command): void {
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
         try {
-          const report = await runDataDistill(config, { quiet: opts.quiet, signal: stop.signal });
+          const report = await runDataDistill(config, {
+            quiet: opts.quiet,
+            signal: stop.signal,
+            threads: opts.threads,
+          });
           process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
         } finally {
           process.off('SIGINT', onSignal);

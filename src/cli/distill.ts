@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadDistillConfig } from '../distill/model/model-distill-config.js';
 import { distill } from '../distill/model/model-distillation.js';
+import { overridesOf, setOption, threadsOption, type ConfigFlags } from './config-flags.js';
 import { runCommand } from './run.js';
 
 export function registerDistill(program: Command): void {
@@ -12,9 +13,12 @@ export function registerDistill(program: Command): void {
     )
     .requiredOption('-c, --config <file>', 'the distillation config (see examples/distill/)')
     .option('--quiet', 'no progress output')
-    .action((opts: { config: string; quiet?: boolean }) =>
+    .option(...setOption())
+    .option(...threadsOption())
+    .action((opts: ConfigFlags & { config: string; quiet?: boolean }) =>
       runCommand(async () => {
-        const result = await distill(loadDistillConfig(opts.config), { quiet: opts.quiet });
+        const config = loadDistillConfig(opts.config, overridesOf(opts, 'trainer.threads'));
+        const result = await distill(config, { quiet: opts.quiet });
         process.stdout.write(
           JSON.stringify(
             {

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { loadModelDir } from '../train/model-dir.js';
 import { formatMetrics } from '../train/trainer.js';
+import { setNumThreads } from '../engine/runtime.js';
+import { threadsOption } from './config-flags.js';
 import { runCommand } from './run.js';
 
 export function registerEval(program: Command): void {
@@ -11,8 +13,10 @@ export function registerEval(program: Command): void {
     .requiredOption('-d, --data <file>', 'labelled data in the task format')
     .option('--batch-size <n>', 'batch size', '64')
     .option('--json', 'print the metrics as JSON')
-    .action((opts: { model: string; data: string; batchSize: string; json?: boolean }) =>
+    .option(...threadsOption())
+    .action((opts: { model: string; data: string; batchSize: string; json?: boolean; threads?: number }) =>
       runCommand(async () => {
+        if (opts.threads) setNumThreads(opts.threads);
         const m = loadModelDir(opts.model);
         const examples = await m.task.read(opts.data, { labelled: true });
         const features = examples.map((e) => m.task.encode(e));

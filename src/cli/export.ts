@@ -63,7 +63,9 @@ function mb(bytes: number): string {
 
 function describe(r: ExportReport): string[] {
   const s = r.section;
-  const lines = [`wrote ${r.outDir}/${s.file} (${mb(r.bytes)}, opset ${s.opset}${s.int8 ? ', int8' : ''})`];
+  const lines = [
+    `wrote ${r.outDir}/${s.file} (${mb(r.bytes)}, opset ${s.opset}, ${s.int8 ? 'int8' : 'fp32'})`,
+  ];
   for (const v of s.inputs) lines.push(`  input  ${v.name} ${v.type} [${v.dims.join(', ')}]`);
   for (const v of s.outputs) lines.push(`  output ${v.name} ${v.type} [${v.dims.join(', ')}]`);
   if (r.quantized) {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadMultitaskConfig, trainMultitask } from '../train/multitask-training.js';
+import { overridesOf, setOption, threadsOption, type ConfigFlags } from './config-flags.js';
 import { runCommand } from './run.js';
 
 export function registerMultitask(program: Command): void {
@@ -13,9 +14,12 @@ export function registerMultitask(program: Command): void {
       '-c, --config <file>',
       'a multi-task config: shared dataset/model/trainer sections and a "tasks" list',
     )
-    .action((opts: { config: string }) =>
+    .option(...setOption())
+    .option(...threadsOption())
+    .action((opts: ConfigFlags & { config: string }) =>
       runCommand(async () => {
-        const summary = await trainMultitask(loadMultitaskConfig(opts.config));
+        const config = loadMultitaskConfig(opts.config, overridesOf(opts, 'trainer.threads'));
+        const summary = await trainMultitask(config);
         process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
       })(),
     );

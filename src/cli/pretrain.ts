@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/run-config.js';
 import { pretrainMaskedLm } from '../train/pretrain.js';
+import { overridesOf, setOption, threadsOption, type ConfigFlags } from './config-flags.js';
 import { runCommand } from './run.js';
 
 export function registerPretrain(program: Command): void {
@@ -13,12 +14,17 @@ export function registerPretrain(program: Command): void {
     .requiredOption('-c, --config <file>', 'a language_model config with model.net "transformer"')
     .option('--resume', 'continue from the newest checkpoint in trainer.output_dir/training')
     .option('--quiet', 'no progress output')
-    .action((opts: { config: string; resume?: boolean; quiet?: boolean }) =>
+    .option(...setOption())
+    .option(...threadsOption())
+    .action((opts: ConfigFlags & { config: string; resume?: boolean; quiet?: boolean }) =>
       runCommand(async () => {
-        const summary = await pretrainMaskedLm(loadConfig(opts.config), {
-          resume: opts.resume,
-          quiet: opts.quiet,
-        });
+        const summary = await pretrainMaskedLm(
+          loadConfig(opts.config, overridesOf(opts, 'trainer.threads')),
+          {
+            resume: opts.resume,
+            quiet: opts.quiet,
+          },
+        );
         process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
       })(),
     );

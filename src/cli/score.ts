@@ -1,6 +1,8 @@
 /**
  * `alembic score`: how probable each line is under a causal language model — its log-likelihood and
- * perplexity ("is this a normal sentence?"). Output: `text<TAB>log_prob<TAB>perplexity<TAB>tokens`.
+ * perplexity ("is this a normal sentence?"). Output: a header line, then
+ * `text<TAB>log_prob<TAB>perplexity<TAB>tokens<TAB>truncated`, where `truncated` says "no" or how much
+ * of a line longer than dataset.max_len was scored (the model never sees more), and a summary on stderr.
  */
 import type { Command } from 'commander';
 import { CausalLmTask, scoreTexts, type CausalLmModel } from '../tasks/language-model.js';
@@ -9,10 +11,15 @@ import { UserError } from '../util/errors.js';
 import { inputFile } from '../util/input-file.js';
 import { positiveInt, runCommand } from './run.js';
 
+export const SCORE_COLUMNS = ['text', 'log_prob', 'perplexity', 'tokens', 'truncated'];
+
 export function registerScore(program: Command): void {
   program
     .command('score')
-    .description('log-likelihood and perplexity of each line under a language model')
+    .description(
+      'log-likelihood and perplexity of each line under a language model (columns: ' +
+        `${SCORE_COLUMNS.join(', ')}; tokens counts the end token)`,
+    )
     .requiredOption('-m, --model <dir>', 'a language_model model directory (causal objective)')
     .option('-i, --input <file>', 'one text per line (default: stdin)')
     .option('--batch-size <n>', 'batch size', positiveInt('--batch-size'), 64)
@@ -25,8 +32,10 @@ export function registerScore(program: Command): void {
           );
         const task = m.task;
         const { file, cleanup } = await inputFile(opts.input, 'alembic-score-');
+        let truncated = 0;
         try {
           const examples = await task.read(file, { labelled: false });
+          process.stdout.write(SCORE_COLUMNS.join('\t') + '\n');
           for (let i = 0; i < examples.length; i += opts.batchSize) {
             const chunk = examples.slice(i, i + opts.batchSize);
             const scores = scoreTexts(
@@ -34,15 +43,26 @@ export function registerScore(program: Command): void {
               chunk.map((e) => task.encode(e)),
               opts.batchSize,
             );
-            process.stdout.write(
-              chunk
-                .map(
-                  (e, k) =>
-                    `${e.text}\t${scores[k].logProb.toFixed(4)}\t${scores[k].perplexity.toFixed(4)}\t${scores[k].tokens}`,
-                )
-                .join('\n') + '\n',
-            );
+            const lines = chunk.map((e, k) => {
+              const length = task.tokenCount(e);
+              const cut = length > task.maxTokens;
+              if (cut) truncated++;
+              const s = scores[k];
+              return [
+                e.text,
+                s.logProb.toFixed(4),
+                s.perplexity.toFixed(4),
+                s.tokens,
+                cut ? `first ${task.maxTokens} of ${length} tokens` : 'no',
+              ].join('\t');
+            });
+            process.stdout.write(lines.join('\n') + '\n');
           }
+          if (truncated)
+            process.stderr.write(
+              `alembic: ${truncated} line(s) longer than the model's max_len were scored on their first ` +
+                `${task.maxTokens} tokens only (see the truncated column)\n`,
+            );
         } finally {
           cleanup();
           m.model.dispose();

@@ -6,6 +6,9 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { readCheckpointTokenizer } from './checkpoint-tokenizer.js';
+import { checkMetricName } from './metric-names.js';
+import { applyOverrides } from './overrides.js';
+import { didYouMean } from '../util/did-you-mean.js';
 import { UserError } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
 
@@ -278,17 +281,28 @@ const CLASSIFICATION_TASKS: readonly string[] = [
   'multi_label_classification',
 ];
 
-export function loadConfig(file: string): TrainConfig {
-  return parseConfig(readJsonFile(file, 'config file'), file);
+/** Reads a config file with `--set key.path=value` overrides applied; metric names are checked too. */
+export function loadConfig(file: string, overrides: readonly string[] = []): TrainConfig {
+  const c = parseConfig(applyOverrides(readJsonFile(file, 'config file'), overrides, file), file);
+  checkMetrics(c, file);
+  return c;
+}
+
+/** The dev metrics a config names must be ones its task reports (a saved distillation stage has its own). */
+export function checkMetrics(c: TrainConfig, source: string): void {
+  const objective = c.language_model?.objective;
+  checkMetricName(c.trainer.metric, c.task, objective, `${source}: trainer.metric`);
+  const stop = c.trainer.early_stopping?.metric;
+  checkMetricName(stop, c.task, objective, `${source}: trainer.early_stopping.metric`);
 }
 
 /** Checks a config (comments dropped) against its schema; the first issues, each named by field, make one error. */
 export function validateConfig<S extends z.ZodType>(schema: S, raw: unknown, source: string): z.output<S> {
-  const result = schema.safeParse(stripComments(raw));
+  const result = schema.safeParse(stripComments(raw), { reportInput: true });
   if (!result.success) {
     const lines = result.error.issues.slice(0, 8).map((issue) => {
       const where = issue.path.length ? issue.path.join('.') : '(top level)';
-      return `${source}: ${where}: ${issue.message}`;
+      return `${source}: ${where}: ${issue.message}${nearMiss(schema, issue)}`;
     });
     throw new UserError(lines.join('\n'));
   }
@@ -304,4 +318,28 @@ export function stripComments(value: unknown): unknown {
       .filter(([k]) => !k.startsWith('//'))
       .map(([k, v]) => [k, stripComments(v)]),
   );
+}
+
+/** "did you mean" for a misspelled key (the keys the schema has there) or option value. */
+function nearMiss(schema: z.ZodType, issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_value')
+    return typeof issue.input === 'string' ? didYouMean(issue.input, issue.values.map(String)) : '';
+  if (issue.code !== 'unrecognized_keys') return '';
+  const known = keysAt(schema, issue.path);
+  return issue.keys.map((k) => didYouMean(k, known)).join('');
+}
+
+/** The keys an object schema accepts at a path (through defaults, optionals and arrays). */
+function keysAt(schema: z.ZodType, at: readonly PropertyKey[]): string[] {
+  let node: z.ZodType | undefined = schema;
+  for (let i = 0; node && i <= at.length;) {
+    const def = node.def as { type: string; innerType?: z.ZodType; element?: z.ZodType };
+    if (def.innerType) node = def.innerType;
+    else if (def.type === 'array' && i < at.length) [node, i] = [def.element, i + 1];
+    else if (node instanceof z.ZodObject) {
+      if (i === at.length) return Object.keys(node.shape);
+      [node, i] = [node.shape[String(at[i])] as z.ZodType | undefined, i + 1];
+    } else return [];
+  }
+  return [];
 }

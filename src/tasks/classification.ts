@@ -285,6 +285,24 @@ export class ClassificationTask implements Task<
     };
   }
 
+  /** The probabilities column holds one number per label, in this order. */
+  predictionColumns(first: ClassificationExample): string[] {
+    const texts = first.textB !== undefined ? ['text_a', 'text_b'] : ['text'];
+    const label = this.kind === 'multi_label' ? 'labels' : 'label';
+    return [...texts, label, `probabilities (${this.labels.names.join(' ')})`];
+  }
+
+  predictionRecord(e: ClassificationExample, p: ClassificationPrediction): Record<string, unknown> {
+    const names = this.labels.names;
+    return {
+      text: e.text,
+      ...(e.textB !== undefined ? { text_b: e.textB } : {}),
+      [this.kind === 'multi_label' ? 'labels' : 'label']:
+        this.kind === 'multi_label' ? p.labels : p.labels[0],
+      probabilities: Object.fromEntries(p.probabilities.map((v, i) => [names[i], v])),
+    };
+  }
+
   formatPrediction(e: ClassificationExample, p: ClassificationPrediction): string {
     const text = e.textB !== undefined ? `${e.text}\t${e.textB}` : e.text;
     return `${text}\t${p.labels.join(' ')}\t${p.probabilities.map((v) => v.toFixed(6)).join(' ')}`;

@@ -231,6 +231,10 @@ export class GenerationTask implements Task<GenerationExample, GenerationFeature
     };
   }
 
+  predictionColumns(): string[] {
+    return ['source', 'prediction'];
+  }
+
   formatPrediction(e: GenerationExample, p: GenerationPrediction): string {
     return `${e.source}\t${p.text}`;
   }

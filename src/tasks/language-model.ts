@@ -99,9 +99,18 @@ export class CausalLmTask implements Task<TextExample, LmFeatures, LmPrediction>
   }
 
   encode(e: TextExample): LmFeatures {
-    // Room for BOS/EOS inside max_len.
-    const tokens = this.codec.tokenize(e.text).slice(0, Math.max(1, this.config.dataset.max_len - 2));
+    const tokens = this.codec.tokenize(e.text).slice(0, this.maxTokens);
     return { ids: tokens.map((t) => this.codec.vocab.id(t)) };
+  }
+
+  /** The most tokens of a text encode keeps: max_len less room for BOS/EOS. */
+  get maxTokens(): number {
+    return Math.max(1, this.config.dataset.max_len - 2);
+  }
+
+  /** A text's length in tokens before encode cuts it to maxTokens. */
+  tokenCount(e: TextExample): number {
+    return this.codec.tokenize(e.text).length;
   }
 
   buildModel(): CausalLmModel {
@@ -142,6 +151,10 @@ export class CausalLmTask implements Task<TextExample, LmFeatures, LmPrediction>
     const nll = scores.reduce((s, x) => s - x.logProb, 0);
     const tokens = scores.reduce((s, x) => s + x.tokens, 0);
     return { metrics: { loss: nll / tokens, perplexity: perplexity(nll, tokens), tokens } };
+  }
+
+  predictionColumns(): string[] {
+    return ['text', 'continuation'];
   }
 
   formatPrediction(e: TextExample, p: LmPrediction): string {

@@ -243,6 +243,10 @@ export class MaskedLmTask implements Task<TextExample, MlmFeatures, MlmPredictio
     };
   }
 
+  predictionColumns(): string[] {
+    return ['text', 'filled_text', 'filled_tokens'];
+  }
+
   formatPrediction(e: TextExample, p: MlmPrediction): string {
     return `${e.text}\t${p.text}\t${p.filled.join(' ')}`;
   }

@@ -330,6 +330,10 @@ export class MatchingTask implements Task<MatchingExample, MatchingFeatures, Mat
     };
   }
 
+  predictionColumns(first: MatchingExample): string[] {
+    return isPairwise(first) ? ['query', 'candidate', 'score'] : ['text_a', 'text_b', 'score'];
+  }
+
   formatPrediction(e: MatchingExample, p: MatchingPrediction): string {
     const pair = isPairwise(e) ? `${e.query}\t${e.positive}` : `${e.textA}\t${e.textB}`;
     return `${pair}\t${p.score.toFixed(6)}`;

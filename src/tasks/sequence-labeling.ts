@@ -289,6 +289,10 @@ export class SequenceLabelingTask implements Task<SequenceInput, SequenceFeature
   }
 
   /** `tokens<TAB>tags`, plus `<TAB>[entities as JSON]` when the tags spell chunks. */
+  predictionColumns(): string[] {
+    return ['tokens', 'tags', ...(this.chunked ? ['entities'] : [])];
+  }
+
   formatPrediction(e: SequenceInput, p: SequencePrediction): string {
     const base = `${e.tokens.join(' ')}\t${p.tags.join(' ')}`;
     if (!this.chunked) return base;

@@ -38,6 +38,10 @@ export interface Task<Example, Features, Prediction> {
   formatPrediction(example: Example, prediction: Prediction): string;
   /** For outputs that are one document for the whole input (reading comprehension's `{id: answer}`). */
   formatAll?(examples: Example[], predictions: Prediction[]): string;
+  /** Names of formatPrediction's columns, for the header line `predict` writes above them. */
+  predictionColumns?(first: Example): string[];
+  /** One prediction as a JSON record (`predict --format json|jsonl`); default: example and prediction fields. */
+  predictionRecord?(example: Example, prediction: Prediction): Record<string, unknown>;
   state(): unknown;
   save(dir: string): void;
 }

@@ -1,20 +1,36 @@
+/**
+ * Predicts examples a batch at a time and writes the task's output as TSV (a header line naming the
+ * columns, then a line per example), JSON (one array) or JSON lines — or, for a task whose output is one
+ * document for the whole input, that document once at the end. A prediction holding NaN stops the
+ * command: the user never receives one.
+ */
 import { UserError } from '../util/errors.js';
 import { hasNaN } from '../util/finite.js';
 import type { Task } from './task.js';
 
-/**
- * Predicts examples a batch at a time and writes the task's output: a line per example, or, for a task
- * whose output is one document for the whole input, that document once at the end. A prediction holding
- * NaN stops the command: the user never receives one.
- */
+export const PREDICTION_FORMATS = ['tsv', 'json', 'jsonl'] as const;
+export type PredictionFormat = (typeof PREDICTION_FORMATS)[number];
+
+type Writer<Example, Prediction> = Pick<
+  Task<Example, unknown, Prediction>,
+  'formatPrediction' | 'formatAll' | 'predictionColumns' | 'predictionRecord'
+>;
+
 export async function writePredictions<Example, Prediction>(
-  task: Pick<Task<Example, unknown, Prediction>, 'formatPrediction' | 'formatAll'>,
+  task: Writer<Example, Prediction>,
   examples: Example[],
   batchSize: number,
   predict: (chunk: Example[]) => Prediction[] | Promise<Prediction[]>,
   write: (text: string) => void,
+  format: PredictionFormat = 'tsv',
 ): Promise<void> {
+  const record = (e: Example, p: Prediction) =>
+    task.predictionRecord?.(e, p) ?? { ...(e as object), ...(p as object) };
+  const oneDocument = task.formatAll !== undefined && format === 'tsv';
   const all: Prediction[] = [];
+  if (format === 'tsv' && !oneDocument && examples.length && task.predictionColumns)
+    write(task.predictionColumns(examples[0]).join('\t') + '\n');
+  if (format === 'json') write('[');
   for (let i = 0; i < examples.length; i += batchSize) {
     const chunk = examples.slice(i, i + batchSize);
     const preds = await predict(chunk);
@@ -25,8 +41,14 @@ export async function writePredictions<Example, Prediction>(
           `out of range); no prediction written for it or after it`,
       );
     }
-    if (task.formatAll) all.push(...preds);
-    else write(chunk.map((e, k) => task.formatPrediction(e, preds[k])).join('\n') + '\n');
+    if (oneDocument) all.push(...preds);
+    else if (format === 'tsv')
+      write(chunk.map((e, k) => task.formatPrediction(e, preds[k])).join('\n') + '\n');
+    else {
+      const lines = chunk.map((e, k) => JSON.stringify(record(e, preds[k])));
+      write(format === 'json' ? (i ? ',\n' : '\n') + lines.join(',\n') : lines.join('\n') + '\n');
+    }
   }
-  if (task.formatAll) write(task.formatAll(examples, all) + '\n');
+  if (format === 'json') write('\n]\n');
+  if (oneDocument) write(task.formatAll!(examples, all) + '\n');
 }

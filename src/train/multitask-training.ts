@@ -46,6 +46,7 @@ import { loadModelDir, saveModelDir } from './model-dir.js';
 import { lowerIsBetter } from '../metrics/direction.js';
 import { optimizerStep } from './optimizer-step.js';
 import { formatMetrics, takesNoWeightDecay } from './trainer.js';
+import { applyOverrides } from '../config/overrides.js';
 import { withDirLock } from '../util/dir-lock.js';
 import { UserError } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
@@ -129,9 +130,10 @@ export function parseMultitaskConfig(
   };
 }
 
-export function loadMultitaskConfig(file: string): MultitaskConfig {
+/** Reads a multi-task config with `--set key.path=value` overrides applied. */
+export function loadMultitaskConfig(file: string, overrides: readonly string[] = []): MultitaskConfig {
   const raw = readJsonFile(file, 'multitask config');
-  return parseMultitaskConfig(raw, file);
+  return parseMultitaskConfig(applyOverrides(raw, overrides, file), file);
 }
 
 /** The head of `task` on the shared encoder: the same model class the task trains alone. */
@@ -368,7 +370,14 @@ async function trainMultitaskLocked(
       );
       step++;
       if (step % t.train_log_step === 0)
-        record({ type: 'train', step, epoch, task: l.entry.name, loss, lr: optimizer.learningRate });
+        record({
+          type: 'train',
+          step,
+          epoch: epoch + 1,
+          task: l.entry.name,
+          loss,
+          lr: optimizer.learningRate,
+        });
       if (step % t.eval_step === 0) {
         maybeSaveBest();
         lastEval = step;

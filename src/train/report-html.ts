@@ -17,6 +17,8 @@ export interface ReportInput {
   /** One row per label; columns are the keys, in order of first appearance. */
   perLabel?: ReadonlyArray<Readonly<Record<string, string | number>>>;
   notes?: string[];
+  /** Shown first, in red: results that mean the model has not learnt (e.g. one class for every input). */
+  warnings?: string[];
   /** Dev metric that picks the best step; default the first metric other than "loss", else "loss". */
   bestMetric?: string;
 }
@@ -318,6 +320,7 @@ table.confusion td { text-align: right; min-width: 36px; font-variant-numeric: t
 table.confusion td.diag { outline: 2px solid #1d4ed8; outline-offset: -2px; }
 table.confusion td.dark { color: #fff; } table.confusion td.total { background: #f9fafb; color: #6b7280; }
 th.pred { max-width: 90px; overflow-wrap: anywhere; text-align: center; }
+.warning { background: #fee2e2; border: 2px solid #b91c1c; color: #7f1d1d; padding: 10px 14px; }
 pre { background: #f6f8fa; padding: 12px; overflow-x: auto; font-size: 12px; }
 `;
 
@@ -347,6 +350,7 @@ export function renderReport(input: ReportInput): string {
     '</head>',
     '<body>',
     `<h1>${escapeHtml(input.title)}</h1>`,
+    ...(input.warnings ?? []).map((w) => `<p class="warning"><b>Warning:</b> ${escapeHtml(w)}</p>`),
     `<p class="muted">${summary.join(' · ') || 'no training steps recorded'}</p>`,
   ];
   if (input.notes && input.notes.length > 0) {

@@ -36,6 +36,7 @@ import { TensorBoardLog } from './tensorboard.js';
 import { loadModelDir, saveModelDir } from './model-dir.js';
 import { optimizerStep } from './optimizer-step.js';
 import { Progress } from './progress.js';
+import { chanceVerdict } from '../metrics/chance.js';
 import { lowerIsBetter } from '../metrics/direction.js';
 import { renderReport } from './report-html.js';
 
@@ -209,7 +210,7 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const progress = new Progress(totalSteps, pos.step, opts.quiet ?? false);
+  const progress = new Progress(totalSteps, pos.step, opts.quiet ?? false, t.train_log_step);
   // A resumed finished run has evaluated its last step already: evaluating again would log it twice.
   let lastEvalStep = resumeFrom ? lastEvalIn(metricsFile) : -1;
   const aborted = () => opts.signal?.aborted === true;
@@ -218,7 +219,7 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
     if (!dev) return;
     const r = evaluate(dev);
     lastEvalStep = pos.step;
-    record({ type: 'eval', step: pos.step, epoch: pos.epoch, ...r.metrics });
+    record({ type: 'eval', step: pos.step, epoch: pos.epoch + 1, ...r.metrics });
     const value = r.metrics[metric];
     if (value === undefined) {
       throw new UserError(
@@ -268,7 +269,7 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
         pos.batchInEpoch = b + 1;
         pos.pendingLoss.sum += loss;
         pos.pendingLoss.count++;
-        progress.tick(pos.step, loss, pos.epoch);
+        progress.tick(pos.step, loss, pos.epoch + 1);
         // Let signal handlers (and anything else waiting) run: a purely synchronous loop would never see Ctrl-C.
         await new Promise<void>((resolve) => setImmediate(resolve));
         opts.onStep?.(pos.step);
@@ -277,7 +278,7 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
           record({
             type: 'train',
             step: pos.step,
-            epoch: pos.epoch,
+            epoch: pos.epoch + 1, // counted from 1, as the console shows it
             loss: sum / count,
             lr: optimizer.learningRate,
           });
@@ -325,7 +326,15 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
       result.test = best.task.evaluate(best.model, testSplit.examples, testFeatures, evalBatch).metrics;
       record({ type: 'test', step: pos.best?.step ?? pos.step, ...result.test });
     }
-    writeReport(out, config, metricsFile, metric, bestDev);
+    const collapsed = bestDev?.confusion && chanceVerdict(bestDev.confusion).collapsedTo;
+    const warning =
+      collapsed === undefined
+        ? undefined
+        : `the best model predicts "${collapsed}" for every dev example: it has not learnt the task ` +
+          '(try more epochs, another learning rate or, for a Transformer without pretrained_dir, ' +
+          'the from-scratch recipe of `alembic init-config`)';
+    if (warning) log(`\n*** WARNING: ${warning} ***\n`);
+    writeReport(out, config, metricsFile, metric, bestDev, warning ? [warning] : []);
   } finally {
     best.model.dispose();
   }
@@ -433,6 +442,7 @@ function writeReport(
   metricsFile: string,
   metric: string,
   bestDev?: EvalResult,
+  warnings: string[] = [],
 ): void {
   const entries = readMetricsLog(metricsFile);
   const html = renderReport({
@@ -450,6 +460,7 @@ function writeReport(
     confusion: bestDev?.confusion,
     perLabel: bestDev?.perLabel,
     bestMetric: metric,
+    warnings,
   });
   writeFileSync(path.join(out, 'report.html'), html);
 }

@@ -79,6 +79,7 @@ export function exportModel(m: ExportableModel, opts: ExportOptions = {}): Expor
     throw e;
   }
   const quantized = opts.int8 ? quantizeDynamic(g, opts.quantize) : undefined;
+  const int8 = (quantized?.quantized.length ?? 0) > 0;
   const bytes = g.toModel({
     docString: `alembic ${m.manifest.task} (${m.manifest.net})`,
     metadata: { 'alembic.task': m.manifest.task, 'alembic.net': m.manifest.net },
@@ -86,8 +87,9 @@ export function exportModel(m: ExportableModel, opts: ExportOptions = {}): Expor
   const section: OnnxSection = {
     file: MODEL_ONNX,
     opset,
-    int8: opts.int8 ?? false,
-    ...(opts.int8 ? { int8WeightBits: opts.quantize?.reduceRange ? (7 as const) : (8 as const) } : {}),
+    // With nothing large enough to quantise the graph is the fp32 one, and says so.
+    int8,
+    ...(int8 ? { int8WeightBits: opts.quantize?.reduceRange ? (7 as const) : (8 as const) } : {}),
     inputs: g.inputs.map((v) => ({ name: v.name, type: v.type, dims: [...v.dims] })),
     outputs: g.outputs.map((v) => ({ name: v.name, type: v.type, dims: [...v.dims] })),
   };

@@ -2,7 +2,7 @@
  * `alembic predict` on an exported directory: the task reads and formats as usual (its reader and
  * formatPrediction), and OnnxPredictor computes the predictions instead of libtorch.
  */
-import { writePredictions } from '../../tasks/write-predictions.js';
+import { writePredictions, type PredictionFormat } from '../../tasks/write-predictions.js';
 import { inputFile } from '../../util/input-file.js';
 import { OnnxPredictor } from '../onnx-predictor.js';
 import { readDeployManifest } from './manifest.js';
@@ -19,16 +19,24 @@ export async function predictExported(
   input: string | undefined,
   batchSize: number,
   write: (text: string) => void = (t) => process.stdout.write(t),
+  opts: { format?: PredictionFormat; threads?: number } = {},
 ): Promise<void> {
   const manifest = readDeployManifest(dir);
   const task = restoreTask(manifest, dir);
   // The model is opened before stdin is copied to a temporary file, so a broken model leaves nothing behind.
-  const predictor = await OnnxPredictor.open(dir);
+  const predictor = await OnnxPredictor.open(dir, { threads: opts.threads });
   try {
     const { file, cleanup } = await inputFile(input, 'alembic-predict-');
     try {
       const examples = await task.read(file, { labelled: false });
-      await writePredictions(task, examples, batchSize, (chunk) => predictor.predictExamples(chunk), write);
+      await writePredictions(
+        task,
+        examples,
+        batchSize,
+        (chunk) => predictor.predictExamples(chunk),
+        write,
+        opts.format,
+      );
     } finally {
       cleanup();
     }

@@ -71,7 +71,7 @@ async function loadModel(entry: DemoModelEntry): Promise<void> {
   const pair = spec.inputs.includes('input_ids_b') || spec.inputs.includes('token_type_ids');
   ui.textB.hidden = !pair;
   ui.about.textContent =
-    `${spec.task}, ${spec.net}${spec.int8 ? ' (int8)' : ''}, ${spec.tokenizer.type} tokenizer, ` +
+    `${spec.task}, ${spec.net} (${spec.int8 ? 'int8' : 'fp32'}), ${spec.tokenizer.type} tokenizer, ` +
     `max ${spec.maxLen} tokens, labels: ${spec.labels.join(', ')}`;
   current = { codec, session };
   ui.classify.disabled = false;

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { softLabelsSchema, validateConfig } from '../../config/run-config.js';
 import { UserError } from '../../util/errors.js';
+import { applyOverrides } from '../../config/overrides.js';
 import { readJsonFile } from '../../util/json-file.js';
 
 export const POOL_SOURCES = ['augmented', 'unlabelled'] as const;
@@ -151,8 +152,12 @@ export function parseDataDistillConfig(
   return { ...c, source, teacherSource, studentSources };
 }
 
-export function loadDataDistillConfig(file: string): ResolvedDataDistillConfig {
-  return parseDataDistillConfig(readJsonFile(file, 'config file'), file);
+/** Reads a data-distillation config with `--set key.path=value` overrides applied. */
+export function loadDataDistillConfig(
+  file: string,
+  overrides: readonly string[] = [],
+): ResolvedDataDistillConfig {
+  return parseDataDistillConfig(applyOverrides(readJsonFile(file, 'config file'), overrides, file), file);
 }
 
 function configSource(ref: string | Record<string, unknown>, where: string, baseDir: string): ConfigSource {

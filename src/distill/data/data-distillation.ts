@@ -38,6 +38,8 @@ export interface DataDistillOptions {
    * trainer itself stops at a step on Ctrl-C). A rerun continues.
    */
   signal?: AbortSignal;
+  /** Threads for training the teacher and students (their configs' trainer.threads otherwise). */
+  threads?: number;
 }
 
 interface LabelResult {
@@ -55,6 +57,7 @@ interface Run {
   log: (line: string) => void;
   quiet: boolean;
   signal?: AbortSignal;
+  threads?: number;
   /** Throws Interrupted when the run was asked to stop. */
   checkStop: (step: string) => void;
 }
@@ -107,6 +110,7 @@ async function runLocked(
     log,
     quiet: options.quiet ?? false,
     signal: options.signal,
+    threads: options.threads,
     checkStop: (step) => {
       if (options.signal?.aborted) throw new Interrupted(step);
     },

@@ -66,9 +66,11 @@ export async function trainToEnd(
   step: string,
   config: TrainConfig,
   resume: boolean,
-  opts: { quiet?: boolean; log?: (line: string) => void },
+  opts: { quiet?: boolean; log?: (line: string) => void; threads?: number },
 ): Promise<{ modelDir: string; summary: TrainSummary }> {
   const out = config.trainer.output_dir;
+  // The thread count is not part of a step's fingerprint: it changes how fast, not what is trained.
+  if (opts.threads) config = { ...config, trainer: { ...config.trainer, threads: opts.threads } };
   if (!resume) removeDir(out, TRAINING_RUN);
   const canResume = resume && latestCheckpoint(out) !== null;
   const summary = await train(config, { resume: canResume, quiet: opts.quiet, log: opts.log });

@@ -29,6 +29,7 @@ import {
   type TrainerConfig,
 } from '../../config/run-config.js';
 import { UserError } from '../../util/errors.js';
+import { applyOverrides } from '../../config/overrides.js';
 import { readJsonFile } from '../../util/json-file.js';
 
 export const STAGES = ['FT', 'GED', 'TD1', 'TD2'] as const;
@@ -283,8 +284,9 @@ export function parseDistillConfig(
   };
 }
 
-export function loadDistillConfig(file: string): DistillConfig {
-  return parseDistillConfig(readJsonFile(file, 'config file'), file);
+/** Reads a distillation config with `--set key.path=value` overrides applied. */
+export function loadDistillConfig(file: string, overrides: readonly string[] = []): DistillConfig {
+  return parseDistillConfig(applyOverrides(readJsonFile(file, 'config file'), overrides, file), file);
 }
 
 /** Stages run in the recipe's order, each at most once. */

@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AnyTask } from '../../tasks/registry.js';
 import type { TaskModel } from '../../tasks/task.js';
+import { chanceVerdict, chanceWarning } from '../../metrics/chance.js';
 import { escapeHtml } from '../../train/report-html.js';
 import type { Split } from '../../train/trainer.js';
 import { measureSpeeds, type SpeedResult } from './speed.js';
@@ -20,6 +21,8 @@ export interface ModelEntry {
   shape: TransformerShape;
   parameters: number;
   metrics: Record<string, number>;
+  /** Set when the model is at chance on the evaluation split (classification): what to tell the user. */
+  at_chance?: string;
   speed: SpeedResult[];
 }
 
@@ -49,6 +52,8 @@ export interface DistillReport {
     speedup: Record<string, number>;
     /** Teacher parameters / student parameters. */
     compression: number;
+    /** The teacher has not learnt the task: `retained` compares with chance and claims nothing. */
+    teacher_at_chance?: string;
   };
   stage_runs: StageEntry[];
   settings: Record<string, unknown>;
@@ -71,14 +76,19 @@ export function measureModels(
 ): ModelEntry[] {
   const timed = models.map((m) => ({ ...m, features: split.examples.map((e) => m.task.encode(e)) }));
   const speeds = opts.batchSizes.map((b) => measureSpeeds(timed, b, opts.timingExamples));
-  return timed.map((m, i) => ({
-    role: m.role,
-    dir: m.dir,
-    shape: m.shape,
-    parameters: m.model.numParameters(),
-    metrics: m.task.evaluate(m.model, split.examples, m.features, opts.evalBatchSize).metrics,
-    speed: speeds.map((perModel) => perModel[i]),
-  }));
+  return timed.map((m, i) => {
+    const r = m.task.evaluate(m.model, split.examples, m.features, opts.evalBatchSize);
+    const atChance = r.confusion && chanceWarning(chanceVerdict(r.confusion), `the ${m.role}`);
+    return {
+      role: m.role,
+      dir: m.dir,
+      shape: m.shape,
+      parameters: m.model.numParameters(),
+      metrics: r.metrics,
+      ...(atChance ? { at_chance: atChance } : {}),
+      speed: speeds.map((perModel) => perModel[i]),
+    };
+  });
 }
 
 /** The metric to compare on: accuracy when the task reports it, else the task's own default. */
@@ -100,6 +110,7 @@ export function compareModels(models: ModelEntry[], metric: string): DistillRepo
     gain_over_alone: alone ? student.metrics[metric] - alone.metrics[metric] : undefined,
     speedup,
     compression: teacher.parameters / student.parameters,
+    ...(teacher.at_chance ? { teacher_at_chance: teacher.at_chance } : {}),
   };
 }
 
@@ -147,7 +158,10 @@ export function renderDistillReport(r: DistillReport): string {
   });
   const c = r.comparison;
   const summary = [
-    `The distilled student keeps <b>${(100 * c.retained).toFixed(1)}%</b> of the teacher's ${escapeHtml(r.metric)}`,
+    c.teacher_at_chance
+      ? `<b>Warning: ${escapeHtml(c.teacher_at_chance)}</b>; the student's ${escapeHtml(r.metric)} ` +
+        `is ${(100 * c.retained).toFixed(1)}% of a teacher that has not learnt — retrain the teacher first`
+      : `The distilled student keeps <b>${(100 * c.retained).toFixed(1)}%</b> of the teacher's ${escapeHtml(r.metric)}`,
     c.gain_over_alone !== undefined
       ? `, ${c.gain_over_alone >= 0 ? '+' : '−'}${Math.abs(c.gain_over_alone).toFixed(4)} against the same student trained alone`
       : '',

@@ -619,8 +619,15 @@ function buildReport(
     created: new Date().toISOString(),
   };
   const c = report.comparison;
+  if (c.teacher_at_chance)
+    log(
+      `warning: ${c.teacher_at_chance}; the student's ${metric} is compared with chance, not with a ` +
+        'trained teacher — retrain the teacher (more epochs, another learning rate) before distilling',
+    );
   log(
-    `distilled student keeps ${(100 * c.retained).toFixed(1)}% of the teacher's ${metric}` +
+    (c.teacher_at_chance
+      ? `distilled student: ${(100 * c.retained).toFixed(1)}% of the untrained teacher's ${metric}`
+      : `distilled student keeps ${(100 * c.retained).toFixed(1)}% of the teacher's ${metric}`) +
       Object.entries(c.speedup)
         .map(([b, s]) => `, ${s.toFixed(2)}× faster at batch ${b}`)
         .join(''),
