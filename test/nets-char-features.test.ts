@@ -52,14 +52,16 @@ function sentences(rng: Rng, n: number, lexicon: string[][] | undefined): Sequen
   });
 }
 
-function configOf(charFeatures: boolean) {
+function configOf(charFeatures: boolean, net = 'lstm') {
   return parseConfig(
     {
       task: 'sequence_labeling',
       dataset: { train: 'unused.tsv', max_len: 6, tokenizer: { type: 'whitespace', lowercase: true } },
       model: {
-        net: 'lstm',
+        net,
         embedding_dim: 8,
+        num_filters: 6,
+        kernel_widths: [2, 3],
         hidden_size: 12,
         dropout: 0.1,
         ...(charFeatures ? { char_features: { dim: 6, filters: 10, width: 3, max_word_len: 8 } } : {}),
@@ -74,8 +76,8 @@ const rng = new Rng(5);
 const lexicon = TAGS.map((t) => Array.from({ length: 10 }, () => word(rng, t)));
 const train = sentences(rng, 60, lexicon);
 
-function fitted(charFeatures: boolean) {
-  const config = configOf(charFeatures);
+function fitted(charFeatures: boolean, net = 'lstm') {
+  const config = configOf(charFeatures, net);
   const task = createTask(config) as SequenceLabelingTask;
   task.fit(train);
   manualSeed(3);
@@ -136,13 +138,60 @@ test('char features: config refuses the char and wordpiece tokenizers and non-RN
   );
   assert.throws(
     () => parseConfig({ ...base, model: { net: 'transformer', ...cf } }, 'c.json'),
-    /net "lstm" or "gru"/,
+    /net "lstm", "gru" or "cnn"/,
   );
   assert.throws(
     () => parseConfig({ ...base, model: { net: 'lstm', char_features: { width: 4 } } }, 'c.json'),
     /odd/,
   );
 });
+
+/** The exported graph's emissions against libtorch's at the real positions of the rows: ≤ 1e-5. */
+async function assertParity(
+  task: SequenceLabelingTask,
+  m: SequenceLabelerModel,
+  features: ReturnType<SequenceLabelingTask['encode']>[],
+  net: string,
+): Promise<void> {
+  const rows = features.flatMap((f) => f.rows);
+  const torch = noGrad(() => tidy(() => m.wordScores(rows).pieces.toArray()));
+  const padded = padIds(
+    rows.map((r) => r.ids),
+    0,
+  );
+  const time = padded.ids.dims[1];
+  const charIds = padCharIds(
+    rows.map((r) => r.chars!),
+    time,
+    8,
+    0,
+  );
+  const bytes = exportModel({
+    manifest: { task: 'sequence_labeling', net } as never,
+    task,
+    model: m,
+  }).bytes;
+  const session = await loadSession(bytes);
+  const out = await session.run({
+    input_ids: padded.ids,
+    attention_mask: padded.mask,
+    char_ids: { data: charIds, dims: [rows.length, time, 8] },
+  });
+  await session.release();
+  const k = m.opts.numTags;
+  let diff = 0;
+  rows.forEach((row, i) => {
+    for (let p = 0; p < row.ids.length; p++)
+      for (let j = 0; j < k; j++)
+        diff = Math.max(
+          diff,
+          Math.abs(
+            (out.emissions.data as Float32Array)[(i * time + p) * k + j] - torch[(i * time + p) * k + j],
+          ),
+        );
+  });
+  assert.ok(diff <= 1e-5, `${net}: max |emission diff| ${diff}`);
+}
 
 test('char features: a trained BiLSTM-CRF tags unseen words; ONNX equals libtorch; reload is identical', async () => {
   const { config, task, model } = fitted(true);
@@ -179,45 +228,7 @@ test('char features: a trained BiLSTM-CRF tags unseen words; ONNX equals libtorc
     'reload: same predictions',
   );
 
-  // Emissions: the graph against libtorch, positions of real tokens.
-  const rows = features.flatMap((f) => f.rows);
-  const torch = noGrad(() => tidy(() => m.wordScores(rows).pieces.toArray()));
-  const padded = padIds(
-    rows.map((r) => r.ids),
-    0,
-  );
-  const time = padded.ids.dims[1];
-  const charIds = padCharIds(
-    rows.map((r) => r.chars!),
-    time,
-    8,
-    0,
-  );
-  const bytes = exportModel({
-    manifest: { task: 'sequence_labeling', net: 'lstm' } as never,
-    task,
-    model: m,
-  }).bytes;
-  const session = await loadSession(bytes);
-  const out = await session.run({
-    input_ids: padded.ids,
-    attention_mask: padded.mask,
-    char_ids: { data: charIds, dims: [rows.length, time, 8] },
-  });
-  await session.release();
-  const k = m.opts.numTags;
-  let diff = 0;
-  rows.forEach((row, i) => {
-    for (let p = 0; p < row.ids.length; p++)
-      for (let j = 0; j < k; j++)
-        diff = Math.max(
-          diff,
-          Math.abs(
-            (out.emissions.data as Float32Array)[(i * time + p) * k + j] - torch[(i * time + p) * k + j],
-          ),
-        );
-  });
-  assert.ok(diff <= 1e-5, `max |emission diff| ${diff}`);
+  await assertParity(task, m, features, 'lstm');
 
   // The exported directory's runtime builds the char ids itself, from the saved char vocabulary.
   const outDir = path.join(tmp, 'onnx');
@@ -226,3 +237,22 @@ test('char features: a trained BiLSTM-CRF tags unseen words; ONNX equals libtorc
   assert.deepEqual(await predictor.predictExamples(fresh.map((e) => ({ tokens: e.tokens }))), predicted);
   await predictor.close();
 });
+
+for (const net of ['cnn', 'gru']) {
+  test(`char features (${net}): ONNX emissions equal libtorch's, the exported runtime's tags too`, async () => {
+    const { config, task, model } = fitted(true, net);
+    const m = model as SequenceLabelerModel;
+    m.eval();
+    const fresh = sentences(new Rng(11), 12, undefined);
+    const features = fresh.map((e) => task.encode(e));
+    await assertParity(task, m, features, net);
+    const modelDir = path.join(tmp, `model-${net}`);
+    saveModelDir(modelDir, config, task, m);
+    const outDir = path.join(tmp, `onnx-${net}`);
+    await exportModelDir(modelDir, outDir);
+    const predictor = await OnnxPredictor.open(outDir);
+    const expected = task.predict(m as TaskModel<unknown>, features);
+    assert.deepEqual(await predictor.predictExamples(fresh.map((e) => ({ tokens: e.tokens }))), expected);
+    await predictor.close();
+  });
+}

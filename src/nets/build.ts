@@ -47,14 +47,17 @@ function newEncoder(
         dropout: model.dropout,
       });
     case 'cnn':
-      return new CnnEncoder({
-        vocabSize,
-        embeddingDim: model.embedding_dim,
-        numFilters: model.num_filters,
-        kernelWidths: model.kernel_widths,
-        paddingIdx: padId,
-        dropout: model.dropout,
-      });
+      return new CnnEncoder(
+        {
+          vocabSize,
+          embeddingDim: model.embedding_dim,
+          numFilters: model.num_filters,
+          kernelWidths: model.kernel_widths,
+          paddingIdx: padId,
+          dropout: model.dropout,
+        },
+        charOptions(model, charVocabSize),
+      );
     case 'gru':
     case 'lstm':
       return new RnnEncoder(

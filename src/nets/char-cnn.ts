@@ -7,6 +7,7 @@
  * Input: char ids int64 [batch, time, chars], every word padded to the same `chars` (src/data/char-vocab.ts)
  * so a word's vector does not depend on its batch. Parameters: `embedding.weight`, `conv.weight|bias`.
  */
+import { cat } from '../engine/create.js';
 import { Conv1d } from '../engine/nn/conv1d.js';
 import { Dropout } from '../engine/nn/dropout.js';
 import { Embedding } from '../engine/nn/embedding.js';
@@ -51,4 +52,16 @@ export class CharCnn extends Module {
     // tanh is monotone, so tanh(max) = max(tanh) at a C-th of the cost.
     return windows.maxDim(2).values.tanh().reshape(b, t, this.options.filters);
   }
+}
+
+/** An encoder's word embeddings [B, T, E] with each word's character features appended when it has a char CNN. */
+export function withCharFeatures(
+  words: Tensor,
+  charCnn: CharCnn | undefined,
+  charIds: Tensor | undefined,
+): Tensor {
+  if (!charCnn) return words;
+  if (!charIds)
+    throw new Error('char features: this encoder reads character ids (charIds) beside the word ids');
+  return cat([words, charCnn.forward(charIds)], 2);
 }

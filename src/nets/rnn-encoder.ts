@@ -12,7 +12,7 @@ import { Dropout } from '../engine/nn/dropout.js';
 import { Embedding } from '../engine/nn/embedding.js';
 import { Module } from '../engine/nn/module.js';
 import { GRU, LSTM } from '../engine/nn/rnn.js';
-import { CharCnn, type CharCnnOptions } from './char-cnn.js';
+import { CharCnn, withCharFeatures, type CharCnnOptions } from './char-cnn.js';
 import type { EncoderInput, EncoderOutput, TextEncoder } from './encoder.js';
 import { checkDropout, checkSizes, maskedMax, maskedMean } from './pooling.js';
 
@@ -85,12 +85,7 @@ export class RnnEncoder extends Module implements TextEncoder {
    * Both are masked, so padding neither wins the max nor dilutes the mean.
    */
   encode({ ids, mask, lengths, charIds }: EncoderInput): EncoderOutput {
-    let words = this.embedding.forward(ids);
-    if (this.charCnn) {
-      if (!charIds) throw new Error('rnn: this encoder reads character ids (charIds) beside the word ids');
-      words = cat([words, this.charCnn.forward(charIds)], 2);
-    }
-    const x = this.drop.forward(words);
+    const x = this.drop.forward(withCharFeatures(this.embedding.forward(ids), this.charCnn, charIds));
     const sequence = this.rnn.forward(x, lengths).output; // [B, T, dirs·H], zero past each length
     const pooled = cat([maskedMax(sequence, mask), maskedMean(sequence, mask)], 1);
     return { sequence, pooled };

@@ -110,7 +110,7 @@ const modelSchema = z
     bow: z.enum(['mlp', 'linear']).default('mlp'),
     /** Training words read as [UNK] (default: nets/word-dropout.ts, on for word-level nets from scratch). */
     word_dropout: z.number().min(0).max(0.5).optional(),
-    /** Sequence labelling with a GRU/LSTM over words: a character CNN per word (src/nets/char-cnn.ts) beside
+    /** Sequence labelling with a GRU/LSTM/CNN over words: a character CNN per word (src/nets/char-cnn.ts) beside
      *  its embedding, so unknown words differ. Off unless given. */
     char_features: z
       .object({
@@ -280,15 +280,16 @@ function checkNgrams(c: TrainConfig, source: string): void {
 
 /**
  * Character features describe whole words, so they need a word tokenizer (a character or WordPiece
- * vocabulary has no unknown words to describe) and, for now, the recurrent tagger they were built for.
+ * vocabulary has no unknown words to describe) and, for now, the word-level taggers that read a sequence of
+ * word vectors (GRU, LSTM, CNN).
  */
 function checkCharFeatures(c: TrainConfig, source: string): void {
   const cf = c.model.char_features;
   if (!cf) return;
   const where = `${source}: model.char_features`;
-  if (c.task !== 'sequence_labeling' || (c.model.net !== 'lstm' && c.model.net !== 'gru')) {
+  if (c.task !== 'sequence_labeling' || !['lstm', 'gru', 'cnn'].includes(c.model.net)) {
     throw new UserError(
-      `${where}: character features need task "sequence_labeling" with net "lstm" or "gru"`,
+      `${where}: character features need task "sequence_labeling" with net "lstm", "gru" or "cnn"`,
     );
   }
   const tokenizer = c.dataset.tokenizer.type;

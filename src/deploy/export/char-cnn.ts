@@ -29,3 +29,16 @@ export function charCnnGraph(g: OnnxGraphBuilder, cnn: CharCnn, w: StateReader, 
     return g.op('Reshape', [words, shape]);
   });
 }
+
+/** Word embeddings [batch, seq, E] with the char CNN's word vectors appended when the encoder has one. */
+export function withCharGraph(
+  g: OnnxGraphBuilder,
+  words: string,
+  cnn: CharCnn | undefined,
+  w: StateReader,
+  text: TextValues,
+): string {
+  if (!cnn) return words;
+  if (!text.charIds) throw new Error('export: this encoder reads character ids (char_ids)');
+  return g.op('Concat', [words, charCnnGraph(g, cnn, w.child('char_cnn'), text)], { axis: 2 });
+}

@@ -15,7 +15,7 @@
 import type { RnnEncoder } from '../../nets/rnn-encoder.js';
 import { int, str, type OnnxGraphBuilder } from '../onnx/index.js';
 import { lazyEncoded, type EncoderGraph } from './encoder-graph.js';
-import { charCnnGraph } from './char-cnn.js';
+import { withCharGraph } from './char-cnn.js';
 import { cast, maskedMax, maskedMean } from './graph-ops.js';
 import type { StateReader, WeightArray } from './weights.js';
 
@@ -47,12 +47,8 @@ export function rnnGraph(g: OnnxGraphBuilder, encoder: RnnEncoder, w: StateReade
       lazyEncoded(g, scope, {
         sequence: () => {
           const seqLens = cast(g, mask.lengths, 'int32');
-          let emb = g.gather(w.tensor(g, 'embedding.weight'), text.ids); // [batch, seq, E]
-          if (encoder.charCnn) {
-            if (!text.charIds) throw new Error('export: this encoder reads character ids (char_ids)');
-            const chars = charCnnGraph(g, encoder.charCnn, w.child('char_cnn'), text);
-            emb = g.op('Concat', [emb, chars], { axis: 2 });
-          }
+          const words = g.gather(w.tensor(g, 'embedding.weight'), text.ids); // [batch, seq, E]
+          const emb = withCharGraph(g, words, encoder.charCnn, w, text); // [batch, seq, E + char filters]
           let x = g.op('Transpose', [emb], { perm: [1, 0, 2] }); // [seq, batch, E]
           for (let layer = 0; layer < o.numLayers; layer++) {
             const { W, R, B } = layerWeights(layer);
