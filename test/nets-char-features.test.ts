@@ -91,8 +91,12 @@ function emissions(task: SequenceLabelingTask, model: SequenceLabelerModel, e: S
   const k = model.opts.numTags;
   return noGrad(() =>
     tidy(() => {
-      const flat = model.wordScores(rows).words.toArray();
-      return rows.flatMap((r, i) => r.starts.map((_, w) => flat.slice((i * 6 + w) * k, (i * 6 + w + 1) * k)));
+      const words = model.wordScores(rows).words; // [rows, maxWords, tags]
+      const maxWords = words.size(1);
+      const flat = words.toArray();
+      return rows.flatMap((r, i) =>
+        r.starts.map((_, w) => flat.slice((i * maxWords + w) * k, (i * maxWords + w + 1) * k)),
+      );
     }),
   );
 }
@@ -106,17 +110,15 @@ test('char features: two unseen words get different representations (without the
     const unk = task.aligner.vocab.unkId;
     assert.equal(task.encode(a).rows[0].ids[1], unk);
     assert.equal(task.encode(b).rows[0].ids[1], unk);
-    const diff = Math.max(
-      ...emissions(task, model, a)[1].map((v, j) => Math.abs(v - emissions(task, model, b)[1][j])),
-    );
+    const [ea, eb] = [emissions(task, model, a)[1], emissions(task, model, b)[1]];
+    const diff = Math.max(...ea.map((v, j) => Math.abs(v - eb[j])));
     if (on) assert.ok(diff > 1e-3, `unseen words differ with char features (max diff ${diff})`);
     else assert.equal(diff, 0, 'without char features both are [UNK]');
   }
 });
 
 test("char features: a word's character ids do not depend on its neighbours (fixed width, cut to max_word_len)", () => {
-  const { task, model } = fitted(true);
-  model.eval();
+  const { task } = fitted(true);
   const alone = task.encode({ tokens: ['Ab'] }).rows[0].chars!;
   const beside = task.encode({ tokens: ['Ab', 'averyveryverylongword'] }).rows[0].chars!;
   assert.deepEqual(beside[0], alone[0]);
@@ -125,7 +127,7 @@ test("char features: a word's character ids do not depend on its neighbours (fix
   assert.equal(alone[0][2], 0, 'then [PAD]');
 });
 
-test('char features: config refuses the char and wordpiece tokenizers and non-RNN nets', () => {
+test('char features: config refuses the char and wordpiece tokenizers and nets other than GRU/LSTM/CNN', () => {
   const base = { task: 'sequence_labeling', dataset: { train: 'x.tsv' }, trainer: { output_dir: 'o' } };
   const cf = { char_features: {} };
   assert.throws(
