@@ -4,6 +4,7 @@
  */
 import { ngramSpecOf } from '../data/ngram-hash.js';
 import type { ModelConfig } from '../train/config.js';
+import { UserError } from '../util/errors.js';
 import { BowEncoder } from './bow.js';
 import type { CharCnnOptions } from './char-cnn.js';
 import { CnnEncoder } from './cnn.js';
@@ -81,8 +82,9 @@ function newEncoder(
 function charOptions(model: ModelConfig, charVocabSize?: number): CharCnnOptions | undefined {
   const cf = model.char_features;
   if (!cf) return undefined;
+  // Only a single sequence labelling task builds the char vocabulary (multitask training shares no such thing).
   if (charVocabSize === undefined)
-    throw new Error('build: model.char_features needs the char vocabulary size');
+    throw new UserError('model.char_features: only for a sequence labelling task trained on its own');
   return {
     vocabSize: charVocabSize,
     dim: cf.dim,
