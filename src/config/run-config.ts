@@ -113,6 +113,17 @@ const modelSchema = z
     bow: z.enum(['mlp', 'linear']).default('mlp'),
     /** Training words read as [UNK] (default: nets/word-dropout.ts, on for word-level nets from scratch). */
     word_dropout: z.number().min(0).max(0.5).optional(),
+    /** Sequence labelling with a GRU/LSTM/CNN over words: a character CNN per word (src/nets/char-cnn.ts) beside
+     *  its embedding, so unknown words differ. Off unless given. */
+    char_features: z
+      .object({
+        dim: z.number().int().positive().default(30),
+        filters: z.number().int().positive().default(50),
+        width: z.number().int().positive().default(3),
+        max_word_len: z.number().int().positive().max(100).default(20),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -230,6 +241,7 @@ export function parseConfig(raw: unknown, source: string, baseDir = path.dirname
   c.trainer.output_dir = resolve(c.trainer.output_dir)!;
   resolveTokenizerSettings(c);
   checkNgrams(c, source);
+  checkCharFeatures(c, source);
   if (c.dataset.tokenizer.type === 'wordpiece' && !c.dataset.tokenizer.vocab && !c.model.pretrained_dir) {
     throw new UserError(
       `${source}: dataset.tokenizer.vocab: the wordpiece tokenizer needs a vocab.txt (or model.pretrained_dir)`,
@@ -273,6 +285,27 @@ function checkNgrams(c: TrainConfig, source: string): void {
   if (m.char_ngrams && m.char_ngrams[0] > m.char_ngrams[1]) {
     throw new UserError(`${source}: model.char_ngrams: [min, max] with min ≤ max`);
   }
+}
+
+/**
+ * Character features describe whole words, so they need a word tokenizer (a character or WordPiece
+ * vocabulary has no unknown words to describe) and, for now, the word-level taggers that read a sequence of
+ * word vectors (GRU, LSTM, CNN).
+ */
+function checkCharFeatures(c: TrainConfig, source: string): void {
+  const cf = c.model.char_features;
+  if (!cf) return;
+  const where = `${source}: model.char_features`;
+  if (c.task !== 'sequence_labeling' || !['lstm', 'gru', 'cnn'].includes(c.model.net)) {
+    throw new UserError(
+      `${where}: character features need task "sequence_labeling" with net "lstm", "gru" or "cnn"`,
+    );
+  }
+  const tokenizer = c.dataset.tokenizer.type;
+  if (tokenizer === 'char' || tokenizer === 'wordpiece') {
+    throw new UserError(`${where}: the ${tokenizer} tokenizer has no words to describe by their characters`);
+  }
+  if (cf.width % 2 !== 1) throw new UserError(`${where}.width: must be odd, got ${cf.width}`);
 }
 
 const CLASSIFICATION_TASKS: readonly string[] = [

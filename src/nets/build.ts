@@ -4,7 +4,9 @@
  */
 import type { ModelConfig } from '../config/run-config.js';
 import { ngramSpecOf } from '../data/ngram-hash.js';
+import { UserError } from '../util/errors.js';
 import { BowEncoder } from './bow.js';
+import type { CharCnnOptions } from './char-cnn.js';
 import { CnnEncoder } from './cnn.js';
 import type { TextEncoder } from './encoder.js';
 import { readBertConfig } from './checkpoint-names.js';
@@ -12,19 +14,28 @@ import { RnnEncoder } from './rnn-encoder.js';
 import { TransformerEncoder, type TransformerOptions } from './transformer.js';
 import { setWordDropout, wordDropoutRate, type WordDropoutIds } from './word-dropout.js';
 
-/** `words`: the vocabulary's ids for word dropout to [UNK] (word-dropout.ts); without it, none. */
+/**
+ * `words`: the vocabulary's ids for word dropout to [UNK] (word-dropout.ts); without it, none.
+ * `charVocabSize`: the char vocabulary's size when `model.char_features` is on (char-cnn.ts).
+ */
 export function buildEncoder(
   model: ModelConfig,
   vocabSize: number,
   padId: number,
   words?: WordDropoutIds,
+  charVocabSize?: number,
 ): TextEncoder {
-  const encoder = newEncoder(model, vocabSize, padId);
+  const encoder = newEncoder(model, vocabSize, padId, charVocabSize);
   if (words) setWordDropout(encoder, wordDropoutRate(model, words.tokenizer), words);
   return encoder;
 }
 
-function newEncoder(model: ModelConfig, vocabSize: number, padId: number): TextEncoder {
+function newEncoder(
+  model: ModelConfig,
+  vocabSize: number,
+  padId: number,
+  charVocabSize?: number,
+): TextEncoder {
   switch (model.net) {
     case 'bow':
       return new BowEncoder({
@@ -37,29 +48,50 @@ function newEncoder(model: ModelConfig, vocabSize: number, padId: number): TextE
         dropout: model.dropout,
       });
     case 'cnn':
-      return new CnnEncoder({
-        vocabSize,
-        embeddingDim: model.embedding_dim,
-        numFilters: model.num_filters,
-        kernelWidths: model.kernel_widths,
-        paddingIdx: padId,
-        dropout: model.dropout,
-      });
+      return new CnnEncoder(
+        {
+          vocabSize,
+          embeddingDim: model.embedding_dim,
+          numFilters: model.num_filters,
+          kernelWidths: model.kernel_widths,
+          paddingIdx: padId,
+          dropout: model.dropout,
+        },
+        charOptions(model, charVocabSize),
+      );
     case 'gru':
     case 'lstm':
-      return new RnnEncoder({
-        cell: model.net,
-        vocabSize,
-        embeddingDim: model.embedding_dim,
-        hiddenSize: model.hidden_size,
-        numLayers: model.num_layers,
-        bidirectional: model.bidirectional,
-        dropout: model.dropout,
-        paddingIdx: padId,
-      });
+      return new RnnEncoder(
+        {
+          cell: model.net,
+          vocabSize,
+          embeddingDim: model.embedding_dim,
+          hiddenSize: model.hidden_size,
+          numLayers: model.num_layers,
+          bidirectional: model.bidirectional,
+          dropout: model.dropout,
+          paddingIdx: padId,
+        },
+        charOptions(model, charVocabSize),
+      );
     case 'transformer':
       return new TransformerEncoder(transformerOptions(model, vocabSize, padId));
   }
+}
+
+function charOptions(model: ModelConfig, charVocabSize?: number): CharCnnOptions | undefined {
+  const cf = model.char_features;
+  if (!cf) return undefined;
+  // Only a single sequence labelling task builds the char vocabulary (multitask training shares no such thing).
+  if (charVocabSize === undefined)
+    throw new UserError('model.char_features: only for a sequence labelling task trained on its own');
+  return {
+    vocabSize: charVocabSize,
+    dim: cf.dim,
+    filters: cf.filters,
+    width: cf.width,
+    dropout: model.dropout,
+  };
 }
 
 /**

@@ -3,7 +3,8 @@
  * each max-pooled over the text, concatenated. Good at keyword and short-phrase evidence, and fast.
  *
  * Parameters: `embedding.weight`, `convs.{i}.weight|bias` (one per kernel width, in the given order),
- * `token_conv.weight|bias` (the per-token output for sequence labelling).
+ * `token_conv.weight|bias` (the per-token output for sequence labelling), and `char_cnn.*` when the words
+ * also get character features (char-cnn.ts), concatenated with each word's embedding.
  */
 import { cat, zeros } from '../engine/create.js';
 import { Conv1d } from '../engine/nn/conv1d.js';
@@ -12,6 +13,7 @@ import { Embedding } from '../engine/nn/embedding.js';
 import { Module, ModuleDict } from '../engine/nn/module.js';
 import type { Tensor } from '../engine/tensor.js';
 import { UserError } from '../util/errors.js';
+import { CharCnn, withCharFeatures, type CharCnnOptions } from './char-cnn.js';
 import type { EncoderInput, EncoderOutput, TextEncoder } from './encoder.js';
 import { checkDropout, checkSizes, maskedMax, positionsBelow, zeroPadding } from './pooling.js';
 
@@ -38,10 +40,11 @@ export class CnnEncoder extends Module implements TextEncoder {
   readonly embedding: Embedding;
   readonly convs: Conv1d[];
   readonly tokenConv: Conv1d;
+  readonly charCnn?: CharCnn;
   private readonly drop: Dropout;
   private readonly widest: number;
 
-  constructor(options: CnnOptions) {
+  constructor(options: CnnOptions, chars?: CharCnnOptions) {
     super();
     const o: Required<CnnOptions> = { kernelWidths: [2, 3, 4], paddingIdx: 0, dropout: 0, ...options };
     checkSizes('cnn', { vocabSize: o.vocabSize, embeddingDim: o.embeddingDim, numFilters: o.numFilters });
@@ -52,13 +55,13 @@ export class CnnEncoder extends Module implements TextEncoder {
       'embedding',
       new Embedding(o.vocabSize, o.embeddingDim, { paddingIdx: o.paddingIdx }),
     );
+    if (chars) this.charCnn = this.child('char_cnn', new CharCnn(chars));
+    const inputSize = o.embeddingDim + (chars?.filters ?? 0);
     const bank = this.child('convs', new ModuleDict());
-    this.convs = o.kernelWidths.map((k, i) =>
-      bank.add(String(i), new Conv1d(o.embeddingDim, o.numFilters, k)),
-    );
+    this.convs = o.kernelWidths.map((k, i) => bank.add(String(i), new Conv1d(inputSize, o.numFilters, k)));
     this.tokenConv = this.child(
       'token_conv',
-      new Conv1d(o.embeddingDim, o.numFilters, TOKEN_KERNEL, (TOKEN_KERNEL - 1) / 2),
+      new Conv1d(inputSize, o.numFilters, TOKEN_KERNEL, (TOKEN_KERNEL - 1) / 2),
     );
     this.drop = this.child('dropout', new Dropout(o.dropout));
     this.widest = Math.max(...o.kernelWidths);
@@ -66,10 +69,11 @@ export class CnnEncoder extends Module implements TextEncoder {
     this.pooledSize = o.kernelWidths.length * o.numFilters;
   }
 
-  encode({ ids, mask, lengths }: EncoderInput): EncoderOutput {
+  encode({ ids, mask, lengths, charIds }: EncoderInput): EncoderOutput {
     // Zeroing padding explicitly makes a batch's padding identical to the zero right-padding below, which
     // is what makes a text's windows the same alone and inside a longer batch.
-    const x = zeroPadding(this.embedding.forward(ids), mask).transpose(1, 2); // [B, E, T]
+    const words = withCharFeatures(this.embedding.forward(ids), this.charCnn, charIds);
+    const x = zeroPadding(words, mask).transpose(1, 2); // [B, E, T]
     const padded = padTimeTo(x, this.widest);
     const features = this.convs.map((conv, i) => {
       const windows = conv.forward(padded).relu().transpose(1, 2); // [B, windows, F]

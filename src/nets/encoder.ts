@@ -15,6 +15,8 @@ export interface EncoderInput {
   lengths: Tensor;
   /** Segment ids for pair input to the Transformer, int64 [batch, time]. */
   typeIds?: Tensor;
+  /** Each token's character ids, int64 [batch, time, chars], for an encoder with character features. */
+  charIds?: Tensor;
 }
 
 export interface EncoderOutput {

@@ -4,13 +4,15 @@
  * long-range context matter (sequence labelling, sentiment with negation).
  *
  * Parameters: `embedding.weight`, then PyTorch's RNN names under `rnn.` (`rnn.weight_ih_l0`,
- * `rnn.bias_hh_l1_reverse`, …).
+ * `rnn.bias_hh_l1_reverse`, …), and `char_cnn.*` when the words also get character features (char-cnn.ts),
+ * concatenated with each word's embedding before the dropout.
  */
 import { cat } from '../engine/create.js';
 import { Dropout } from '../engine/nn/dropout.js';
 import { Embedding } from '../engine/nn/embedding.js';
 import { Module } from '../engine/nn/module.js';
 import { GRU, LSTM } from '../engine/nn/rnn.js';
+import { CharCnn, withCharFeatures, type CharCnnOptions } from './char-cnn.js';
 import type { EncoderInput, EncoderOutput, TextEncoder } from './encoder.js';
 import { checkDropout, checkSizes, maskedMax, maskedMean } from './pooling.js';
 
@@ -40,9 +42,10 @@ export class RnnEncoder extends Module implements TextEncoder {
   readonly pooledSize: number;
   readonly embedding: Embedding;
   readonly rnn: LSTM | GRU;
+  readonly charCnn?: CharCnn;
   private readonly drop: Dropout;
 
-  constructor(options: RnnEncoderOptions) {
+  constructor(options: RnnEncoderOptions, chars?: CharCnnOptions) {
     super();
     const o: Required<RnnEncoderOptions> = {
       numLayers: 1,
@@ -59,13 +62,15 @@ export class RnnEncoder extends Module implements TextEncoder {
       'embedding',
       new Embedding(vocabSize, embeddingDim, { paddingIdx: o.paddingIdx }),
     );
+    if (chars) this.charCnn = this.child('char_cnn', new CharCnn(chars));
+    const inputSize = embeddingDim + (chars?.filters ?? 0);
     this.drop = this.child('dropout', new Dropout(o.dropout));
     const rnnOptions = { numLayers, bidirectional: o.bidirectional, dropout: o.dropout };
     this.rnn = this.child(
       'rnn',
       o.cell === 'lstm'
-        ? new LSTM(embeddingDim, hiddenSize, rnnOptions)
-        : new GRU(embeddingDim, hiddenSize, rnnOptions),
+        ? new LSTM(inputSize, hiddenSize, rnnOptions)
+        : new GRU(inputSize, hiddenSize, rnnOptions),
     );
     this.sequenceSize = this.rnn.outputSize;
     this.pooledSize = 2 * this.sequenceSize;
@@ -79,8 +84,8 @@ export class RnnEncoder extends Module implements TextEncoder {
    * (Howard & Ruder 2018) minus its last-state part, which adds little beside the max and the mean.
    * Both are masked, so padding neither wins the max nor dilutes the mean.
    */
-  encode({ ids, mask, lengths }: EncoderInput): EncoderOutput {
-    const x = this.drop.forward(this.embedding.forward(ids));
+  encode({ ids, mask, lengths, charIds }: EncoderInput): EncoderOutput {
+    const x = this.drop.forward(withCharFeatures(this.embedding.forward(ids), this.charCnn, charIds));
     const sequence = this.rnn.forward(x, lengths).output; // [B, T, dirs·H], zero past each length
     const pooled = cat([maskedMax(sequence, mask), maskedMean(sequence, mask)], 1);
     return { sequence, pooled };

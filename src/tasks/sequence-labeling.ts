@@ -16,6 +16,7 @@ import * as F from '../engine/functional.js';
 import { Linear } from '../engine/nn/linear.js';
 import { Module } from '../engine/nn/module.js';
 import type { Tensor } from '../engine/tensor.js';
+import { CHAR_PAD_ID, padCharIds } from '../data/char-vocab.js';
 import { LabelMap } from '../data/readers/label-map.js';
 import { readSequenceFile } from '../data/readers/sequence.js';
 import type { SequenceExample } from '../data/readers/types.js';
@@ -113,7 +114,8 @@ export class SequenceLabelingTask implements Task<SequenceInput, SequenceFeature
     const { dataset, model } = this.config;
     // A Transformer cannot read past its position table; longer sentences simply take more windows.
     const maxLen = this.isTransformer ? Math.min(dataset.max_len, model.max_positions) : dataset.max_len;
-    return { tokenizer: dataset.tokenizer, maxLen, specials: this.isTransformer };
+    const charWordLen = model.char_features?.max_word_len;
+    return { tokenizer: dataset.tokenizer, maxLen, specials: this.isTransformer, charWordLen };
   }
 
   async read(
@@ -166,6 +168,7 @@ export class SequenceLabelingTask implements Task<SequenceInput, SequenceFeature
       vocab.size,
       vocab.padId,
       wordDropoutIds(vocab, this.config.dataset.tokenizer.type),
+      this.aligner.charVocab?.size,
     );
     if (model.pretrained_dir && encoder instanceof TransformerEncoder)
       loadPretrained(encoder, model.pretrained_dir, { tokenizer: this.config.dataset.tokenizer });
@@ -174,6 +177,7 @@ export class SequenceLabelingTask implements Task<SequenceInput, SequenceFeature
       head: model.head,
       dropout: model.dropout,
       padId: vocab.padId,
+      charWordLen: this.aligner.spec.charWordLen,
       constraints: this.chunked ? schemeConstraints(this.tags.names, this.scheme) : undefined,
     });
   }
@@ -326,6 +330,8 @@ export interface SequenceLabelerOptions {
   head: 'softmax' | 'crf';
   dropout: number;
   padId: number;
+  /** Characters per word when the encoder reads character features (rows then carry `chars`). */
+  charWordLen?: number;
   /** Allowed tag moves for CRF decoding (chunk tag sets). */
   constraints?: CrfConstraints;
 }
@@ -360,6 +366,17 @@ export class SequenceLabelerModel extends Module implements TaskModel<SequenceFe
       rows.map((r) => r.ids),
       this.opts.padId,
     );
+    const width = this.opts.charWordLen;
+    if (width) {
+      const time = input.ids.size(1);
+      const chars = padCharIds(
+        rows.map((r) => r.chars ?? []),
+        time,
+        width,
+        CHAR_PAD_ID,
+      );
+      input.charIds = fromTyped(chars, [rows.length, time, width], 'int64');
+    }
     const sequence = this.encoder.encode(input).sequence;
     const pieces = this.classifier.forward(F.dropout(sequence, this.opts.dropout, this.training)); // [R, T, K]
     const maxWords = Math.max(1, ...rows.map((r) => r.starts.length));

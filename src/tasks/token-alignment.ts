@@ -9,6 +9,9 @@
  *
  * A sentence longer than max_len is not cut: it is carried over several rows (windows) of whole tokens,
  * and the rows' tags are joined again, so every token of every sentence is tagged and scored.
+ *
+ * With character features (`charWordLen`) each row also carries every position's word as character ids
+ * (src/data/char-vocab.ts), the char vocabulary being built with the word vocabulary and saved beside it.
  */
 import path from 'node:path';
 import { settleAutoTokenizer } from '../data/tokenizers/auto.js';
@@ -17,6 +20,7 @@ import type { TokenizerType } from '../config/run-config.js';
 import { createTokenizer } from '../data/tokenizers/create-tokenizer.js';
 import type { TokenizerSpec } from '../data/tokenizers/tokenizer.js';
 import { WordPieceTokenizer, wordPieceOptions } from '../data/tokenizers/wordpiece.js';
+import { buildCharVocab, wordCharIds } from '../data/char-vocab.js';
 import { SPECIAL_TOKENS, Vocab } from '../data/vocab.js';
 import { UserError } from '../util/errors.js';
 
@@ -29,13 +33,19 @@ export interface AlignerSpec {
   maxLen: number;
   /** Wrap rows in [CLS] … [SEP] (the Transformer's input form). */
   specials: boolean;
+  /** Characters kept per word when the model reads character features (model.char_features.max_word_len). */
+  charWordLen?: number;
 }
+
+const CHAR_VOCAB_FILE = 'char_vocab.txt';
 
 /** One encoder input row: a window of whole tokens of one sentence. */
 export interface SequenceRow {
   ids: number[];
   /** Position in `ids` of each token's first piece. */
   starts: number[];
+  /** Character ids of the word at each position of `ids` (charWordLen each), with character features. */
+  chars?: number[][];
   /** Gold tag id of each token (labelled data only). */
   tags?: number[];
   /** Whether the row begins / ends its sentence (a window of a long sentence may start or stop inside an entity). */
@@ -56,11 +66,14 @@ export class TokenAligner {
   constructor(
     readonly spec: AlignerSpec,
     readonly vocab: Vocab,
+    readonly charVocab?: Vocab,
   ) {
     this.lowercase = spec.tokenizer.lowercase ?? true;
     if (spec.tokenizer.type === 'wordpiece') {
       this.wordpiece = new WordPieceTokenizer(vocab, wordPieceOptions(spec.tokenizer));
     }
+    if (spec.charWordLen && !charVocab)
+      throw new Error('token alignment: character features need a char vocabulary');
     if (spec.maxLen < (spec.specials ? 3 : 1)) {
       throw new UserError(`dataset.max_len: ${spec.maxLen} leaves no room for a token`);
     }
@@ -87,6 +100,7 @@ export class TokenAligner {
     const empty = (): SequenceRow => ({
       ids: [],
       starts: [],
+      chars: this.charVocab ? [] : undefined,
       tags: tags ? [] : undefined,
       first: rows.length === 0,
       last: false,
@@ -95,6 +109,8 @@ export class TokenAligner {
     const flush = () => {
       if (current.starts.length === 0) return;
       if (this.spec.specials) current.ids = [this.cls(), ...current.ids, this.sep()];
+      if (this.spec.specials && current.chars)
+        current.chars = [this.noChars(), ...current.chars, this.noChars()];
       rows.push(current);
       current = empty();
     };
@@ -104,11 +120,24 @@ export class TokenAligner {
       if (current.ids.length + pieces.length > room) flush();
       current.starts.push(current.ids.length + offset);
       current.ids.push(...pieces);
+      if (current.chars) {
+        const chars = this.charIds(token);
+        current.chars.push(...pieces.map(() => chars));
+      }
       if (tags) current.tags!.push(tags[i]);
     });
     flush();
     if (rows.length > 0) rows[rows.length - 1].last = true; // no rows (and no tags) for no tokens
     return rows;
+  }
+
+  /** A word's character ids (its original spelling: case is evidence about an unknown word). */
+  charIds(token: string): number[] {
+    return wordCharIds(token, this.charVocab!, this.spec.charWordLen!);
+  }
+
+  private noChars(): number[] {
+    return new Array<number>(this.spec.charWordLen!).fill(this.charVocab!.padId);
   }
 
   private cls(): number {
@@ -134,24 +163,39 @@ export class TokenAligner {
       spec.tokenizer,
       all.map((tokens) => tokens.join(' ')),
     );
-    if (vocabFile) return new TokenAligner(spec, Vocab.load(vocabFile));
+    if (vocabFile) return new TokenAligner(spec, Vocab.load(vocabFile), charVocabFor(spec, all));
     if (spec.tokenizer.type === 'wordpiece') {
       throw new UserError('dataset.tokenizer.vocab: the wordpiece tokenizer needs a vocab.txt');
     }
-    const probe = new TokenAligner(spec, new Vocab([...SPECIAL_TOKENS]));
+    const probe = new TokenAligner(spec, new Vocab([...SPECIAL_TOKENS]), new Vocab([...SPECIAL_TOKENS]));
     const stream = (function* () {
       for (const tokens of all) yield tokens.map((t) => probe.normalise(t));
     })();
-    return new TokenAligner(spec, Vocab.build(stream, { minFreq, maxSize }));
+    return new TokenAligner(spec, Vocab.build(stream, { minFreq, maxSize }), charVocabFor(spec, all));
   }
 
   save(dir: string): void {
     this.vocab.save(path.join(dir, 'vocab.txt'));
+    this.charVocab?.save(path.join(dir, CHAR_VOCAB_FILE));
   }
 
   static load(spec: AlignerSpec, dir: string): TokenAligner {
-    return new TokenAligner(spec, Vocab.load(path.join(dir, 'vocab.txt')));
+    const chars = spec.charWordLen ? Vocab.load(path.join(dir, CHAR_VOCAB_FILE)) : undefined;
+    return new TokenAligner(spec, Vocab.load(path.join(dir, 'vocab.txt')), chars);
   }
+}
+
+/** The char vocabulary character features need (after the tokenizer is settled: `auto` may have chosen characters). */
+function charVocabFor(spec: AlignerSpec, sentences: readonly (readonly string[])[]): Vocab | undefined {
+  if (!spec.charWordLen) return undefined;
+  const type = spec.tokenizer.type;
+  if (type === 'char' || type === 'wordpiece') {
+    throw new UserError(
+      `model.char_features: the data was read with the ${type} tokenizer, which has no words to describe by ` +
+        'their characters; drop char_features or set dataset.tokenizer.type to a word tokenizer',
+    );
+  }
+  return buildCharVocab(sentences);
 }
 
 /** Per-position targets of a row: the token's tag at its first piece, IGNORE_INDEX everywhere else. */

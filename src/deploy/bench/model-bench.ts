@@ -103,7 +103,11 @@ function feedsFor(g: OnnxGraphSpec, rows: number[][]): Record<string, TensorValu
       feeds[input.name] = { data: new BigInt64Array(batch * seq).fill(1n), dims: [batch, seq] };
     else if (input.name === 'token_type_ids')
       feeds[input.name] = { data: new BigInt64Array(batch * seq), dims: [batch, seq] };
-    else if (input.name === 'numeric_features') {
+    else if (input.name === 'char_ids') {
+      // Every word [UNK] characters for its whole width: the char CNN's cost does not depend on the ids.
+      const n = Number(input.dims[2]);
+      feeds[input.name] = { data: new BigInt64Array(batch * seq * n).fill(1n), dims: [batch, seq, n] };
+    } else if (input.name === 'numeric_features') {
       const n = Number(input.dims[1]);
       feeds[input.name] = { data: new Float32Array(batch * n), dims: [batch, n] };
     } else throw new UserError(`${g.file}: the benchmark does not know how to feed input "${input.name}"`);

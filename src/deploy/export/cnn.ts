@@ -1,6 +1,7 @@
 /**
  * CNN encoder (src/nets/cnn.ts) as ONNX. Weights: `embedding.weight`, `convs.{i}.weight|bias`,
- * `token_conv.weight|bias` ([out, in, kernel], the layout ONNX Conv takes as is).
+ * `token_conv.weight|bias` ([out, in, kernel], the layout ONNX Conv takes as is), and `char_cnn.*` with
+ * character features (char-cnn.ts, appended to the embeddings).
  *
  * The torch net right-pads texts shorter than the widest kernel to one window and max-pools each bank over
  * its real windows (those starting before max(length − k + 1, 1)). Here each bank's Conv pads k − 1 zero
@@ -14,6 +15,7 @@
 import type { CnnEncoder } from '../../nets/cnn.js';
 import { int, type OnnxGraphBuilder } from '../onnx/index.js';
 import { lazyEncoded, type EncoderGraph } from './encoder-graph.js';
+import { withCharGraph } from './char-cnn.js';
 import { reduce, unsqueeze } from './graph-ops.js';
 import type { StateReader } from './weights.js';
 
@@ -27,7 +29,8 @@ export function cnnGraph(g: OnnxGraphBuilder, encoder: CnnEncoder, w: StateReade
   return {
     encode: (text, mask, scope) => {
       // Called inside the lazy outputs' scope; shared by both when a task reads both.
-      const emb = () => g.gather(w.tensor(g, 'embedding.weight'), text.ids);
+      const emb = () =>
+        withCharGraph(g, g.gather(w.tensor(g, 'embedding.weight'), text.ids), encoder.charCnn, w, text);
       let channels: string | undefined; // [batch, embedding, seq], padding positions zero
       const embedded = () =>
         (channels ??= g.op('Transpose', [g.op('Mul', [emb(), unsqueeze(g, mask.float, [-1])])], {

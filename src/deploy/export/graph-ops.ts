@@ -11,6 +11,8 @@ export interface TextValues {
   mask: string;
   /** Segment ids [batch, seq] (Transformer pair input). */
   typeIds?: string;
+  /** Each token's character ids [batch, seq, chars] (an RNN with character features). */
+  charIds?: string;
 }
 
 /** The mask in the forms the nets need, made once per text. */

@@ -27,6 +27,8 @@ export const TOKEN_TYPE_IDS = 'token_type_ids';
 export const INPUT_IDS_B = 'input_ids_b';
 export const ATTENTION_MASK_B = 'attention_mask_b';
 export const NUMERIC_FEATURES = 'numeric_features';
+/** Each token's character ids [batch, seq, chars] (model.char_features). */
+export const CHAR_IDS = 'char_ids';
 /** Classification outputs. */
 export const LOGITS = 'logits';
 export const PROBABILITIES = 'probabilities';

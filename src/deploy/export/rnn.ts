@@ -10,10 +10,12 @@
  * `sequence_lens` (int32, from the mask) keeps padding out of the recurrence, as packing does in torch: the
  * reverse direction starts at each text's last real token and outputs past a text's end are zero.
  * onnxruntime's CPU kernels take only time-major input (layout 0), hence the transposes.
+ * With character features the char CNN's word vectors (char-cnn.ts) are concatenated to the embeddings.
  */
 import type { RnnEncoder } from '../../nets/rnn-encoder.js';
 import { int, str, type OnnxGraphBuilder } from '../onnx/index.js';
 import { lazyEncoded, type EncoderGraph } from './encoder-graph.js';
+import { withCharGraph } from './char-cnn.js';
 import { cast, maskedMax, maskedMean } from './graph-ops.js';
 import type { StateReader, WeightArray } from './weights.js';
 
@@ -45,7 +47,8 @@ export function rnnGraph(g: OnnxGraphBuilder, encoder: RnnEncoder, w: StateReade
       lazyEncoded(g, scope, {
         sequence: () => {
           const seqLens = cast(g, mask.lengths, 'int32');
-          const emb = g.gather(w.tensor(g, 'embedding.weight'), text.ids); // [batch, seq, E]
+          const words = g.gather(w.tensor(g, 'embedding.weight'), text.ids); // [batch, seq, E]
+          const emb = withCharGraph(g, words, encoder.charCnn, w, text); // [batch, seq, E + char filters]
           let x = g.op('Transpose', [emb], { perm: [1, 0, 2] }); // [seq, batch, E]
           for (let layer = 0; layer < o.numLayers; layer++) {
             const { W, R, B } = layerWeights(layer);

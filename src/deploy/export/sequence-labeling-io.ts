@@ -12,8 +12,9 @@ import type {
 } from '../../tasks/sequence-labeling.js';
 import { schemeConstraints } from '../../tasks/tag-scheme.js';
 import { textUnits, type SequenceRow } from '../../tasks/token-alignment.js';
-import type { RunOutput } from '../onnx/index.js';
-import { ATTENTION_MASK, INPUT_IDS, padIds } from './io.js';
+import type { RunOutput, TensorValue } from '../onnx/index.js';
+import { CHAR_PAD_ID, padCharIds } from '../../data/char-vocab.js';
+import { ATTENTION_MASK, CHAR_IDS, INPUT_IDS, padIds } from './io.js';
 import type { DeployManifest } from './manifest.js';
 import { restoreTask } from './restore-task.js';
 import type { TaskRuntime } from './task-runtime.js';
@@ -55,6 +56,20 @@ export function sequenceLabelingRuntime(
     });
   };
 
+  // The characters of each position's word, built by the same aligner as in training (char-vocab.ts).
+  const width = task.aligner.spec.charWordLen;
+  const charInput = (rows: SequenceRow[]): Record<string, TensorValue> => {
+    if (!width) return {};
+    const time = Math.max(1, ...rows.map((r) => r.ids.length));
+    const data = padCharIds(
+      rows.map((r) => r.chars ?? []),
+      time,
+      width,
+      CHAR_PAD_ID,
+    );
+    return { [CHAR_IDS]: { data, dims: [rows.length, time, width] } };
+  };
+
   return {
     task: manifest.task,
     labels: state.tags,
@@ -68,7 +83,11 @@ export function sequenceLabelingRuntime(
           batch.map((r) => r.row.ids),
           padId,
         );
-        const out = await run({ [INPUT_IDS]: padded.ids, [ATTENTION_MASK]: padded.mask });
+        const out = await run({
+          [INPUT_IDS]: padded.ids,
+          [ATTENTION_MASK]: padded.mask,
+          ...charInput(batch.map((r) => r.row)),
+        });
         decodeRows(
           batch.map((r) => r.row),
           out,

@@ -4,7 +4,7 @@
  * (a token's scores are at its first piece). With the CRF head the graph also outputs the CRF's parameters
  * `transitions` [tags, tags], `start_transitions` [tags], `end_transitions` [tags] (constants, so a client
  * holds everything in one file) and the tags are decoded by viterbi.ts; with the softmax head each token
- * takes its highest-scoring tag.
+ * takes its highest-scoring tag. With character features the graph also reads `char_ids` [batch, seq, chars].
  */
 import {
   SequenceLabelerModel,
@@ -16,7 +16,7 @@ import type { OnnxGraphBuilder } from '../onnx/index.js';
 import { encoderGraph } from './encoders.js';
 import type { DevCheck, ExportableModel, TaskExporter } from './task-exporter.js';
 import { maskViews, textInputs } from './graph-ops.js';
-import { ATTENTION_MASK, INPUT_IDS } from './io.js';
+import { ATTENTION_MASK, CHAR_IDS, INPUT_IDS } from './io.js';
 import { StateReader } from './weights.js';
 
 export const sequenceLabelingExporter: TaskExporter = {
@@ -28,6 +28,8 @@ export const sequenceLabelingExporter: TaskExporter = {
     const state = new StateReader(model.stateDict());
     const encoder = encoderGraph(g, model.encoder, state.child('encoder'));
     const text = textInputs(g, { ids: INPUT_IDS, mask: ATTENTION_MASK }, 'seq');
+    const width = model.opts.charWordLen;
+    if (width) text.charIds = g.input(CHAR_IDS, 'int64', ['batch', 'seq', width]);
     const sequence = encoder.encode(text, maskViews(g, text.mask), 'text').sequence();
     const tags = model.opts.numTags;
     g.output(state.linear(g, sequence, 'classifier'), 'float32', ['batch', 'seq', tags], { as: 'emissions' });
