@@ -14,6 +14,7 @@ import {
   type QuantizeReport,
 } from '../onnx/index.js';
 import { classificationExporter } from './classification.js';
+import { checkHfExportable, HF_MODEL_ONNX } from './hf-layout-export.js';
 import type { OnnxSection } from './io.js';
 import { matchingExporter } from './matching.js';
 import { readingComprehensionExporter } from './reading-comprehension.js';
@@ -36,9 +37,14 @@ export interface DevCheck {
   agree(a: unknown, b: unknown): boolean;
 }
 
+export interface BuildOptions {
+  /** Declare `token_type_ids` even for one-text inputs (Hugging Face's BERT input set; zeros are fed). */
+  tokenTypeIds?: boolean;
+}
+
 export interface TaskExporter {
   /** Declares the graph's inputs and outputs (names from io.ts) and the nodes between them. */
-  build(g: OnnxGraphBuilder, m: ExportableModel): void;
+  build(g: OnnxGraphBuilder, m: ExportableModel, opts?: BuildOptions): void;
   /** Dev-set scoring from the task's labelled examples (as its reader returns them); undefined when the
    *  dev data has no metric a prediction alone decides. */
   devCheck?(examples: unknown[]): DevCheck | undefined;
@@ -75,6 +81,12 @@ export interface ExportOptions {
    * the fused kernel would stay float.
    */
   fusedKernels?: boolean;
+  /**
+   * "alembic" (default): model.onnx beside alembic-model.json. "hf": Hugging Face's export layout,
+   * onnx/model.onnx with input_ids, attention_mask, token_type_ids → logits, plus config.json,
+   * tokenizer.json and tokenizer_config.json (hf-layout-export.ts; Transformer classifiers only).
+   */
+  layout?: 'alembic' | 'hf';
   /** Passed to quantizeDynamic (tests lower minElements to quantise tiny models). */
   quantize?: QuantizeOptions;
 }
@@ -100,7 +112,8 @@ export function exportModel(m: ExportableModel, opts: ExportOptions = {}): Expor
   }
   m.model.eval();
   try {
-    exporterFor(m.manifest.task).build(g, m);
+    if (opts.layout === 'hf') checkHfExportable(m);
+    exporterFor(m.manifest.task).build(g, m, { tokenTypeIds: opts.layout === 'hf' });
   } catch (e) {
     if (e instanceof Error && /needs opset/.test(e.message)) throw new UserError(`export: ${e.message}`);
     throw e;
@@ -111,7 +124,7 @@ export function exportModel(m: ExportableModel, opts: ExportOptions = {}): Expor
     metadata: { 'alembic.task': m.manifest.task, 'alembic.net': m.manifest.net },
   });
   const section: OnnxSection = {
-    file: MODEL_ONNX,
+    file: opts.layout === 'hf' ? HF_MODEL_ONNX : MODEL_ONNX,
     opset,
     int8: opts.int8 ?? false,
     ...(opts.int8 ? { int8WeightBits: opts.quantize?.reduceRange ? (7 as const) : (8 as const) } : {}),
