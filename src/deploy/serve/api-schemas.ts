@@ -1,6 +1,6 @@
 /**
  * JSON Schemas (2020-12, as OpenAPI 3.1 uses) of the service's requests and answers: the `components`
- * of GET /openapi.json, referenced from each route's description (route-docs.ts). The request bodies are
+ * of GET /openapi.json, referenced from each route's description (route-docs.ts, the demo's in web/demo-routes.ts). The request bodies are
  * still checked by hand (request-body.ts, hf-request.ts) for refusals that name the field at fault; these
  * schemas describe the same shapes for clients.
  */

@@ -43,16 +43,6 @@ export interface DocumentedRoute {
   doc: RouteDoc;
 }
 
-/** The refusals a prediction route can answer with. */
-export const PREDICT_ERRORS: Record<number, ResponseDoc> = {
-  400: { description: 'Bad input; `error` names the field.', schema: 'Error' },
-  404: { description: 'No such model.', schema: 'Error' },
-  408: { description: 'The request took too long to arrive.', schema: 'Error' },
-  413: { description: 'Body, input count or a text over the limits.', schema: 'Error' },
-  415: { description: 'Unknown content encoding.', schema: 'Error' },
-  503: { description: 'Queue full or shutting down (with Retry-After).', schema: 'Error' },
-};
-
 /**
  * Starts collecting `app`'s routes (call before registering any); the returned list fills as routes are
  * added. HEAD routes fastify adds for GET routes are left out, as are routes marked undocumented.

@@ -28,13 +28,8 @@ import { BatcherClosedError, MicroBatcher, QueueFullError, SubmitAbortedError } 
 import { ServiceMetrics } from './metrics.js';
 import { hfAnswer, type HfResult } from './hf-response.js';
 import { isHfBody, parseHfBody } from './hf-request.js';
-import {
-  collectRoutes,
-  openApiDocument,
-  PREDICT_ERRORS,
-  type DocumentedRoute,
-  type RouteDoc,
-} from './openapi.js';
+import { collectRoutes, openApiDocument, type DocumentedRoute, type RouteDoc } from './openapi.js';
+import { ROUTE_DOCS } from './route-docs.js';
 import { parsePredictBody, RequestError } from './request-body.js';
 import { decodedBody } from './request-encoding.js';
 import { UserError } from '../../util/errors.js';
@@ -116,54 +111,6 @@ export const SERVE_DEFAULTS = {
 const SERVICE_VERSION = (
   JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
-
-/** Each route's description in GET /openapi.json. */
-const ROUTE_DOCS = {
-  index: {
-    summary: 'Where to start: the OpenAPI document, the demo page (when served) and the routes.',
-    responses: { 200: { description: 'Pointers.', schema: 'Index' } },
-  },
-  openapi: {
-    summary: 'This OpenAPI 3.1 document.',
-    responses: { 200: { description: 'The document.', schema: { type: 'object' } } },
-  },
-  healthz: {
-    summary: 'Liveness: 200 while serving, 503 while shutting down.',
-    responses: {
-      200: { description: 'Serving.', schema: 'Health' },
-      503: { description: 'Shutting down.', schema: 'Error' },
-    },
-  },
-  models: {
-    summary: 'The loaded models: names, tasks and labels, the default first.',
-    responses: { 200: { description: 'The models.', schema: 'Models' } },
-  },
-  metrics: {
-    summary: 'Prometheus metrics (text exposition format 0.0.4).',
-    responses: {
-      200: { description: 'The metrics.', schema: { type: 'string' }, contentType: 'text/plain' },
-    },
-  },
-  predict: {
-    summary: 'Predict with the default model.',
-    description:
-      'alembic\'s shape {"texts": […]} / {"pairs": [[a, b], …]} answers {"model", "predictions"}; the Hugging Face Inference shape {"inputs": …, "parameters": {"top_k": n}} answers in HF pipeline shapes.',
-    requestBody: 'PredictRequest',
-    responses: {
-      200: { description: 'The predictions, in the shape of the request.', schema: 'PredictResponse' },
-      ...PREDICT_ERRORS,
-    },
-  },
-  modelPredict: {
-    summary: 'Predict with the model named in the path (same bodies and answers as POST /predict).',
-    params: { name: 'A model name from GET /models.' },
-    requestBody: 'PredictRequest',
-    responses: {
-      200: { description: 'The predictions, in the shape of the request.', schema: 'PredictResponse' },
-      ...PREDICT_ERRORS,
-    },
-  },
-} satisfies Record<string, RouteDoc>;
 
 /** A refused request's body up to this size is read and dropped to keep its connection; larger, it closes. */
 const SHED_KEEP_ALIVE_BYTES = 64 << 10;
@@ -305,7 +252,8 @@ export class PredictionServer {
     app.addHook('preHandler', (req, _reply, done) => {
       const body = req.body as { texts?: unknown; pairs?: unknown; inputs?: unknown } | undefined;
       const list = body?.texts ?? body?.pairs ?? body?.inputs;
-      const count = Array.isArray(list) ? list.length : list === undefined ? 0 : 1;
+      // HF's {"inputs": "one text"} (or one pair object) is one input.
+      const count = Array.isArray(list) ? list.length : list !== undefined && list === body?.inputs ? 1 : 0;
       tickets.get(req)?.queued(count);
       done();
     });
