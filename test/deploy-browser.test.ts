@@ -107,12 +107,26 @@ describe('browser codec', () => {
     assert.deepEqual([...(f.attention_mask.data as BigInt64Array)], [1n, 1n]);
     assert.deepEqual(f.input_ids.dims, [1, 2]);
     const t = new BrowserCodec(
-      spec({ specials: true, inputs: ['input_ids', 'attention_mask', 'token_type_ids'] }),
+      spec({
+        task: 'text_pair_classification',
+        specials: true,
+        inputs: ['input_ids', 'attention_mask', 'token_type_ids'],
+      }),
       vocab,
     );
+    assert.equal(t.isPair, true);
     const g = t.feeds('棒', '差');
     assert.deepEqual([...(g.input_ids.data as BigInt64Array)], [2n, 8n, 3n, 9n, 3n]); // [CLS] 棒 [SEP] 差 [SEP]
     assert.deepEqual([...(g.token_type_ids.data as BigInt64Array)], [0n, 0n, 0n, 1n, 1n]);
+    // One text through a Hugging Face-layout graph (token_type_ids declared): zeros, and no second text.
+    const hf = new BrowserCodec(
+      spec({ specials: true, inputs: ['input_ids', 'attention_mask', 'token_type_ids'] }),
+      vocab,
+    );
+    assert.equal(hf.isPair, false);
+    const h = hf.feeds('棒', 'ignored');
+    assert.deepEqual([...(h.input_ids.data as BigInt64Array)], [2n, 8n, 3n]); // [CLS] 棒 [SEP]
+    assert.deepEqual([...(h.token_type_ids.data as BigInt64Array)], [0n, 0n, 0n]);
   });
 
   it('decides labels as the server does (argmax, or the threshold for multi-label)', () => {

@@ -200,6 +200,14 @@ for (const head of ['crf', 'softmax'] as const) {
       assert.deepEqual(await predictor.predictExamples(examples), expected, `${net}: tags and entities`);
       const viaApi = await predictor.predictBatch([{ text: examples[2].tokens.join(' ') }]);
       assert.deepEqual(viaApi[0].labels, (expected[2] as { tags: string[] }).tags);
+      // The service's entities: the task's chunks at character offsets of the space-separated input.
+      const line = examples[2].tokens.join(' ');
+      const chunks = (expected[2] as { entities: { type: string; text: string }[] }).entities;
+      assert.deepEqual(
+        viaApi[0].entities?.map((e) => [e.type, e.word, line.slice(e.start, e.end)]),
+        chunks.map((c) => [c.type, c.text, c.text]),
+      );
+      for (const e of viaApi[0].entities ?? []) assert.ok(e.score > 0 && e.score <= 1, `score ${e.score}`);
       await predictor.close();
       if (net === 'transformer') {
         // What `alembic predict --model <exported>` prints: the task's own lines.

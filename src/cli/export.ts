@@ -11,6 +11,7 @@ interface ExportFlags {
   speedSeconds: number;
   opset: number;
   force?: boolean;
+  layout: 'alembic' | 'hf';
 }
 
 export function registerExport(program: Command): void {
@@ -41,6 +42,14 @@ export function registerExport(program: Command): void {
       nonNegativeNumber('--speed-seconds'),
       1,
     )
+    .addOption(
+      new Option(
+        '--layout <layout>',
+        'alembic: model.onnx beside alembic-model.json; hf: also Hugging Face\'s layout (onnx/model.onnx, config.json, tokenizer.json) for transformers.js and Optimum — Transformer classifiers with the wordpiece tokenizer',
+      )
+        .choices(['alembic', 'hf'])
+        .default('alembic'),
+    )
     .option('--opset <n>', 'ONNX opset version (17 or newer for the Transformer)', positiveInt('--opset'), 17)
     .action((opts: ExportFlags) =>
       runCommand(async () => {
@@ -51,6 +60,7 @@ export function registerExport(program: Command): void {
           quantize: { reduceRange: opts.int8Weights === '7' },
           speedSeconds: opts.speedSeconds,
           force: opts.force,
+          layout: opts.layout,
         });
         process.stdout.write(describe(report).join('\n') + '\n');
       })(),

@@ -55,7 +55,7 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description(
-      'serve predictions over HTTP: POST /predict, /models/:name/predict, GET /healthz, /metrics, /demo/',
+      'serve predictions over HTTP: POST /predict, /models/:name/predict; GET /, /openapi.json, /models, /healthz, /metrics, /demo/',
     )
     .requiredOption(
       '-m, --model <[name=]dir>',

@@ -13,6 +13,19 @@ export interface PredictOutput {
   labels: string[];
   /** One probability per label of the model, in label-map order. */
   probabilities: number[];
+  /** Sequence labelling: the predicted chunks, with character offsets into the input text. */
+  entities?: PredictedEntity[];
+}
+
+/** A chunk a tagger found, as Hugging Face's token-classification pipeline reports it. */
+export interface PredictedEntity {
+  type: string;
+  word: string;
+  /** Character offsets into the input text, end exclusive. */
+  start: number;
+  end: number;
+  /** Mean probability of the chosen tags over the chunk's tokens (softmax of the emissions). */
+  score: number;
 }
 
 export interface Predictor {

@@ -137,8 +137,13 @@ export function writeHfModel(dir: string, config: TrainConfig, layout: HfLayout,
   });
   if (extra.size > 0) saveTensors(path.join(dir, EXTRA_WEIGHTS_FILE), extra, { format: 'alembic' });
   writeJson(path.join(dir, HF_CONFIG_FILE), hfConfig(dir, config, layout));
+  writeJson(path.join(dir, TOKENIZER_CONFIG_FILE), tokenizerConfig(config));
+}
+
+/** tokenizer_config.json: BertTokenizer's switches and special tokens, max_len as model_max_length. */
+export function tokenizerConfig(config: TrainConfig): Record<string, unknown> {
   const tokenizer = config.dataset.tokenizer;
-  writeJson(path.join(dir, TOKENIZER_CONFIG_FILE), {
+  return {
     tokenizer_class: 'BertTokenizer',
     do_lower_case: tokenizer.lowercase,
     tokenize_chinese_chars: true,
@@ -151,10 +156,11 @@ export function writeHfModel(dir: string, config: TrainConfig, layout: HfLayout,
     // BertTokenizer splits as alembic's wordpiece tokenizer does, and as its char tokenizer does on Chinese;
     // jieba words and char-split Latin words it does not reproduce.
     alembic_tokenizer: tokenizer.type,
-  });
+  };
 }
 
-function hfConfig(dir: string, config: TrainConfig, layout: HfLayout): Record<string, unknown> {
+/** config.json of a model directory `dir` (its label_map.json names the labels). */
+export function hfConfig(dir: string, config: TrainConfig, layout: HfLayout): Record<string, unknown> {
   const o = layout.encoder.options;
   const labels = readLabels(dir, layout);
   return {

@@ -50,6 +50,8 @@ export function classificationRuntime(
   const labels = state.labels;
   const featureNames = state.numeric.names;
   const padId = codec.vocab.padId;
+  // A Hugging Face-layout export declares token_type_ids for one text too: all zeros, as HF tokenisers give.
+  const oneTextTypes = !pair && (manifest.onnx?.inputs.some((i) => i.name === TOKEN_TYPE_IDS) ?? false);
 
   const feeds = (inputs: FeaturedInput[]): Record<string, TensorValue> => {
     const out: Record<string, TensorValue> = {};
@@ -65,8 +67,10 @@ export function classificationRuntime(
       const a = padIds(
         inputs.map((x) => codec.encode(x.text).ids),
         padId,
+        oneTextTypes ? inputs.map(() => undefined) : undefined,
       );
       Object.assign(out, { [INPUT_IDS]: a.ids, [ATTENTION_MASK]: a.mask });
+      if (a.typeIds) out[TOKEN_TYPE_IDS] = a.typeIds;
       if (pair) {
         const b = padIds(
           inputs.map((x) => codec.encode(x.textB ?? '').ids),

@@ -10,7 +10,7 @@ import { UserError } from '../../util/errors.js';
 import type { OnnxGraphBuilder } from '../onnx/index.js';
 import { encoderGraph } from './encoders.js';
 import type { PredictOutput } from '../predictor.js';
-import type { DevCheck, ExportableModel, TaskExporter } from './task-exporter.js';
+import type { BuildOptions, DevCheck, ExportableModel, TaskExporter } from './task-exporter.js';
 import { maskViews, textInputs } from './graph-ops.js';
 import {
   ATTENTION_MASK,
@@ -25,7 +25,7 @@ import {
 import { StateReader } from './weights.js';
 
 export const classificationExporter: TaskExporter = {
-  build(g: OnnxGraphBuilder, m: ExportableModel): void {
+  build(g: OnnxGraphBuilder, m: ExportableModel, opts: BuildOptions = {}): void {
     if (!(m.model instanceof ClassifierModel) || !(m.task instanceof ClassificationTask)) {
       throw new UserError(`export: ${m.task.name} is not a classification model`);
     }
@@ -35,7 +35,11 @@ export const classificationExporter: TaskExporter = {
     const pairInOne = m.task.kind === 'pair' && !model.opts.siamese; // Transformer: [CLS] a [SEP] b [SEP]
     const a = textInputs(
       g,
-      { ids: INPUT_IDS, mask: ATTENTION_MASK, typeIds: pairInOne ? TOKEN_TYPE_IDS : undefined },
+      {
+        ids: INPUT_IDS,
+        mask: ATTENTION_MASK,
+        typeIds: pairInOne || opts.tokenTypeIds ? TOKEN_TYPE_IDS : undefined,
+      },
       'seq',
     );
     let x = encoder.encode(a, maskViews(g, a.mask), 'a').pooled();

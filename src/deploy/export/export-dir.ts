@@ -28,6 +28,7 @@ import { loadSession, type QuantizeReport } from '../onnx/index.js';
 import { OnnxPredictor } from '../onnx-predictor.js';
 import { benchPair, describeTarget, graphSpecOf } from '../bench/model-bench.js';
 import { exportModel, exporterFor, type ExportOptions } from './exporter.js';
+import { writeHfExportFiles } from './hf-layout-export.js';
 import type { OnnxSection } from './io.js';
 import { EXPORT_DIR, MANIFEST_FILE, type DeployManifest } from './manifest.js';
 
@@ -121,7 +122,9 @@ async function exportLocked(
   replaceDir(to, kind, (tmp) => {
     mkdirSync(tmp, { recursive: true });
     copyModelFiles(from, tmp);
+    mkdirSync(path.dirname(path.join(tmp, exported.section.file)), { recursive: true });
     writeFileSync(path.join(tmp, exported.section.file), exported.bytes);
+    if (opts.layout === 'hf') writeHfExportFiles(tmp, loaded);
     writeFileSync(path.join(tmp, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
   });
   const report: ExportReport = {

@@ -11,6 +11,7 @@ import {
   type QuantizeReport,
 } from '../onnx/index.js';
 import { classificationExporter } from './classification.js';
+import { checkHfExportable, HF_MODEL_ONNX } from './hf-layout-export.js';
 import type { OnnxSection } from './io.js';
 import type { ExportableModel, TaskExporter } from './task-exporter.js';
 import { matchingExporter } from './matching.js';
@@ -48,6 +49,12 @@ export interface ExportOptions {
    * the fused kernel would stay float.
    */
   fusedKernels?: boolean;
+  /**
+   * "alembic" (default): model.onnx beside alembic-model.json. "hf": Hugging Face's export layout,
+   * onnx/model.onnx with input_ids, attention_mask, token_type_ids → logits, plus config.json,
+   * tokenizer.json and tokenizer_config.json (hf-layout-export.ts; Transformer classifiers only).
+   */
+  layout?: 'alembic' | 'hf';
   /** Passed to quantizeDynamic (tests lower minElements to quantise tiny models). */
   quantize?: QuantizeOptions;
 }
@@ -73,7 +80,8 @@ export function exportModel(m: ExportableModel, opts: ExportOptions = {}): Expor
   }
   m.model.eval();
   try {
-    exporterFor(m.manifest.task).build(g, m);
+    if (opts.layout === 'hf') checkHfExportable(m);
+    exporterFor(m.manifest.task).build(g, m, { tokenTypeIds: opts.layout === 'hf' });
   } catch (e) {
     if (e instanceof Error && /needs opset/.test(e.message)) throw new UserError(`export: ${e.message}`);
     throw e;
@@ -85,7 +93,7 @@ export function exportModel(m: ExportableModel, opts: ExportOptions = {}): Expor
     metadata: { 'alembic.task': m.manifest.task, 'alembic.net': m.manifest.net },
   });
   const section: OnnxSection = {
-    file: MODEL_ONNX,
+    file: opts.layout === 'hf' ? HF_MODEL_ONNX : MODEL_ONNX,
     opset,
     // With nothing large enough to quantise the graph is the fp32 one, and says so.
     int8,

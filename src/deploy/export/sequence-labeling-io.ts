@@ -4,7 +4,9 @@
  * graph's CRF parameters (viterbi.ts) or per-token argmax for the softmax head — then joined per sentence
  * and read into entities by the task, so predictions print exactly as a libtorch model's do.
  */
+import type { PredictedEntity } from '../predictor.js';
 import type {
+  Entity,
   SequenceInput,
   SequenceLabelingState,
   SequenceLabelingTask,
@@ -20,20 +22,25 @@ import { restoreTask } from './restore-task.js';
 import type { TaskRuntime } from './task-runtime.js';
 import { viterbi, type CrfParams } from './viterbi.js';
 
+/** The task's prediction, plus its entities located in the input text for the service. */
+interface LocatedPrediction extends SequencePrediction {
+  chunks?: PredictedEntity[];
+}
+
 /** Rows per graph call. */
 const ROW_BATCH = 64;
 
 export function sequenceLabelingRuntime(
   manifest: DeployManifest,
   dir: string,
-): TaskRuntime<SequenceInput, SequencePrediction> {
+): TaskRuntime<SequenceInput, LocatedPrediction> {
   const task = restoreTask(manifest, dir) as SequenceLabelingTask;
   const state = manifest.state as SequenceLabelingState;
   // The model decodes under the scheme's constraints when the tags spell chunks (SequenceLabelingTask.buildModel).
   const constraints = state.chunked ? schemeConstraints(state.tags, state.scheme) : undefined;
   const padId = task.aligner.vocab.padId;
 
-  const decodeRows = (rows: SequenceRow[], out: Record<string, RunOutput>): number[][] => {
+  const decodeRows = (rows: SequenceRow[], out: Record<string, RunOutput>): DecodedRow[] => {
     const [, time, k] = out.emissions.dims;
     const emissions = out.emissions.data as Float32Array;
     const crf: CrfParams | undefined = out.transitions
@@ -46,13 +53,14 @@ export function sequenceLabelingRuntime(
       : undefined;
     return rows.map((row, r) => {
       const score = (w: number, tag: number) => emissions[(r * time + row.starts[w]) * k + tag];
-      if (crf)
-        return viterbi(score, row.starts.length, crf, constraints, { start: row.first, end: row.last });
-      return row.starts.map((_, w) => {
-        let best = 0;
-        for (let j = 1; j < k; j++) if (score(w, j) > score(w, best)) best = j;
-        return best;
-      });
+      const ids = crf
+        ? viterbi(score, row.starts.length, crf, constraints, { start: row.first, end: row.last })
+        : row.starts.map((_, w) => {
+            let best = 0;
+            for (let j = 1; j < k; j++) if (score(w, j) > score(w, best)) best = j;
+            return best;
+          });
+      return { ids, probs: ids.map((tag, w) => softmaxAt(score, w, tag, k)) };
     });
   };
 
@@ -77,6 +85,7 @@ export function sequenceLabelingRuntime(
       const features = examples.map((e) => task.encode(e));
       const rows = features.flatMap((f, sentence) => f.rows.map((row) => ({ row, sentence })));
       const tagIds: number[][] = features.map(() => []);
+      const tagProbs: number[][] = features.map(() => []);
       for (let i = 0; i < rows.length; i += ROW_BATCH) {
         const batch = rows.slice(i, i + ROW_BATCH);
         const padded = padIds(
@@ -91,23 +100,72 @@ export function sequenceLabelingRuntime(
         decodeRows(
           batch.map((r) => r.row),
           out,
-        ).forEach((ids, j) => tagIds[batch[j].sentence].push(...ids));
+        ).forEach((d, j) => {
+          tagIds[batch[j].sentence].push(...d.ids);
+          tagProbs[batch[j].sentence].push(...d.probs);
+        });
       }
       return tagIds.map((ids, i) => {
         const tags = ids.map((id) => state.tags[id]);
-        return { tags, entities: task.entities(features[i].source, tags) };
+        const entities = task.entities(features[i].source, tags);
+        const chunks = located(entities, features[i].source.spans, tagProbs[i]);
+        return chunks ? { tags, entities, chunks } : { tags, entities };
       });
     },
     // A line of space-separated tokens, or raw text the tokenizer cuts (as SequenceLabelingTask.read does).
     fromInput: (input) => {
       const tokens = input.text.trim().split(/ +/);
-      if (tokens.length !== 1) return { tokens };
+      // Offsets of the space-separated tokens, for the service's entity offsets (no `text`: entity
+      // words stay joined as the task joins tokens).
+      if (tokens.length !== 1) {
+        const spans = spaceSeparatedSpans(input.text);
+        return spans.length === tokens.length ? { tokens, spans } : { tokens };
+      }
       const units = textUnits(input.text, manifest.config.dataset.tokenizer);
       return units.tokens.length
         ? { tokens: units.tokens, text: input.text, spans: units.spans }
         : { tokens };
     },
     // The Predictor interface's labels are the tags, one per token; a tagger has no per-label probabilities.
-    toOutput: (p) => ({ labels: p.tags, probabilities: [] }),
+    toOutput: (p) => ({ labels: p.tags, probabilities: [], entities: p.chunks }),
   };
+}
+
+interface DecodedRow {
+  ids: number[];
+  /** Softmax probability of each chosen tag. */
+  probs: number[];
+}
+
+function softmaxAt(score: (w: number, tag: number) => number, w: number, tag: number, k: number): number {
+  let max = -Infinity;
+  for (let j = 0; j < k; j++) max = Math.max(max, score(w, j));
+  let sum = 0;
+  for (let j = 0; j < k; j++) sum += Math.exp(score(w, j) - max);
+  return Math.exp(score(w, tag) - max) / sum;
+}
+
+/** The task's entities with character offsets (when the input's token spans are known) and a score. */
+function located(
+  entities: Entity[],
+  spans: Array<[number, number]> | undefined,
+  probs: number[],
+): PredictedEntity[] | undefined {
+  if (!spans) return undefined;
+  return entities.map((e) => {
+    let sum = 0;
+    for (let w = e.start; w < e.end; w++) sum += probs[w];
+    return {
+      type: e.type,
+      word: e.text,
+      start: spans[e.start][0],
+      end: spans[e.end - 1][1],
+      score: sum / (e.end - e.start),
+    };
+  });
+}
+
+/** [start, end) of each space-separated token of `text`. */
+function spaceSeparatedSpans(text: string): Array<[number, number]> {
+  return [...text.matchAll(/[^ ]+/g)].map((m) => [m.index, m.index + m[0].length]);
 }

@@ -24,9 +24,14 @@ export interface DevCheck {
   agree(a: unknown, b: unknown): boolean;
 }
 
+export interface BuildOptions {
+  /** Declare `token_type_ids` even for one-text inputs (Hugging Face's BERT input set; zeros are fed). */
+  tokenTypeIds?: boolean;
+}
+
 export interface TaskExporter {
   /** Declares the graph's inputs and outputs (names from io.ts) and the nodes between them. */
-  build(g: OnnxGraphBuilder, m: ExportableModel): void;
+  build(g: OnnxGraphBuilder, m: ExportableModel, opts?: BuildOptions): void;
   /** Dev-set scoring from the task's labelled examples (as its reader returns them); undefined when the
    *  dev data has no metric a prediction alone decides. */
   devCheck?(examples: unknown[]): DevCheck | undefined;

@@ -29,6 +29,7 @@ export function methodNotAllowed(app: FastifyInstance): () => void {
       app.route({
         method: missing,
         url,
+        config: { undocumented: true },
         handler: (req, reply) => {
           void reply
             .code(405)

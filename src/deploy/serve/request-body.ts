@@ -31,7 +31,7 @@ export class RequestError extends Error {
   }
 }
 
-function describe(v: unknown): string {
+export function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
@@ -53,7 +53,7 @@ export function codePointLength(s: string): number {
   return n;
 }
 
-function checkText(v: unknown, where: string, limits: BodyLimits): string {
+export function checkText(v: unknown, where: string, limits: BodyLimits): string {
   if (typeof v !== 'string') throw new RequestError(400, `${where}: expected a string, got ${describe(v)}`);
   // A string has at least as many UTF-16 units as code points: only a long one needs counting.
   if (v.length > limits.maxTextChars) {

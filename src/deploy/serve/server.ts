@@ -1,6 +1,8 @@
 /**
  * The prediction service: fastify in front of one micro-batcher per model.
- *   POST /predict                  the default (first) model
+ *   GET  /                         where things are: the OpenAPI document, the demo, the routes
+ *   GET  /openapi.json             the OpenAPI 3.1 document of every route (openapi.ts)
+ *   POST /predict                  the default (first) model; {"texts"}/{"pairs"}, or HF's {"inputs"}
  *   POST /models/:name/predict     a model by name
  *   GET  /models                   names, tasks and labels of the loaded models
  *   GET  /healthz                  200 while serving, 503 while shutting down
@@ -11,6 +13,7 @@
  * the body is read: admission.ts) or shutting down. close() stops taking connections, answers every request
  * already accepted, closes connections still stalled after a grace period, then releases the models.
  */
+import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { PredictInput, PredictOutput, Predictor } from '../predictor.js';
 import { Admission, declaredLength, type AdmissionTicket } from './admission.js';
@@ -23,6 +26,10 @@ import {
 import { methodNotAllowed } from './method-not-allowed.js';
 import { BatcherClosedError, MicroBatcher, QueueFullError, SubmitAbortedError } from './micro-batcher.js';
 import { ServiceMetrics } from './metrics.js';
+import { hfAnswer, type HfResult } from './hf-response.js';
+import { isHfBody, parseHfBody } from './hf-request.js';
+import { collectRoutes, openApiDocument, type DocumentedRoute, type RouteDoc } from './openapi.js';
+import { ROUTE_DOCS } from './route-docs.js';
 import { parsePredictBody, RequestError } from './request-body.js';
 import { decodedBody } from './request-encoding.js';
 import { UserError } from '../../util/errors.js';
@@ -99,6 +106,11 @@ export const SERVE_DEFAULTS = {
   ...CONNECTION_DEFAULTS,
   shutdownGraceMs: 10_000,
 } as const;
+
+/** The service's version in its OpenAPI document: the package's. */
+const SERVICE_VERSION = (
+  JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /** A refused request's body up to this size is read and dropped to keep its connection; larger, it closes. */
 const SHED_KEEP_ALIVE_BYTES = 64 << 10;
@@ -178,8 +190,9 @@ export class PredictionServer {
       serverFactory: limitedServerFactory(opts as ConnectionLimits),
     });
     const addMethodNotAllowed = methodNotAllowed(app);
+    const documented = collectRoutes(app);
     const server = new PredictionServer(app, options.models, opts);
-    server.routes();
+    server.routes(documented);
     for (const plugin of options.plugins ?? []) await plugin(app);
     addMethodNotAllowed();
     await app.ready();
@@ -213,7 +226,7 @@ export class PredictionServer {
     return this.closing;
   }
 
-  private routes(): void {
+  private routes(documented: readonly DocumentedRoute[]): void {
     const app = this.app;
     app.setErrorHandler((err, req, reply) => this.refuse(err, req, reply));
     app.setNotFoundHandler((req, reply) => {
@@ -237,9 +250,11 @@ export class PredictionServer {
     });
     // The body is parsed and its inputs are queued next, in this same turn of the event loop.
     app.addHook('preHandler', (req, _reply, done) => {
-      const body = req.body as { texts?: unknown; pairs?: unknown } | undefined;
-      const list = body?.texts ?? body?.pairs;
-      tickets.get(req)?.queued(Array.isArray(list) ? list.length : 0);
+      const body = req.body as { texts?: unknown; pairs?: unknown; inputs?: unknown } | undefined;
+      const list = body?.texts ?? body?.pairs ?? body?.inputs;
+      // HF's {"inputs": "one text"} (or one pair object) is one input.
+      const count = Array.isArray(list) ? list.length : list !== undefined && list === body?.inputs ? 1 : 0;
+      tickets.get(req)?.queued(count);
       done();
     });
     app.addHook('onResponse', (req, reply, done) => {
@@ -254,8 +269,23 @@ export class PredictionServer {
       done();
     });
 
-    app.get('/healthz', async () => ({ status: 'ok', models: this.models.map((m) => m.name) }));
-    app.get('/models', async () => ({
+    const doc = (openapi: RouteDoc) => ({ config: { openapi } });
+    app.get('/', doc(ROUTE_DOCS.index), async () => ({
+      service: 'alembic prediction service',
+      openapi: '/openapi.json',
+      ...(app.hasRoute({ method: 'GET', url: '/demo/' }) ? { demo: '/demo/' } : {}),
+      routes: documented.map((r) => `${r.method} ${r.url}`),
+    }));
+    let document: Record<string, unknown> | undefined;
+    app.get('/openapi.json', doc(ROUTE_DOCS.openapi), async () => {
+      document ??= openApiDocument(documented, SERVICE_VERSION);
+      return document;
+    });
+    app.get('/healthz', doc(ROUTE_DOCS.healthz), async () => ({
+      status: 'ok',
+      models: this.models.map((m) => m.name),
+    }));
+    app.get('/models', doc(ROUTE_DOCS.models), async () => ({
       default: this.defaultName,
       models: this.models.map((m) => ({
         name: m.name,
@@ -263,23 +293,27 @@ export class PredictionServer {
         labels: m.predictor.labels,
       })),
     }));
-    app.get('/metrics', async (_req, reply) => {
+    app.get('/metrics', doc(ROUTE_DOCS.metrics), async (_req, reply) => {
       void reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8');
       return this.metrics.registry.render();
     });
-    app.post('/predict', (req) =>
+    app.post('/predict', doc(ROUTE_DOCS.predict), (req) =>
       this.predict(this.entries.get(this.defaultName)!, req.body, abandonment.get(req)?.signal),
     );
-    app.post<{ Params: { name: string } }>('/models/:name/predict', (req, reply) => {
-      const entry = this.entries.get(req.params.name);
-      if (!entry) {
-        void reply.code(404);
-        return Promise.resolve({
-          error: `no model "${req.params.name}"; loaded: ${this.models.map((m) => m.name).join(', ')}`,
-        });
-      }
-      return this.predict(entry, req.body, abandonment.get(req)?.signal);
-    });
+    app.post<{ Params: { name: string } }>(
+      '/models/:name/predict',
+      doc(ROUTE_DOCS.modelPredict),
+      (req, reply) => {
+        const entry = this.entries.get(req.params.name);
+        if (!entry) {
+          void reply.code(404);
+          return Promise.resolve({
+            error: `no model "${req.params.name}"; loaded: ${this.models.map((m) => m.name).join(', ')}`,
+          });
+        }
+        return this.predict(entry, req.body, abandonment.get(req)?.signal);
+      },
+    );
   }
 
   /** The model entry a POST to a prediction route asks for (undefined for other requests). */
@@ -344,18 +378,23 @@ export class PredictionServer {
     entry: ModelEntry,
     body: unknown,
     abandoned?: AbortSignal,
-  ): Promise<{ model: string; predictions: PredictionJson[] }> {
-    const inputs = parsePredictBody(body, entry.predictor.task, this.opts);
+  ): Promise<{ model: string; predictions: PredictionJson[] } | HfResult | HfResult[]> {
+    const task = entry.predictor.task;
+    const hf = isHfBody(body) ? parseHfBody(body, task, this.opts) : undefined;
+    const inputs = hf ? hf.inputs : parsePredictBody(body, task, this.opts);
     const outputs = await entry.batcher.submit(inputs, abandoned);
     this.metrics.texts.inc({ model: entry.name }, inputs.length);
+    // A NaN would go out as JSON null with 200: this request fails instead (500), the batch's others not.
+    outputs.forEach((o, k) => {
+      if (firstNaN(o.probabilities) >= 0 || o.entities?.some((e) => Number.isNaN(e.score)))
+        throw new Error(`the model computed NaN for input ${k + 1}; no prediction made`);
+    });
+    if (hf) return hfAnswer(task, entry.predictor.labels, hf, outputs);
     const names = entry.predictor.labels;
-    const single = entry.predictor.task !== 'multi_label_classification';
+    const single = task !== 'multi_label_classification';
     return {
       model: entry.name,
-      predictions: outputs.map((o, k) => {
-        // A NaN would go out as JSON null with 200: this request fails instead (500), the batch's others not.
-        if (firstNaN(o.probabilities) >= 0)
-          throw new Error(`the model computed NaN for input ${k + 1}; no prediction made`);
+      predictions: outputs.map((o) => {
         const probabilities: Record<string, number> = {};
         names.forEach((n, i) => (probabilities[n] = o.probabilities[i]));
         return single

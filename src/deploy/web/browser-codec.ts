@@ -112,18 +112,25 @@ export class BrowserCodec {
     return pairIds(this.vocab, this.idsSpec, a, b);
   }
 
+  /** Whether the model takes two texts (the page then shows a second text box). */
+  get isPair(): boolean {
+    return this.spec.task === 'text_pair_classification';
+  }
+
   /** One input's feeds, as classification-io.ts builds them for a batch. */
   feeds(text: string, textB?: string): Record<string, TensorValue> {
     const out: Record<string, TensorValue> = {};
     const names = new Set(this.spec.inputs);
     const padId = this.vocab.padId;
-    if (names.has(TOKEN_TYPE_IDS)) {
+    if (names.has(TOKEN_TYPE_IDS) && this.isPair) {
       const e = this.encodePair(text, textB ?? '');
       const p = padIds([e.ids], padId, [e.typeIds]);
       Object.assign(out, { [INPUT_IDS]: p.ids, [ATTENTION_MASK]: p.mask, [TOKEN_TYPE_IDS]: p.typeIds! });
     } else {
-      const a = padIds([this.encode(text)], padId);
+      // A Hugging Face-layout export (export --layout hf) takes token_type_ids for one text too: zeros.
+      const a = padIds([this.encode(text)], padId, names.has(TOKEN_TYPE_IDS) ? [undefined] : undefined);
       Object.assign(out, { [INPUT_IDS]: a.ids, [ATTENTION_MASK]: a.mask });
+      if (a.typeIds) out[TOKEN_TYPE_IDS] = a.typeIds;
       if (names.has(INPUT_IDS_B)) {
         const b = padIds([this.encode(textB ?? '')], padId);
         Object.assign(out, { [INPUT_IDS_B]: b.ids, [ATTENTION_MASK_B]: b.mask });

@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { ngramSpecOf } from '../../data/ngram-hash.js';
 import type { ClassificationState } from '../../tasks/classification.js';
 import { readDeployManifest } from '../export/manifest.js';
+import type { RouteDoc } from '../serve/openapi.js';
 import { BROWSER_TOKENIZERS, type BrowserModelSpec } from './browser-codec.js';
 import { demoScript } from './bundle.js';
 import { DEMO_HTML } from './page-html.js';
@@ -77,37 +78,84 @@ export function describeForBrowser(name: string, dir: string): DemoEntry {
   return entry;
 }
 
+const doc = (openapi: RouteDoc) => ({ config: { openapi } });
+const notFound = { 404: { description: 'No such file or model.', schema: 'Error' } };
+
+/** Each demo route's description in GET /openapi.json. */
+const DEMO_DOCS = {
+  redirect: {
+    summary: 'Redirects to /demo/.',
+    responses: { 302: { description: 'To /demo/.' } },
+  },
+  page: {
+    summary: 'The in-browser demo page (the model runs in the browser with onnxruntime-web).',
+    responses: { 200: { description: 'HTML.', schema: { type: 'string' }, contentType: 'text/html' } },
+  },
+  script: {
+    summary: "The demo page's script.",
+    responses: {
+      200: { description: 'JavaScript.', schema: { type: 'string' }, contentType: 'text/javascript' },
+    },
+  },
+  ort: {
+    summary: "onnxruntime-web's files for the page.",
+    params: { file: Object.keys(ORT_FILES).join(', ') },
+    responses: {
+      200: { description: 'The file.', schema: { type: 'string' }, contentType: 'application/octet-stream' },
+      ...notFound,
+    },
+  },
+  models: {
+    summary: 'The served models the page can run, or why not.',
+    responses: { 200: { description: 'The models.', schema: { type: 'object' } } },
+  },
+  file: {
+    summary: "A browser model's files: manifest.json, vocab.txt, model.onnx.",
+    params: { name: 'A model name.', file: 'manifest.json, vocab.txt or model.onnx' },
+    responses: {
+      200: { description: 'The file.', schema: { type: 'string' }, contentType: 'application/octet-stream' },
+      ...notFound,
+    },
+  },
+} satisfies Record<string, RouteDoc>;
+
 export function registerDemoRoutes(app: FastifyInstance, models: readonly DemoModel[]): void {
   const entries = new Map(models.map((m) => [m.name, describeForBrowser(m.name, m.dir)]));
   const ortDir = ortWebDist();
 
-  app.get('/demo', (_req, reply) => reply.redirect('/demo/'));
-  app.get('/demo/', (_req, reply) => reply.type('text/html; charset=utf-8').send(DEMO_HTML));
-  app.get('/demo/app.js', async (_req, reply) => {
+  app.get('/demo', doc(DEMO_DOCS.redirect), (_req, reply) => reply.redirect('/demo/'));
+  app.get('/demo/', doc(DEMO_DOCS.page), (_req, reply) =>
+    reply.type('text/html; charset=utf-8').send(DEMO_HTML),
+  );
+  app.get('/demo/app.js', doc(DEMO_DOCS.script), async (_req, reply) => {
     const script = await demoScript();
     return reply.type('text/javascript; charset=utf-8').send(script);
   });
-  app.get<{ Params: { file: string } }>('/demo/ort/:file', (req, reply) => {
+  app.get<{ Params: { file: string } }>('/demo/ort/:file', doc(DEMO_DOCS.ort), (req, reply) => {
     const type = ORT_FILES[req.params.file];
     const file = path.join(ortDir, req.params.file);
     if (!type || !existsSync(file)) return reply.code(404).send({ error: `no file ${req.params.file}` });
     return reply.type(type).send(createReadStream(file));
   });
-  app.get('/demo/models.json', async () => ({
+  app.get('/demo/models.json', doc(DEMO_DOCS.models), async () => ({
     models: [...entries.values()].map((e) => ({
       name: e.name,
       ...(e.spec ? { spec: e.spec } : { unavailable: e.unavailable }),
     })),
   }));
-  app.get<{ Params: { name: string; file: string } }>('/demo/models/:name/:file', (req, reply) => {
-    const e = entries.get(req.params.name);
-    if (!e?.spec || !e.onnxFile)
-      return reply.code(404).send({ error: `no browser model "${req.params.name}"` });
-    if (req.params.file === 'model.onnx')
-      return reply.type('application/octet-stream').send(createReadStream(e.onnxFile));
-    if (req.params.file === 'vocab.txt')
-      return reply.type('text/plain; charset=utf-8').send(createReadStream(path.join(e.dir, 'vocab.txt')));
-    if (req.params.file === 'manifest.json') return reply.send(e.spec);
-    return reply.code(404).send({ error: `no file ${req.params.file}` });
-  });
+  app.get<{ Params: { name: string; file: string } }>(
+    '/demo/models/:name/:file',
+    doc(DEMO_DOCS.file),
+    (req, reply) => {
+      const e = entries.get(req.params.name);
+      if (!e?.spec || !e.onnxFile)
+        return reply.code(404).send({ error: `no browser model "${req.params.name}"` });
+      if (req.params.file === 'model.onnx')
+        return reply.type('application/octet-stream').send(createReadStream(e.onnxFile));
+      if (req.params.file === 'vocab.txt')
+        return reply.type('text/plain; charset=utf-8').send(createReadStream(path.join(e.dir, 'vocab.txt')));
+      if (req.params.file === 'manifest.json') return reply.send(e.spec);
+      return reply.code(404).send({ error: `no file ${req.params.file}` });
+    },
+  );
 }

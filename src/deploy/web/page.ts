@@ -68,8 +68,7 @@ async function loadModel(entry: DemoModelEntry): Promise<void> {
     executionProviders: ['wasm'],
     graphOptimizationLevel: 'all',
   });
-  const pair = spec.inputs.includes('input_ids_b') || spec.inputs.includes('token_type_ids');
-  ui.textB.hidden = !pair;
+  ui.textB.hidden = !codec.isPair;
   ui.about.textContent =
     `${spec.task}, ${spec.net} (${spec.int8 ? 'int8' : 'fp32'}), ${spec.tokenizer.type} tokenizer, ` +
     `max ${spec.maxLen} tokens, labels: ${spec.labels.join(', ')}`;
