@@ -36,6 +36,7 @@ import { TensorBoardLog } from './tensorboard.js';
 import { loadModelDir, saveModelDir } from './model-dir.js';
 import { optimizerStep } from './optimizer-step.js';
 import { Progress } from './progress.js';
+import type { TrainEvent } from './train-events.js';
 import { lowerIsBetter, renderReport } from './report-html.js';
 
 export interface TrainOptions {
@@ -45,6 +46,10 @@ export interface TrainOptions {
   /** Stop after this many optimizer steps in this run (tests use it to simulate an interruption). */
   stopAfterSteps?: number;
   quiet?: boolean;
+  /** Stops the run at the next step boundary with a checkpoint written, as Ctrl-C does; resume continues. */
+  signal?: AbortSignal;
+  /** Progress as typed events (step, eval, checkpoint, done), besides or instead of the stderr lines. */
+  onEvent?: (event: TrainEvent) => void;
 }
 
 export interface TrainSummary {
@@ -224,6 +229,7 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
     }
     const better = !pos.best || (lowerIsBetter(metric) ? value < pos.best.value : value > pos.best.value);
     progress.note(`eval step ${pos.step}: ${formatMetrics(r.metrics)}${better ? '  ← best' : ''}`);
+    opts.onEvent?.({ type: 'eval', step: pos.step, metrics: r.metrics, best: better });
     if (better) {
       pos.best = { metric, value, step: pos.step };
       pos.evalsWithoutImprovement = 0;
@@ -271,6 +277,14 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
         pos.pendingLoss.sum += loss;
         pos.pendingLoss.count++;
         progress.tick(pos.step, loss, pos.epoch);
+        opts.onEvent?.({
+          type: 'step',
+          step: pos.step,
+          totalSteps,
+          epoch: pos.epoch,
+          loss,
+          lr: optimizer.learningRate,
+        });
         // Let signal handlers (and anything else waiting) run: a purely synchronous loop would never see Ctrl-C.
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (pos.step % t.train_log_step === 0) {
@@ -285,11 +299,22 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
           pos.pendingLoss = { sum: 0, count: 0 };
         }
         if (pos.step % t.eval_step === 0) doEval();
+        const aborted = opts.signal?.aborted === true;
         const stopNow =
-          pos.stopped || interrupted || pos.step >= totalSteps || stepsThisRun === opts.stopAfterSteps;
-        if (pos.step % t.save_model_step === 0 || interrupted || stepsThisRun === opts.stopAfterSteps) {
-          saveCheckpoint(out, config, task, model, optimizer, normalised(pos, batches.length));
+          pos.stopped ||
+          interrupted ||
+          aborted ||
+          pos.step >= totalSteps ||
+          stepsThisRun === opts.stopAfterSteps;
+        if (
+          pos.step % t.save_model_step === 0 ||
+          interrupted ||
+          aborted ||
+          stepsThisRun === opts.stopAfterSteps
+        ) {
+          const dir = saveCheckpoint(out, config, task, model, optimizer, normalised(pos, batches.length));
           pruneCheckpoints(out, KEEP_CHECKPOINTS);
+          opts.onEvent?.({ type: 'checkpoint', step: pos.step, dir });
         }
         if (stopNow) break outer;
       }
@@ -304,12 +329,14 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
 
   if (
     interrupted ||
+    (opts.signal?.aborted && pos.step < totalSteps && !pos.stopped) ||
     (opts.stopAfterSteps !== undefined &&
       stepsThisRun === opts.stopAfterSteps &&
       pos.step < totalSteps &&
       !pos.stopped)
   ) {
     log(`stopped at step ${pos.step}; continue with --resume`);
+    opts.onEvent?.({ type: 'done', step: pos.step, interrupted: true, outputDir: out });
     if (interrupted) raiseSignal(interrupted);
     return { ...summary(), interrupted: true };
   }
@@ -348,6 +375,7 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
   );
   if (result.test) log(`test: ${formatMetrics(result.test)}`);
   log(`report: ${path.join(out, 'report.html')}`);
+  opts.onEvent?.({ type: 'done', step: pos.step, interrupted: false, outputDir: out });
   return result;
 
   function summary(): TrainSummary {

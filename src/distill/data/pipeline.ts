@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setNumThreads } from '../../engine/runtime.js';
 import { loadModelDir, readManifest, WEIGHTS_FILE } from '../../train/model-dir.js';
+import type { TrainOptions } from '../../train/trainer.js';
 import { withDirLock } from '../../util/dir-lock.js';
 import { UserError } from '../../util/errors.js';
 import { augmentFile, parseStrategies, type AugmentFileResult } from '../augment/index.js';
@@ -38,6 +39,8 @@ export interface DataDistillOptions {
    * trainer itself stops at a step on Ctrl-C). A rerun continues.
    */
   signal?: AbortSignal;
+  /** The trainers' progress events (teacher and students alike). */
+  onEvent?: TrainOptions['onEvent'];
 }
 
 interface LabelResult {
@@ -55,6 +58,7 @@ interface Run {
   log: (line: string) => void;
   quiet: boolean;
   signal?: AbortSignal;
+  onEvent?: TrainOptions['onEvent'];
   /** Throws PipelineInterrupted when the run was asked to stop. */
   checkStop: (step: string) => void;
 }
@@ -107,6 +111,7 @@ async function runLocked(
     log,
     quiet: options.quiet ?? false,
     signal: options.signal,
+    onEvent: options.onEvent,
     checkStop: (step) => {
       if (options.signal?.aborted) throw new PipelineInterrupted(step);
     },

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseConfig, stripComments, type TrainConfig } from '../../train/config.js';
 import { latestCheckpoint, TRAINING_RUN } from '../../train/checkpoint.js';
-import { train, type TrainSummary } from '../../train/trainer.js';
+import { train, type TrainOptions, type TrainSummary } from '../../train/trainer.js';
 import { UserError } from '../../util/errors.js';
 import { removeDir } from '../../util/replace-dir.js';
 import type { ConfigSource } from './config.js';
@@ -65,12 +65,18 @@ export async function trainToEnd(
   step: string,
   config: TrainConfig,
   resume: boolean,
-  opts: { quiet?: boolean; log?: (line: string) => void },
+  opts: Pick<TrainOptions, 'quiet' | 'log' | 'signal' | 'onEvent'>,
 ): Promise<{ modelDir: string; summary: TrainSummary }> {
   const out = config.trainer.output_dir;
   if (!resume) removeDir(out, TRAINING_RUN);
   const canResume = resume && latestCheckpoint(out) !== null;
-  const summary = await train(config, { resume: canResume, quiet: opts.quiet, log: opts.log });
+  const summary = await train(config, {
+    resume: canResume,
+    quiet: opts.quiet,
+    log: opts.log,
+    signal: opts.signal,
+    onEvent: opts.onEvent,
+  });
   if (!trainingFinished(out)) throw new PipelineInterrupted(step);
   return { modelDir: path.join(out, 'best'), summary };
 }

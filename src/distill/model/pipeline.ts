@@ -32,7 +32,7 @@ import {
   type LoadedModel,
   type ModelManifest,
 } from '../../train/model-dir.js';
-import { runTraining, train, type Split, type TrainSummary } from '../../train/trainer.js';
+import { runTraining, train, type Split, type TrainOptions, type TrainSummary } from '../../train/trainer.js';
 import { withDirLock } from '../../util/dir-lock.js';
 import { UserError } from '../../util/errors.js';
 import { replaceDir } from '../../util/replace-dir.js';
@@ -68,6 +68,10 @@ export interface DistillOptions {
   log?: (line: string) => void;
   /** The first stage that trains stops after this many steps (tests use it to simulate an interruption). */
   stopAfterSteps?: number;
+  /** Stops the running stage at its next step with a checkpoint; a rerun continues. */
+  signal?: AbortSignal;
+  /** Every stage's training progress events. */
+  onEvent?: TrainOptions['onEvent'];
 }
 
 export interface DistillResult {
@@ -252,7 +256,14 @@ async function studentStage(
         test: relationStage ? undefined : env.data.test,
         evaluate: relationStage ? relationEvaluator(teacher, env.adapter, env.relation) : undefined,
       },
-      { resume, quiet: ctx.opts.quiet, log: ctx.log, stopAfterSteps: takeStopBudget(ctx) },
+      {
+        resume,
+        quiet: ctx.opts.quiet,
+        log: ctx.log,
+        stopAfterSteps: takeStopBudget(ctx),
+        signal: ctx.opts.signal,
+        onEvent: ctx.opts.onEvent,
+      },
     );
     start.model.dispose();
     return { summary, info: { student_init: start.how } };
@@ -274,7 +285,14 @@ async function aloneStage(ctx: Context, env: StudentEnv): Promise<string> {
     const { train, dev, test } = env.data;
     const summary = await runTraining(
       { config: env.studentConfig(trainer), task: env.task, model: start.model, train, dev, test },
-      { resume, quiet: ctx.opts.quiet, log: ctx.log, stopAfterSteps: takeStopBudget(ctx) },
+      {
+        resume,
+        quiet: ctx.opts.quiet,
+        log: ctx.log,
+        stopAfterSteps: takeStopBudget(ctx),
+        signal: ctx.opts.signal,
+        onEvent: ctx.opts.onEvent,
+      },
     );
     start.model.dispose();
     return { summary, info: { student_init: start.how } };
@@ -362,6 +380,8 @@ async function teacherStage(ctx: Context): Promise<{ dir: string; fp: string }> 
       quiet: ctx.opts.quiet,
       log,
       stopAfterSteps: takeStopBudget(ctx),
+      signal: ctx.opts.signal,
+      onEvent: ctx.opts.onEvent,
     }),
   }));
   return { dir: path.join(config.trainers.FT.output_dir, 'best'), fp };
