@@ -4,8 +4,8 @@
  * continues where it stopped, and finished steps are not redone.
  */
 import type { Command } from 'commander';
+import { dataDistill } from '../api/verbs.js';
 import { loadDataDistillConfig } from '../distill/data/config.js';
-import { runDataDistill } from '../distill/data/pipeline.js';
 import { formatReport } from '../distill/data/report.js';
 import { runCommand } from './run.js';
 
@@ -33,7 +33,11 @@ export function registerDataDistill(program: Command): void {
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
         try {
-          const report = await runDataDistill(config, { quiet: opts.quiet, signal: stop.signal });
+          const report = await dataDistill(config, {
+            verbose: !opts.quiet,
+            log: (line) => process.stderr.write(line + '\n'),
+            signal: stop.signal,
+          });
           process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
         } finally {
           process.off('SIGINT', onSignal);

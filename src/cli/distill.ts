@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { loadDistillConfig } from '../distill/model/config.js';
-import { distill } from '../distill/model/pipeline.js';
+import { distill } from '../api/verbs.js';
 import { runCommand } from './run.js';
 
 export function registerDistill(program: Command): void {
@@ -14,7 +13,10 @@ export function registerDistill(program: Command): void {
     .option('--quiet', 'no progress output')
     .action((opts: { config: string; quiet?: boolean }) =>
       runCommand(async () => {
-        const result = await distill(loadDistillConfig(opts.config), { quiet: opts.quiet });
+        const result = await distill(opts.config, {
+          verbose: !opts.quiet,
+          log: (line) => process.stderr.write(line + '\n'),
+        });
         process.stdout.write(
           JSON.stringify(
             {

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../train/config.js';
-import { train } from '../train/trainer.js';
+import { train } from '../api/verbs.js';
 import { runCommand } from './run.js';
 
 export function registerTrain(program: Command): void {
@@ -12,7 +11,11 @@ export function registerTrain(program: Command): void {
     .option('--quiet', 'no progress output')
     .action((opts: { config: string; resume?: boolean; quiet?: boolean }) =>
       runCommand(async () => {
-        const summary = await train(loadConfig(opts.config), { resume: opts.resume, quiet: opts.quiet });
+        const summary = await train(opts.config, {
+          resume: opts.resume,
+          verbose: !opts.quiet,
+          log: (line) => process.stderr.write(line + '\n'),
+        });
         process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
       })(),
     );
