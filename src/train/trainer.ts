@@ -343,8 +343,9 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
 
   if (dev && lastEvalStep !== pos.step) doEval();
   if (!dev) saveModelDir(path.join(out, 'best'), config, task, model, { step: pos.step });
-  saveCheckpoint(out, config, task, model, optimizer, { ...pos, stopped: true });
+  const last = saveCheckpoint(out, config, task, model, optimizer, { ...pos, stopped: true });
   pruneCheckpoints(out, KEEP_CHECKPOINTS);
+  opts.onEvent?.({ type: 'checkpoint', step: pos.step, dir: last });
 
   const result = summary();
   const best = loadModelDir(path.join(out, 'best'));
