@@ -11,7 +11,7 @@ export {
   type PipelineResult,
   type QuestionContext,
   type TextPair,
-} from './api/pipeline.js';
+} from './api/hf-pipeline.js';
 export type { LabelScore } from './api/shape-classification.js';
 export type { EntityGroup } from './api/shape-entities.js';
 export type { Answer, GeneratedText, MatchScore } from './api/shape-answers.js';

@@ -124,18 +124,18 @@ export function exportModel(
   return exportModelDir(modelDir, outDir, opts);
 }
 
+/** The distillation pipelines' options for RunOptions: quiet unless verbose, no log lines unless asked. */
+function pipelineOptions(opts: RunOptions) {
+  return { quiet: !opts.verbose, log: opts.log ?? silent, signal: opts.signal, onEvent: opts.onProgress };
+}
+
 const isDistillConfig = (x: unknown): x is DistillConfig =>
   typeof x === 'object' && x !== null && 'trainers' in x && 'raw' in x;
 
 /** Model distillation (FT → GED → TD1 → TD2); finished stages are not run again. */
 export function distill(config: ConfigInput<DistillConfig>, opts: RunOptions = {}): Promise<DistillResult> {
   const c = resolveConfig(config, loadDistillConfig, parseDistillConfig, isDistillConfig);
-  return runDistill(c, {
-    quiet: !opts.verbose,
-    log: opts.log ?? silent,
-    signal: opts.signal,
-    onEvent: opts.onProgress,
-  });
+  return runDistill(c, pipelineOptions(opts));
 }
 
 const isDataDistillConfig = (x: unknown): x is ResolvedDataDistillConfig =>
@@ -147,12 +147,7 @@ export function dataDistill(
   opts: RunOptions = {},
 ): Promise<DataDistillReport> {
   const c = resolveConfig(config, loadDataDistillConfig, parseDataDistillConfig, isDataDistillConfig);
-  return runDataDistill(c, {
-    quiet: !opts.verbose,
-    log: opts.log ?? silent,
-    signal: opts.signal,
-    onEvent: opts.onProgress,
-  });
+  return runDataDistill(c, pipelineOptions(opts));
 }
 
 /** The advisor's recommendation for a problem spec (a spec file path or the spec object). */

@@ -256,14 +256,7 @@ async function studentStage(
         test: relationStage ? undefined : env.data.test,
         evaluate: relationStage ? relationEvaluator(teacher, env.adapter, env.relation) : undefined,
       },
-      {
-        resume,
-        quiet: ctx.opts.quiet,
-        log: ctx.log,
-        stopAfterSteps: takeStopBudget(ctx),
-        signal: ctx.opts.signal,
-        onEvent: ctx.opts.onEvent,
-      },
+      stageTrainOptions(ctx, resume),
     );
     start.model.dispose();
     return { summary, info: { student_init: start.how } };
@@ -285,19 +278,24 @@ async function aloneStage(ctx: Context, env: StudentEnv): Promise<string> {
     const { train, dev, test } = env.data;
     const summary = await runTraining(
       { config: env.studentConfig(trainer), task: env.task, model: start.model, train, dev, test },
-      {
-        resume,
-        quiet: ctx.opts.quiet,
-        log: ctx.log,
-        stopAfterSteps: takeStopBudget(ctx),
-        signal: ctx.opts.signal,
-        onEvent: ctx.opts.onEvent,
-      },
+      stageTrainOptions(ctx, resume),
     );
     start.model.dispose();
     return { summary, info: { student_init: start.how } };
   });
   return path.join(trainer.output_dir, 'best');
+}
+
+/** What a stage's trainer is told: resume or not, this run's output, the stop budget, signal and events. */
+function stageTrainOptions(ctx: Context, resume: boolean): TrainOptions {
+  return {
+    resume,
+    quiet: ctx.opts.quiet,
+    log: ctx.log,
+    stopAfterSteps: takeStopBudget(ctx),
+    signal: ctx.opts.signal,
+    onEvent: ctx.opts.onEvent,
+  };
 }
 
 /** Runs a stage unless it finished before with the same fingerprint; records it either way. */
@@ -375,14 +373,7 @@ async function teacherStage(ctx: Context): Promise<{ dir: string; fp: string }> 
     pretrained: fileStamp(ftConfig.model.pretrained_dir),
   });
   await runStage(ctx, 'FT', fp, async (resume) => ({
-    summary: await train(ftConfig, {
-      resume,
-      quiet: ctx.opts.quiet,
-      log,
-      stopAfterSteps: takeStopBudget(ctx),
-      signal: ctx.opts.signal,
-      onEvent: ctx.opts.onEvent,
-    }),
+    summary: await train(ftConfig, stageTrainOptions(ctx, resume)),
   }));
   return { dir: path.join(config.trainers.FT.output_dir, 'best'), fp };
 }
