@@ -98,3 +98,21 @@ test('advise: a spec file path and the same spec as an object give the same advi
   assert.ok(fromFile.steps.length >= 1 && fromFile.steps[0].scheme.serve.length > 0);
   assert.throws(() => advise({ output: { kind: 'no-such-kind' } }), /output/);
 });
+
+test('train: a config object is validated like a config file, errors naming the field', async () => {
+  const dir = tempDir('alembic-api-bad-config-');
+  await assert.rejects(
+    () =>
+      train({
+        config: {
+          task: 'text_classification',
+          dataset: {},
+          model: { net: 'bow' },
+          trainer: { output_dir: 'run' },
+        },
+        baseDir: dir,
+      }),
+    (e: Error) => e.name === 'UserError' && /dataset\.train/.test(e.message),
+  );
+  assert.equal(existsSync(path.join(dir, 'run')), false, 'nothing written for a bad config');
+});

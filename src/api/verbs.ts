@@ -56,10 +56,10 @@ function resolveConfig<T>(
   input: ConfigInput<T>,
   load: (file: string) => T,
   parse: (raw: unknown, source: string, baseDir: string) => T,
-  isParsed: (x: unknown) => x is T,
+  isParsed?: (x: unknown) => x is T,
 ): T {
   if (typeof input === 'string') return load(input);
-  if (isParsed(input)) return input;
+  if (isParsed?.(input)) return input;
   const { config, baseDir = process.cwd() } = isConfigObject(input) ? input : { config: input };
   return parse(config, path.join(baseDir, '(config object)'), baseDir);
 }
@@ -73,19 +73,15 @@ function isConfigObject(x: unknown): x is ConfigObject {
   );
 }
 
-const isTrainConfig = (x: unknown): x is TrainConfig =>
-  typeof x === 'object' &&
-  x !== null &&
-  'trainer' in x &&
-  typeof (x as TrainConfig).trainer?.output_dir === 'string' &&
-  path.isAbsolute((x as TrainConfig).trainer.output_dir);
-
-/** Trains from a config file path, a parsed TrainConfig, or a raw config object (`{config, baseDir}` or the JSON itself). */
+/**
+ * Trains from a config file path, or a config object (`{config, baseDir}` or the JSON itself); an object is
+ * always validated (parsing a parsed TrainConfig again gives it back unchanged), so a hand-made one is checked.
+ */
 export async function train(
   config: ConfigInput<TrainConfig>,
   opts: TrainApiOptions = {},
 ): Promise<TrainSummary> {
-  const c = resolveConfig(config, loadConfig, parseConfig, isTrainConfig);
+  const c = resolveConfig(config, loadConfig, parseConfig);
   return runTrain(c, {
     resume: opts.resume,
     quiet: !opts.verbose,

@@ -286,7 +286,7 @@ async function aloneStage(ctx: Context, env: StudentEnv): Promise<string> {
   return path.join(trainer.output_dir, 'best');
 }
 
-/** What a stage's trainer is told: resume or not, this run's output, the stop budget, signal and events. */
+/** What a stage's trainer is told: resume or not, where to log, the stop budget, the signal and events. */
 function stageTrainOptions(ctx: Context, resume: boolean): TrainOptions {
   return {
     resume,
