@@ -26,7 +26,10 @@ const LAYERS = [
   'deploy',
   'distill',
   'advise',
+  'api',
   'cli',
+  // The package's entry point (src/index.ts): it re-exports the API and the types users name.
+  'index.ts',
 ] as const;
 
 const SRC = path.resolve(import.meta.dirname, '..', 'src');

@@ -4,8 +4,8 @@
  * continues where it stopped, and finished steps are not redone.
  */
 import type { Command } from 'commander';
+import { dataDistill } from '../api/verbs.js';
 import { loadDataDistillConfig } from '../distill/data/data-distill-config.js';
-import { runDataDistill } from '../distill/data/data-distillation.js';
 import { formatReport } from '../distill/data/data-distill-report.js';
 import { overridesOf, setOption, threadsOption, type ConfigFlags } from './config-flags.js';
 import { runCommand } from './run.js';
@@ -36,8 +36,9 @@ export function registerDataDistill(program: Command): void {
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
         try {
-          const report = await runDataDistill(config, {
-            quiet: opts.quiet,
+          const report = await dataDistill(config, {
+            verbose: !opts.quiet,
+            log: (line) => process.stderr.write(line + '\n'),
             signal: stop.signal,
             threads: opts.threads,
           });

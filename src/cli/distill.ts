@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
+import { distill } from '../api/verbs.js';
 import { loadDistillConfig } from '../distill/model/model-distill-config.js';
-import { distill } from '../distill/model/model-distillation.js';
 import { overridesOf, setOption, threadsOption, type ConfigFlags } from './config-flags.js';
 import { runCommand } from './run.js';
 
@@ -18,7 +18,7 @@ export function registerDistill(program: Command): void {
     .action((opts: ConfigFlags & { config: string; quiet?: boolean }) =>
       runCommand(async () => {
         const config = loadDistillConfig(opts.config, overridesOf(opts, 'trainer.threads'));
-        const result = await distill(config, { quiet: opts.quiet });
+        const result = await distill(config, { verbose: !opts.quiet, log: (line) => process.stderr.write(line + '\n') });
         process.stdout.write(
           JSON.stringify(
             {

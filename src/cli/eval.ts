@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadModelDir } from '../train/model-dir.js';
+import { evaluate } from '../api/verbs.js';
 import { formatMetrics } from '../train/trainer.js';
 import { setNumThreads } from '../engine/runtime.js';
 import { threadsOption } from './config-flags.js';
@@ -17,10 +17,7 @@ export function registerEval(program: Command): void {
     .action((opts: { model: string; data: string; batchSize: string; json?: boolean; threads?: number }) =>
       runCommand(async () => {
         if (opts.threads) setNumThreads(opts.threads);
-        const m = loadModelDir(opts.model);
-        const examples = await m.task.read(opts.data, { labelled: true });
-        const features = examples.map((e) => m.task.encode(e));
-        const r = m.task.evaluate(m.model, examples, features, Number(opts.batchSize));
+        const r = await evaluate(opts.model, opts.data, { batchSize: Number(opts.batchSize) });
         process.stdout.write(
           opts.json ? JSON.stringify(r.metrics, null, 2) + '\n' : formatMetrics(r.metrics) + '\n',
         );

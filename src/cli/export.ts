@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { UserError } from '../util/errors.js';
-import { exportModelDir, type ExportReport, type SpeedComparison } from '../deploy/export/export-dir.js';
+import { exportModel } from '../api/verbs.js';
+import type { ExportReport, SpeedComparison } from '../deploy/export/export-dir.js';
 import { nonNegativeNumber, positiveInt, runCommand } from './run.js';
 
 interface ExportFlags {
@@ -54,7 +55,7 @@ export function registerExport(program: Command): void {
     .action((opts: ExportFlags) =>
       runCommand(async () => {
         if (opts.int8Weights === '7' && !opts.int8) throw new UserError('--int8-weights needs --int8');
-        const report = await exportModelDir(opts.model, opts.out, {
+        const report = await exportModel(opts.model, opts.out, {
           int8: opts.int8,
           opset: opts.opset,
           quantize: { reduceRange: opts.int8Weights === '7' },

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
+import { train } from '../api/verbs.js';
 import { loadConfig } from '../config/run-config.js';
-// A training config may carry soft_labels (a teacher's probabilities): distillation's task variant.
-import '../distill/data/soft-label-task.js';
-import { train } from '../train/trainer.js';
 import { overridesOf, setOption, threadsOption, type ConfigFlags } from './config-flags.js';
 import { runCommand } from './run.js';
 
@@ -18,7 +16,11 @@ export function registerTrain(program: Command): void {
     .action((opts: ConfigFlags & { config: string; resume?: boolean; quiet?: boolean }) =>
       runCommand(async () => {
         const config = loadConfig(opts.config, overridesOf(opts, 'trainer.threads'));
-        const summary = await train(config, { resume: opts.resume, quiet: opts.quiet });
+        const summary = await train(config, {
+          resume: opts.resume,
+          verbose: !opts.quiet,
+          log: (line) => process.stderr.write(line + '\n'),
+        });
         process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
       })(),
     );

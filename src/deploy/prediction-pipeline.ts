@@ -197,7 +197,7 @@ export function relationInput(
 }
 
 /** Each token's [start, end) in the text: from the reader's spans, else found left to right. */
-function tokenOffsets(text: string, e: SequenceInput): Array<[number, number]> {
+export function tokenOffsets(text: string, e: SequenceInput): Array<[number, number]> {
   if (e.spans && e.text === text) return e.spans;
   const lower = text.toLowerCase();
   let cursor = 0;

@@ -39,6 +39,7 @@ import { Progress } from './progress.js';
 import { chanceVerdict } from '../metrics/chance.js';
 import { lowerIsBetter } from '../metrics/direction.js';
 import { renderReport } from './report-html.js';
+import type { TrainEvent } from './train-events.js';
 
 export interface TrainOptions {
   resume?: boolean;
@@ -49,6 +50,8 @@ export interface TrainOptions {
   /** Called after each optimizer step with the step's number (a caller's progress or stopping rule). */
   onStep?: (step: number) => void;
   quiet?: boolean;
+  /** Progress as typed events (step, eval, checkpoint, done), besides or instead of the stderr lines. */
+  onEvent?: (event: TrainEvent) => void;
 }
 
 export interface TrainSummary {
@@ -228,6 +231,7 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
     }
     const better = !pos.best || (lowerIsBetter(metric) ? value < pos.best.value : value > pos.best.value);
     progress.note(`eval step ${pos.step}: ${formatMetrics(r.metrics)}${better ? '  ← best' : ''}`);
+    opts.onEvent?.({ type: 'eval', step: pos.step, metrics: r.metrics, best: better });
     if (better) {
       pos.best = { metric, value, step: pos.step };
       pos.evalsWithoutImprovement = 0;
@@ -270,6 +274,14 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
         pos.pendingLoss.sum += loss;
         pos.pendingLoss.count++;
         progress.tick(pos.step, loss, pos.epoch + 1);
+        opts.onEvent?.({
+          type: 'step',
+          step: pos.step,
+          totalSteps,
+          epoch: pos.epoch + 1,
+          loss,
+          lr: optimizer.learningRate,
+        });
         // Let signal handlers (and anything else waiting) run: a purely synchronous loop would never see Ctrl-C.
         await new Promise<void>((resolve) => setImmediate(resolve));
         opts.onStep?.(pos.step);
@@ -287,8 +299,9 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
         if (pos.step % t.eval_step === 0) doEval();
         const stopNow = pos.stopped || interrupted || aborted() || pos.step >= totalSteps;
         if (pos.step % t.save_model_step === 0 || interrupted || aborted()) {
-          saveCheckpoint(out, config, task, model, optimizer, normalised(pos, batches.length));
+          const dir = saveCheckpoint(out, config, task, model, optimizer, normalised(pos, batches.length));
           pruneCheckpoints(out, KEEP_CHECKPOINTS);
+          opts.onEvent?.({ type: 'checkpoint', step: pos.step, dir });
         }
         if (stopNow) break outer;
       }
@@ -303,14 +316,16 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
 
   if (interrupted || (aborted() && pos.step < totalSteps && !pos.stopped)) {
     log(`stopped at step ${pos.step}; continue with --resume`);
+    opts.onEvent?.({ type: 'done', step: pos.step, interrupted: true, outputDir: out });
     if (interrupted) raiseSignal(interrupted);
     return { ...summary(), interrupted: true };
   }
 
   if (dev && lastEvalStep !== pos.step) doEval();
   if (!dev) saveModelDir(path.join(out, 'best'), config, task, model, { step: pos.step });
-  saveCheckpoint(out, config, task, model, optimizer, { ...pos, stopped: true });
+  const last = saveCheckpoint(out, config, task, model, optimizer, { ...pos, stopped: true });
   pruneCheckpoints(out, KEEP_CHECKPOINTS);
+  opts.onEvent?.({ type: 'checkpoint', step: pos.step, dir: last });
 
   const result = summary();
   const best = loadModelDir(path.join(out, 'best'));
@@ -344,6 +359,7 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
   );
   if (result.test) log(`test: ${formatMetrics(result.test)}`);
   log(`report: ${path.join(out, 'report.html')}`);
+  opts.onEvent?.({ type: 'done', step: pos.step, interrupted: false, outputDir: out });
   return result;
 
   function summary(): TrainSummary {

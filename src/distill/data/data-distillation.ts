@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setNumThreads } from '../../engine/runtime.js';
 import { loadModelDir, readManifest, WEIGHTS_FILE } from '../../train/model-dir.js';
+import type { TrainOptions } from '../../train/trainer.js';
 import { withDirLock } from '../../util/dir-lock.js';
 import { Interrupted, UserError } from '../../util/errors.js';
 import { augmentFile, parseStrategies, type AugmentFileResult } from '../augment/index.js';
@@ -40,6 +41,8 @@ export interface DataDistillOptions {
   signal?: AbortSignal;
   /** Threads for training the teacher and students (their configs' trainer.threads otherwise). */
   threads?: number;
+  /** The trainers' progress events (teacher and students alike). */
+  onEvent?: TrainOptions['onEvent'];
 }
 
 interface LabelResult {
@@ -58,6 +61,7 @@ interface Run {
   quiet: boolean;
   signal?: AbortSignal;
   threads?: number;
+  onEvent?: TrainOptions['onEvent'];
   /** Throws Interrupted when the run was asked to stop. */
   checkStop: (step: string) => void;
 }
@@ -111,6 +115,7 @@ async function runLocked(
     quiet: options.quiet ?? false,
     signal: options.signal,
     threads: options.threads,
+    onEvent: options.onEvent,
     checkStop: (step) => {
       if (options.signal?.aborted) throw new Interrupted(step);
     },

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseConfig, stripComments, type TrainConfig } from '../../config/run-config.js';
 import { latestCheckpoint, TRAINING_RUN } from '../../train/checkpoint.js';
-import { train, type TrainSummary } from '../../train/trainer.js';
+import { train, type TrainOptions, type TrainSummary } from '../../train/trainer.js';
 import { Interrupted, UserError } from '../../util/errors.js';
 import { removeDir } from '../../util/replace-dir.js';
 import type { ConfigSource } from './data-distill-config.js';
@@ -66,14 +66,20 @@ export async function trainToEnd(
   step: string,
   config: TrainConfig,
   resume: boolean,
-  opts: { quiet?: boolean; log?: (line: string) => void; threads?: number },
+  opts: Pick<TrainOptions, 'quiet' | 'log' | 'signal' | 'onEvent'> & { threads?: number },
 ): Promise<{ modelDir: string; summary: TrainSummary }> {
   const out = config.trainer.output_dir;
   // The thread count is not part of a step's fingerprint: it changes how fast, not what is trained.
   if (opts.threads) config = { ...config, trainer: { ...config.trainer, threads: opts.threads } };
   if (!resume) removeDir(out, TRAINING_RUN);
   const canResume = resume && latestCheckpoint(out) !== null;
-  const summary = await train(config, { resume: canResume, quiet: opts.quiet, log: opts.log });
+  const summary = await train(config, {
+    resume: canResume,
+    quiet: opts.quiet,
+    log: opts.log,
+    signal: opts.signal,
+    onEvent: opts.onEvent,
+  });
   if (!trainingFinished(out)) throw new Interrupted(step);
   return { modelDir: path.join(out, 'best'), summary };
 }

@@ -71,6 +71,8 @@ export interface DistillOptions {
   signal?: AbortSignal;
   /** Called after each optimizer step of every stage that trains. */
   onStep?: (step: number) => void;
+  /** Every stage's training progress events. */
+  onEvent?: TrainOptions['onEvent'];
 }
 
 export interface DistillResult {
@@ -337,8 +339,8 @@ async function runStage(
 
 /** What every stage's training gets from the caller's options. */
 function trainOptions(ctx: Context): TrainOptions {
-  const { quiet, signal, onStep } = ctx.opts;
-  return { quiet, log: ctx.log, signal, onStep };
+  const { quiet, signal, onStep, onEvent } = ctx.opts;
+  return { quiet, log: ctx.log, signal, onStep, onEvent };
 }
 
 /** FT: fine-tunes the teacher, or takes the given fine-tuned teacher directory. */
