@@ -397,7 +397,7 @@ function notesFor(
   if (s.scheme.distillation) {
     const d = s.scheme.distillation;
     notes.push(
-      `The advice distils ${describeCandidate(d.teacher)} into ${describeCandidate(d.student)} (${d.section}); ` +
+      `The advice distils ${describeCandidate(d.teacher)} into ${describeCandidate(d.student)} by ${d.method} distillation; ` +
         'a distilled student usually beats the same network trained on the labelled data alone, as measured here.',
     );
   }
