@@ -328,6 +328,8 @@ test('a measured run: brief training, timing, a consistent Pareto table and the 
   const out = path.join(dir, 'out');
   const args = ['advise', '--spec', spec, '--data', data, '--measure', '--json'];
   args.push('--budget-minutes', '0.3', '--candidates', 'bow,cnn', '--threads', '1', '--out', out);
+  const configs = path.join(dir, 'configs');
+  args.push('--write-config', configs);
   const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'alembic.js'), ...args], { cwd: ROOT });
     let stdout = '';
@@ -391,4 +393,9 @@ test('a measured run: brief training, timing, a consistent Pareto table and the 
   assert.match(html, /<circle data-id="cnn"/);
   assert.match(html, /data-target="qps"/);
   assert.deepEqual(JSON.parse(readFileSync(path.join(out, 'advise_measure.json'), 'utf8')), m);
+  // The written served config follows the measured winner, not the unmeasured first choice (an LSTM here).
+  const winner = rec.kind === 'distil' ? rec.student : rec.id;
+  const written = JSON.parse(r.stdout).configs as string[];
+  const served = JSON.parse(readFileSync(written[0], 'utf8')) as { model: { net: string } };
+  assert.equal(served.model.net, winner);
 });

@@ -636,3 +636,13 @@ test('written configs pass the training-config schema (src/train/config.ts)', as
     assert.ok(r.success, `${JSON.stringify(options)}: ${r.success ? '' : JSON.stringify(r.error.issues)}`);
   }
 });
+
+test('adviceToConfig writes the measured winner when one is given, with its own settings', () => {
+  const a = advise({ pretrained: {}, hardware: { training: { device: 'cpu' } } });
+  const first = adviceToConfig(a, { train: 'd/train.tsv' });
+  assert.equal(first.model.net, served(a)[0]);
+  const other = served(a).find((id) => id === 'cnn' || id === 'bow')!;
+  const measured = adviceToConfig(a, { train: 'd/train.tsv' }, { serve: other });
+  assert.equal(measured.model.net, other);
+  assert.notEqual(measured.model.net, first.model.net);
+});

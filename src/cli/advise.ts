@@ -14,7 +14,7 @@ import { adviceToConfig, type DataPaths, type TrainingConfig } from '../advise/c
 import { interviewSpec, type Prompter } from '../advise/interview.js';
 import { measureAdvice } from '../advise/measure.js';
 import { renderAdvice } from '../advise/render.js';
-import { renderMeasureText, type MeasureReport } from '../advise/report.js';
+import { recommendedIds, renderMeasureText, type MeasureReport } from '../advise/report.js';
 import type { TaskName } from '../advise/task-mapping.js';
 import { parseConfig } from '../train/config.js';
 import { UserError } from '../util/errors.js';
@@ -111,14 +111,7 @@ async function advise(opts: AdviseOptions): Promise<void> {
     throw new UserError(`--step: ${flags.step} is not a step of the advice (it has ${advice.steps.length})`);
   }
   const specDir = path.dirname(path.resolve(source));
-  const configs =
-    opts.writeConfig === undefined
-      ? undefined
-      : writeConfigs(advice, opts.writeConfig, opts, flags.step, specDir);
-  if (!opts.json) {
-    process.stdout.write(renderAdvice(advice) + '\n');
-    if (configs) process.stdout.write(`CONFIGS\n${configs.map((c) => `  ${c}`).join('\n')}\n\n`);
-  }
+  if (!opts.json) process.stdout.write(renderAdvice(advice) + '\n');
   let measurement: MeasureReport | undefined;
   if (opts.measure) {
     const outDir = opts.out ?? mkdtempSync(path.join(os.tmpdir(), 'alembic-advise-'));
@@ -133,6 +126,16 @@ async function advise(opts: AdviseOptions): Promise<void> {
       threads: flags.threads,
     });
     if (!opts.json) process.stdout.write(renderMeasureText(measurement));
+  }
+  // Written after measuring, so the served config of the measured step is the measured winner.
+  const winner = measurement && recommendedIds(measurement.recommendation)[0];
+  const configs =
+    opts.writeConfig === undefined
+      ? undefined
+      : writeConfigs(advice, opts.writeConfig, opts, flags.step, specDir, winner);
+  if (configs && !opts.json) {
+    const followed = winner ? ` (step ${flags.step} serves the measured winner, ${winner})` : '';
+    process.stdout.write(`CONFIGS${followed}\n${configs.map((c) => `  ${c}`).join('\n')}\n\n`);
   }
   if (opts.json) {
     const out = { advice, ...(configs && { configs }), ...(measurement && { measurement }) };
@@ -179,13 +182,15 @@ function writeConfigs(
   opts: AdviseOptions,
   dataStep: number,
   specDir: string,
+  measuredWinner?: CandidateId,
 ): string[] {
   const planned: { file: string; config: Record<string, unknown> }[] = [];
   advice.steps.forEach((s, i) => {
     const roles: ('serve' | 'teacher')[] = s.scheme.teacher ? ['serve', 'teacher'] : ['serve'];
     for (const role of roles) {
       const { paths, placeholders } = dataPaths(advice, i, i === dataStep - 1 ? opts : {}, dir);
-      const config = adviceToConfig(advice, paths, { step: i, role });
+      const serve = i === dataStep - 1 ? measuredWinner : undefined;
+      const config = adviceToConfig(advice, paths, { step: i, role, serve });
       rebaseCheckpointPaths(config, specDir, dir);
       const file = path.join(dir, `${path.basename(config.trainer.output_dir)}.json`);
       const notes = [configNote(advice, i, role)];
