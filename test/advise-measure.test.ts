@@ -15,7 +15,13 @@ import {
   type Measured,
   type ParetoRow,
 } from '../src/advise/pareto.js';
-import { renderMeasureHtml, renderMeasureText, type MeasureReport } from '../src/advise/report.js';
+import {
+  renderMeasureHtml,
+  renderMeasureText,
+  renderScatterSvg,
+  type MeasureReport,
+} from '../src/advise/report.js';
+import { svgToPng } from '../src/advise/svg-png.js';
 import { crc32, drawScatterPng, encodePng, hexToRgba, PNG_SIGNATURE, Raster } from '../src/advise/png.js';
 import { Rng } from '../src/util/rng.js';
 import { tempDir } from './helpers/tiny-data.js';
@@ -398,4 +404,15 @@ test('a measured run: brief training, timing, a consistent Pareto table and the 
   const written = JSON.parse(r.stdout).configs as string[];
   const served = JSON.parse(readFileSync(written[0], 'utf8')) as { model: { net: string } };
   assert.equal(served.model.net, winner);
+});
+
+test('the PNG chart is the labelled SVG rendered: its text (axis name, point names) shows in the pixels', () => {
+  const rows = paretoTable([LSTM, BOW, CNN], targets(0.85, 300));
+  const layout = scatterLayout(rows, targets(0.85, 300), ['bow'], { width: 640, height: 400 });
+  const png = (metric: string) => svgToPng(renderScatterSvg(layout, metric, true));
+  const a = png('accuracy');
+  assert.deepEqual(a.subarray(0, 8), PNG_SIGNATURE);
+  assert.deepEqual([a.readUInt32BE(16), a.readUInt32BE(20)], [640, 400]);
+  // Only the y-axis name differs: a picture without text would come out byte for byte the same.
+  assert.notDeepEqual(a, png('macro_f1'));
 });

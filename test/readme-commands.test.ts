@@ -117,7 +117,9 @@ function readmeCommands(readme: string): string[] {
 }
 
 function runnable(command: string): string {
-  let c = command.replace(/\s*\[[^\]]*(\[[^\]]*\][^\]]*)*\]/g, ''); // [optional parts] left out
+  // [optional parts], nested ones too, are left out, innermost first.
+  let c = command;
+  while (/\[[^[\]]*\]/.test(c)) c = c.replace(/\s*\[[^[\]]*\]/g, '');
   for (const [pattern, value] of PLACEHOLDERS) c = c.replace(pattern, value);
   return c
     .replace(/(^|&& |\| )npm run demo --/g, `$1${CLI} demo`)

@@ -30,9 +30,9 @@ import { candidateConfig, type TrainingConfig } from './config-writer.js';
 import { hyperparamsFor } from './hyperparams.js';
 import { isLineTask, sampleData, type SampleResult } from './measure-data.js';
 import { paretoTable, recommend, targetsFor, type Measured } from './pareto.js';
-import { drawScatterPng } from './png.js';
+import { svgToPng } from './svg-png.js';
 import { fmt } from './spec.js';
-import { recommendedIds, renderMeasureHtml, type MeasureReport } from './report.js';
+import { recommendedIds, renderMeasureHtml, renderScatterSvg, type MeasureReport } from './report.js';
 
 export interface MeasureOptions {
   /** The user's labelled training data, in the step's task format. */
@@ -160,7 +160,7 @@ export async function measureAdvice(advice: Advice, opts: MeasureOptions): Promi
   };
   report.elapsedSeconds = elapsed();
   const layout = scatterLayout(rows, targets, recommendedIds(recommendation), files.chart);
-  writeFileSync(files.png, drawScatterPng(layout));
+  writeFileSync(files.png, svgToPng(renderScatterSvg(layout, report.metric, true)));
   writeFileSync(files.html, renderMeasureHtml(report));
   writeFileSync(files.json, JSON.stringify(report, null, 2) + '\n');
   return report;
