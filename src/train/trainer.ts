@@ -338,7 +338,8 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
       ).metrics;
       record({ type: 'test', step: pos.best?.step ?? pos.step, ...result.test });
     }
-    writeReport(out, config, metricsFile, metric, bestDev);
+    const bestStep = pos.best?.step ?? pos.step;
+    writeReport(out, config, metricsFile, metric, bestDev, `dev set, best model (step ${bestStep})`);
   } finally {
     best.model.dispose();
   }
@@ -446,6 +447,7 @@ function writeReport(
   metricsFile: string,
   metric: string,
   bestDev?: EvalResult,
+  evaluatedOn?: string,
 ): void {
   const entries = readMetricsLog(metricsFile);
   const html = renderReport({
@@ -462,6 +464,7 @@ function writeReport(
       })),
     confusion: bestDev?.confusion,
     perLabel: bestDev?.perLabel,
+    evaluatedOn,
     bestMetric: metric,
   });
   writeFileSync(path.join(out, 'report.html'), html);
