@@ -37,6 +37,7 @@ import { loadModelDir, saveModelDir } from './model-dir.js';
 import { optimizerStep } from './optimizer-step.js';
 import { Progress } from './progress.js';
 import { lowerIsBetter, renderReport } from './report-html.js';
+import { usedConfig } from './used-config.js';
 
 export interface TrainOptions {
   resume?: boolean;
@@ -452,7 +453,7 @@ function writeReport(
   const entries = readMetricsLog(metricsFile);
   const html = renderReport({
     title: `alembic — ${config.task} (${config.model.net})`,
-    config,
+    config: usedConfig(config),
     trainLoss: entries
       .filter((e) => e.type === 'train')
       .map((e) => ({ step: Number(e.step), value: Number(e.loss) })),
