@@ -46,6 +46,7 @@ const HELP_ONLY: RegExp[] = [
 
 /** Placeholders in the README's prose, and the paths that stand for them here. */
 const PLACEHOLDERS: [RegExp, string][] = [
+  [/(data prepare \S+) --out DIR\b/, '$1 --out prepared'],
   [/ DIR2\b/g, ' out/exported'],
   [/ DIR\b/g, ' runs/my-model/best'],
   [/ --input F\b/, ' --input data/train.tsv'],
@@ -144,7 +145,8 @@ test('every command in README.md runs as written (short-run data and epochs)', {
       try {
         execFileSync('bash', ['-c', line], {
           cwd,
-          stdio: ['ignore', 'pipe', 'pipe'],
+          input: '房间很干净\n', // what a command reading stdin (predict) is given
+          stdio: ['pipe', 'pipe', 'pipe'],
           env: { ...process.env, ALEMBIC_THREADS: '1' },
         });
       } catch (e) {
