@@ -41,6 +41,7 @@ const SKIPPED: { match: RegExp; reason: string }[] = [
 const HELP_ONLY: RegExp[] = [
   /^alembic (embed|cluster|score|pretrain|predict|export|bench|serve)$/,
   /^alembic multitask --config C$/,
+  /^alembic export --int8( --int8-weights 7)?$/, // flags named in prose, no model given
   /^alembic predict --pipeline pipeline\.json$/,
 ];
 
