@@ -15,7 +15,13 @@ import {
   type Measured,
   type ParetoRow,
 } from '../src/advise/pareto.js';
-import { renderMeasureHtml, renderMeasureText, type MeasureReport } from '../src/advise/advice-report.js';
+import {
+  renderMeasureHtml,
+  renderMeasureText,
+  renderScatterSvg,
+  type MeasureReport,
+} from '../src/advise/advice-report.js';
+import { svgToPng } from '../src/advise/svg-png.js';
 import { crc32, drawScatterPng, encodePng, hexToRgba, PNG_SIGNATURE, Raster } from '../src/advise/png.js';
 import { Rng } from '../src/util/rng.js';
 import { tempDir } from './helpers/tiny-data.js';
@@ -328,6 +334,8 @@ test('a measured run: brief training, timing, a consistent Pareto table and the 
   const out = path.join(dir, 'out');
   const args = ['advise', '--spec', spec, '--data', data, '--measure', '--json'];
   args.push('--budget-minutes', '0.3', '--candidates', 'bow,cnn', '--threads', '1', '--out', out);
+  const configs = path.join(dir, 'configs');
+  args.push('--write-config', configs);
   const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'alembic.js'), ...args], { cwd: ROOT });
     let stdout = '';
@@ -391,4 +399,20 @@ test('a measured run: brief training, timing, a consistent Pareto table and the 
   assert.match(html, /<circle data-id="cnn"/);
   assert.match(html, /data-target="qps"/);
   assert.deepEqual(JSON.parse(readFileSync(path.join(out, 'advise_measure.json'), 'utf8')), m);
+  // The written served config follows the measured winner, not the unmeasured first choice (an LSTM here).
+  const winner = rec.kind === 'distil' ? rec.student : rec.id;
+  const written = JSON.parse(r.stdout).configs as string[];
+  const served = JSON.parse(readFileSync(written[0], 'utf8')) as { model: { net: string } };
+  assert.equal(served.model.net, winner);
+});
+
+test('the PNG chart is the labelled SVG rendered: its text (axis name, point names) shows in the pixels', () => {
+  const rows = paretoTable([LSTM, BOW, CNN], targets(0.85, 300));
+  const layout = scatterLayout(rows, targets(0.85, 300), ['bow'], { width: 640, height: 400 });
+  const png = (metric: string) => svgToPng(renderScatterSvg(layout, metric, true));
+  const a = png('accuracy');
+  assert.deepEqual(a.subarray(0, 8), PNG_SIGNATURE);
+  assert.deepEqual([a.readUInt32BE(16), a.readUInt32BE(20)], [640, 400]);
+  // Only the y-axis name differs: a picture without text would come out byte for byte the same.
+  assert.notDeepEqual(a, png('macro_f1'));
 });

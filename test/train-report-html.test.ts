@@ -106,3 +106,17 @@ test('smoothing is a debiased moving average and escaping covers quotes', () => 
   assert.ok(Math.abs(s[1] - 1 / 3) < 1e-12);
   assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
 });
+
+test('the confusion matrix and per-label table say where they come from; rate charts share a 0–1 axis', () => {
+  const html = renderReport({ ...sampleInput(), evaluatedOn: 'dev set, best model (step 80)' });
+  const said = html.match(/On the dev set, best model \(step 80\)\./g) ?? [];
+  assert.equal(said.length, 2, 'once above the confusion matrix, once above the per-label table');
+  assert.ok(html.indexOf('On the dev set') > html.indexOf('<h2>Confusion matrix</h2>'));
+  // accuracy (0.5–0.8) and macro_f1 (0.4–0.75) are both drawn on 0–1: each chart has ticks 0 and 1.
+  for (const name of ['accuracy', 'macro_f1']) {
+    const chart = new RegExp(`aria-label="${name}"[\\s\\S]*?</svg>`).exec(html)?.[0] ?? '';
+    assert.match(chart, />0<\/text>/, `${name}: tick 0`);
+    assert.match(chart, />1<\/text>/, `${name}: tick 1`);
+  }
+  assert.match(html, /accuracy <span class="muted">\(higher is better, axis 0–1\)/);
+});

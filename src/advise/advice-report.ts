@@ -147,7 +147,7 @@ ${report.elapsedSeconds.toFixed(0)} s of a ${report.budgetSeconds.toFixed(0)} s 
 <div class="rec"><b>Recommendation.</b> ${escapeHtml(report.recommendation.text)}</div>
 <h2>Pareto table</h2>${table}${skipped}
 <h2>${escapeHtml(report.metric)} vs QPS per machine (batch 32)</h2>
-${renderSvg(layout, report)}
+${renderScatterSvg(layout, report.metric)}
 <p class="legend"><span><i class="sw" style="background:${c.meets}"></i>meets every constraint</span>
 <span><i class="sw" style="background:${c.fails}"></i>misses one</span>
 <span><i class="sw" style="border:3px solid ${c.recommended};width:8px;height:8px"></i>recommended</span>
@@ -157,7 +157,11 @@ ${renderSvg(layout, report)}
 `;
 }
 
-function renderSvg(layout: ScatterLayout, report: MeasureReport): string {
+/**
+ * The labelled scatter plot (ticks, axis names, point names, targets, frontier). `standalone` adds a white
+ * background and an in-picture legend, for the PNG rendered from it (the HTML has its own legend).
+ */
+export function renderScatterSvg(layout: ScatterLayout, metric: string, standalone = false): string {
   const c = CHART_COLORS;
   const { left, top, right, bottom } = layout.plot;
   const f = (n: number) => n.toFixed(1);
@@ -175,8 +179,25 @@ function renderSvg(layout: ScatterLayout, report: MeasureReport): string {
   );
   parts.push(
     `<text x="${(left + right) / 2}" y="${layout.height - 8}" text-anchor="middle">QPS per machine at batch 32 (log scale)</text>`,
-    `<text transform="translate(16 ${(top + bottom) / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(report.metric)} (dev)</text>`,
+    `<text transform="translate(16 ${(top + bottom) / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(metric)} (dev)</text>`,
   );
+  if (standalone) {
+    parts.unshift(`<rect width="${layout.width}" height="${layout.height}" fill="#ffffff"/>`);
+    const legend: [string, string][] = [
+      [c.meets, 'meets every constraint'],
+      [c.fails, 'misses one'],
+      [c.recommended, 'recommended (ring)'],
+      [c.frontier, 'Pareto frontier'],
+      [c.target, 'targets (dashed)'],
+    ];
+    legend.forEach(([color, label], i) => {
+      const y = top + 12 + i * 16;
+      parts.push(
+        `<rect x="${right - 175}" y="${y - 9}" width="10" height="10" fill="${color}"/>`,
+        `<text x="${right - 159}" y="${y}">${escapeHtml(label)}</text>`,
+      );
+    });
+  }
   if (layout.qpsTargetX !== undefined) {
     parts.push(
       `<line data-target="qps" x1="${f(layout.qpsTargetX)}" y1="${top}" x2="${f(layout.qpsTargetX)}" y2="${bottom}" stroke="${c.target}" stroke-dasharray="6 4"/>`,

@@ -5,7 +5,8 @@
  */
 import type { Advice } from './advise.js';
 import type { Candidate, CandidateId, NetName } from './candidates.js';
-import { isTransformer } from './candidates.js';
+import { isTransformer, makeCandidate } from './candidates.js';
+import { hyperparamsFor } from './hyperparams.js';
 import type { Hyperparams } from './hyperparams.js';
 import type { MetricName } from './spec.js';
 import type { TaskName } from './task-mapping.js';
@@ -22,6 +23,11 @@ export interface ConfigOptions {
   step?: number;
   /** The served network (default) or the teacher to distil from. */
   role?: 'serve' | 'teacher';
+  /**
+   * The served network to write instead of the advice's first choice: the winner of `advise --measure`,
+   * so written configs follow what was measured.
+   */
+  serve?: CandidateId;
 }
 
 export type TokenizerType = 'char' | 'jieba' | 'whitespace' | 'words' | 'wordpiece';
@@ -119,6 +125,12 @@ export function adviceToConfig(
   } else {
     net = scheme.serve[0];
     hp = stepAdvice.serve;
+    if (options.serve !== undefined && options.serve !== net.id) {
+      net =
+        scheme.serve.find((c) => c.id === options.serve) ??
+        makeCandidate(options.serve, advice.spec.pretrained);
+      hp = hyperparamsFor(net, stepAdvice.serve.trainExamples, stepAdvice.serve.maxLen);
+    }
   }
   return candidateConfig(advice, index, net, hp, paths, outputDir(advice, index, role));
 }

@@ -80,10 +80,10 @@ export function hyperparamsFor(c: Candidate, trainExamples: number, maxLen: numb
   const transformer = isTransformer(c.id);
   const notes = [
     transformer
-      ? 'batch_size: Transformers take small batches, large ones smaller still; short inputs allow more (guide §4.4.4)'
-      : 'batch_size: nets other than Transformers can take larger batches (guide §4.4.4)',
-    `train_log_step/eval_step/save_model_step grow tenfold (guide §4.4.3: 10/100/1000), scaled to ${totalSteps.toLocaleString('en-US')} steps`,
-    'learning rate and epochs: alembic defaults (the guide advises starting from defaults, §4.4.4d)',
+      ? 'batch_size: Transformers take small batches, large ones smaller still; short inputs allow more'
+      : 'batch_size: nets other than Transformers can take larger batches',
+    `train_log_step/eval_step/save_model_step grow tenfold, scaled to ${totalSteps.toLocaleString('en-US')} steps`,
+    'learning rate and epochs: alembic defaults (the guide advises starting from defaults)',
   ];
   return {
     trainExamples,

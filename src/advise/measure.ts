@@ -31,9 +31,9 @@ import { candidateConfig, type TrainingConfig } from './config-writer.js';
 import { hyperparamsFor } from './hyperparams.js';
 import { isLineTask, sampleData, type SampleResult } from './measure-data.js';
 import { paretoTable, recommend, targetsFor, type Measured } from './pareto.js';
-import { drawScatterPng } from './png.js';
+import { svgToPng } from './svg-png.js';
 import { fmt } from './spec.js';
-import { recommendedIds, renderMeasureHtml, type MeasureReport } from './advice-report.js';
+import { recommendedIds, renderMeasureHtml, renderScatterSvg, type MeasureReport } from './advice-report.js';
 
 export interface MeasureOptions {
   /** The user's labelled training data, in the step's task format. */
@@ -161,7 +161,7 @@ export async function measureAdvice(advice: Advice, opts: MeasureOptions): Promi
   };
   report.elapsedSeconds = elapsed();
   const layout = scatterLayout(rows, targets, recommendedIds(recommendation), files.chart);
-  writeFileSync(files.png, drawScatterPng(layout));
+  writeFileSync(files.png, svgToPng(renderScatterSvg(layout, report.metric, true)));
   writeFileSync(files.html, renderMeasureHtml(report));
   writeFileSync(files.json, JSON.stringify(report, null, 2) + '\n');
   return report;
@@ -398,7 +398,7 @@ function notesFor(
   if (s.scheme.distillation) {
     const d = s.scheme.distillation;
     notes.push(
-      `The advice distils ${describeCandidate(d.teacher)} into ${describeCandidate(d.student)} (${d.section}); ` +
+      `The advice distils ${describeCandidate(d.teacher)} into ${describeCandidate(d.student)} by ${d.method} distillation; ` +
         'a distilled student usually beats the same network trained on the labelled data alone, as measured here.',
     );
   }

@@ -156,8 +156,8 @@ export function recommend(
     const method = isTransformer(student.id) && isTransformer(teacher.id) ? 'model' : 'data';
     const how =
       method === 'model'
-        ? 'model distillation (模型蒸馏, guide §6.1): train it on the teacher’s soft labels'
-        : 'data distillation (数据蒸馏, guide §6.3): let the teacher label unlabelled or augmented text and train the student on it';
+        ? 'model distillation (模型蒸馏): train it on the teacher’s soft labels'
+        : 'data distillation (数据蒸馏): let the teacher label unlabelled or augmented text and train the student on it';
     return {
       kind: 'distil',
       teacher: teacher.id,

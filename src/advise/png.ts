@@ -1,7 +1,7 @@
 /**
- * A minimal PNG writer (no image library is installed): an RGBA raster with the few drawing operations the
- * scatter plot needs, encoded as 8-bit RGBA, filter 0 on every row, deflated with node:zlib, each chunk
- * with its CRC-32. The PNG carries the plot's marks but no text; the HTML report's SVG has the labels.
+ * The chart colours the advisor's SVG uses, and a minimal hand-written PNG writer (RGBA raster, filter 0,
+ * deflated with node:zlib, CRC-32 per chunk). The report's PNG is now the labelled SVG rendered by resvg
+ * (svg-png.ts); the raster writer draws marks only, no text, and is kept for its tests until removed.
  */
 import { deflateSync } from 'node:zlib';
 import type { ScatterLayout } from './chart.js';

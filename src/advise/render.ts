@@ -38,14 +38,14 @@ function renderPlan(advice: Advice): string[] {
     const prefix = plan.steps.length > 1 ? `${i + 1}. ` : '';
     lines.push(...renderTask(step, prefix).map((l) => INDENT + l));
   });
-  for (const note of plan.notes) lines.push(`${INDENT}Why: ${note.text} (${note.section})`);
+  for (const note of plan.notes) lines.push(`${INDENT}Why: ${note.text}`);
   return lines;
 }
 
 function renderTask(step: PipelineStep, prefix: string): string[] {
   const t = step.typical;
   const pad = ' '.repeat(prefix.length + 2);
-  const lines = [`${prefix}${step.name} → ${t.en} (${t.zh}), ${t.section}`];
+  const lines = [`${prefix}${step.name} → ${t.en} (${t.zh})`];
   lines.push(`${pad}typical uses: ${t.uses.join('; ')}`);
   lines.push(`${pad}guide example: ${t.example.replace(/\t/g, ' ⇥ ')}`);
   if (step.labels && step.labels.count > 0) {
@@ -97,7 +97,7 @@ function renderStep(s: StepAdvice): string[] {
   const d = scheme.distillation;
   if (d) {
     const method = d.method === 'model' ? 'model distillation (模型蒸馏)' : 'data distillation (数据蒸馏)';
-    lines.push(`${INDENT}Teacher: ${describeCandidate(d.teacher)} → ${method}, ${d.section}`);
+    lines.push(`${INDENT}Teacher: ${describeCandidate(d.teacher)} → ${method}`);
   }
   const top = scheme.serve[0];
   const role = d ? 'student' : 'served model';

@@ -9,6 +9,15 @@
  * "> 100" band, 1001 in the "> 1000" band; 100 QPS is unconstrained, 101 is not. Data limits are inclusive
  * lower bounds: "at least 200 examples per label" passes at 200 and warns at 199.
  */
+import {
+  CPU_TRAINING_GFLOPS,
+  DEFAULT_ITERATION_HOURS,
+  ESTIMATE_EPOCHS,
+  cpuEpochSeconds,
+  formatDuration,
+  tokensPerExample,
+  type TransformerId,
+} from './cpu-training-time.js';
 import type { CandidateId, ModelSize } from './candidates.js';
 import { GUIDE_LIMITS } from './guide-limits.js';
 import { TRANSFORMER_IDS, describeCandidate, isTransformer } from './candidates.js';
@@ -28,6 +37,8 @@ export interface Facts {
   qps?: number;
   latencyMs?: number;
   iterationHours?: number;
+  /** Average input length in characters (spec input.avg_length), for time estimates. */
+  avgLength?: number;
   metric?: MetricName;
   target?: number;
   training: { device: 'cpu' | 'gpu'; gpus: number; machines: number };
@@ -51,6 +62,7 @@ export function factsFor(spec: Spec, step: PipelineStep, stepCount: number): Fac
     qps: spec.constraints.qps,
     latencyMs: spec.constraints.latency_ms,
     iterationHours: spec.constraints.iteration_hours,
+    avgLength: spec.input.avg_length,
     metric: accuracy?.metric,
     target: accuracy?.target,
     training,
@@ -63,8 +75,8 @@ export function factsFor(spec: Spec, step: PipelineStep, stepCount: number): Fac
 
 export interface RuleOutcome {
   rule: string;
-  /** Where in the guide the rule comes from, e.g. "guide §4.1". */
-  section: string;
+  /** The rule, in words (the guide it follows is not shipped, so no section numbers). */
+  title: string;
   kind: 'recommendation' | 'warning';
   recommendation: string;
   reason: string;
@@ -80,7 +92,6 @@ export interface RuleOutcome {
 
 export interface Rule<F = Facts> {
   id: string;
-  section: string;
   title: string;
   evaluate(facts: F): RuleOutcome[];
 }
@@ -91,12 +102,12 @@ export interface SchemeFacts extends Facts {
 }
 
 const outcome = (
-  rule: Pick<Rule<never>, 'id' | 'section'>,
+  rule: Pick<Rule<never>, 'id' | 'title'>,
   kind: RuleOutcome['kind'],
   recommendation: string,
   reason: string,
   effects: Partial<RuleOutcome> = {},
-): RuleOutcome => ({ rule: rule.id, section: rule.section, kind, recommendation, reason, ...effects });
+): RuleOutcome => ({ rule: rule.id, title: rule.title, kind, recommendation, reason, ...effects });
 
 const TASK_EN: Record<TaskName, string> = {
   text_classification: 'text classification',
@@ -132,7 +143,6 @@ export const UNSUITED_NETS: Record<TaskName, { nets: CandidateId[]; why: string 
 
 export const taskNets: Rule = {
   id: 'task-nets',
-  section: 'guide §4.2.4, §7.2.6',
   title: 'different tasks suit different networks',
   evaluate(f) {
     const { nets, why } = UNSUITED_NETS[f.step.task];
@@ -153,7 +163,6 @@ export const taskNets: Rule = {
 
 export const qpsAbove1000: Rule = {
   id: 'qps-above-1000',
-  section: 'guide §4.1.1',
   title: 'QPS > 1000: do not deploy a pretrained Transformer directly; distil',
   evaluate(f) {
     if (f.qps === undefined || !(f.qps > GUIDE_LIMITS.distilAboveQps)) return [];
@@ -166,8 +175,8 @@ export const qpsAbove1000: Rule = {
           (tinyOnGpu
             ? 'a tiny Transformer on GPU (model distillation, 模型蒸馏) or a CNN/BOW (data distillation, 数据蒸馏).'
             : 'a CNN or BOW (data distillation, 数据蒸馏).'),
-        'guide §4.1: with qps > 1000 a pretrained model is not suitable for direct deployment; distillation works at some cost in quality. ' +
-          'CNN and BOW are the students of the guide’s data-distillation example (§6.3); GRU/LSTM are better but slower (§4.2.1a).',
+        'with qps > 1000 a pretrained model is not suitable for direct deployment; distillation works at some cost in quality. ' +
+          'CNN and BOW are the students of the guide’s data-distillation example; GRU/LSTM are better but slower.',
         {
           noServe: tinyOnGpu ? ['transformer-base', 'transformer-large'] : [...TRANSFORMER_IDS],
           studentOnly: tinyOnGpu ? ['transformer-tiny'] : [],
@@ -181,7 +190,7 @@ export const qpsAbove1000: Rule = {
           this,
           'warning',
           `QPS ${fmt(f.qps)} on CPU: a Transformer will not reach it.`,
-          'guide §4.1: above 1000 QPS a pretrained Transformer is not deployed directly; without a GPU there is no tiny-Transformer student either, so the served model is a distilled BOW/CNN/GRU/LSTM.',
+          'above 1000 QPS a pretrained Transformer is not deployed directly; without a GPU there is no tiny-Transformer student either, so the served model is a distilled BOW/CNN/GRU/LSTM.',
         ),
       );
     }
@@ -191,7 +200,6 @@ export const qpsAbove1000: Rule = {
 
 export const qpsAbove100: Rule = {
   id: 'qps-above-100',
-  section: 'guide §4.1.2',
   title: '100 < QPS ≤ 1000: tiny Transformer on GPU, or a CPU cluster',
   evaluate(f) {
     const { qps } = f;
@@ -204,7 +212,7 @@ export const qpsAbove100: Rule = {
           this,
           'recommendation',
           `At QPS ${fmt(qps)} serve a tiny Transformer (ERNIE-tiny style) on GPU; base/large only as a teacher.`,
-          'guide §4.1: with qps > 100 and a budget that allows a GPU, deploy the pretrained model directly, preferably the tiny series.',
+          'with qps > 100 and a budget that allows a GPU, deploy the pretrained model directly, preferably the tiny series.',
           { noServe },
         ),
       ];
@@ -214,7 +222,7 @@ export const qpsAbove100: Rule = {
         this,
         'recommendation',
         `At QPS ${fmt(qps)} without a GPU, serve a tiny Transformer on a CPU cluster (CPU集群), or a BOW/CNN/GRU/LSTM.`,
-        'guide §4.1: with qps > 100 and a CPU-only budget, deploy the pretrained model on a CPU cluster.',
+        'with qps > 100 and a CPU-only budget, deploy the pretrained model on a CPU cluster.',
         { noServe },
       ),
     ];
@@ -225,7 +233,7 @@ export const qpsAbove100: Rule = {
           this,
           'warning',
           `QPS ${fmt(qps)} on one CPU machine: a Transformer needs a CPU cluster (several serving machines).`,
-          'guide §4.1.2b: on CPU a pretrained model reaches qps > 100 as a cluster deployment.',
+          'on CPU a pretrained model reaches qps > 100 as a cluster deployment.',
         ),
       );
     }
@@ -235,7 +243,6 @@ export const qpsAbove100: Rule = {
 
 export const qpsModest: Rule = {
   id: 'qps-modest',
-  section: 'guide §4.1.3',
   title: 'QPS ≤ 100: any model',
   evaluate(f) {
     if (f.qps !== undefined && f.qps > GUIDE_LIMITS.tinyAboveQps) return [];
@@ -245,7 +252,7 @@ export const qpsModest: Rule = {
         this,
         'recommendation',
         `${what}: any model can be deployed; choose by quality.`,
-        'guide §4.1: when deployment speed is not demanding, any pretrained model may be tried.',
+        'when deployment speed is not demanding, any pretrained model may be tried.',
       ),
     ];
   },
@@ -253,8 +260,8 @@ export const qpsModest: Rule = {
 
 export const transformerTrainingDevice: Rule = {
   id: 'transformer-training-device',
-  section: 'guide §4.4.1',
-  title: 'train Transformers on GPU; CPU is fine for the other nets',
+  title:
+    'large ERNIE-style Transformers train on GPU; tiny ones, distilled students and the other nets train on CPU',
   evaluate(f) {
     if (f.training.device === 'gpu') return [];
     if (f.trainGpu) {
@@ -262,18 +269,33 @@ export const transformerTrainingDevice: Rule = {
         outcome(
           this,
           'recommendation',
-          'Train any Transformer on a GPU (the budget allows one); BOW/CNN/GRU/LSTM can train on the CPU.',
-          'guide §4.4.1: a Transformer trains too slowly on CPU; other nets train acceptably on CPU.',
+          'Train any base or large Transformer on a GPU (the budget allows one); a tiny Transformer and BOW/CNN/GRU/LSTM can train on the CPU.',
+          'a large pretrained Transformer (ERNIE/BERT base or large) trains too slowly on CPU; other nets train acceptably on CPU.',
         ),
       ];
     }
+    const estimate = (id: TransformerId) => cpuEpochSeconds(id, f.labelled, f.avgLength);
+    const budgetHours = f.iterationHours ?? DEFAULT_ITERATION_HOURS;
+    const tooSlow = (['transformer-base', 'transformer-large'] as const).filter(
+      (id) => (ESTIMATE_EPOCHS * estimate(id)) / 3600 > budgetHours,
+    );
+    const times = (['transformer-tiny', 'transformer-base', 'transformer-large'] as const)
+      .map((id) => `${id.slice('transformer-'.length)} ~${formatDuration(estimate(id))}`)
+      .join(', ');
+    const out =
+      tooSlow.length > 0
+        ? `${tooSlow.map((id) => id.slice('transformer-'.length)).join(' and ')} Transformers are impractical to train here; `
+        : '';
     return [
       outcome(
         this,
         'warning',
-        'Training on CPU only: Transformers are out (CPU太慢,训练不起来); BOW/CNN/GRU/LSTM train fine on CPU.',
-        'guide §4.4.1b: train ERNIE-like models on GPU, CPU is too slow; §4.4.1a: other nets train acceptably on CPU.',
-        { noTrain: [...TRANSFORMER_IDS] },
+        `Training on CPU only: ${out}estimated time per epoch on ${fmt(f.labelled)} examples of ~${tokensPerExample(f.avgLength)} tokens: ${times}. ` +
+          `A tiny Transformer or a distilled Transformer student trains fine on CPU, and so do BOW/CNN/GRU/LSTM.`,
+        `large ERNIE-style models are impractical to train on CPU (CPU太慢,训练不起来); tiny ones and distilled students are fine. ` +
+          `Estimate: 6 × parameters floating-point operations per token at ~${CPU_TRAINING_GFLOPS} GFLOPS (a 2-core CPU training alembic's 4-layer, hidden-256 Transformer); ` +
+          `a size is left out when ${ESTIMATE_EPOCHS} epochs exceed ${budgetHours} h per run.`,
+        tooSlow.length > 0 ? { noTrain: tooSlow } : {},
       ),
     ];
   },
@@ -281,7 +303,6 @@ export const transformerTrainingDevice: Rule = {
 
 export const pretrainedCheckpoints: Rule = {
   id: 'pretrained-checkpoints',
-  section: 'guide §4.2.1, §4.2.2',
   title: 'pretrained models beat non-pretrained ones',
   evaluate(f) {
     if (Object.keys(f.pretrained).length > 0) return [];
@@ -290,7 +311,7 @@ export const pretrainedCheckpoints: Rule = {
         this,
         'recommendation',
         'No pretrained checkpoint given (spec "pretrained"): a Transformer would start from scratch. Add a tiny/base/large checkpoint if you can.',
-        'guide §4.2.1: models with pretraining beat those without; §4.2.2: among pretrained models large > base > tiny.',
+        'models with pretraining beat those without; among pretrained models large > base > tiny.',
       ),
     ];
   },
@@ -305,13 +326,12 @@ const LABELLED_TASKS: readonly TaskName[] = [
 
 export const labelCoverage: Rule = {
   id: 'label-coverage',
-  section: 'guide §4.5.4a',
   title: 'at least 200 examples per label',
   evaluate(f) {
     const labels = f.step.labels;
     if (!LABELLED_TASKS.includes(f.step.task) || labels === undefined || labels.count === 0) return [];
     const min = GUIDE_LIMITS.minExamplesPerLabel;
-    const reason = `guide §4.5.4a: for classification and sequence labelling each label needs at least ${min} examples (50 classes → 10,000); more classes make the task harder.`;
+    const reason = `for classification and sequence labelling each label needs at least ${min} examples (50 classes → 10,000); more classes make the task harder.`;
     if (labels.counts) {
       const weak = Object.entries(labels.counts).filter(([, n]) => n < min);
       if (weak.length === 0) return [];
@@ -342,13 +362,12 @@ export const labelCoverage: Rule = {
 
 export const metricFirst: Rule = {
   id: 'metric-first',
-  section: 'guide §3.1.2b',
   title: 'fix the evaluation metric before training',
   evaluate(f) {
     const task = f.step.task;
     const fallback = defaultMetric(task);
     const reason =
-      'guide §3.1.2b: the evaluation metric should be settled before training starts, or the optimisation drifts.';
+      'the evaluation metric should be settled before training starts, or the optimisation drifts.';
     if (f.metric === undefined) {
       return [
         outcome(
@@ -384,7 +403,6 @@ export const metricFirst: Rule = {
 
 export const multiGpu: Rule = {
   id: 'multi-gpu',
-  section: 'guide §4.4.2',
   title: 'fill one machine’s cards first; one data file per card at least',
   evaluate(f) {
     const { gpus, machines, device } = f.training;
@@ -395,7 +413,7 @@ export const multiGpu: Rule = {
         this,
         'recommendation',
         `${gpus} card(s) × ${machines} machine(s): use all cards of one machine before adding machines, and split the training data into at least ${cards} files.`,
-        'guide §4.4.2: single-machine multi-card training uses GPUs better than multi-machine (communication is slow); each card reads different files, so files must outnumber cards.',
+        'single-machine multi-card training uses GPUs better than multi-machine (communication is slow); each card reads different files, so files must outnumber cards.',
       ),
     ];
   },
@@ -403,7 +421,6 @@ export const multiGpu: Rule = {
 
 export const gpuServingCost: Rule = {
   id: 'gpu-serving-cost',
-  section: 'guide §4.3',
   title: 'GPUs cost far more than CPUs',
   evaluate(f) {
     if (f.serving.device !== 'gpu' || (f.qps !== undefined && f.qps > GUIDE_LIMITS.tinyAboveQps)) return [];
@@ -412,7 +429,7 @@ export const gpuServingCost: Rule = {
         this,
         'recommendation',
         'Serving on GPU at ≤ 100 QPS: check whether CPU serving is enough; GPUs cost far more (GPU远贵于CPU).',
-        'guide §4.3.1: GPUs are much more expensive than CPUs; §4.1.3: at modest QPS any model deploys.',
+        'GPUs are much more expensive than CPUs; at modest QPS any model deploys.',
       ),
     ];
   },
@@ -420,7 +437,6 @@ export const gpuServingCost: Rule = {
 
 export const baselineSubset: Rule = {
   id: 'baseline-subset',
-  section: 'guide §4.5.3b, §4.6.2c',
   title: 'validate a baseline on tens of thousands of examples first',
   evaluate(f) {
     if (!(f.labelled > GUIDE_LIMITS.baselineAbove)) return [];
@@ -430,7 +446,7 @@ export const baselineSubset: Rule = {
         this,
         'recommendation',
         `Start with a baseline on ~${fmt(GUIDE_LIMITS.baselineSample)} of the ${fmt(f.labelled)} examples${budget}; add the rest once the approach works.`,
-        'guide §4.5.3b, §4.6.2c: validate the strategy on tens of thousands of examples first, then add data; iterations stay short.',
+        'validate the strategy on tens of thousands of examples first, then add data; iterations stay short.',
       ),
     ];
   },
@@ -438,7 +454,6 @@ export const baselineSubset: Rule = {
 
 export const iterationWithPretrained: Rule = {
   id: 'iteration-pretrained',
-  section: 'guide §4.6.2b',
   title: 'pretrained models shorten iteration',
   evaluate(f) {
     if (f.iterationHours === undefined || Object.keys(f.pretrained).length > 0) return [];
@@ -447,7 +462,7 @@ export const iterationWithPretrained: Rule = {
         this,
         'recommendation',
         `With ${f.iterationHours} h per iteration, a pretrained checkpoint would help: fine-tuning converges with far less data and time.`,
-        'guide §4.6.2b: using a pretrained model improves iteration efficiency.',
+        'using a pretrained model improves iteration efficiency.',
       ),
     ];
   },
@@ -479,7 +494,6 @@ export function transformerTrainingExamples(f: Facts): number {
 
 export const pretrainedDataRange: Rule<SchemeFacts> = {
   id: 'pretrained-data-range',
-  section: 'guide §4.5.3',
   title: 'a pretrained Transformer needs thousands to tens of thousands of examples',
   evaluate(f) {
     const trained = f.scheme.teacher ?? f.scheme.serve[0];
@@ -490,7 +504,7 @@ export const pretrainedDataRange: Rule<SchemeFacts> = {
           this,
           'warning',
           `${fmt(f.labelled)} labelled examples: a pretrained Transformer usually needs a few thousand to tens of thousands; label more.`,
-          'guide §4.5.3: pretrained (ERNIE) models converge well with a few thousand to tens of thousands of examples.',
+          'pretrained (ERNIE) models converge well with a few thousand to tens of thousands of examples.',
         ),
       ];
     }
@@ -501,7 +515,7 @@ export const pretrainedDataRange: Rule<SchemeFacts> = {
         this,
         'recommendation',
         `Fine-tune the ${describeCandidate(trained)} on a sample of ${fmt(examples)}, not all ${fmt(f.labelled)} examples.`,
-        `guide §4.5.3a: millions of examples make a pretrained model slow and costly to train for little gain, unless GPUs are plentiful (alembic: ≥ ${GUIDE_LIMITS.ampleGpus} cards).`,
+        `millions of examples make a pretrained model slow and costly to train for little gain, unless GPUs are plentiful (alembic: ≥ ${GUIDE_LIMITS.ampleGpus} cards).`,
       ),
     ];
   },
@@ -509,7 +523,6 @@ export const pretrainedDataRange: Rule<SchemeFacts> = {
 
 export const scratchDataRange: Rule<SchemeFacts> = {
   id: 'scratch-data-range',
-  section: 'guide §4.5.2',
   title: 'non-pretrained nets need tens of thousands to millions of examples',
   evaluate(f) {
     const top = f.scheme.serve[0];
@@ -535,7 +548,7 @@ export const scratchDataRange: Rule<SchemeFacts> = {
         this,
         'warning',
         `${fmt(f.labelled)} labelled examples for a non-pretrained ${describeCandidate(top)}: expect weak results; ${remedy}.`,
-        'guide §4.5.2: non-pretrained nets need tens of thousands to millions of examples; §6.3: data distillation turns unlabelled text into training data.',
+        'non-pretrained nets need tens of thousands to millions of examples; data distillation turns unlabelled text into training data.',
       ),
     ];
   },
@@ -543,7 +556,6 @@ export const scratchDataRange: Rule<SchemeFacts> = {
 
 export const distillation: Rule<SchemeFacts> = {
   id: 'distillation',
-  section: 'guide §6',
   title: 'model distillation or data distillation',
   evaluate(f) {
     const d = f.scheme.distillation;
@@ -556,7 +568,7 @@ export const distillation: Rule<SchemeFacts> = {
           this,
           'recommendation',
           `Model distillation (模型蒸馏): fine-tune the ${teacher} as teacher, then train the ${student} on its soft labels plus the true labels.`,
-          'guide §6.1: a large teacher’s outputs teach a small student (ERNIE-Tiny); it needs no mass of unlabelled data.',
+          'a large teacher’s outputs teach a small student (ERNIE-Tiny); it needs no mass of unlabelled data.',
         ),
       ];
     }
@@ -572,8 +584,8 @@ export const distillation: Rule<SchemeFacts> = {
         'recommendation',
         `Data distillation (数据蒸馏): fine-tune the ${teacher} on the ${fmt(f.labelled)} labelled examples, let it label ${sources.join(' and ')}, ` +
           `then train the ${student} on all ${fmt(d.studentExamples)}.`,
-        'guide §6.3: the teacher’s labels on extra text carry its knowledge to a small model, for a large speed-up at a small loss' +
-          (d.augmented > 0 ? '; §6.3.2: without enough unlabelled text, augment the labelled set.' : '.'),
+        'the teacher’s labels on extra text carry its knowledge to a small model, for a large speed-up at a small loss' +
+          (d.augmented > 0 ? '; without enough unlabelled text, augment the labelled set.' : '.'),
       ),
     ];
   },
@@ -581,7 +593,6 @@ export const distillation: Rule<SchemeFacts> = {
 
 export const distillationCost: Rule<SchemeFacts> = {
   id: 'distillation-cost',
-  section: 'guide §4.1.1b',
   title: 'a distilled student loses some quality',
   evaluate(f) {
     if (f.scheme.distillation === undefined || f.target === undefined) return [];
@@ -591,7 +602,7 @@ export const distillationCost: Rule<SchemeFacts> = {
         this,
         'warning',
         `Distillation costs some quality: check the target ${metric} ≥ ${f.target} on the student, not only the teacher.`,
-        'guide §4.1.1b: distillation makes deployment possible with some loss of model quality.',
+        'distillation makes deployment possible with some loss of model quality.',
       ),
     ];
   },
@@ -599,7 +610,6 @@ export const distillationCost: Rule<SchemeFacts> = {
 
 export const noTeacher: Rule<SchemeFacts> = {
   id: 'no-teacher',
-  section: 'guide §4.1.1, §4.4.1b',
   title: 'QPS > 1000 asks for distillation, which needs a teacher',
   evaluate(f) {
     if (f.qps === undefined || !(f.qps > GUIDE_LIMITS.distilAboveQps) || f.scheme.distillation !== undefined)
@@ -614,7 +624,7 @@ export const noTeacher: Rule<SchemeFacts> = {
         this,
         'warning',
         `No Transformer teacher can be trained here${why}: the ${describeCandidate(f.scheme.serve[0])} learns from the labelled data alone.`,
-        'guide §4.1.1: above 1000 QPS the served model should be distilled from a stronger one.',
+        'above 1000 QPS the served model should be distilled from a stronger one.',
       ),
     ];
   },
@@ -622,7 +632,6 @@ export const noTeacher: Rule<SchemeFacts> = {
 
 export const cpuClusterTraining: Rule<SchemeFacts> = {
   id: 'cpu-cluster-training',
-  section: 'guide §4.4.1a',
   title: 'tens of millions of examples: train on a CPU cluster',
   evaluate(f) {
     const top = f.scheme.serve[0];
@@ -633,7 +642,7 @@ export const cpuClusterTraining: Rule<SchemeFacts> = {
         this,
         'recommendation',
         `${fmt(examples)} training examples for the ${describeCandidate(top)}: train on a CPU cluster.`,
-        'guide §4.4.1a: CPU training suits non-Transformer nets, but tens of millions of examples call for a CPU cluster.',
+        'CPU training suits non-Transformer nets, but tens of millions of examples call for a CPU cluster.',
       ),
     ];
   },

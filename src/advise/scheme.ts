@@ -24,7 +24,6 @@ export interface Exclusion {
 
 export interface DistillationPlan {
   method: 'model' | 'data';
-  section: string;
   teacher: Candidate;
   student: Candidate;
   /** Unlabelled texts the teacher labels (data distillation). */
@@ -44,13 +43,13 @@ export interface Scheme {
 }
 
 const NET_NOTES: Record<CandidateId, string> = {
-  bow: 'fastest; ignores word order (guide §4.2.1a, §7.2.6)',
-  cnn: 'fast; sees local n-grams (guide §4.2.1a)',
-  gru: 'better than CNN, slower (guide §4.2.1a)',
-  lstm: 'best of the preset nets, slowest of them (guide §4.2.1a)',
-  'transformer-tiny': 'smallest Transformer; the guide’s choice for fast serving (§4.1.2)',
-  'transformer-base': 'pretrained base: between tiny and large (guide §4.2.2)',
-  'transformer-large': 'pretrained large: best quality, slowest (guide §4.2.2)',
+  bow: 'fastest; ignores word order',
+  cnn: 'fast; sees local n-grams',
+  gru: 'better than CNN, slower',
+  lstm: 'best of the preset nets, slowest of them',
+  'transformer-tiny': 'smallest Transformer; the guide’s choice for fast serving',
+  'transformer-base': 'pretrained base: between tiny and large',
+  'transformer-large': 'pretrained large: best quality, slowest',
 };
 
 /** Applies the outcomes' effects to all candidates and orders what may be served. */
@@ -124,7 +123,6 @@ export function planDistillation(facts: Facts, teacher: Candidate, student: Cand
   if (isTransformer(student.id)) {
     return {
       method: 'model',
-      section: 'guide §6.1',
       teacher,
       student,
       unlabelled: 0,
@@ -135,7 +133,6 @@ export function planDistillation(facts: Facts, teacher: Candidate, student: Cand
   const augmented = facts.unlabelled >= facts.labelled ? 0 : facts.labelled * GUIDE_LIMITS.augmentCopies;
   return {
     method: 'data',
-    section: augmented > 0 ? 'guide §6.3, §6.3.2' : 'guide §6.3',
     teacher,
     student,
     unlabelled: facts.unlabelled,
@@ -147,9 +144,9 @@ export function planDistillation(facts: Facts, teacher: Candidate, student: Cand
 function rank(c: Candidate, index: number, distilled: boolean, studentOnly: boolean): RankedCandidate {
   const notes = [NET_NOTES[c.id]];
   if (isTransformer(c.id) && c.pretrainedDir === undefined) {
-    notes[0] = `no checkpoint: trained from scratch it needs tens of thousands of examples or more (guide §4.5.2)`;
+    notes[0] = `no checkpoint: trained from scratch it needs tens of thousands of examples or more`;
   }
-  if (studentOnly) notes.push('served only as a distilled student (guide §6.1)');
+  if (studentOnly) notes.push('served only as a distilled student');
   if (index === 0) notes.unshift('best choice the constraints allow');
   return { ...c, why: notes.join('; '), distilled };
 }

@@ -284,13 +284,13 @@ function crossFieldIssues(spec: Spec): SpecIssue[] {
     if (out.kind === 'passage_span' && !input.passage_question) {
       issues.push({
         path: 'input.passage_question',
-        message: 'must be true for passage_span (X is a passage and a question, guide §2.1.6)',
+        message: 'must be true for passage_span (X is a passage and a question)',
       });
     }
     if (input.numeric_features.length > 0 && !NUMERIC_FEATURE_KINDS.includes(out.kind)) {
       issues.push({
         path: 'input.numeric_features',
-        message: `numeric features go with one_of_k or independent_labels (mixed-feature classification, guide §2.1.1d), not ${out.kind}`,
+        message: `numeric features go with one_of_k or independent_labels (mixed-feature classification), not ${out.kind}`,
       });
     }
     if ('labels' in out && 'num_labels' in out && out.labels && out.num_labels !== undefined) {

@@ -25,7 +25,6 @@ export interface TypicalTask {
   task: TaskName;
   en: string;
   zh: string;
-  section: string;
   uses: string[];
   /** The guide's own example, one line of data. */
   example: string;
@@ -39,7 +38,6 @@ export const TYPICAL_TASKS: Record<TypicalTaskKey, TypicalTask> = {
     task: 'text_classification',
     en: 'text classification',
     zh: '文本多分类',
-    section: 'guide §2.1.1a',
     uses: ['sentiment analysis (情感分析)'],
     example: '房间 太 小 。 其他 的 都 一般\t0',
     ease: 1,
@@ -49,7 +47,6 @@ export const TYPICAL_TASKS: Record<TypicalTaskKey, TypicalTask> = {
     task: 'text_pair_classification',
     en: 'sentence-pair classification',
     zh: '句对分类',
-    section: 'guide §2.1.1b',
     uses: ['natural language inference (NLI)'],
     example: '大家觉得她好看吗\t大家觉得跑男好看吗?\t0',
     ease: 1,
@@ -59,7 +56,6 @@ export const TYPICAL_TASKS: Record<TypicalTaskKey, TypicalTask> = {
     task: 'multi_label_classification',
     en: 'multi-label classification',
     zh: '文本多标签分类',
-    section: 'guide §2.1.1c',
     uses: ['user comment classification (用户评论分类)', 'porn/abuse detection (黄反识别)'],
     example: '互联网创业就如选秀 需求与服务就是价值\t0 1',
     ease: 1,
@@ -69,7 +65,6 @@ export const TYPICAL_TASKS: Record<TypicalTaskKey, TypicalTask> = {
     task: 'text_classification',
     en: 'mixed-feature classification',
     zh: '混合特征的分类',
-    section: 'guide §2.1.1d',
     uses: [
       'CTR prediction (CTR预估): will the user click, given text and numbers such as past CTR and ad position',
     ],
@@ -81,7 +76,6 @@ export const TYPICAL_TASKS: Record<TypicalTaskKey, TypicalTask> = {
     task: 'text_matching',
     en: 'text matching',
     zh: '文本匹配',
-    section: 'guide §2.1.2',
     uses: ['semantic similarity (语义相似度)', 'similar-question matching (相似问题匹配)', 'text clustering'],
     example: '喜欢 打篮球 的 男生 喜欢 什么样 的 女生\t爱 打篮球 的 男生 喜欢 什么样 的 女生\t1',
     ease: 2,
@@ -91,7 +85,6 @@ export const TYPICAL_TASKS: Record<TypicalTaskKey, TypicalTask> = {
     task: 'sequence_labeling',
     en: 'sequence labelling',
     zh: '序列标注',
-    section: 'guide §2.1.3',
     uses: ['word segmentation (分词)', 'POS tagging', 'NER', 'slot filling (词槽挖掘)'],
     example:
       '海 钓 比 赛 地 点 在 厦 门 与 金 门 之 间 的 海 域 。\tO O O O O O O B-LOC I-LOC O B-LOC I-LOC O O O O O O',
@@ -102,7 +95,6 @@ export const TYPICAL_TASKS: Record<TypicalTaskKey, TypicalTask> = {
     task: 'text_generation',
     en: 'text generation',
     zh: '文本生成',
-    section: 'guide §2.1.4',
     uses: ['machine translation', 'summarisation', 'headline generation'],
     example: 'Rachel Pike : The science behind a climate headline\tKhoa học đằng sau một tiêu đề về khí hậu',
     ease: 4,
@@ -112,7 +104,6 @@ export const TYPICAL_TASKS: Record<TypicalTaskKey, TypicalTask> = {
     task: 'language_model',
     en: 'language model',
     zh: '语言模型',
-    section: 'guide §2.1.5',
     // §2.1.5a: predicting the next word is "a special kind of text classification", hence ease 1.
     uses: ['sentence likelihood / perplexity', 'next-word prediction'],
     example:
@@ -124,7 +115,6 @@ export const TYPICAL_TASKS: Record<TypicalTaskKey, TypicalTask> = {
     task: 'reading_comprehension',
     en: 'reading comprehension',
     zh: '阅读理解',
-    section: 'guide §2.1.6',
     uses: ['answer extraction from a passage'],
     example:
       'passage: 爬行垫根据中间材料的不同可以分为:XPE爬行垫、EPE爬行垫… | question: 爬行垫什么材质的好 → answer: XPE',
@@ -152,9 +142,8 @@ export interface PipelineStep {
   postprocess?: string;
 }
 
-/** A note on how the problem was abstracted, with the guide section it follows. */
+/** A note on how the problem was abstracted and why. */
 export interface TaskNote {
-  section: string;
   text: string;
 }
 
@@ -179,7 +168,6 @@ export function planTasks(spec: Spec): TaskPlan {
   const steps: PipelineStep[] = [];
   const notes: TaskNote[] = [
     {
-      section: 'guide §2.1.7, §2.2.1',
       text:
         'Several outputs could be one multi-task model (多任务学习), but simple tasks come first: ' +
         'train one model per output, starting with the easiest.',
@@ -212,7 +200,6 @@ function mapOutput(spec: Spec, out: OutputSpec): StepGroup {
       if (numeric.length > 0) {
         const g = one('classification with numeric features', 'mixed_feature_classification', labels);
         g.notes.push({
-          section: 'guide §2.1.1d, §4.2.1',
           text: `X has numeric features (${numeric.join(', ')}): mixed-feature classification; several kinds of features usually beat text alone.`,
         });
         return g;
@@ -227,7 +214,6 @@ function mapOutput(spec: Spec, out: OutputSpec): StepGroup {
       );
       if (numeric.length > 0) {
         g.notes.push({
-          section: 'guide §2.1.1d, §4.2.1',
           text: `Numeric features (${numeric.join(', ')}) are fed alongside the text; several kinds of features usually beat text alone.`,
         });
       }
@@ -260,7 +246,6 @@ function mapOutput(spec: Spec, out: OutputSpec): StepGroup {
         ],
         notes: [
           {
-            section: 'guide §2.1.2b, §2.2.4b',
             text: 'Clustering is done through semantic similarity (text matching), which usually beats LDA-style unsupervised clustering.',
           },
         ],
@@ -289,7 +274,6 @@ function entityRelation(
     ],
     notes: [
       {
-        section: 'guide §2.1.7a, §2.2.2a',
         text:
           'Entity-relation extraction = entity recognition (sequence labelling) + relation classification ' +
           '(text classification), built as a pipeline rather than one multi-task model.',
@@ -311,7 +295,6 @@ function ranking(query: boolean, grades: string[] | Record<string, number> | und
     steps: [s],
     notes: [
       {
-        section: 'guide §2.2.2c',
         text: `Ranking is reduced to ${query ? 'text matching' : 'text classification'} plus a sort by the model's score.`,
       },
     ],
@@ -331,7 +314,6 @@ function errorCorrection(): StepGroup {
     ],
     notes: [
       {
-        section: 'guide §2.2.2b, §2.2.4',
         text:
           'Error correction is split into a language model (detection) and a correction step; the guide names ' +
           'statistical MT for the latter, done here as neural text generation because deep learning is preferred.',
@@ -342,7 +324,6 @@ function errorCorrection(): StepGroup {
 
 function keywords(vocabulary: string[] | Record<string, number> | undefined): StepGroup {
   const note: TaskNote = {
-    section: 'guide §2.2.3b',
     text: 'Keyword extraction is made supervised (TF-IDF is unsupervised and hard to control).',
   };
   if (vocabulary) {

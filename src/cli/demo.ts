@@ -10,13 +10,14 @@ import { parseConfig } from '../config/run-config.js';
 import { loadModelDir } from '../train/model-dir.js';
 import { formatMetrics, train } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';
-import { runCommand } from './run.js';
+import { positiveInt, runCommand } from './run.js';
 
 interface DemoOptions {
   corpus: string;
   net: string;
   out: string;
   epochs: string;
+  limit?: number;
 }
 
 export function registerDemo(program: Command): void {
@@ -27,6 +28,11 @@ export function registerDemo(program: Command): void {
     .option('--net <net>', 'bow | cnn | gru | lstm | transformer', 'cnn')
     .option('--epochs <n>', 'training epochs', '2')
     .option('--out <dir>', 'working directory', 'runs/demo')
+    .option(
+      '--limit <n>',
+      'at most n training examples (dev and test: n/8 each), for a quick look',
+      positiveInt('--limit'),
+    )
     .action((opts: DemoOptions) => runCommand(() => demo(opts))());
 }
 
@@ -34,7 +40,7 @@ async function demo(opts: DemoOptions): Promise<void> {
   const out = path.resolve(opts.out, `${opts.corpus}-${opts.net}`);
   const log = (l: string) => process.stderr.write(l + '\n');
   log(`alembic demo: ${opts.corpus} corpus, ${opts.net} network, working in ${out}`);
-  const splits =
+  const all =
     opts.corpus === 'spam'
       ? spamAssassinSplits()
       : opts.corpus === 'poetry'
@@ -42,6 +48,12 @@ async function demo(opts: DemoOptions): Promise<void> {
         : (() => {
             throw new UserError(`--corpus: unknown corpus "${opts.corpus}" (spam or poetry)`);
           })();
+  const held = opts.limit === undefined ? undefined : Math.max(8, Math.ceil(opts.limit / 8));
+  const splits = {
+    train: all.train.slice(0, opts.limit),
+    dev: all.dev.slice(0, held),
+    test: all.test.slice(0, held),
+  };
   const files = writeSplits(splits, path.join(out, 'data'));
   log(
     `data: ${splits.train.length} train, ${splits.dev.length} dev, ${splits.test.length} test → ${path.join(out, 'data')}`,

@@ -9,6 +9,7 @@ import { registerBench } from './bench.js';
 import { registerCluster } from './cluster.js';
 import { registerEmbed } from './embed.js';
 import { registerAugment } from './augment.js';
+import { registerData } from './data.js';
 import { registerDataDistill } from './data-distill.js';
 import { registerDistill } from './distill.js';
 import { registerEval } from './eval.js';
@@ -48,6 +49,7 @@ registerServe(program);
 registerBench(program);
 registerInitConfig(program);
 registerAugment(program);
+registerData(program);
 registerDataDistill(program);
 registerDistill(program);
 

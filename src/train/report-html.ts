@@ -19,6 +19,8 @@ export interface ReportInput {
   notes?: string[];
   /** Shown first, in red: results that mean the model has not learnt (e.g. one class for every input). */
   warnings?: string[];
+  /** Where the confusion matrix and per-label table come from, e.g. "dev set, best model (step 400)". */
+  evaluatedOn?: string;
   /** Dev metric that picks the best step; default the first metric other than "loss", else "loss". */
   bestMetric?: string;
 }
@@ -146,16 +148,23 @@ function pathData(points: Point[], sx: (x: number) => number, sy: (y: number) =>
 }
 
 /** A line chart with axes, grid, legend and an optional vertical marker at the best step. */
-function lineChart(title: string, series: Series[], best?: { step: number; label: string }): string {
+function lineChart(
+  title: string,
+  series: Series[],
+  best?: { step: number; label: string },
+  yRange?: readonly [number, number],
+): string {
   const all = series.flatMap((s) => s.points);
   const [x0, x1] = extent(
     all.map((p) => p.x),
     0,
   );
-  const [y0, y1] = extent(
-    all.map((p) => p.y),
-    0.05,
-  );
+  const [y0, y1] =
+    yRange ??
+    extent(
+      all.map((p) => p.y),
+      0.05,
+    );
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
   const sx = (x: number) => MARGIN.left + ((x - x0) / (x1 - x0)) * plotW;
@@ -255,9 +264,19 @@ function metricCharts(input: ReportInput, best?: { step: number; label: string }
         markers: true,
       };
       const direction = lowerIsBetter(name) ? 'lower is better' : 'higher is better';
-      return `<figure><figcaption>${escapeHtml(name)} <span class="muted">(${direction})</span></figcaption>\n${lineChart(name, [series], best)}</figure>`;
+      // Rates share one fixed 0–1 axis, so a 3-point wobble looks like one and charts compare at a glance.
+      const range = isRate(name, points) ? ([0, 1] as const) : undefined;
+      const scale = range ? ', axis 0–1' : '';
+      return `<figure><figcaption>${escapeHtml(name)} <span class="muted">(${direction}${scale})</span></figcaption>\n${lineChart(name, [series], best, range)}</figure>`;
     })
     .join('\n');
+}
+
+const RATE_NAME = /acc|f1|precision|recall|auc|exact|^em$|rouge|bleu|ndcg|mrr|map|correct/i;
+
+/** A metric that is a share or score in [0, 1] (accuracy, F1, AUC, …), by name and by its values. */
+export function isRate(name: string, points: readonly Point[]): boolean {
+  return RATE_NAME.test(name) && points.every((p) => p.y >= 0 && p.y <= 1);
 }
 
 function confusionTable(confusion: NonNullable<ReportInput['confusion']>): string {
@@ -362,9 +381,10 @@ export function renderReport(input: ReportInput): string {
   } else sections.push('<p class="muted">No loss values were logged.</p>');
   sections.push(HOW_TO_READ);
   if (input.evalPoints.length > 0) sections.push('<h2>Dev metrics</h2>', metricCharts(input, marker));
-  if (input.confusion) sections.push('<h2>Confusion matrix</h2>', confusionTable(input.confusion));
+  const from = input.evaluatedOn ? `<p class="muted">${escapeHtml(`On the ${input.evaluatedOn}.`)}</p>` : '';
+  if (input.confusion) sections.push('<h2>Confusion matrix</h2>', from, confusionTable(input.confusion));
   if (input.perLabel && input.perLabel.length > 0)
-    sections.push('<h2>Per label</h2>', perLabelTable(input.perLabel));
+    sections.push('<h2>Per label</h2>', from, perLabelTable(input.perLabel));
   sections.push(
     '<h2>Config</h2>',
     `<pre>${escapeHtml(configText(input.config))}</pre>`,

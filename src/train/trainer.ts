@@ -40,6 +40,7 @@ import { chanceVerdict } from '../metrics/chance.js';
 import { lowerIsBetter } from '../metrics/direction.js';
 import { renderReport } from './report-html.js';
 import type { TrainEvent } from './train-events.js';
+import { usedConfig } from './used-config.js';
 
 export interface TrainOptions {
   resume?: boolean;
@@ -349,7 +350,8 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
           '(try more epochs, another learning rate or, for a Transformer without pretrained_dir, ' +
           'the from-scratch recipe of `alembic init-config`)';
     if (warning) log(`\n*** WARNING: ${warning} ***\n`);
-    writeReport(out, config, metricsFile, metric, bestDev, warning ? [warning] : []);
+    const bestStep = pos.best?.step ?? pos.step;
+    writeReport(out, config, metricsFile, metric, bestDev, `dev set, best model (step ${bestStep})`, warning ? [warning] : []);
   } finally {
     best.model.dispose();
   }
@@ -458,12 +460,13 @@ function writeReport(
   metricsFile: string,
   metric: string,
   bestDev?: EvalResult,
+  evaluatedOn?: string,
   warnings: string[] = [],
 ): void {
   const entries = readMetricsLog(metricsFile);
   const html = renderReport({
     title: `alembic — ${config.task} (${config.model.net})`,
-    config,
+    config: usedConfig(config),
     trainLoss: entries
       .filter((e) => e.type === 'train')
       .map((e) => ({ step: Number(e.step), value: Number(e.loss) })),
@@ -475,6 +478,7 @@ function writeReport(
       })),
     confusion: bestDev?.confusion,
     perLabel: bestDev?.perLabel,
+    evaluatedOn,
     bestMetric: metric,
     warnings,
   });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { balanceClasses, splitDataset, type Splits } from '../split.js';
 import type { ClassificationExample } from '../readers/types.js';
 import { loadBrown } from './brown.js';
-import { loadTangSong } from './chinese-poetry.js';
+import { loadTangSongWithRest } from './chinese-poetry.js';
 import { loadSpamAssassin } from './spam-assassin.js';
 import { writeTsv } from './write-tsv.js';
 
@@ -20,11 +20,21 @@ export function spamAssassinSplits(seed = STANDARD_SEED): Splits<ClassificationE
 
 /** Tang vs Song poems, class-balanced (`perClass` each, 10,000 by default: 20,000 poems), stratified 80/10/10. */
 export function tangSongSplits(perClass = 10000, seed = STANDARD_SEED): Splits<ClassificationExample> {
-  const poems = loadTangSong({ seed, limitPerClass: perClass }).map((p) => ({
-    text: p.text,
-    label: p.label,
-  }));
-  return splitDataset(poems, { train: 0.8, dev: 0.1, test: 0.1, seed, stratifyBy: 'label' });
+  return tangSongSplitsWithRest(perClass, seed).splits;
+}
+
+/**
+ * tangSongSplits and the rest of the poems it sampled from (the same poets' other poems, none of them in
+ * a split): in-domain unlabelled text for distillation and pre-training.
+ */
+export function tangSongSplitsWithRest(
+  perClass = 10000,
+  seed = STANDARD_SEED,
+): { splits: Splits<ClassificationExample>; rest: string[] } {
+  const { examples, rest } = loadTangSongWithRest({ seed, limitPerClass: perClass });
+  const poems = examples.map((p) => ({ text: p.text, label: p.label }));
+  const splits = splitDataset(poems, { train: 0.8, dev: 0.1, test: 0.1, seed, stratifyBy: 'label' });
+  return { splits, rest: rest.map((r) => r.text) };
 }
 
 /** The Brown genres of the sentence-level genre task: four that differ in topic and register. */
