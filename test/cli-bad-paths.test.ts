@@ -188,6 +188,7 @@ describe('every CLI verb against bad paths, as a non-root user', () => {
     add('augment', outKinds, (p) => ['-i', data, '-o', p]);
     add('data-distill', fileKinds, (p) => ['-c', p]);
     add('distill', fileKinds, (p) => ['-c', p]);
+    add('data', outKinds, (p) => ['prepare', 'spam', '--out', p, '--limit', '10']);
   });
 
   it('covers every verb main.ts registers', () => {
