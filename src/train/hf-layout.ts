@@ -159,13 +159,9 @@ export function tokenizerConfig(config: TrainConfig): Record<string, unknown> {
   };
 }
 
-/** config.json of a model directory `dir` (its label_map.json names the labels). */
-export function hfConfig(dir: string, config: TrainConfig, layout: HfLayout): Record<string, unknown> {
-  const o = layout.encoder.options;
-  const labels = readLabels(dir, layout);
+/** The fields of a Hugging Face BERT config.json that describe the encoder itself (its shape and dropouts). */
+export function bertShapeFields(o: TransformerEncoder['options']): Record<string, unknown> {
   return {
-    ...(layout.architecture ? { architectures: [layout.architecture] } : {}),
-    model_type: layout.modelType,
     vocab_size: o.vocabSize,
     hidden_size: o.hiddenSize,
     num_hidden_layers: o.numLayers,
@@ -173,17 +169,28 @@ export function hfConfig(dir: string, config: TrainConfig, layout: HfLayout): Re
     intermediate_size: o.ffnSize,
     max_position_embeddings: o.maxPositions,
     type_vocab_size: o.typeVocabSize,
-    ...(layout.modelType === 'ernie'
-      ? { use_task_id: o.taskTypeVocabSize > 0, task_type_vocab_size: Math.max(o.taskTypeVocabSize, 1) }
-      : {}),
     hidden_act: o.activation === 'gelu_tanh' ? 'gelu_new' : o.activation,
     hidden_dropout_prob: o.dropout,
     attention_probs_dropout_prob: o.attentionDropout,
-    classifier_dropout: config.model.dropout,
     layer_norm_eps: o.layerNormEps,
     initializer_range: 0.02,
     pad_token_id: o.paddingIdx,
     position_embedding_type: 'absolute',
+  };
+}
+
+/** config.json of a model directory `dir` (its label_map.json names the labels). */
+export function hfConfig(dir: string, config: TrainConfig, layout: HfLayout): Record<string, unknown> {
+  const o = layout.encoder.options;
+  const labels = readLabels(dir, layout);
+  return {
+    ...(layout.architecture ? { architectures: [layout.architecture] } : {}),
+    model_type: layout.modelType,
+    ...bertShapeFields(o),
+    ...(layout.modelType === 'ernie'
+      ? { use_task_id: o.taskTypeVocabSize > 0, task_type_vocab_size: Math.max(o.taskTypeVocabSize, 1) }
+      : {}),
+    classifier_dropout: config.model.dropout,
     ...(labels
       ? {
           id2label: Object.fromEntries(labels.map((name, i) => [String(i), name])),

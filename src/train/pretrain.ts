@@ -17,6 +17,7 @@ import { withDirLock } from '../util/dir-lock.js';
 import { UserError } from '../util/errors.js';
 import { latestCheckpoint } from './checkpoint.js';
 import type { TrainConfig } from '../config/run-config.js';
+import { bertShapeFields } from './hf-layout.js';
 import { loadModelDir } from './model-dir.js';
 import { train, type TrainOptions, type TrainSummary } from './trainer.js';
 
@@ -99,26 +100,9 @@ export function exportPretrained(modelDir: string, outDir: string, metrics?: Rec
         `${modelDir}: not a masked-LM model (train it with language_model.objective "masked")`,
       );
     const o = loaded.model.bert.options;
-    const vocab = (loaded.task as MaskedLmTask).codec.vocab;
     mkdirSync(outDir, { recursive: true });
-    const bertConfig = {
-      architectures: ['BertForMaskedLM'],
-      model_type: 'bert',
-      vocab_size: o.vocabSize,
-      hidden_size: o.hiddenSize,
-      num_hidden_layers: o.numLayers,
-      num_attention_heads: o.numHeads,
-      intermediate_size: o.ffnSize,
-      max_position_embeddings: o.maxPositions,
-      type_vocab_size: o.typeVocabSize,
-      hidden_act: o.activation === 'gelu_tanh' ? 'gelu_new' : o.activation,
-      hidden_dropout_prob: o.dropout,
-      attention_probs_dropout_prob: o.attentionDropout,
-      layer_norm_eps: o.layerNormEps,
-      initializer_range: 0.02,
-      pad_token_id: vocab.padId,
-      position_embedding_type: 'absolute',
-    };
+    // The masked-LM encoder is built with the vocabulary's [PAD] as its padding index: pad_token_id.
+    const bertConfig = { architectures: ['BertForMaskedLM'], model_type: 'bert', ...bertShapeFields(o) };
     writeFileSync(path.join(outDir, 'config.json'), JSON.stringify(bertConfig, null, 2) + '\n');
     copyFileSync(path.join(modelDir, 'vocab.txt'), path.join(outDir, 'vocab.txt'));
     // BertForMaskedLM has no pooler; the one built alongside was never trained, so it is left out.
