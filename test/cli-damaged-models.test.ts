@@ -20,11 +20,10 @@ import { OnnxPredictor } from '../src/deploy/onnx-predictor.js';
 import type { PredictInput, PredictOutput, Predictor } from '../src/deploy/predictor.js';
 import { PredictionServer } from '../src/deploy/serve/server.js';
 import { writePredictions } from '../src/tasks/write-predictions.js';
-import { parseConfig } from '../src/config/run-config.js';
 import { loadModelDir } from '../src/train/model-dir.js';
-import { train } from '../src/train/trainer.js';
 import { UserError } from '../src/util/errors.js';
-import { tempDir, writeSentimentSplits } from './helpers/tiny-data.js';
+import { tempDir } from './helpers/tiny-data.js';
+import { trainTinyBow } from './helpers/tiny-export.js';
 
 const CLI = fileURLToPath(new URL('../bin/alembic.js', import.meta.url));
 
@@ -73,29 +72,9 @@ describe('damaged models', () => {
   let input: string;
 
   before(async () => {
-    dir = tempDir('alembic-damaged-');
-    const files = writeSentimentSplits(dir, { train: 200, dev: 20, test: 400 });
-    const config = parseConfig(
-      {
-        task: 'text_classification',
-        dataset: { train: files.train, dev: files.dev, max_len: 32 },
-        model: { net: 'bow', embedding_dim: 16, hidden_size: 16 },
-        trainer: {
-          epochs: 1,
-          batch_size: 16,
-          learning_rate: 0.01,
-          eval_step: 1000,
-          save_model_step: 1000,
-          threads: 1,
-          output_dir: path.join(dir, 'run'),
-        },
-      },
-      path.join(dir, 'config.json'),
-    );
-    await train(config, { quiet: true, log: () => {} });
-    modelDir = path.join(dir, 'run', 'best');
-    exportDir = path.join(dir, 'export');
-    await exportModelDir(modelDir, exportDir);
+    const tiny = await trainTinyBow({ examples: 200, epochs: 1, width: 16, maxLen: 32, testExamples: 400 });
+    ({ dir, modelDir, exportDir } = tiny);
+    const files = tiny.files;
     // Texts only (predict input): the test split without its labels.
     input = path.join(dir, 'input.txt');
     const texts = readFileSync(files.test, 'utf8').trim().split('\n');

@@ -13,12 +13,23 @@ export interface TinyBowOptions {
   epochs: number;
   width: number;
   maxLen: number;
+  /** Test-split examples written beside the training data (default 1). */
+  testExamples?: number;
 }
 
-/** Trains in a fresh temp directory; returns the trained (libtorch) and exported (ONNX) directories. */
-export async function trainTinyBow(o: TinyBowOptions): Promise<{ modelDir: string; exportDir: string }> {
+/**
+ * Trains in a fresh temp directory; returns it, the data files written there, and the trained (libtorch) and
+ * exported (ONNX) directories.
+ */
+export async function trainTinyBow(o: TinyBowOptions): Promise<{
+  dir: string;
+  files: ReturnType<typeof writeSentimentSplits>;
+  modelDir: string;
+  exportDir: string;
+}> {
   const dir = tempDir('alembic-tiny-bow-');
-  const files = writeSentimentSplits(dir, { train: o.examples, dev: Math.ceil(o.examples / 10), test: 1 });
+  const test = o.testExamples ?? 1;
+  const files = writeSentimentSplits(dir, { train: o.examples, dev: Math.ceil(o.examples / 10), test });
   const config = parseConfig(
     {
       task: 'text_classification',
@@ -40,5 +51,5 @@ export async function trainTinyBow(o: TinyBowOptions): Promise<{ modelDir: strin
   const modelDir = path.join(dir, 'run', 'best');
   const exportDir = path.join(dir, 'export');
   await exportModelDir(modelDir, exportDir);
-  return { modelDir, exportDir };
+  return { dir, files, modelDir, exportDir };
 }
