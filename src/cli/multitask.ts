@@ -14,12 +14,14 @@ export function registerMultitask(program: Command): void {
       '-c, --config <file>',
       'a multi-task config: shared dataset/model/trainer sections and a "tasks" list',
     )
+    .option('--resume', 'continue from the newest checkpoint in trainer.output_dir')
+    .option('--quiet', 'no progress output')
     .option(...setOption())
     .option(...threadsOption())
-    .action((opts: ConfigFlags & { config: string }) =>
+    .action((opts: ConfigFlags & { config: string; resume?: boolean; quiet?: boolean }) =>
       runCommand(async () => {
         const config = loadMultitaskConfig(opts.config, overridesOf(opts, 'trainer.threads'));
-        const summary = await trainMultitask(config);
+        const summary = await trainMultitask(config, { resume: opts.resume, quiet: opts.quiet });
         process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
       })(),
     );

@@ -24,8 +24,16 @@ export interface TrainerPosition extends SourcePosition {
   best: { metric: string; value: number; step: number } | null;
   evalsWithoutImprovement: number;
   stopped: boolean;
-  /** Training losses since the last log line, so a resumed run logs the same averages. */
-  pendingLoss: { sum: number; count: number };
+  /**
+   * Training losses since the last log line, so a resumed run logs the same averages; `byTask` in
+   * multi-task training, which logs a line per task.
+   */
+  pendingLoss: LossSum & { byTask?: Record<string, LossSum> };
+}
+
+export interface LossSum {
+  sum: number;
+  count: number;
 }
 
 /** A complete checkpoint: its trainer state (written last) reads as JSON. */

@@ -20,19 +20,23 @@
  * given). An epoch visits every batch of every task once, in a shuffled interleaving, so tasks are
  * sampled in proportion to their data (MT-DNN's scheme); a batch's loss is scaled by its task's weight.
  *
- * Outputs under trainer.output_dir: metrics.jsonl (train lines carry the task, eval lines one per
- * task), vocab.txt, and best/<task>/ — for each task a standalone model directory (shared encoder + its
- * head) that `alembic predict/eval/export` use like any other. The best step is the one with the
- * highest mean of the tasks' default metrics on dev.
+ * It trains in the one training loop (training-loop.ts), so it has what single-task training has:
+ * checkpoints, `--resume` to the same weights as an uninterrupted run, Ctrl-C ending at a checkpoint,
+ * early stopping. Outputs under trainer.output_dir: metrics.jsonl (train lines per task, each the mean
+ * loss of its batches since the previous line; eval lines one per task), vocab.txt, config.json,
+ * checkpoints/, multitask.json (the summary), and best/<task>/ — for each task a standalone model
+ * directory (shared encoder + its head) that `alembic predict/eval/export` use like any other. The best
+ * step is the one with the highest mean of the tasks' default metrics on dev (a lower-is-better metric
+ * counted negated).
  */
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { manualSeed } from '../engine/create.js';
-import type { Module } from '../engine/nn/module.js';
-import { AdamW } from '../engine/optim/adamw.js';
+import { ModuleDict } from '../engine/nn/module.js';
 import { setNumThreads } from '../engine/runtime.js';
+import { saveTensors } from '../engine/state-io.js';
 import type { Tensor } from '../engine/tensor.js';
 import { SPECIAL_TOKENS, Vocab } from '../data/vocab.js';
 import { buildEncoder } from '../nets/build.js';
@@ -40,18 +44,18 @@ import { wordDropoutIds } from '../nets/word-dropout.js';
 import type { TextEncoder } from '../nets/encoder.js';
 import { loadPretrained } from '../nets/pretrained.js';
 import { TransformerEncoder } from '../nets/transformer.js';
-import { batchIndices } from '../nets/batching.js';
 import { evalBatchSize, parseConfig, TASKS, validateConfig, type TrainConfig } from '../config/run-config.js';
-import { loadModelDir, saveModelDir } from './model-dir.js';
+import { assertRunOutputDir } from './checkpoint.js';
+import { EpochBatches } from './epoch-batches.js';
+import { loadModelDir, saveModelDir, WEIGHTS_FILE } from './model-dir.js';
 import { lowerIsBetter } from '../metrics/direction.js';
-import { optimizerStep } from './optimizer-step.js';
-import { formatMetrics } from './trainer.js';
-import { takesNoWeightDecay } from './training-loop.js';
+import { formatMetrics, loadSplit, type Split } from './trainer.js';
+import type { Evaluation, TrainingMode } from './training-hooks.js';
+import { trainingLoop, type TrainingRun, type TrainOptions } from './training-loop.js';
 import { applyOverrides } from '../config/overrides.js';
 import { withDirLock } from '../util/dir-lock.js';
 import { UserError } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
-import { epochRng } from '../util/rng.js';
 import { ClassificationTask, ClassifierModel } from '../tasks/classification.js';
 import { givenVocabFile, readVocabSource } from '../tasks/dataset-options.js';
 import { createTask, type AnyTask } from '../tasks/registry.js';
@@ -165,34 +169,25 @@ export function headOn(task: AnyTask, encoder: TextEncoder): TaskModel<unknown> 
   );
 }
 
-interface Split {
-  examples: unknown[];
-  features: unknown[];
-}
-
 interface LoadedTask {
   entry: MultitaskEntry;
   task: AnyTask;
   train: Split;
   dev?: Split;
   test?: Split;
-  model?: TaskModel<unknown>;
+  model: TaskModel<unknown>;
 }
 
 export interface MultitaskSummary {
   outputDir: string;
   steps: number;
   best: { step: number; score: number } | null;
-  /** Per task: dev and test metrics of the best model. */
+  /** Per task: dev and test metrics of the best model (absent when the run was interrupted). */
   tasks: Record<string, { dev?: Record<string, number>; test?: Record<string, number>; modelDir: string }>;
   parameters: number;
   seconds: number;
-}
-
-async function split(task: AnyTask, file: string | undefined): Promise<Split | undefined> {
-  if (!file) return undefined;
-  const examples = await task.read(file, { labelled: true });
-  return { examples, features: examples.map((e) => task.encode(e)) };
+  /** Set when the run stopped before its end (a signal or opts.signal); continue with resume. */
+  interrupted?: boolean;
 }
 
 /** Fits every task alone, then writes the union of their vocabularies (specials first) to `file`. */
@@ -221,66 +216,97 @@ async function sharedVocabulary(entries: MultitaskEntry[], file: string): Promis
   new Vocab(tokens, file).save(file);
 }
 
-/** Unique parameters of several models that share modules, split for weight decay as the trainer does. */
-function parameterGroups(models: Module[], weightDecay: number) {
-  const seen = new Set<Tensor>();
-  const decay: Tensor[] = [];
-  const noDecay: Tensor[] = [];
-  for (const m of models) {
-    for (const [name, p] of m.namedParameters()) {
-      if (seen.has(p)) continue;
-      seen.add(p);
-      if (takesNoWeightDecay(name, p)) noDecay.push(p);
-      else decay.push(p);
-    }
+/**
+ * The task models on the shared encoder as one module, each named by its task: what the optimizer updates
+ * and a checkpoint holds. A tensor the models share (the encoder's) is listed once, under the first task.
+ */
+class SharedEncoderModels extends ModuleDict {
+  override *namedParameters(prefix = ''): Generator<[string, Tensor]> {
+    yield* unique(super.namedParameters(prefix));
   }
-  return {
-    all: [...seen],
-    groups: [
-      { params: decay, weightDecay },
-      { params: noDecay, weightDecay: 0 },
-    ],
-  };
+
+  override *namedBuffers(prefix = ''): Generator<[string, Tensor]> {
+    yield* unique(super.namedBuffers(prefix));
+  }
+}
+
+function* unique(entries: Iterable<[string, Tensor]>): Generator<[string, Tensor]> {
+  const seen = new Set<Tensor>();
+  for (const [name, t] of entries) {
+    if (seen.has(t)) continue;
+    seen.add(t);
+    yield [name, t];
+  }
 }
 
 /** Trains holding the lock on trainer.output_dir from before the data is read. */
 export async function trainMultitask(
   mc: MultitaskConfig,
-  opts: { log?: (line: string) => void } = {},
+  opts: TrainOptions = {},
 ): Promise<MultitaskSummary> {
-  return withDirLock(mc.trainer.output_dir, () => trainMultitaskLocked(mc, opts));
+  return withDirLock(mc.trainer.output_dir, () => {
+    assertRunOutputDir(mc.trainer.output_dir);
+    return trainMultitaskLocked(mc, opts);
+  });
 }
 
-async function trainMultitaskLocked(
-  mc: MultitaskConfig,
-  opts: { log?: (line: string) => void },
-): Promise<MultitaskSummary> {
+async function trainMultitaskLocked(mc: MultitaskConfig, opts: TrainOptions): Promise<MultitaskSummary> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const t = mc.trainer;
   setNumThreads(t.threads ?? Math.max(1, os.availableParallelism()));
   manualSeed(t.seed);
   const started = performance.now();
-  const out = t.output_dir;
-  mkdirSync(out, { recursive: true });
+  mkdirSync(t.output_dir, { recursive: true });
+  const loaded = await loadTasks(mc);
+  const models = new SharedEncoderModels();
+  for (const l of loaded) models.add(l.entry.name, l.model);
+  log(
+    `alembic multitask: ${loaded.map((l) => `${l.entry.name} (${l.task.name}, ${l.train.examples.length} train)`).join(', ')}; ` +
+      `shared ${mc.model.net} encoder`,
+  );
+  const mode = multitaskMode(mc, loaded, models);
+  const run = await trainingLoop(t, mode, mc, { ...opts, log });
+  const summary: MultitaskSummary = {
+    outputDir: run.out,
+    steps: run.pos.step,
+    best: run.pos.best && { step: run.pos.best.step, score: run.pos.best.value },
+    tasks: {},
+    parameters: models.numParameters(),
+    seconds: 0,
+  };
+  if (run.interrupted) summary.interrupted = true;
+  else if (opts.writesOutputs ?? true) summary.tasks = finishMultitask(loaded, run);
+  summary.seconds = (performance.now() - started) / 1000;
+  if (run.interrupted) return summary;
+  if (opts.writesOutputs ?? true)
+    writeFileSync(path.join(run.out, 'multitask.json'), JSON.stringify(summary, null, 2) + '\n');
+  log(
+    `best models: ${path.join(run.out, 'best')}/<task>` +
+      (summary.best ? ` (step ${summary.best.step})` : ''),
+  );
+  opts.onEvent?.({ type: 'done', step: run.pos.step, interrupted: false, outputDir: run.out });
+  return summary;
+}
 
-  // One vocabulary for the shared encoder.
+/** Reads and encodes every task's data over one vocabulary, and puts each task's head on one encoder. */
+async function loadTasks(mc: MultitaskConfig): Promise<LoadedTask[]> {
   const d0 = mc.tasks[0].config;
   if (!d0.dataset.tokenizer.vocab && !d0.model.pretrained_dir) {
-    const vocabFile = path.join(out, 'vocab.txt');
+    const vocabFile = path.join(mc.trainer.output_dir, 'vocab.txt');
     await sharedVocabulary(mc.tasks, vocabFile);
     for (const e of mc.tasks) e.config.dataset.tokenizer.vocab = vocabFile;
   }
-  const loaded: LoadedTask[] = [];
+  const read: Omit<LoadedTask, 'model'>[] = [];
   for (const entry of mc.tasks) {
+    const { train, dev, test } = entry.config.dataset;
     const task = createTask(entry.config);
-    const examples = await task.read(entry.config.dataset.train, { labelled: true });
-    task.fit(examples, await readVocabSource(task, entry.config));
-    loaded.push({
+    const vocabSource = await readVocabSource(task, entry.config);
+    read.push({
       entry,
       task,
-      train: { examples, features: examples.map((e) => task.encode(e)) },
-      dev: await split(task, entry.config.dataset.dev),
-      test: await split(task, entry.config.dataset.test),
+      train: await loadSplit(task, train, true, (examples) => task.fit(examples, vocabSource)),
+      dev: dev ? await loadSplit(task, dev, true) : undefined,
+      test: test ? await loadSplit(task, test, true) : undefined,
     });
   }
   const vocab = Vocab.load(givenVocabFile(d0)!);
@@ -292,114 +318,72 @@ async function trainMultitaskLocked(
   );
   if (mc.model.pretrained_dir && encoder instanceof TransformerEncoder)
     loadPretrained(encoder, mc.model.pretrained_dir, { tokenizer: d0.dataset.tokenizer });
-  for (const l of loaded) l.model = headOn(l.task, encoder);
-  const models = loaded.map((l) => l.model!);
-  const { all: params, groups } = parameterGroups(models, t.weight_decay);
-  const optimizer = new AdamW(groups, { lr: t.learning_rate, weightDecay: t.weight_decay });
-  const parameters = params.reduce((s, p) => s + p.numel, 0);
-  log(
-    `alembic multitask: ${loaded.map((l) => `${l.entry.name} (${l.task.name}, ${l.train.examples.length} train)`).join(', ')}; ` +
-      `shared ${mc.model.net} encoder; ${parameters.toLocaleString('en')} parameters`,
-  );
+  return read.map((r) => ({ ...r, model: headOn(r.task, encoder) }));
+}
 
-  const metricsFile = path.join(out, 'metrics.jsonl');
-  writeFileSync(metricsFile, '');
-  const record = (entry: Record<string, unknown>) =>
-    appendFileSync(metricsFile, JSON.stringify(entry) + '\n');
-  const batchesPerEpoch = loaded.reduce((s, l) => s + Math.ceil(l.train.features.length / t.batch_size), 0);
-  const totalSteps = t.max_steps > 0 ? t.max_steps : t.epochs * batchesPerEpoch;
-  const warmupSteps = Math.round(t.warmup_ratio * totalSteps);
-  const stepPlan = { trainer: t, optimizer, params, warmupSteps, totalSteps };
+/**
+ * Several tasks in the training loop: batches of every task interleaved (each weighted by its task), the
+ * mean of the tasks' dev metrics as the score, best/<task>/ a model directory per task.
+ */
+function multitaskMode(mc: MultitaskConfig, loaded: LoadedTask[], models: SharedEncoderModels): TrainingMode {
+  const t = mc.trainer;
   const evalBatch = evalBatchSize(t);
-
-  let step = 0;
-  // Held in an object: closures update it, which flow analysis of a plain `let` would not see.
-  const progress: { best: { step: number; score: number } | null } = { best: null };
-  let evalsWithoutImprovement = 0;
-  let stopped = false;
-  const bestDir = path.join(out, 'best');
-  const evaluateAll = () => {
+  const byName = new Map(loaded.map((l) => [l.entry.name, l]));
+  const splits = loaded.map((l) => ({
+    features: l.train.features,
+    task: l.entry.name,
+    weight: l.entry.weight,
+  }));
+  const withDev = loaded.filter((l) => l.dev);
+  const evaluate = (): Evaluation => {
+    const lines: Record<string, unknown>[] = [];
+    const metrics: Record<string, number> = {};
     const scores: number[] = [];
-    for (const l of loaded) {
-      if (!l.dev) continue;
-      const r = l.task.evaluate(l.model!, l.dev.examples, l.dev.features, evalBatch);
-      record({ type: 'eval', step, task: l.entry.name, ...r.metrics });
+    const text: string[] = [];
+    for (const l of withDev) {
+      const r = l.task.evaluate(l.model, l.dev!.examples, l.dev!.features, evalBatch);
+      lines.push({ task: l.entry.name, ...r.metrics });
+      for (const [k, v] of Object.entries(r.metrics)) metrics[`${l.entry.name}.${k}`] = v;
       const metric = l.task.defaultMetric;
       scores.push(lowerIsBetter(metric) ? -r.metrics[metric] : r.metrics[metric]);
-      log(`eval step ${step} ${l.entry.name}: ${formatMetrics(r.metrics)}`);
+      text.push(`${l.entry.name}: ${formatMetrics(r.metrics)}`);
     }
-    return scores.length ? scores.reduce((s, x) => s + x, 0) / scores.length : undefined;
+    const value = scores.reduce((s, x) => s + x, 0) / scores.length;
+    return {
+      lines,
+      metrics,
+      metric: 'the mean dev metric',
+      value,
+      lowerIsBetter: false,
+      text: text.join('; '),
+    };
   };
-  const saveAll = () => {
-    for (const l of loaded)
-      saveModelDir(path.join(bestDir, l.entry.name), l.entry.config, l.task, l.model!, {
-        step,
-        multitask: mc.source,
-      });
-  };
-  const maybeSaveBest = () => {
-    const score = evaluateAll();
-    if (score === undefined) return;
-    if (!progress.best || score > progress.best.score) {
-      progress.best = { step, score };
-      evalsWithoutImprovement = 0;
-      saveAll();
-    } else if (t.early_stopping && ++evalsWithoutImprovement >= t.early_stopping.patience) {
-      stopped = true;
-      log(`early stopping: the mean dev metric has not improved for ${evalsWithoutImprovement} evaluations`);
-    }
-  };
-
-  let lastEval = -1;
-  for (let epoch = 0; step < totalSteps && !stopped; epoch++) {
-    const rng = epochRng(t.seed, epoch);
-    const schedule = loaded.flatMap((l, k) =>
-      batchIndices(l.train.features.length, t.batch_size, rng).map((b) => ({ k, b })),
-    );
-    rng.shuffle(schedule);
-    for (const { k, b } of schedule) {
-      const l = loaded[k];
-      const loss = optimizerStep(
-        stepPlan,
-        step,
-        () => {
-          const raw = l.model!.loss(b.map((i) => l.train.features[i]));
-          raw.mul(l.entry.weight).backward();
-          return raw.item();
-        },
-        `${l.entry.name} loss`,
-      );
-      step++;
-      if (step % t.train_log_step === 0)
-        record({
-          type: 'train',
+  return {
+    trained: models,
+    model: models,
+    batches: new EpochBatches(splits, t.batch_size, t.seed),
+    loss: (batch) => byName.get(batch.task!)!.model.loss(batch.features),
+    evaluate: withDev.length > 0 ? evaluate : undefined,
+    saveBest: (step) => {
+      for (const l of loaded)
+        saveModelDir(path.join(t.output_dir, 'best', l.entry.name), l.entry.config, l.task, l.model, {
           step,
-          epoch: epoch + 1,
-          task: l.entry.name,
-          loss,
-          lr: optimizer.learningRate,
+          multitask: mc.source,
         });
-      if (step % t.eval_step === 0) {
-        maybeSaveBest();
-        lastEval = step;
-      }
-      if (stopped || step >= totalSteps) break;
-    }
-  }
-  if (lastEval !== step) maybeSaveBest();
-  const best = progress.best;
-  if (!best) saveAll(); // no dev data: the final model
-
-  const summary: MultitaskSummary = {
-    outputDir: out,
-    steps: step,
-    best,
-    tasks: {},
-    parameters,
-    seconds: 0,
+    },
+    writeCheckpointModel: (dir) => {
+      mkdirSync(dir, { recursive: true });
+      saveTensors(path.join(dir, WEIGHTS_FILE), models.stateDict(), { format: 'alembic' });
+    },
   };
+}
+
+/** Each task's best model scored on its dev and test data (test lines added to metrics.jsonl). */
+function finishMultitask(loaded: LoadedTask[], run: TrainingRun): MultitaskSummary['tasks'] {
+  const evalBatch = evalBatchSize(run.trainer);
+  const tasks: MultitaskSummary['tasks'] = {};
   for (const l of loaded) {
-    const dir = path.join(bestDir, l.entry.name);
+    const dir = path.join(run.out, 'best', l.entry.name);
     const m = loadModelDir(dir);
     try {
       const evalOn = (s?: Split) =>
@@ -412,14 +396,17 @@ async function trainMultitaskLocked(
             ).metrics
           : undefined;
       const result = { dev: evalOn(l.dev), test: evalOn(l.test), modelDir: dir };
-      if (result.test) record({ type: 'test', step: best?.step ?? step, task: l.entry.name, ...result.test });
-      summary.tasks[l.entry.name] = result;
+      if (result.test)
+        run.metrics.record({
+          type: 'test',
+          step: run.pos.best?.step ?? run.pos.step,
+          task: l.entry.name,
+          ...result.test,
+        });
+      tasks[l.entry.name] = result;
     } finally {
       m.model.dispose();
     }
   }
-  summary.seconds = (performance.now() - started) / 1000;
-  writeFileSync(path.join(out, 'multitask.json'), JSON.stringify(summary, null, 2) + '\n');
-  log(`best models: ${bestDir}/<task>` + (best ? ` (step ${best.step})` : ''));
-  return summary;
+  return tasks;
 }

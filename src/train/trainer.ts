@@ -241,7 +241,8 @@ function evaluateSplit(
     : task.evaluate(model, split.examples, split.features, batchSize);
 }
 
-async function loadSplit<E, Fe>(
+/** Reads a data file and encodes its examples (`beforeEncode` sees them first, e.g. to fit the task). */
+export async function loadSplit<E, Fe>(
   task: AnyTask,
   file: string,
   labelled: boolean,

@@ -175,8 +175,7 @@ async function stepLoop(run: TrainingRun): Promise<void> {
       );
       pos.step++;
       run.epoch = batch.epoch;
-      pos.pendingLoss.sum += loss;
-      pos.pendingLoss.count++;
+      addLoss(pos.pendingLoss, loss, batch.task);
       run.progress.tick(pos.step, loss, batch.epoch + 1);
       opts.onEvent?.({
         type: 'step',
@@ -191,7 +190,7 @@ async function stepLoop(run: TrainingRun): Promise<void> {
       opts.onStep?.(pos.step);
       if (opts.signal?.aborted && !run.interrupted) run.interrupted = 'aborted';
 
-      if (pos.step % t.train_log_step === 0) logTrainLoss(run, batch.task);
+      if (pos.step % t.train_log_step === 0) logTrainLoss(run);
       if (pos.step % t.eval_step === 0 && mode.evaluate) evaluate(run, mode.evaluate);
       if (pos.step % t.save_model_step === 0 || run.interrupted) checkpoint(run, pos.stopped);
       if (run.interrupted) break;
@@ -219,17 +218,27 @@ function endRun(run: TrainingRun): void {
   checkpoint(run, true);
 }
 
-/** A metrics.jsonl train line: the mean loss since the previous one. */
-function logTrainLoss(run: TrainingRun, task: string | undefined): void {
-  const { sum, count } = run.pos.pendingLoss;
-  run.metrics.record({
-    type: 'train',
-    step: run.pos.step,
-    epoch: run.epoch + 1, // counted from 1, as the console shows it
-    ...(task === undefined ? {} : { task }),
-    loss: sum / count,
-    lr: run.optimizer.learningRate,
-  });
+function addLoss(pending: TrainerPosition['pendingLoss'], loss: number, task: string | undefined): void {
+  pending.sum += loss;
+  pending.count++;
+  if (task === undefined) return;
+  const p = ((pending.byTask ??= {})[task] ??= { sum: 0, count: 0 });
+  p.sum += loss;
+  p.count++;
+}
+
+/** A metrics.jsonl train line: the mean loss since the previous one (a line per task in multi-task training). */
+function logTrainLoss(run: TrainingRun): void {
+  const { step, pendingLoss } = run.pos;
+  const lr = run.optimizer.learningRate;
+  const epoch = run.epoch + 1; // counted from 1, as the console shows it
+  const { sum, count, byTask } = pendingLoss;
+  if (byTask) {
+    for (const [task, p] of Object.entries(byTask))
+      run.metrics.record({ type: 'train', step, epoch, task, loss: p.sum / p.count, lr });
+  } else {
+    run.metrics.record({ type: 'train', step, epoch, loss: sum / count, lr });
+  }
   run.pos.pendingLoss = { sum: 0, count: 0 };
 }
 
@@ -272,12 +281,7 @@ function evaluate(run: TrainingRun, score: () => Evaluation): void {
 function checkpoint(run: TrainingRun, stopped: boolean): void {
   if (!writes(run)) return;
   const { pos, mode } = run;
-  const position: TrainerPosition = {
-    ...pos,
-    pendingLoss: { ...pos.pendingLoss },
-    ...mode.batches.position(),
-    stopped,
-  };
+  const position: TrainerPosition = { ...pos, ...mode.batches.position(), stopped };
   const dir = saveCheckpoint(run.out, (d) => mode.writeCheckpointModel(d, pos.step), run.optimizer, position);
   pruneCheckpoints(run.out, KEEP_CHECKPOINTS);
   run.opts.onEvent?.({ type: 'checkpoint', step: pos.step, dir });
