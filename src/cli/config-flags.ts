@@ -3,6 +3,7 @@
  * file) and `--threads N` (written into the config where the command keeps its thread count, so the
  * saved config says what ran). Spread into commander's .option(): `.option(...setOption())`.
  */
+import type { Command } from 'commander';
 import { parseOverride } from '../config/overrides.js';
 import { positiveInt } from './run.js';
 
@@ -32,4 +33,20 @@ export function threadsOption(
 /** The config overrides of --set, then --threads as `key=N` (it wins over a --set of the same key). */
 export function overridesOf(flags: ConfigFlags, threadsKey: string): string[] {
   return [...flags.set, ...(flags.threads ? [`${threadsKey}=${flags.threads}`] : [])];
+}
+
+/** The flags of the commands that train from a config (train, pretrain, multitask). */
+export interface TrainingFlags extends ConfigFlags {
+  config: string;
+  resume?: boolean;
+  quiet?: boolean;
+}
+
+/** Adds --resume (from the newest checkpoint under `checkpoints`), --quiet, --set and --threads. */
+export function withTrainingFlags(command: Command, checkpoints = 'trainer.output_dir'): Command {
+  return command
+    .option('--resume', `continue from the newest checkpoint in ${checkpoints}`)
+    .option('--quiet', 'no progress output')
+    .option(...setOption())
+    .option(...threadsOption());
 }
