@@ -153,7 +153,7 @@ function main(): void {
         textTable(
           ['lines', 'file MiB', 'training data', 'prepare s', 'train examples/s', 'peak RSS MiB'],
           rows,
-        ),
+        ).join('\n'),
     );
     const [small, large] = [sizes[0], sizes[sizes.length - 1]];
     console.log(
