@@ -41,6 +41,8 @@ import { lowerIsBetter } from '../metrics/direction.js';
 import { renderReport } from './report-html.js';
 import type { TrainEvent } from './train-events.js';
 import { usedConfig } from './used-config.js';
+import type { StreamedBatches } from '../data/streamed-batches.js';
+import { streamTrainData } from './streamed-train-data.js';
 
 export interface TrainOptions {
   resume?: boolean;
@@ -93,6 +95,8 @@ export interface TrainingJob {
   test?: Split;
   /** Dev evaluation in place of the task's metrics (e.g. a distillation loss with no labels to score). */
   evaluate?: (model: TaskModel<unknown>, split: Split, batchSize: number) => EvalResult;
+  /** The training batches, if not `train`'s features shuffled per epoch (a streamed file read as it goes). */
+  batches?: StreamedBatches<unknown, unknown>;
   /** When the run began (performance.now()), if the caller did work before runTraining. */
   started?: number;
 }
@@ -120,23 +124,30 @@ async function trainLocked(written: TrainConfig, opts: TrainOptions): Promise<Tr
 
   const task = createTask(config);
   const vocabSource = await readVocabSource(task, config);
-  const trainSplit = await loadSplit(task, config.dataset.train, true, (ex) => task.fit(ex, vocabSource));
+  const streamed = await streamTrainData(task, config, vocabSource, log);
+  const trainSplit: Split = streamed
+    ? { examples: [], features: [] }
+    : await loadSplit(task, config.dataset.train, true, (ex) => task.fit(ex, vocabSource));
   if (written.dataset.tokenizer.type === 'auto')
     log(`tokenizer: auto chose "${tokenizer.type}" from the training texts`);
   const dev = config.dataset.dev ? await loadSplit(task, config.dataset.dev, true) : undefined;
   const testSplit = config.dataset.test ? await loadSplit(task, config.dataset.test, true) : undefined;
   log(
-    `alembic: ${config.task} with ${config.model.net}: ${trainSplit.examples.length} train` +
+    `alembic: ${config.task} with ${config.model.net}: ${streamed?.count ?? trainSplit.examples.length} train` +
       (dev ? `, ${dev.examples.length} dev` : '') +
       (testSplit ? `, ${testSplit.examples.length} test` : '') +
       ' examples',
   );
 
   const model = task.buildModel();
-  return runTraining(
-    { config, task, model, train: trainSplit, dev, test: testSplit, started },
-    { ...opts, log },
-  );
+  try {
+    return await runTraining(
+      { config, task, model, train: trainSplit, dev, test: testSplit, batches: streamed?.batches, started },
+      { ...opts, log },
+    );
+  } finally {
+    streamed?.batches.close();
+  }
 }
 
 /** The training loop over a prepared task, model and data (see TrainingJob), holding the output lock. */
@@ -159,7 +170,8 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
     lr: t.learning_rate,
     weightDecay: t.weight_decay,
   });
-  const batchesPerEpoch = Math.ceil(trainSplit.features.length / t.batch_size);
+  const batchesPerEpoch =
+    job.batches?.batchesPerEpoch ?? Math.ceil(trainSplit.features.length / t.batch_size);
   const totalSteps = t.max_steps > 0 ? t.max_steps : t.epochs * batchesPerEpoch;
   const warmupSteps = Math.round(t.warmup_ratio * totalSteps);
   const stepPlan = { trainer: t, optimizer, params: objective.parameters(), warmupSteps, totalSteps };
@@ -263,10 +275,16 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
 
   try {
     outer: while (pos.step < totalSteps && !pos.stopped) {
-      const batches = batchIndices(trainSplit.features.length, t.batch_size, epochRng(t.seed, pos.epoch));
-      for (let b = pos.batchInEpoch; b < batches.length; b++) {
+      const source = job.batches;
+      source?.seek({ epoch: pos.epoch, batchInEpoch: pos.batchInEpoch });
+      const batches = source
+        ? undefined
+        : batchIndices(trainSplit.features.length, t.batch_size, epochRng(t.seed, pos.epoch));
+      for (let b = pos.batchInEpoch; b < batchesPerEpoch; b++) {
         const loss = optimizerStep(stepPlan, pos.step, () => {
-          const l = objective.loss(batches[b].map((i) => trainSplit.features[i]));
+          const l = objective.loss(
+            source ? source.next().features : batches![b].map((i) => trainSplit.features[i]),
+          );
           l.backward();
           return l.item();
         });
@@ -300,7 +318,7 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
         if (pos.step % t.eval_step === 0) doEval();
         const stopNow = pos.stopped || interrupted || aborted() || pos.step >= totalSteps;
         if (pos.step % t.save_model_step === 0 || interrupted || aborted()) {
-          const dir = saveCheckpoint(out, config, task, model, optimizer, normalised(pos, batches.length));
+          const dir = saveCheckpoint(out, config, task, model, optimizer, normalised(pos, batchesPerEpoch));
           pruneCheckpoints(out, KEEP_CHECKPOINTS);
           opts.onEvent?.({ type: 'checkpoint', step: pos.step, dir });
         }
@@ -351,7 +369,15 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
           'the from-scratch recipe of `alembic init-config`)';
     if (warning) log(`\n*** WARNING: ${warning} ***\n`);
     const bestStep = pos.best?.step ?? pos.step;
-    writeReport(out, config, metricsFile, metric, bestDev, `dev set, best model (step ${bestStep})`, warning ? [warning] : []);
+    writeReport(
+      out,
+      config,
+      metricsFile,
+      metric,
+      bestDev,
+      `dev set, best model (step ${bestStep})`,
+      warning ? [warning] : [],
+    );
   } finally {
     best.model.dispose();
   }
