@@ -8,6 +8,7 @@ import { epochRng } from '../util/rng.js';
 import type { Line } from './line-reader.js';
 import { batchOf, epochOrder, type StreamedLines } from './streamed-lines.js';
 
+/** The trainer's BatchSource (train/training-hooks.ts), for a streamed file. */
 export class StreamedBatches<E, F> {
   readonly batchesPerEpoch: number;
   private epoch = 0;
