@@ -220,10 +220,13 @@ test('vocabulary, labels and an "auto" tokenizer fitted one example at a time eq
   const texts = sentimentLines(2500, 10);
   texts.push('a few English words\t正面', 'mixed 中文 words\t中性');
   const p = file('fit.tsv', texts.join('\n'));
-  for (const [task, extra] of [
-    ['text_classification', {}],
-    ['text_classification', { vocab: { min_freq: 2, max_size: 30 } }],
-    ['multi_label_classification', {}],
+  // dataset.vocab.from: the vocabulary is counted on other texts, the labels still on the training file.
+  const other = sentimentLines(300, 11).map((l) => ({ text: l.split('\t')[0], label: '正面' }));
+  for (const [task, extra, vocabSource] of [
+    ['text_classification', {}, undefined],
+    ['text_classification', { vocab: { min_freq: 2, max_size: 30 } }, undefined],
+    ['multi_label_classification', {}, undefined],
+    ['text_classification', {}, other],
   ] as const) {
     const config = () =>
       parseConfig(
@@ -236,10 +239,10 @@ test('vocabulary, labels and an "auto" tokenizer fitted one example at a time eq
         path.join(dir, 'config.json'),
       );
     const inMemory = new ClassificationTask(config());
-    inMemory.fit(await inMemory.read(p, { labelled: true }));
+    inMemory.fit(await inMemory.read(p, { labelled: true }), vocabSource);
     const streamed = new ClassificationTask(config());
     const support = streamed.streaming()!;
-    const fitter = support.fitter();
+    const fitter = support.fitter(vocabSource);
     await support.readEach(p, (e: ClassificationExample) => fitter.add(e));
     fitter.finish();
     assert.equal(streamed.config.dataset.tokenizer.type, inMemory.config.dataset.tokenizer.type);

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { parseConfig } from '../src/config/run-config.js';
 import { train } from '../src/train/trainer.js';
 import { TRAIN_INDEX_FILE } from '../src/train/streamed-train-data.js';
-import { UserError } from '../src/util/errors.js';
+import { InputError, UserError } from '../src/util/errors.js';
 import { Rng } from '../src/util/rng.js';
 import { sentimentExample, tempDir, writeSentimentSplits } from './helpers/tiny-data.js';
 
@@ -144,6 +144,20 @@ test('a training file that changes during a streamed run stops it with one line 
     (error: unknown) =>
       error instanceof UserError && error.message.includes(changing) && /changed/.test(error.message),
   );
+});
+
+test('a bad line in a streamed file stops the run before its first step, naming file, line and field', async () => {
+  const bad = path.join(dir, 'bad.tsv');
+  writeFileSync(bad, ['很好\t正面', '很差\t负面', '\t正面', '不错\t正面'].join('\n') + '\n');
+  const c = config('bad', true, 'bow');
+  c.dataset.train = bad;
+  c.dataset.skip_bad_lines = false;
+  let steps = 0;
+  await assert.rejects(
+    train(c, { quiet: true, log: () => {}, onStep: () => steps++ }),
+    (e: unknown) => e instanceof InputError && e.message.startsWith(`${bad}:3: text`),
+  );
+  assert.equal(steps, 0);
 });
 
 test('streaming: true on data that cannot be streamed is one line saying why', async () => {
