@@ -7,7 +7,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { parseConfig } from '../src/config/run-config.js';
 import { train } from '../src/train/trainer.js';
@@ -112,8 +120,32 @@ test('an interrupted streamed run, resumed, ends with the weights of an uninterr
   assert.equal(first.summary.interrupted, true);
   assert.equal(first.summary.steps, 12);
   const second = await run('resumed', true, 'cnn', { resume: true });
+  // The resumed run took the index and the vocabulary the first one built: the file had not changed.
+  assert.match(second.log, /unchanged since it was indexed/);
   assert.equal(second.summary.steps, whole.summary.steps);
   assert.deepEqual(outcome(second.out, second.summary.steps), outcome(whole.out, whole.summary.steps));
+});
+
+test('the index is built again when the file or the settings changed since it was built', async () => {
+  const copy = path.join(dir, 'copy.tsv');
+  writeFileSync(copy, readFileSync(files.train));
+  const runOn = async (extra: Record<string, unknown>) => {
+    const c = config('rebuilt', true, 'bow', { max_steps: 2 });
+    c.dataset.train = copy;
+    Object.assign(c.dataset, extra);
+    const lines: string[] = [];
+    await train(c, { quiet: true, log: (l) => lines.push(l), resume: true });
+    return lines.join('\n');
+  };
+  const reused = /unchanged since it was indexed/;
+  assert.doesNotMatch(await runOn({}), reused);
+  assert.match(await runOn({}), reused);
+  // Same size, new modification time.
+  const later = new Date(Date.now() + 5000);
+  utimesSync(copy, later, later);
+  assert.doesNotMatch(await runOn({}), reused);
+  assert.match(await runOn({}), reused);
+  assert.doesNotMatch(await runOn({ vocab: { min_freq: 2, max_size: 100 } }), reused);
 });
 
 test('"auto" reads a small file into memory and says so', async () => {

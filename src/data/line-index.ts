@@ -8,6 +8,8 @@
  */
 import {
   closeSync,
+  existsSync,
+  readFileSync,
   fstatSync,
   openSync,
   readSync,
@@ -38,6 +40,8 @@ interface IndexMeta {
   data: string;
   stamp: FileStamp;
   count: number;
+  /** What the indexing pass found besides the lines (a caller's JSON, see LineIndexWriter.finish). */
+  extra?: unknown;
 }
 
 /** float64 offset, uint32 byte length, uint32 line number. */
@@ -78,6 +82,8 @@ export class LineIndexWriter {
     private readonly indexFile: string,
     private readonly data: string,
   ) {
+    // The old stamp goes first: until the new one is written, no index counts as built.
+    rmSync(`${indexFile}.json`, { force: true });
     this.tmp = `${indexFile}.tmp-${process.pid}`;
     this.fd = openSync(this.tmp, 'w');
   }
@@ -95,12 +101,12 @@ export class LineIndexWriter {
    * Closes the index, stamped with the data file as it was when the pass began (`stamp`): a file that
    * changed during the pass is an error rather than an index of a mixture.
    */
-  finish(stamp: FileStamp): number {
+  finish(stamp: FileStamp, extra?: unknown): number {
     this.flush();
     closeSync(this.fd);
     if (!sameStamp(stamp, fileStamp(this.data))) throw changedError(this.data);
     renameSync(this.tmp, this.indexFile);
-    const meta: IndexMeta = { data: this.data, stamp, count: this.count };
+    const meta: IndexMeta = { data: this.data, stamp, count: this.count, extra };
     writeFileSync(`${this.indexFile}.json`, JSON.stringify(meta, null, 2) + '\n');
     return this.count;
   }
@@ -120,10 +126,29 @@ export class LineIndexWriter {
   }
 }
 
+/**
+ * The index of `data` in `indexFile` when there is one, complete, built from the file as it is now (same
+ * path, size and modification time); undefined when it must be built (again).
+ */
+export function existingLineIndex(indexFile: string, data: string): LineIndex | undefined {
+  const metaFile = `${indexFile}.json`;
+  if (!existsSync(metaFile) || !existsSync(indexFile)) return undefined;
+  let meta: IndexMeta;
+  try {
+    meta = JSON.parse(readFileSync(metaFile, 'utf8')) as IndexMeta;
+  } catch {
+    return undefined;
+  }
+  if (meta.data !== data || !sameStamp(meta.stamp, fileStamp(data))) return undefined;
+  if (statSync(indexFile).size !== meta.count * ENTRY_BYTES) return undefined;
+  return new LineIndex(indexFile);
+}
+
 /** An index opened for reading entries; `check` stops on a data file that changed since it was built. */
 export class LineIndex {
   readonly count: number;
   readonly data: string;
+  readonly extra: unknown;
   private readonly stamp: FileStamp;
   private readonly fd: number;
   private readonly entry = Buffer.alloc(ENTRY_BYTES);
@@ -132,6 +157,7 @@ export class LineIndex {
     const meta = readJsonFile(`${indexFile}.json`, 'streaming index') as IndexMeta;
     this.count = meta.count;
     this.data = meta.data;
+    this.extra = meta.extra;
     this.stamp = meta.stamp;
     this.fd = openSync(indexFile, 'r');
     if (fstatSync(this.fd).size !== this.count * ENTRY_BYTES) {

@@ -27,26 +27,30 @@ export function batchOf(order: Uint32Array, b: number, batchSize: number): Uint3
 
 /**
  * Indexes `data` through a reading pass: `readEach` reads the file and calls back with the place of every
- * example it accepts (bad lines are its business: reported, or skipped as the config says).
+ * example it accepts (bad lines are its business: reported, or skipped as the config says). `describe`,
+ * called after the pass, gives what else the pass found, kept with the index (LineIndex.extra).
  */
 export async function indexDataFile(
   data: string,
   indexFile: string,
   readEach: (onExample: (place: RecordPlace) => void) => Promise<void>,
+  describe?: () => unknown,
 ): Promise<LineIndex> {
   const stamp = fileStamp(data);
   const writer = new LineIndexWriter(indexFile, data);
+  let extra: unknown;
   try {
     await readEach((place) => {
       if (place.offset === undefined || place.end === undefined)
         throw new Error(`${data}:${place.line}: the reader gave no byte range to index`);
       writer.add({ offset: place.offset, end: place.end, line: place.line });
     });
+    extra = describe?.();
   } catch (error) {
     writer.abandon();
     throw error;
   }
-  writer.finish(stamp);
+  writer.finish(stamp, extra);
   return new LineIndex(indexFile);
 }
 

@@ -96,12 +96,15 @@ export class ClassificationTask implements Task<
     this.defaultMetric = this.kind === 'multi_label' ? 'micro_f1' : 'macro_f1';
     this.numeric = { names: config.dataset.numeric_features, mean: [], std: [] };
     this.threshold = typeof config.model.threshold === 'number' ? config.model.threshold : 0.5;
-    if (saved) {
-      this.codec = TextCodec.load(this.codecSpec(), saved.dir);
-      this.labels = new LabelMap(saved.state.labels);
-      this.numeric = saved.state.numeric;
-      this.threshold = saved.state.threshold;
-    }
+    if (saved) this.restore(saved);
+  }
+
+  /** Takes the fitted state `save` and `state` wrote, instead of fitting. */
+  private restore(saved: { dir: string; state: ClassificationState }): void {
+    this.codec = TextCodec.load(this.codecSpec(), saved.dir);
+    this.labels = new LabelMap(saved.state.labels);
+    this.numeric = saved.state.numeric;
+    this.threshold = saved.state.threshold;
   }
 
   private get isTransformer(): boolean {
@@ -185,6 +188,7 @@ export class ClassificationTask implements Task<
       },
       lineParser: (file, first) => tableLineParser(file, options, classificationTable(file, options), first),
       fitter: (vocabSource) => this.fitter(vocabSource),
+      restore: (saved) => this.restore(saved as { dir: string; state: ClassificationState }),
     };
   }
 

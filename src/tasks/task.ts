@@ -64,6 +64,8 @@ export interface StreamingSupport<Example> {
    * the same order, would.
    */
   fitter(vocabSource?: Example[]): { add(example: Example): void; finish(): void };
+  /** Takes back a fit saved by `save` and `state` (a data file indexed before), instead of fitting. */
+  restore(saved: { dir: string; state: unknown }): void;
 }
 
 export interface TaskModel<Features> extends Module {
