@@ -171,7 +171,7 @@ export class ClassificationTask implements Task<
     };
   }
 
-  /** Streaming needs no statistics over the whole file: numeric features (mean and spread) are read in memory. */
+  /** Numeric features are standardised by their mean and spread over the whole file: such data is read in memory. */
   streaming(): StreamingSupport<ClassificationExample> | undefined {
     if (this.numeric.names.length > 0) return undefined;
     const options = {
