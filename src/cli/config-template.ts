@@ -137,6 +137,13 @@ function modelSection(task: TaskName, net: string, opts: TemplateOptions): Recor
   }
 }
 
+/** The tasks whose training file can be streamed (ClassificationTask.streaming). */
+const STREAMED_TASKS: ReadonlySet<TaskName> = new Set([
+  'text_classification',
+  'text_pair_classification',
+  'multi_label_classification',
+]);
+
 export function startingConfig(
   task: TaskName,
   net: string,
@@ -167,6 +174,14 @@ export function startingConfig(
       max_len: 128,
       vocab: { min_freq: 1, max_size: 50000 },
       ...(task === 'sequence_labeling' ? { tag_scheme: 'BIO' } : {}),
+      ...(STREAMED_TASKS.has(task)
+        ? {
+            streaming: 'auto',
+            '// streaming':
+              'true: read the training file a batch at a time through an index of its lines, for files larger ' +
+              'than memory; "auto": above 256 MiB (TSV and JSON Lines)',
+          }
+        : {}),
     },
     model: modelSection(task, net, opts),
     trainer: {

@@ -67,6 +67,12 @@ const datasetSchema = z
       .default({ min_freq: 1, max_size: 50000 }),
     label_map: z.string().optional(),
     skip_bad_lines: z.boolean().default(false),
+    /**
+     * Read the training file a batch at a time through an index of its lines instead of into memory, so that
+     * memory does not grow with the file (src/data/streamed-lines.ts). "auto": for training files above
+     * STREAMING_AUTO_BYTES whose task and settings allow it; small files are faster in memory.
+     */
+    streaming: z.union([z.boolean(), z.literal('auto')]).default('auto'),
     /** Sequence labelling: how entity tags are spelled (BIO: B-/I-/O; BIOES adds E- and S-, M- = I-). */
     tag_scheme: z.enum(['BIO', 'BIOES']).default('BIO'),
     /** Reading comprehension: the most tokens a context window moves on from the previous one. */
@@ -75,6 +81,9 @@ const datasetSchema = z
     max_question_len: z.number().int().positive().default(64),
   })
   .strict();
+
+/** dataset.streaming "auto" streams training files larger than this (256 MiB). */
+export const STREAMING_AUTO_BYTES = 256 * 2 ** 20;
 
 const modelSchema = z
   .object({

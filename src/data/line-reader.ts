@@ -16,6 +16,9 @@ export const DEFAULT_MAX_LINE_LENGTH = 1 << 20;
 export interface Line {
   number: number;
   text: string;
+  /** With the `offsets` option: the byte range of the line in the file, line break excluded. */
+  offset?: number;
+  end?: number;
 }
 
 export interface LineReaderOptions {
@@ -26,6 +29,8 @@ export interface LineReaderOptions {
    * the line is then left out. Without it the first bad line throws.
    */
   onBadLine?: (error: InputError) => void;
+  /** Give every line its byte range (`offset`, `end`), so that it can be read again on its own. */
+  offsets?: boolean;
 }
 
 const LF = 0x0a;
@@ -46,6 +51,9 @@ class LineSplitter {
   private overLimitChars: number | undefined;
   private lastByte = -1;
   private lineNumber = 0;
+  /** Bytes consumed before the current line (its start offset), and bytes pushed so far. */
+  private lineStart = 0;
+  private pushed = 0;
   private pendingBlankLines: number[] = [];
   private sawContent = false;
 
@@ -55,6 +63,7 @@ class LineSplitter {
   constructor(
     private readonly file: string,
     private readonly maxLineLength: number,
+    private readonly offsets: boolean,
   ) {}
 
   /** Takes the next chunk; returns the lines (and errors) completed so far. */
@@ -64,16 +73,17 @@ class LineSplitter {
       const newline = chunk.indexOf(LF, start);
       if (newline < 0) break;
       this.append(chunk.subarray(start, newline));
-      this.finishLine();
+      this.finishLine(this.pushed + newline);
       start = newline + 1;
     }
     if (start < chunk.length) this.append(chunk.subarray(start));
+    this.pushed += chunk.length;
     return this.take();
   }
 
   /** Ends the input; returns the last line, if it had no line break. */
   end(): Item[] {
-    if (this.partBytes > 0 || this.overLimitChars !== undefined) this.finishLine();
+    if (this.partBytes > 0 || this.overLimitChars !== undefined) this.finishLine(this.pushed);
     if (!this.sawContent) throw new UserError(`${this.file}: file is empty`);
     return this.take();
   }
@@ -101,8 +111,11 @@ class LineSplitter {
     }
   }
 
-  private finishLine(): void {
+  /** `lineEnd`: the offset of the line break (or of the end of the file) that ends the line. */
+  private finishLine(lineEnd: number): void {
     const number = ++this.lineNumber;
+    let offset = this.lineStart;
+    this.lineStart = lineEnd + 1;
     const tooLongChars = this.overLimitChars;
     let bytes = concat(this.parts, this.partBytes);
     const endsWithCr = this.lastByte === CR;
@@ -118,9 +131,15 @@ class LineSplitter {
       );
       return;
     }
-    if (endsWithCr) bytes = bytes.subarray(0, bytes.length - 1);
-    if (number === 1 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf)
+    let end = lineEnd;
+    if (endsWithCr) {
+      bytes = bytes.subarray(0, bytes.length - 1);
+      end--;
+    }
+    if (number === 1 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
       bytes = bytes.subarray(3);
+      offset += 3;
+    }
 
     let text: string;
     try {
@@ -142,7 +161,7 @@ class LineSplitter {
     }
     this.flushBlankLines();
     this.sawContent = true;
-    this.out.push({ number, text });
+    this.out.push(this.offsets ? { number, text, offset, end } : { number, text });
   }
 
   /** A bad line is content too: blank lines before it are in the middle of the file. */
@@ -221,7 +240,7 @@ export function splitLines(file: string, bytes: Uint8Array, options: LineReaderO
 function newSplitter(file: string, options: LineReaderOptions): LineSplitter {
   const max = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
   if (!(max > 0)) throw new RangeError(`maxLineLength must be positive, got ${max}`);
-  return new LineSplitter(file, max);
+  return new LineSplitter(file, max, options.offsets === true);
 }
 
 /** Turns a Node file-system error into a one-line message the user can act on. */

@@ -31,6 +31,39 @@ export interface EncodedPair {
 }
 
 /**
+ * Token counts, fed one text at a time (so a streamed data set counts its vocabulary without holding its
+ * texts), and the vocabulary they give.
+ */
+export class TokenCounter {
+  private readonly counts = new Map<string, number>();
+
+  add(tokens: readonly string[]): void {
+    for (const token of tokens) this.counts.set(token, (this.counts.get(token) ?? 0) + 1);
+  }
+
+  /**
+   * The frequent tokens after the special tokens. The order is frequency descending, then token
+   * ascending (by UTF-16 code units, not locale), so a vocabulary depends only on the data.
+   */
+  vocab(options: BuildOptions = {}): Vocab {
+    const minFreq = options.minFreq ?? 1;
+    const maxSize = options.maxSize ?? Infinity;
+    if (!(maxSize >= SPECIAL_TOKENS.length)) {
+      throw new UserError(
+        `vocab: max_size ${maxSize} is smaller than the ${SPECIAL_TOKENS.length} special tokens`,
+      );
+    }
+    const specials = new Set(SPECIAL_TOKENS);
+    const kept = [...this.counts]
+      .filter(([token, count]) => count >= minFreq && !specials.has(token))
+      .sort(([a, ca], [b, cb]) => cb - ca || (a < b ? -1 : a > b ? 1 : 0))
+      .slice(0, maxSize - SPECIAL_TOKENS.length)
+      .map(([token]) => token);
+    return new Vocab([...SPECIAL_TOKENS, ...kept], 'vocab');
+  }
+}
+
+/**
  * Token ↔ id mapping, in vocab.txt order (id = line index). Ids of the special tokens are looked up by
  * name so a BERT vocab.txt works with its own ids; [PAD] and [UNK] must exist, [CLS]/[SEP]/[MASK] only
  * when something needs them.
@@ -64,30 +97,11 @@ export class Vocab {
     this.maskId = this.ids.get(MASK);
   }
 
-  /**
-   * Count tokens and keep the frequent ones after the special tokens. The order is frequency
-   * descending, then token ascending (by UTF-16 code units, not locale), so a vocabulary depends
-   * only on the data.
-   */
+  /** Counts the tokens of every text and keeps the frequent ones (TokenCounter.vocab). */
   static build(tokenStream: Iterable<string[]>, options: BuildOptions = {}): Vocab {
-    const minFreq = options.minFreq ?? 1;
-    const maxSize = options.maxSize ?? Infinity;
-    if (!(maxSize >= SPECIAL_TOKENS.length)) {
-      throw new UserError(
-        `vocab: max_size ${maxSize} is smaller than the ${SPECIAL_TOKENS.length} special tokens`,
-      );
-    }
-    const counts = new Map<string, number>();
-    for (const tokens of tokenStream) {
-      for (const token of tokens) counts.set(token, (counts.get(token) ?? 0) + 1);
-    }
-    const specials = new Set(SPECIAL_TOKENS);
-    const kept = [...counts]
-      .filter(([token, count]) => count >= minFreq && !specials.has(token))
-      .sort(([a, ca], [b, cb]) => cb - ca || (a < b ? -1 : a > b ? 1 : 0))
-      .slice(0, maxSize - SPECIAL_TOKENS.length)
-      .map(([token]) => token);
-    return new Vocab([...SPECIAL_TOKENS, ...kept], 'vocab');
+    const counter = new TokenCounter();
+    for (const tokens of tokenStream) counter.add(tokens);
+    return counter.vocab(options);
   }
 
   /** Read a vocab.txt: one token per line, id = line index (a final newline does not add a token). */

@@ -10,7 +10,12 @@ import * as F from '../engine/functional.js';
 import { Linear } from '../engine/nn/linear.js';
 import { Module } from '../engine/nn/module.js';
 import type { Tensor } from '../engine/tensor.js';
-import { readClassificationFile, type ClassificationKind } from '../data/readers/classification.js';
+import {
+  classificationTable,
+  readClassificationFile,
+  type ClassificationKind,
+} from '../data/readers/classification.js';
+import { tableLineParser } from '../data/readers/read-table.js';
 import { ngramSpecOf } from '../data/ngram-hash.js';
 import { LabelMap } from '../data/readers/label-map.js';
 import type { ClassificationExample } from '../data/readers/types.js';
@@ -31,7 +36,7 @@ import type { TrainConfig } from '../config/run-config.js';
 import { padTexts } from '../nets/batching.js';
 import { UserError } from '../util/errors.js';
 import { readerOptions, vocabFitOptions, warnSkipped } from './dataset-options.js';
-import type { EvalResult, Task, TaskModel } from './task.js';
+import type { EvalResult, StreamingSupport, Task, TaskModel } from './task.js';
 import { TextCodec, type EncodedText } from './text-codec.js';
 
 export interface ClassificationFeatures {
@@ -91,12 +96,15 @@ export class ClassificationTask implements Task<
     this.defaultMetric = this.kind === 'multi_label' ? 'micro_f1' : 'macro_f1';
     this.numeric = { names: config.dataset.numeric_features, mean: [], std: [] };
     this.threshold = typeof config.model.threshold === 'number' ? config.model.threshold : 0.5;
-    if (saved) {
-      this.codec = TextCodec.load(this.codecSpec(), saved.dir);
-      this.labels = new LabelMap(saved.state.labels);
-      this.numeric = saved.state.numeric;
-      this.threshold = saved.state.threshold;
-    }
+    if (saved) this.restore(saved);
+  }
+
+  /** Takes the fitted state `save` and `state` wrote, instead of fitting. */
+  private restore(saved: { dir: string; state: ClassificationState }): void {
+    this.codec = TextCodec.load(this.codecSpec(), saved.dir);
+    this.labels = new LabelMap(saved.state.labels);
+    this.numeric = saved.state.numeric;
+    this.threshold = saved.state.threshold;
   }
 
   private get isTransformer(): boolean {
@@ -126,16 +134,62 @@ export class ClassificationTask implements Task<
     return examples;
   }
 
-  fit(train: ClassificationExample[], vocabSource = train): void {
-    const d = this.config.dataset;
-    const texts = vocabSource.flatMap((e) => (e.textB !== undefined ? [e.text, e.textB] : [e.text]));
-    this.codec = TextCodec.fit(this.codecSpec(), texts, vocabFitOptions(this.config));
-    this.labels = d.label_map
-      ? LabelMap.load(d.label_map)
-      : LabelMap.fromLabels(
-          train.flatMap((e) => (this.kind === 'multi_label' ? (e.labels ?? []) : [e.label!])),
-        );
+  fit(train: ClassificationExample[], vocabSource?: ClassificationExample[]): void {
+    const fitter = this.fitter(vocabSource);
+    for (const e of train) fitter.add(e);
+    fitter.finish();
     this.numeric = fitStats(this.numeric.names, train);
+  }
+
+  /** Vocabulary and labels, counted one example at a time (StreamingSupport.fitter; `fit` uses it too). */
+  private fitter(vocabSource?: ClassificationExample[]): {
+    add(e: ClassificationExample): void;
+    finish(): void;
+  } {
+    const d = this.config.dataset;
+    const codec = TextCodec.fitter(this.codecSpec(), vocabFitOptions(this.config));
+    const addTexts = (e: ClassificationExample) => {
+      codec.add(e.text);
+      if (e.textB !== undefined) codec.add(e.textB);
+    };
+    vocabSource?.forEach(addTexts);
+    // A given label map is checked as the examples come, so a label it lacks is reported before training.
+    const given = d.label_map ? LabelMap.load(d.label_map) : undefined;
+    const seen = new Set<string>();
+    return {
+      add: (e) => {
+        if (!vocabSource) addTexts(e);
+        for (const label of this.kind === 'multi_label' ? (e.labels ?? []) : [e.label!]) {
+          if (given) this.labelId(label, e, given);
+          else seen.add(label);
+        }
+      },
+      finish: () => {
+        this.codec = codec.finish();
+        this.labels = given ?? LabelMap.fromLabels(seen);
+      },
+    };
+  }
+
+  /** Numeric features are standardised by their mean and spread over the whole file: such data is read in memory. */
+  streaming(): StreamingSupport<ClassificationExample> | undefined {
+    if (this.numeric.names.length > 0) return undefined;
+    const options = {
+      kind: this.kind,
+      labelled: true,
+      numericFeatures: this.numeric.names,
+      ...readerOptions(this.config, undefined),
+    };
+    return {
+      readEach: async (file, onExample) => {
+        this.currentFile = file;
+        const { skipped } = await readClassificationFile(file, { ...options, each: onExample });
+        warnSkipped(file, skipped);
+      },
+      lineParser: (file, first) => tableLineParser(file, options, classificationTable(file, options), first),
+      fitter: (vocabSource) => this.fitter(vocabSource),
+      restore: (saved) => this.restore(saved as { dir: string; state: ClassificationState }),
+    };
   }
 
   encode(e: ClassificationExample): ClassificationFeatures {
@@ -159,8 +213,8 @@ export class ClassificationTask implements Task<
     return f;
   }
 
-  private labelId(label: string, e: ClassificationExample): number {
-    return this.labels.id(label, { file: e.id ?? this.currentFile, line: e.line });
+  private labelId(label: string, e: ClassificationExample, labels = this.labels): number {
+    return labels.id(label, { file: e.id ?? this.currentFile, line: e.line });
   }
 
   /** The file being encoded, so a label missing from the map is reported with its file and line. */

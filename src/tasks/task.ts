@@ -4,6 +4,8 @@
  * predicts. Everything it must remember to predict later (labels, vocabulary, feature statistics) is
  * in `state()`, saved into the model directory.
  */
+import type { Line } from '../data/line-reader.js';
+import type { RecordPlace } from '../data/readers/types.js';
 import type { Module } from '../engine/nn/module.js';
 import type { Tensor } from '../engine/tensor.js';
 
@@ -44,6 +46,26 @@ export interface Task<Example, Features, Prediction> {
   predictionRecord?(example: Example, prediction: Prediction): Record<string, unknown>;
   state(): unknown;
   save(dir: string): void;
+  /**
+   * How to train from a streamed file (a file too large to read into memory), when the task and its
+   * settings allow it; undefined (or no method) when they do not.
+   */
+  streaming?(): StreamingSupport<Example> | undefined;
+}
+
+/** What a task provides to be trained from a streamed training file. */
+export interface StreamingSupport<Example> {
+  /** Reads `file` as `read` does (same checks, same bad-line policy), handing each example over. */
+  readEach(file: string, onExample: (example: Example, place: RecordPlace) => void): Promise<void>;
+  /** The parser `read` applies to the lines of `file` after its first line `first`. */
+  lineParser(file: string, first: Line): (line: Line) => Example;
+  /**
+   * `fit`, one training example at a time: `finish` leaves the task as `fit` over the same examples, in
+   * the same order, would.
+   */
+  fitter(vocabSource?: Example[]): { add(example: Example): void; finish(): void };
+  /** Takes back a fit saved by `save` and `state` (a data file indexed before), instead of fitting. */
+  restore(saved: { dir: string; state: unknown }): void;
 }
 
 export interface TaskModel<Features> extends Module {

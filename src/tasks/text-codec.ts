@@ -5,14 +5,14 @@
  */
 import path from 'node:path';
 import type { TokenizerType } from '../config/run-config.js';
-import { settleAutoTokenizer } from '../data/tokenizers/auto.js';
+import { AUTO_SAMPLE_TEXTS, settleAutoTokenizer } from '../data/tokenizers/auto.js';
 import { createTokenizer } from '../data/tokenizers/create-tokenizer.js';
 import type { OffsetTokenizer, TokenizerSpec } from '../data/tokenizers/tokenizer.js';
 import { tokenizeKeepingSpecials } from '../data/tokenizers/keep-specials.js';
 import { WordPieceTokenizer, wordPieceOptions } from '../data/tokenizers/wordpiece.js';
 import type { NgramSpec } from '../data/ngram-hash.js';
 import { pairIds, textIds, type TextIdsSpec } from '../data/text-ids.js';
-import { SPECIAL_TOKENS, Vocab } from '../data/vocab.js';
+import { SPECIAL_TOKENS, TokenCounter, Vocab } from '../data/vocab.js';
 
 export interface CodecSpec {
   tokenizer: TokenizerSpec & { type: TokenizerType };
@@ -21,6 +21,19 @@ export interface CodecSpec {
   specials: boolean;
   /** A BOW's hashed n-grams (ngram-hash.ts), appended to the ids. */
   ngrams?: NgramSpec;
+}
+
+export interface CodecFitOptions {
+  minFreq: number;
+  maxSize: number;
+  /** A vocab.txt to use as it is instead of counting one. */
+  vocabFile?: string;
+}
+
+/** Takes the training texts one at a time; `finish` returns the fitted codec. */
+export interface CodecFitter {
+  add(text: string): void;
+  finish(): TextCodec;
 }
 
 export interface EncodedText {
@@ -65,19 +78,44 @@ export class TextCodec {
   }
 
   /** Builds the vocabulary from training texts (or loads the given vocab.txt); settles an "auto" tokenizer. */
-  static fit(
-    spec: CodecSpec,
-    texts: Iterable<string>,
-    { minFreq, maxSize, vocabFile }: { minFreq: number; maxSize: number; vocabFile?: string },
-  ): TextCodec {
-    const all = [...texts];
-    settleAutoTokenizer(spec.tokenizer, all);
-    if (vocabFile) return new TextCodec(spec, Vocab.load(vocabFile));
-    const probe = new TextCodec(spec, new Vocab([...SPECIAL_TOKENS]));
-    const stream = (function* () {
-      for (const t of all) yield probe.tokenize(t);
-    })();
-    return new TextCodec(spec, Vocab.build(stream, { minFreq, maxSize }));
+  static fit(spec: CodecSpec, texts: Iterable<string>, options: CodecFitOptions): TextCodec {
+    const fitter = TextCodec.fitter(spec, options);
+    for (const text of texts) fitter.add(text);
+    return fitter.finish();
+  }
+
+  /**
+   * TextCodec.fit one text at a time, holding only the token counts (and, for an "auto" tokenizer, the
+   * texts that choose it), so that a streamed data set gives the codec the in-memory one would.
+   */
+  static fitter(spec: CodecSpec, { minFreq, maxSize, vocabFile }: CodecFitOptions): CodecFitter {
+    const counter = new TokenCounter();
+    let sample: string[] | undefined = spec.tokenizer.type === 'auto' ? [] : undefined;
+    let probe: TextCodec | undefined;
+    const count = (text: string) => {
+      if (vocabFile) return;
+      probe ??= new TextCodec(spec, new Vocab([...SPECIAL_TOKENS]));
+      counter.add(probe.tokenize(text));
+    };
+    const settle = () => {
+      if (!sample) return;
+      settleAutoTokenizer(spec.tokenizer, sample);
+      const held = sample;
+      sample = undefined;
+      held.forEach(count);
+    };
+    return {
+      add(text) {
+        if (!sample) return count(text);
+        sample.push(text);
+        if (sample.length >= AUTO_SAMPLE_TEXTS) settle();
+      },
+      finish() {
+        settle();
+        if (vocabFile) return new TextCodec(spec, Vocab.load(vocabFile));
+        return new TextCodec(spec, counter.vocab({ minFreq, maxSize }));
+      },
+    };
   }
 
   save(dir: string): void {

@@ -29,6 +29,7 @@ import { renderReport } from './report-html.js';
 import type { BatchSource, TrainingMode } from './training-hooks.js';
 import { trainingLoop, type TrainingRun, type TrainOptions } from './training-loop.js';
 import { usedConfig } from './used-config.js';
+import { streamTrainData } from './streamed-train-data.js';
 
 export type { TrainOptions } from './training-loop.js';
 export { readMetricsLog } from './metrics-log.js';
@@ -98,23 +99,30 @@ async function trainLocked(written: TrainConfig, opts: TrainOptions): Promise<Tr
 
   const task = createTask(config);
   const vocabSource = await readVocabSource(task, config);
-  const trainSplit = await loadSplit(task, config.dataset.train, true, (ex) => task.fit(ex, vocabSource));
+  const streamed = await streamTrainData(task, config, vocabSource, log);
+  const trainSplit: Split = streamed
+    ? { examples: [], features: [] }
+    : await loadSplit(task, config.dataset.train, true, (ex) => task.fit(ex, vocabSource));
   if (written.dataset.tokenizer.type === 'auto')
     log(`tokenizer: auto chose "${tokenizer.type}" from the training texts`);
   const dev = config.dataset.dev ? await loadSplit(task, config.dataset.dev, true) : undefined;
   const testSplit = config.dataset.test ? await loadSplit(task, config.dataset.test, true) : undefined;
   log(
-    `alembic: ${config.task} with ${config.model.net}: ${trainSplit.examples.length} train` +
+    `alembic: ${config.task} with ${config.model.net}: ${streamed?.count ?? trainSplit.examples.length} train` +
       (dev ? `, ${dev.examples.length} dev` : '') +
       (testSplit ? `, ${testSplit.examples.length} test` : '') +
       ' examples',
   );
 
   const model = task.buildModel();
-  return runTraining(
-    { config, task, model, train: trainSplit, dev, test: testSplit, started },
-    { ...opts, log },
-  );
+  try {
+    return await runTraining(
+      { config, task, model, train: trainSplit, dev, test: testSplit, batches: streamed?.batches, started },
+      { ...opts, log },
+    );
+  } finally {
+    streamed?.batches.close();
+  }
 }
 
 /** The training loop over a prepared task, model and data (see TrainingJob), holding the output lock. */

@@ -43,11 +43,16 @@ export class Rng {
     return Math.floor(this.next() * n);
   }
 
-  /** Fisher–Yates shuffle in place; returns the array. */
-  shuffle<T>(items: T[]): T[] {
+  /**
+   * Fisher–Yates shuffle in place; returns the array. A typed array (a streamed data set's order) draws
+   * exactly as a plain array of the same length does.
+   */
+  shuffle<A extends { length: number; [i: number]: unknown }>(items: A): A {
     for (let i = items.length - 1; i > 0; i--) {
       const j = this.int(i + 1);
-      [items[i], items[j]] = [items[j], items[i]];
+      const swap = items[i];
+      items[i] = items[j];
+      items[j] = swap;
     }
     return items;
   }

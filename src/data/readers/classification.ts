@@ -14,7 +14,7 @@ import type { Line } from '../line-reader.js';
 import { InputError, UserError } from '../../util/errors.js';
 import { FieldRecord } from './field-record.js';
 import { splitColumns, type RecordParser } from './read-records.js';
-import { readTable } from './read-table.js';
+import { readTable, type TableSpec } from './read-table.js';
 import type { ClassificationExample, ReaderOptions, ReadResult } from './types.js';
 
 export type ClassificationKind = 'single' | 'pair' | 'multi_label';
@@ -48,12 +48,20 @@ export async function readClassificationFile(
   file: string,
   options: ClassificationReadOptions = {},
 ): Promise<ReadResult<ClassificationExample>> {
+  return readTable(file, options, classificationTable(file, options));
+}
+
+/** How a classification file's fields become an example, in every format (see readTable). */
+export function classificationTable(
+  file: string,
+  options: ClassificationReadOptions = {},
+): TableSpec<ClassificationExample> {
   const kind = options.kind ?? 'single';
   const labelled = options.labelled ?? true;
   const features = options.numericFeatures ?? [];
   checkFeatureNames(features);
   const parse = (record: FieldRecord) => parseExample(record, kind, labelled, features);
-  return readTable(file, options, {
+  return {
     // Keyed by role, so that one parse serves every format (features keep their own names).
     columns: [
       ...(kind === 'pair' ? ['text', 'text_b'] : ['text']),
@@ -76,7 +84,7 @@ export async function readClassificationFile(
       }
       return parser;
     },
-  });
+  };
 }
 
 function defaultColumns(kind: ClassificationKind, labelled: boolean): Column[] {

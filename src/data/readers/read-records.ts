@@ -2,10 +2,10 @@
  * The loop every reader shares (read items, parse each into an example, and either stop at the first bad
  * one or, with skipBadLines, count it and warn), and the field checks of the TSV readers.
  */
-import { readLines, type Line } from '../line-reader.js';
+import { readLines, type Line, type LineReaderOptions } from '../line-reader.js';
 import { InputError, UserError } from '../../util/errors.js';
 import { otherFormatHint } from './data-format.js';
-import type { ReaderOptions, ReadResult } from './types.js';
+import type { ReaderOptions, ReadResult, RecordPlace } from './types.js';
 
 export interface RecordParser<T> {
   /** Reads the header row, when the file has one; its errors always stop reading. */
@@ -23,7 +23,7 @@ export async function readRecords<T>(
   return collectExamples(
     file,
     options,
-    (onBadLine) => readLines(file, { maxLineLength: options.maxLineLength, onBadLine }),
+    (onBadLine) => readLines(file, lineOptions(options, onBadLine)),
     {
       first: (line) => {
         parser = makeParser(line);
@@ -35,19 +35,29 @@ export async function readRecords<T>(
   );
 }
 
+/** readLines' options for a reader: byte ranges only when the examples go to `each` (a streamed pass). */
+export function lineOptions(
+  options: ReaderOptions,
+  onBadLine: ((error: InputError) => void) | undefined,
+): LineReaderOptions {
+  return { maxLineLength: options.maxLineLength, onBadLine, offsets: options.each !== undefined };
+}
+
 /**
  * The loop every reader shares, whatever its format: the first item may be a header (`first` says so;
  * its errors always stop reading), every other item is parsed into an example, and a bad one either
  * stops reading or (skipBadLines) is counted and reported. `items` gets the bad-item callback to use
  * for problems found before parsing (invalid UTF-8, a blank line in the middle).
  */
-export async function collectExamples<R, T>(
+export async function collectExamples<R extends Line | { line: number }, T>(
   file: string,
   options: ReaderOptions,
   items: (onBadLine: ((error: InputError) => void) | undefined) => AsyncIterable<R>,
   parser: { first?: (item: R) => boolean; parse: (item: R) => T },
 ): Promise<ReadResult<T>> {
   const examples: T[] = [];
+  const each = options.each as ((example: T, place: RecordPlace) => void) | undefined;
+  let count = 0;
   let skipped = 0;
   const skip = options.skipBadLines === true;
   const report = (error: InputError): void => {
@@ -60,19 +70,31 @@ export async function collectExamples<R, T>(
       first = false;
       if (parser.first?.(item)) continue;
     }
+    let example: T;
     try {
-      examples.push(parser.parse(item));
+      example = parser.parse(item);
     } catch (error) {
-      if (skip && error instanceof InputError) report(error);
-      else throw error;
+      if (skip && error instanceof InputError) {
+        report(error);
+        continue;
+      }
+      throw error;
     }
+    count++;
+    if (each) each(example, placeOf(item));
+    else examples.push(example);
   }
-  if (examples.length === 0) {
+  if (count === 0) {
     const why =
       skipped > 0 ? `all ${skipped} lines were bad and skipped` : 'it has a header row but no examples';
     throw new UserError(`${file}: no examples: ${why}`);
   }
   return { examples, skipped };
+}
+
+function placeOf(item: Line | { line: number }): RecordPlace {
+  if ('line' in item) return { line: item.line };
+  return { line: item.number, offset: item.offset, end: item.end };
 }
 
 /** Splits a TSV line and checks the column count, naming the expected columns in the error. */

@@ -6,12 +6,18 @@
  */
 import type { Line } from '../line-reader.js';
 import { readLines } from '../line-reader.js';
-import { InputError } from '../../util/errors.js';
+import { InputError, UserError } from '../../util/errors.js';
 import { readCsvRecords, type CsvRecord } from './csv-records.js';
 import { dataFormatOf } from './data-format.js';
 import { FieldRecord, type FieldValue } from './field-record.js';
 import { parseJsonText } from './json-position.js';
-import { collectExamples, readRecords, splitColumns, type RecordParser } from './read-records.js';
+import {
+  collectExamples,
+  lineOptions,
+  readRecords,
+  splitColumns,
+  type RecordParser,
+} from './read-records.js';
 import type { ReaderOptions, ReadResult } from './types.js';
 
 export interface TableSpec<T> {
@@ -40,6 +46,35 @@ export async function readTable<T>(
       return readCsvTable(file, options, spec);
     case 'jsonl':
       return readJsonlTable(file, options, spec);
+  }
+}
+
+/**
+ * The parser readTable would apply to each line of `file` after `first` (the file's first line, a header
+ * row or not): for reading single lines again at their byte offsets (a streamed data set). CSV records
+ * may run over several lines, so only TSV and JSON Lines files are read this way.
+ */
+export function tableLineParser<T>(
+  file: string,
+  options: ReaderOptions,
+  spec: TableSpec<T>,
+  first: Line,
+): (line: Line) => T {
+  switch (dataFormatOf(file, options.format)) {
+    case 'tsv': {
+      const parser = spec.tsv?.(first) ?? {
+        parse: (line: Line) => spec.parse(tsvRecord(file, line, spec.columns)),
+      };
+      parser.header?.(first);
+      return (line) => parser.parse(line);
+    }
+    case 'jsonl':
+      return (line) => spec.parse(jsonRecord(file, line, spec));
+    case 'csv':
+      throw new UserError(
+        `${file}: a CSV file cannot be streamed (a quoted field may span lines); ` +
+          'convert it to TSV or JSON Lines, or set dataset.streaming to false',
+      );
   }
 }
 
@@ -134,7 +169,7 @@ async function readJsonlTable<T>(
   return collectExamples<Line, T>(
     file,
     options,
-    (onBadLine) => readLines(file, { maxLineLength: options.maxLineLength, onBadLine }),
+    (onBadLine) => readLines(file, lineOptions(options, onBadLine)),
     { parse: (line) => spec.parse(jsonRecord(file, line, spec)) },
   );
 }

@@ -83,9 +83,22 @@ export interface ReaderOptions {
   onWarning?: (message: string) => void;
   /** Longest line accepted, in characters; default 1 MiB. */
   maxLineLength?: number;
+  /**
+   * Hands each example to this callback, with where it was found, instead of collecting them: the result's
+   * `examples` stays empty, so a file of any size is read in bounded memory (a streamed data set's pass).
+   */
+  each?: (example: never, place: RecordPlace) => void;
+}
+
+/** Where an example was read: its first line and, for line-per-record formats, its byte range. */
+export interface RecordPlace {
+  line: number;
+  offset?: number;
+  end?: number;
 }
 
 export interface ReadResult<T> {
+  /** Empty when ReaderOptions.each took the examples. */
   examples: T[];
   /** Bad lines (or bad questions, for JSON) left out because of skipBadLines. */
   skipped: number;

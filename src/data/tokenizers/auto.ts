@@ -6,7 +6,7 @@
 import { isCjkIdeograph } from './unicode.js';
 
 /** Texts looked at: enough to judge a language, few enough to cost nothing. */
-const SAMPLE_TEXTS = 2000;
+export const AUTO_SAMPLE_TEXTS = 2000;
 /** Share of CJK characters among letters above which texts are tokenised as characters. */
 const CJK_SHARE = 0.5;
 
@@ -18,7 +18,7 @@ export function chooseTokenizer(texts: Iterable<string>): { type: 'char' | 'word
   let cjk = 0;
   let n = 0;
   for (const text of texts) {
-    if (n++ >= SAMPLE_TEXTS) break;
+    if (n++ >= AUTO_SAMPLE_TEXTS) break;
     for (const ch of text) {
       const cp = ch.codePointAt(0)!;
       if (isCjkIdeograph(cp) || isKanaOrHangul(cp)) {

@@ -82,6 +82,11 @@ export class SoftLabelClassificationTask extends ClassificationTask {
     return examples;
   }
 
+  /** Its training lines have a reader of their own (an optional probabilities column): read in memory. */
+  override streaming(): undefined {
+    return undefined;
+  }
+
   override encode(e: SoftExample): SoftFeatures {
     const f: SoftFeatures = super.encode(e);
     if (e.soft !== undefined) {

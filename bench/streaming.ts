@@ -1,0 +1,180 @@
+/**
+ * Streamed vs in-memory training data: peak memory and speed over generated training files of two sizes.
+ * The claim to check: a streamed run's memory does not grow with the file, an in-memory run's does, and
+ * streaming costs little speed. The files repeat real Tang and Song poems (the bundled chinese-poetry
+ * corpus), each copy a different 24-character window of its poem, labelled with its dynasty, written to a
+ * temporary folder that is removed afterwards.
+ *
+ * Each run is a child process (so its peak RSS is its own): read the file (in memory: read, fit, encode
+ * every example; streamed: one pass to index, validate and count the vocabulary), then `--steps`
+ * optimizer steps of a character BOW classifier, batch 64. Printed per size and mode: preparation time,
+ * training examples per second over the steps, peak RSS; then the ratio of the peak RSS of the larger file
+ * to the smaller per mode, and streamed vs in-memory speed per size.
+ *
+ *   npm run bench:streaming [-- --sizes 200000,2000000] [--steps 300] [--threads 1]
+ */
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { parseConfig } from '../src/config/run-config.js';
+import { loadTangSong } from '../src/data/corpora/chinese-poetry.js';
+import { train } from '../src/train/trainer.js';
+import { textTable } from '../src/util/text-table.js';
+
+const WINDOW = 24;
+const BATCH = 64;
+
+interface ChildResult {
+  prepSeconds: number;
+  examplesPerSecond: number;
+  peakRssMiB: number;
+}
+
+async function child(file: string, mode: string, steps: number, threads: number): Promise<void> {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'alembic-bench-stream-run-'));
+  const config = parseConfig(
+    {
+      task: 'text_classification',
+      dataset: {
+        train: file,
+        streaming: mode === 'streamed',
+        max_len: WINDOW,
+        tokenizer: { type: 'char' },
+      },
+      model: { net: 'bow', embedding_dim: 64, hidden_size: 64 },
+      trainer: {
+        max_steps: steps,
+        batch_size: BATCH,
+        train_log_step: 50,
+        eval_step: 1_000_000,
+        save_model_step: 1_000_000,
+        threads,
+        output_dir: path.join(out, 'run'),
+      },
+    },
+    path.join(out, 'config.json'),
+  );
+  const started = performance.now();
+  let firstStep = 0;
+  let lastStep = 0;
+  try {
+    await train(config, {
+      quiet: true,
+      log: () => {},
+      onStep: (step) => {
+        if (step === 1) firstStep = performance.now();
+        lastStep = performance.now();
+      },
+    });
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+  const result: ChildResult = {
+    prepSeconds: (firstStep - started) / 1000,
+    examplesPerSecond: ((steps - 1) * BATCH) / ((lastStep - firstStep) / 1000),
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+  };
+  process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+/** `lines` lines of `window<TAB>dynasty`, cycling through the poems with a different window each round. */
+function writeCorpusFile(file: string, lines: number, poems: { text: string; label: string }[]): void {
+  writeFileSync(file, '');
+  const chunk: string[] = [];
+  for (let i = 0; i < lines; i++) {
+    const poem = poems[i % poems.length];
+    const round = Math.floor(i / poems.length);
+    const start = round % Math.max(1, poem.text.length - WINDOW + 1);
+    chunk.push(`${poem.text.slice(start, start + WINDOW)}\t${poem.label}`);
+    if (chunk.length === 50_000 || i === lines - 1) {
+      appendFileSync(file, chunk.join('\n') + '\n');
+      chunk.length = 0;
+    }
+  }
+}
+
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: 'string', default: '200000,2000000' },
+      steps: { type: 'string', default: '300' },
+      threads: { type: 'string', default: '1' },
+    },
+  });
+  const sizes = values.sizes.split(',').map(Number);
+  const steps = Number(values.steps);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'alembic-bench-stream-'));
+  try {
+    const poems = loadTangSong({ limitPerClass: 20_000 })
+      .map((p) => ({ text: p.text.replace(/\s+/g, ''), label: p.label! }))
+      .filter((p) => p.text.length >= 8);
+    console.log(`corpus: ${poems.length} Tang and Song poems, ${WINDOW}-character windows`);
+    const rows: string[][] = [];
+    const results = new Map<string, ChildResult>();
+    for (const size of sizes) {
+      const file = path.join(dir, `train-${size}.tsv`);
+      writeCorpusFile(file, size, poems);
+      const mib = statSync(file).size / 2 ** 20;
+      for (const mode of ['in memory', 'streamed']) {
+        const run = spawnSync(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            fileURLToPath(import.meta.url),
+            '--child',
+            file,
+            mode,
+            String(steps),
+            values.threads,
+          ],
+          { encoding: 'utf8', maxBuffer: 1 << 24 },
+        );
+        if (run.status !== 0) throw new Error(`${mode} run over ${size} lines failed:\n${run.stderr}`);
+        const r = JSON.parse(run.stdout.trim().split('\n').pop()!) as ChildResult;
+        results.set(`${size} ${mode}`, r);
+        rows.push([
+          size.toLocaleString('en'),
+          mib.toFixed(0),
+          mode,
+          r.prepSeconds.toFixed(1),
+          r.examplesPerSecond.toFixed(0),
+          r.peakRssMiB.toFixed(0),
+        ]);
+        console.log(rows[rows.length - 1].join('  '));
+      }
+      rmSync(file, { force: true });
+    }
+    console.log(
+      '\n' +
+        textTable(
+          ['lines', 'file MiB', 'training data', 'prepare s', 'train examples/s', 'peak RSS MiB'],
+          rows,
+        ).join('\n'),
+    );
+    const [small, large] = [sizes[0], sizes[sizes.length - 1]];
+    console.log(
+      `\npeak RSS, ${large.toLocaleString('en')} lines ÷ ${small.toLocaleString('en')} lines (file ${large / small}×):`,
+    );
+    for (const mode of ['in memory', 'streamed']) {
+      const ratio = results.get(`${large} ${mode}`)!.peakRssMiB / results.get(`${small} ${mode}`)!.peakRssMiB;
+      console.log(`  ${mode}: ${ratio.toFixed(2)}×`);
+    }
+    console.log('\ntraining speed, streamed ÷ in memory:');
+    for (const size of sizes) {
+      const ratio =
+        results.get(`${size} streamed`)!.examplesPerSecond /
+        results.get(`${size} in memory`)!.examplesPerSecond;
+      console.log(`  ${size.toLocaleString('en')} lines: ${ratio.toFixed(2)}×`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const args = process.argv.slice(2);
+if (args[0] === '--child') await child(args[1], args[2], Number(args[3]), Number(args[4]));
+else main();

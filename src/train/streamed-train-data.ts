@@ -1,0 +1,121 @@
+/**
+ * Whether a run reads its training file into memory or streams it (dataset.streaming), and the streamed
+ * case's preparation: one pass over the file through the task's reader, which reports bad lines before
+ * training starts, fits the vocabulary and labels one example at a time, and writes the line index into
+ * the run's output folder (never beside the user's data). A later run over the same output folder (a resumed
+ * one) reuses index and fit while the file's size and modification time, and the settings, are unchanged.
+ * The console says which way the file is read.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { STREAMING_AUTO_BYTES, type TrainConfig } from '../config/run-config.js';
+import { existingLineIndex, fileStamp } from '../data/line-index.js';
+import type { RecordPlace } from '../data/readers/types.js';
+import { dataFormatOf } from '../data/readers/data-format.js';
+import { StreamedBatches } from '../data/streamed-batches.js';
+import { indexDataFile, StreamedLines } from '../data/streamed-lines.js';
+import { givenVocabFile } from '../tasks/dataset-options.js';
+import type { AnyTask } from '../tasks/registry.js';
+import { UserError } from '../util/errors.js';
+
+/** The index of the training file's examples, in the run's output folder. */
+export const TRAIN_INDEX_FILE = 'train-lines.idx';
+/** The vocabulary and labels the indexing pass fitted, beside the index (reused while the file is unchanged). */
+const TRAIN_FIT_DIR = 'train-lines.fit';
+
+export interface StreamedTrainData {
+  batches: StreamedBatches<unknown, unknown>;
+  /** Training examples (lines read and accepted). */
+  count: number;
+}
+
+/**
+ * Streams the training file when dataset.streaming says so (or "auto" finds it large), after fitting the
+ * task on it; undefined when the file is to be read into memory as usual.
+ */
+export async function streamTrainData(
+  task: AnyTask,
+  config: TrainConfig,
+  vocabSource: unknown[] | undefined,
+  log: (line: string) => void,
+): Promise<StreamedTrainData | undefined> {
+  const file = config.dataset.train;
+  const setting = config.dataset.streaming;
+  if (setting === false) return undefined;
+  const { size } = fileStamp(file);
+  const support = task.streaming?.();
+  const unsupported =
+    support === undefined
+      ? 'streaming supports the classification tasks (text_classification, text_pair_classification, ' +
+        'multi_label_classification) without numeric_features or soft labels'
+      : dataFormatOf(file, config.dataset.format) === 'csv'
+        ? 'a CSV record may span lines; convert the file to TSV or JSON Lines'
+        : undefined;
+  if (setting === 'auto' && (size <= STREAMING_AUTO_BYTES || unsupported)) {
+    if (size > STREAMING_AUTO_BYTES)
+      log(`data: ${file} (${megabytes(size)}) read into memory: ${unsupported}`);
+    else log(`data: ${file} (${megabytes(size)}) read into memory`);
+    return undefined;
+  }
+  if (support === undefined || unsupported)
+    throw new UserError(`dataset.streaming: ${file} cannot be streamed: ${unsupported}`);
+
+  const out = config.trainer.output_dir;
+  mkdirSync(out, { recursive: true });
+  const indexFile = path.join(out, TRAIN_INDEX_FILE);
+  const fitDir = path.join(out, TRAIN_FIT_DIR);
+  log(`data: ${file} (${megabytes(size)}) streamed a batch at a time, through the line index ${indexFile}`);
+  const key = fitKey(config);
+  let index = existingLineIndex(indexFile, file);
+  const saved = index?.extra as SavedFit | undefined;
+  if (index && saved?.key === key && existsSync(fitDir)) {
+    // The file and the settings are those the index was built with: its fit stands (a resumed run).
+    config.dataset.tokenizer.type = saved.tokenizer;
+    support.restore({ dir: fitDir, state: saved.state });
+    log(
+      `data: the file is unchanged since it was indexed: ${index.count} examples, vocabulary and labels reused`,
+    );
+  } else {
+    index?.close();
+    const fitter = support.fitter(vocabSource);
+    const readEach = (onPlace: (place: RecordPlace) => void) =>
+      support.readEach(file, (example, place) => {
+        fitter.add(example);
+        onPlace(place);
+      });
+    index = await indexDataFile(file, indexFile, readEach, (): SavedFit => {
+      fitter.finish();
+      mkdirSync(fitDir, { recursive: true });
+      task.save(fitDir);
+      return { key, tokenizer: config.dataset.tokenizer.type, state: task.state() };
+    });
+  }
+  const lines = new StreamedLines(index);
+  const parse = support.lineParser(file, lines.firstLine());
+  const t = config.trainer;
+  const batches = new StreamedBatches(lines, parse, (e) => task.encode(e), t.batch_size, t.seed);
+  return { batches, count: index.count };
+}
+
+/** The fit kept with an index: the settings it was made with, the tokenizer an "auto" chose, the task's state. */
+interface SavedFit {
+  key: string;
+  tokenizer: TrainConfig['dataset']['tokenizer']['type'];
+  state: unknown;
+}
+
+/**
+ * Everything a fit depends on besides the training file: the task, its dataset settings, the model's, and
+ * the versions of the other files it reads (a given vocabulary or label map, dataset.vocab.from).
+ */
+function fitKey(config: TrainConfig): string {
+  const { dev: _dev, test: _test, streaming: _streaming, ...dataset } = config.dataset;
+  const read = [givenVocabFile(config), dataset.label_map, dataset.vocab.from].flatMap((f) =>
+    f !== undefined && existsSync(f) ? [{ f, ...fileStamp(f) }] : [],
+  );
+  return JSON.stringify({ task: config.task, dataset, model: config.model, read });
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}
