@@ -19,8 +19,8 @@ export function registerData(program: Command): void {
     .command('prepare')
     .argument('<corpus>', CORPORA.map((c) => c.name).join(' | '))
     .description(
-      'write train, dev and test files from a bundled corpus (.tsv; .txt for poem-lm, SQuAD .json for\n' +
-        'poem-next-line; and unlabelled.txt for tang-song):\n' +
+      'write train, dev and test files (.tsv; poem-lm .txt, poem-next-line SQuAD .json; tang-song also ' +
+        'unlabelled.txt) from a bundled corpus:\n' +
         CORPORA.map((c) => `  ${c.name}: ${c.description} (${c.tasks.join(', ')})`).join('\n'),
     )
     .requiredOption('--out <dir>', 'the folder to write into (created if missing)')
