@@ -81,7 +81,7 @@ export const CORPORA: readonly CorpusInfo[] = [
   {
     name: 'poem-next-line',
     description:
-      'SQuAD JSON: a poem, the question \u300cline\u300d\u7684\u4e0b\u4e00\u53e5\uff1f, the answer the next line\u2019s span (Chinese)',
+      'SQuAD JSON: a poem, the question 「line」的下一句？, the answer the next line\u2019s span (Chinese)',
     tasks: ['reading_comprehension'],
   },
 ];
