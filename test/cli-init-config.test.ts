@@ -1,7 +1,10 @@
 // Every init-config template trains as written on a small slice of real bundled data in its task's
 // documented format (test/helpers/template-data.ts): only sizes, epochs and files are changed, through
-// the same --set overrides a user has; the learning rate, pooling, head, tokenizer and metric are the
-// template's. Where a chance level applies the run must end well above it.
+// the same --set overrides a user has; the learning rate (but for the shrunk Transformer on pairs),
+// pooling, head, tokenizer and metric are the template's. Each run must end well beyond a trivial
+// baseline computed from the same data: chance for labels, the unigram perplexity for token predictors.
+// Not yet: reading comprehension (every net stays below the best fixed span on poem-next-line) and
+// matching with the nets of MATCHING_NEAR_CHANCE are checked to train, their score logged beside it.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -9,8 +12,22 @@ import { startingConfig } from '../src/cli/config-template.js';
 import { applyOverrides } from '../src/config/overrides.js';
 import { checkMetrics, NETS, parseConfig, TASKS, type TaskName } from '../src/config/run-config.js';
 import { train } from '../src/train/trainer.js';
-import { templateData } from './helpers/template-data.js';
+import { createTokenizer } from '../src/data/tokenizers/create-tokenizer.js';
+import type { TrainConfig } from '../src/config/run-config.js';
+import {
+  fixedSpanF1,
+  generationPairs,
+  templateData,
+  textLines,
+  unigramPerplexity,
+} from './helpers/template-data.js';
 import { tempDir } from './helpers/tiny-data.js';
+
+/**
+ * Nets whose matching runs stay near chance on brown-same-text within the test's budget (0.55–0.62
+ * after 300 steps) where a bag of words learns it: they are checked to train, and their accuracy logged.
+ */
+const MATCHING_NEAR_CHANCE = ['cnn', 'gru', 'lstm', 'transformer'];
 
 /** Tiny shapes and a short run: what the test changes (each a --set a user could write). */
 function shrink(net: string, task: TaskName): string[] {
@@ -18,26 +35,76 @@ function shrink(net: string, task: TaskName): string[] {
     net === 'transformer'
       ? ['model.hidden_size=32', 'model.num_heads=2', 'model.ffn_size=64', 'model.num_layers=1']
       : ['model.embedding_dim=32', net === 'cnn' ? 'model.num_filters=32' : 'model.hidden_size=32'];
-  const long = task === 'sequence_labeling' || task === 'text_classification';
+  // One epoch where the run is only checked to train (the nets that stay near chance on matching).
+  const long =
+    task !== 'multi_label_classification' &&
+    task !== 'reading_comprehension' &&
+    !(task === 'text_matching' && MATCHING_NEAR_CHANCE.includes(net));
+  // A 1×32 Transformer takes a larger rate than the template's 2×128 one: on brown-which-novel the
+  // template's own size and rate reached 0.85 too, but in 270 s.
+  const pairs = task === 'text_pair_classification' || task === 'text_matching';
   return [
     ...sizes,
+    ...(net === 'transformer' && pairs ? ['trainer.learning_rate=1e-3'] : []),
     `trainer.epochs=${long ? 3 : 1}`,
     'trainer.batch_size=16',
     'trainer.threads=1',
     'trainer.eval_step=1000',
     // Emails keep the template's max_len: their first 48 characters are mostly headers.
-    ...(task === 'text_classification' ? [] : ['dataset.max_len=48']),
+    ...(task === 'text_classification' ? [] : [`dataset.max_len=${pairs ? 64 : 48}`]),
     ...(task === 'reading_comprehension' ? ['dataset.max_question_len=16', 'dataset.doc_stride=16'] : []),
     ...(task === 'text_generation' ? ['generation.beam_size=1', 'generation.max_length=12'] : []),
   ];
 }
 
-/** The fraction of dev predictions a run got right, on the metric that has a chance level. */
-function accuracyOf(task: TaskName, dev: Record<string, number>): number | undefined {
-  if (task === 'text_classification' || task === 'text_pair_classification' || task === 'text_matching')
-    return dev.accuracy;
-  if (task === 'sequence_labeling') return dev.accuracy;
-  return undefined;
+/** The trivial baseline of a task's data and how far past it a run must end. */
+interface Beyond {
+  metric: string;
+  baseline: number;
+  /** The run must reach baseline + margin (higher is better) or baseline × factor (lower is better). */
+  margin?: number;
+  factor?: number;
+  what: string;
+}
+
+function beyond(
+  task: TaskName,
+  net: string,
+  config: TrainConfig,
+  data: { train: string; dev: string; chance?: number },
+): Beyond | undefined {
+  const tokenizer = createTokenizer(config.dataset.tokenizer);
+  const tokenize = (text: string) => tokenizer.tokenize(text);
+  switch (task) {
+    case 'text_classification':
+      return { metric: 'accuracy', baseline: data.chance!, margin: 0.1, what: 'chance' };
+    // Tagging: 3 short epochs of 40 steps at 32 dimensions; chance is always answering the commonest tag.
+    case 'sequence_labeling':
+      return { metric: 'accuracy', baseline: data.chance!, margin: 0.05, what: 'chance' };
+    case 'text_pair_classification':
+      return { metric: 'accuracy', baseline: data.chance!, margin: 0.15, what: 'chance' };
+    case 'text_matching':
+      return MATCHING_NEAR_CHANCE.includes(net)
+        ? undefined
+        : { metric: 'accuracy', baseline: data.chance!, margin: 0.15, what: 'chance' };
+    case 'language_model': {
+      const ppl = unigramPerplexity(
+        textLines(data.train),
+        textLines(data.dev),
+        tokenize,
+        config.dataset.max_len - 2,
+      );
+      return { metric: 'perplexity', baseline: ppl, factor: 0.85, what: 'unigram perplexity' };
+    }
+    case 'text_generation': {
+      const max = (config.generation?.max_length ?? 64) - 1;
+      const targets = (file: string) => generationPairs(file).map((p) => p.target);
+      const ppl = unigramPerplexity(targets(data.train), targets(data.dev), tokenize, max);
+      return { metric: 'perplexity', baseline: ppl, factor: 0.95, what: 'unigram perplexity of the targets' };
+    }
+    default:
+      return undefined;
+  }
 }
 
 const SKIP: Record<string, string[]> = { language_model: ['bow', 'cnn'], text_generation: ['bow', 'cnn'] };
@@ -45,6 +112,7 @@ const SKIP: Record<string, string[]> = { language_model: ['bow', 'cnn'], text_ge
 for (const task of TASKS) {
   describe(`init-config ${task}`, () => {
     const dir = tempDir();
+    let slice: ReturnType<typeof templateData> | undefined;
     for (const net of NETS) {
       if (SKIP[task]?.includes(net)) {
         it(`refuses ${net} with the reason`, () => {
@@ -55,9 +123,9 @@ for (const task of TASKS) {
         });
         continue;
       }
-      it(`${net}: trains as written${task === 'text_classification' ? ' well above chance' : ''}`, async () => {
+      it(`${net}: trains as written`, async () => {
         const runDir = path.join(dir, net);
-        const data = templateData(task, dir);
+        const data = (slice ??= templateData(task, dir));
         const template = startingConfig(task, net);
         // The template itself: settings the net uses, a metric the task reports.
         const model = template.model as Record<string, unknown>;
@@ -87,17 +155,29 @@ for (const task of TASKS) {
         assert.ok(summary.dev, 'evaluated on dev');
         const metric = config.trainer.early_stopping?.metric;
         if (metric) assert.ok(Number.isFinite(summary.dev[metric]), `${metric} = ${summary.dev[metric]}`);
-        const accuracy = accuracyOf(task, summary.dev);
-        if (data.chance !== undefined && accuracy !== undefined)
+        const goal = beyond(task, net, config, data);
+        const got = summary.dev[goal?.metric ?? metric ?? 'loss'];
+        if (task === 'reading_comprehension')
           console.log(
-            `# ${task} ${net}: dev accuracy ${accuracy.toFixed(3)} (chance ${data.chance.toFixed(3)})`,
+            `# ${task} ${net}: dev f1 ${summary.dev.f1.toFixed(3)} (fixed span ${fixedSpanF1(data.train, data.dev).toFixed(3)})`,
           );
-        // Tagging: 3 short epochs of 40 steps at 32 dimensions; chance is always answering the commonest tag.
-        const margin = task === 'text_classification' ? 0.1 : 0.05;
-        if (task === 'text_classification' || task === 'sequence_labeling')
+        if (task === 'text_matching' && !goal)
+          console.log(
+            `# ${task} ${net}: dev accuracy ${summary.dev.accuracy.toFixed(3)} (chance ${data.chance!.toFixed(3)})`,
+          );
+        if (!goal) return;
+        console.log(
+          `# ${task} ${net}: dev ${goal.metric} ${got.toFixed(3)} (${goal.what} ${goal.baseline.toFixed(3)})`,
+        );
+        if (goal.factor !== undefined)
           assert.ok(
-            accuracy! > data.chance! + margin,
-            `dev accuracy ${accuracy} against chance ${data.chance}`,
+            got < goal.baseline * goal.factor,
+            `dev ${goal.metric} ${got} against ${goal.what} ${goal.baseline}`,
+          );
+        else
+          assert.ok(
+            got > goal.baseline + goal.margin!,
+            `dev ${goal.metric} ${got} against ${goal.what} ${goal.baseline}`,
           );
       });
     }

@@ -45,14 +45,14 @@ test('the page draws every series with the right number of points', () => {
   assert.equal(pathPoints(html, 'train-loss-raw').length, 12);
   assert.equal(pathPoints(html, 'train-loss-smoothed').length, 12);
   assert.equal(pathPoints(html, 'dev-loss').length, 3);
-  // One chart per dev metric other than loss: accuracy and macro_f1.
+  // Both dev rates other than loss (accuracy and macro_f1) on one metric chart: two charts in all.
   assert.equal(pathPoints(html, 'dev-metric-0').length, 3);
   assert.equal(pathPoints(html, 'dev-metric-1').length, 3);
   assert.ok(!html.includes('dev-metric-2'));
-  assert.equal((html.match(/<svg /g) ?? []).length, 3);
+  assert.equal((html.match(/<svg /g) ?? []).length, 2);
   // Best step by the first non-loss metric (accuracy 0.8 at step 80), marked on every chart.
   assert.ok(html.includes('best dev accuracy = 0.8 at step 80'));
-  assert.equal((html.match(/best @ 80/g) ?? []).length, 3);
+  assert.equal((html.match(/best @ 80/g) ?? []).length, 2);
   assert.ok(html.includes('over-fitting') && html.includes('under-fitting'));
 });
 
@@ -107,16 +107,68 @@ test('smoothing is a debiased moving average and escaping covers quotes', () => 
   assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
 });
 
-test('the confusion matrix and per-label table say where they come from; rate charts share a 0–1 axis', () => {
+test('the confusion matrix and per-label table say where they come from', () => {
   const html = renderReport({ ...sampleInput(), evaluatedOn: 'dev set, best model (step 80)' });
   const said = html.match(/On the dev set, best model \(step 80\)\./g) ?? [];
   assert.equal(said.length, 2, 'once above the confusion matrix, once above the per-label table');
   assert.ok(html.indexOf('On the dev set') > html.indexOf('<h2>Confusion matrix</h2>'));
-  // accuracy (0.5–0.8) and macro_f1 (0.4–0.75) are both drawn on 0–1: each chart has ticks 0 and 1.
-  for (const name of ['accuracy', 'macro_f1']) {
-    const chart = new RegExp(`aria-label="${name}"[\\s\\S]*?</svg>`).exec(html)?.[0] ?? '';
-    assert.match(chart, />0<\/text>/, `${name}: tick 0`);
-    assert.match(chart, />1<\/text>/, `${name}: tick 1`);
-  }
-  assert.match(html, /accuracy <span class="muted">\(higher is better, axis 0–1\)/);
+});
+
+/** The svg of the chart whose aria-label is `title`. */
+function chartOf(html: string, title: string): string {
+  return new RegExp(`<svg [^>]*aria-label="${title}"[\\s\\S]*?</svg>`).exec(html)?.[0] ?? '';
+}
+
+/** The y pixel of each point of a series, in step order. */
+function ys(html: string, series: string): number[] {
+  return pathPoints(html, series).map((xy) => Number(xy.split(',')[1]));
+}
+
+test('rates share one 0–1 chart, correlations one −1–1 chart, unbounded metrics their own axes', () => {
+  const evalPoints = [
+    { step: 40, metrics: { loss: 0.9, accuracy: 0.5, macro_f1: 0.4, perplexity: 40, spearman: -0.2 } },
+    { step: 80, metrics: { loss: 0.7, accuracy: 0.8, macro_f1: 0.75, perplexity: 12, spearman: 0.5 } },
+    { step: 120, metrics: { loss: 0.8, accuracy: 0.7, macro_f1: 0.7, perplexity: 15, spearman: 0.6 } },
+  ];
+  const html = renderReport({ ...sampleInput(), evalPoints });
+  // loss, rates, correlations, perplexity.
+  assert.equal((html.match(/<svg /g) ?? []).length, 4);
+  const rates = chartOf(html, 'rates');
+  for (const id of ['dev-metric-0', 'dev-metric-1']) assert.ok(rates.includes(`data-series="${id}"`), id);
+  assert.match(rates, />0<\/text>/);
+  assert.match(rates, />1<\/text>/);
+  // One axis: accuracy and macro_f1 are both 0.7 at step 120, so they are drawn at the same height;
+  // the 0–1 axis puts 0.5 (accuracy at step 40) half-way between the 0.7 and a value 0.2 lower.
+  const [acc40, , acc120] = ys(html, 'dev-metric-0');
+  const f1 = ys(html, 'dev-metric-1');
+  assert.equal(acc120, f1[2]);
+  // 0.4 → 0.7 is a 0.3 rise for macro_f1, 0.5 → 0.7 a 0.2 rise for accuracy: pixel rises in proportion.
+  assert.ok(Math.abs((f1[0] - f1[2]) / (acc40 - acc120) - 1.5) < 0.01);
+  const corr = chartOf(html, 'correlations');
+  assert.ok(corr.includes('data-series="dev-metric-3"') && corr.includes('>-1</text>'));
+  const ppl = chartOf(html, 'perplexity');
+  assert.ok(ppl.includes('data-series="dev-metric-2"') && !ppl.includes('dev-metric-0'));
+  assert.match(html, /perplexity \(its own axis\)/);
+  assert.ok(html.includes('perplexity ↓') && html.includes('accuracy ↑'));
+});
+
+test('a rate outside 0–1 is drawn on its own axis; many series wrap the legend', () => {
+  const names = ['accuracy', 'macro_f1', 'micro_f1', 'auc', 'macro_precision', 'macro_recall'];
+  const metrics = (v: number) => Object.fromEntries(names.map((n, i) => [n, v - i * 0.05]));
+  const html = renderReport({
+    title: 't',
+    config: {},
+    trainLoss: [],
+    evalPoints: [
+      { step: 1, metrics: { ...metrics(0.6), bleu: 23.5 } },
+      { step: 2, metrics: { ...metrics(0.8), bleu: 31 } },
+    ],
+  });
+  const rates = chartOf(html, 'rates');
+  assert.equal((rates.match(/data-series=/g) ?? []).length, names.length);
+  assert.ok(chartOf(html, 'bleu').includes('data-series="dev-metric-6"'), 'BLEU on 0–100 gets its own axis');
+  // Six entries at four a row: the legend takes two rows and the plot moves down by one.
+  const legendYs = new Set([...rates.matchAll(/class="legend" x="[\d.]+" y="(\d+)"/g)].map((m) => m[1]));
+  assert.deepEqual([...legendYs], ['14', '30']);
+  assert.match(rates, /viewBox="0 0 720 296"/);
 });

@@ -144,6 +144,20 @@ const STREAMED_TASKS: ReadonlySet<TaskName> = new Set([
   'multi_label_classification',
 ]);
 
+/**
+ * The starting learning rate. A bag of words has few weights per word and learns slowly at the RNN/CNN
+ * rate. Nets that predict tokens (language model, generation) learn slowly at the classifier rates: on
+ * 1,200 poems a character GRU LM after 225 steps reached 0.95× the unigram perplexity at 1e-3 and 0.73×
+ * at 3e-3; a Transformer LM 0.65× at 1e-3. Masked-LM pre-training keeps the encoder's 3e-4.
+ */
+function learningRate(task: TaskName, net: string, fineTune: boolean, masked: boolean): number {
+  if (fineTune) return 5e-5;
+  const predictsTokens = (task === 'language_model' && !masked) || task === 'text_generation';
+  if (net === 'transformer') return predictsTokens ? 1e-3 : 3e-4;
+  if (net === 'bow') return 5e-3;
+  return predictsTokens ? 3e-3 : 1e-3;
+}
+
 export function startingConfig(
   task: TaskName,
   net: string,
@@ -188,8 +202,7 @@ export function startingConfig(
       '//': 'The 10/100/1000 rule: log every 10 steps, evaluate every 100, checkpoint every 1000.',
       epochs: fineTune ? 3 : scratchTransformer ? 10 : 5,
       batch_size: 32,
-      // A bag of words has few weights per word and learns slowly at the RNN/CNN rate.
-      learning_rate: fineTune ? 5e-5 : scratchTransformer ? 3e-4 : net === 'bow' ? 5e-3 : 1e-3,
+      learning_rate: learningRate(task, net, fineTune, opts.objective === 'masked'),
       warmup_ratio: 0.1,
       weight_decay: 0.01,
       max_grad_norm: 1.0,

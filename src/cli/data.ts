@@ -1,6 +1,7 @@
 /**
- * `alembic data prepare <corpus> --out DIR`: the bundled real corpora as train/dev/test files, so the
- * example configs (and a first `alembic train`) have data on a fresh checkout.
+ * `alembic data prepare <corpus> --out DIR`: the bundled real corpora (and task data derived from them)
+ * as train/dev/test files, so the example configs and every init-config template have data on a fresh
+ * checkout.
  */
 import type { Command } from 'commander';
 import { CORPORA, prepareCorpus } from '../data/corpora/prepare-corpus.js';
@@ -18,8 +19,9 @@ export function registerData(program: Command): void {
     .command('prepare')
     .argument('<corpus>', CORPORA.map((c) => c.name).join(' | '))
     .description(
-      'write train.tsv, dev.tsv, test.tsv (and unlabelled.txt for tang-song) from a bundled corpus:\n' +
-        CORPORA.map((c) => `  ${c.name}: ${c.description} (${c.task})`).join('\n'),
+      'write train, dev and test files (.tsv; poem-lm .txt, poem-next-line SQuAD .json; tang-song also ' +
+        'unlabelled.txt) from a bundled corpus:\n' +
+        CORPORA.map((c) => `  ${c.name}: ${c.description} (${c.tasks.join(', ')})`).join('\n'),
     )
     .requiredOption('--out <dir>', 'the folder to write into (created if missing)')
     .option('--limit <n>', 'at most n training examples (dev and test: n/8 each)', positiveInt('--limit'))

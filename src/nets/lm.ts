@@ -19,6 +19,8 @@ import { TransformerDecoder, type DecoderOptions } from './decoder.js';
 export interface LanguageModelNet extends Module {
   /** ids int64 [B,T], lengths int64 [B] → logits [B,T,V] where row t predicts token t+1. */
   logits(ids: Tensor, lengths: Tensor): Tensor;
+  /** The bias [V] of the output projection (where output-prior.ts puts the unigram prior). */
+  readonly outputBias: Tensor;
 }
 
 export interface RnnLmOptions {
@@ -53,6 +55,10 @@ export class RnnLanguageModel extends Module implements LanguageModelNet {
     this.head = this.child('lm_head', new Linear(o.hiddenSize, o.vocabSize));
   }
 
+  get outputBias(): Tensor {
+    return this.head.bias!;
+  }
+
   logits(ids: Tensor, lengths: Tensor): Tensor {
     const x = F.dropout(this.embedding.forward(ids), this.options.dropout, this.training);
     const states = this.rnn.forward(x, lengths).output;
@@ -66,6 +72,10 @@ export class TransformerLanguageModel extends Module implements LanguageModelNet
   constructor(options: Omit<DecoderOptions, 'crossAttention'>) {
     super();
     this.decoder = this.child('decoder', new TransformerDecoder({ ...options, crossAttention: false }));
+  }
+
+  get outputBias(): Tensor {
+    return this.decoder.outputBias;
   }
 
   logits(ids: Tensor): Tensor {

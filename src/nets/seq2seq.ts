@@ -37,6 +37,8 @@ export interface Seq2SeqNet extends Module {
   encodeSource(input: EncoderInput): Seq2SeqMemory;
   /** Next-token logits [B,T,V] for decoder input ids [B,T] (right-padded; lengths int64 [B]). */
   decode(memory: Seq2SeqMemory, ids: Tensor, lengths: Tensor): Tensor;
+  /** The bias [V] of the target-token projection (where output-prior.ts puts the unigram prior). */
+  readonly outputBias: Tensor;
 }
 
 /** The memory rows for each decoding row (beam search runs several hypotheses per source). */
@@ -68,6 +70,10 @@ export class TransformerSeq2Seq extends Module implements Seq2SeqNet {
 
   decode(memory: Seq2SeqMemory, ids: Tensor): Tensor {
     return this.decoder.logits(ids, memory);
+  }
+
+  get outputBias(): Tensor {
+    return this.decoder.outputBias;
   }
 }
 
@@ -143,6 +149,10 @@ export class RnnSeq2Seq extends Module implements Seq2SeqNet {
     const context = scores.softmax(-1).matmul(memory.states); // [B,T,enc]
     const combined = this.combine.forward(cat([h, context], 2)).tanh();
     return this.output.forward(drop(combined));
+  }
+
+  get outputBias(): Tensor {
+    return this.output.bias!;
   }
 }
 

@@ -21,6 +21,7 @@ import { containsHan, corpusBleu, corpusRougeL, perplexity } from '../metrics/in
 import { beamSearch, type Hypothesis, type SearchRow, type TopTokens } from '../nets/decoder-search.js';
 import { inferenceBatches } from '../nets/eval-mode.js';
 import { loadPretrained } from '../nets/pretrained.js';
+import { setUnigramBias, tokenCounts } from '../nets/output-prior.js';
 import { buildSeq2Seq, selectMemory, TransformerSeq2Seq, type Seq2SeqNet } from '../nets/seq2seq.js';
 import { padBatch, padTexts } from '../nets/batching.js';
 import { generationSchema, type TrainConfig } from '../config/run-config.js';
@@ -132,8 +133,15 @@ export class GenerationTask implements Task<GenerationExample, GenerationFeature
       this.source = TextCodec.fit(this.sourceSpec(), sources, { ...limits, vocabFile });
       this.target = TextCodec.fit(this.targetSpec(), targets, limits);
     }
-    this.targetIds();
+    const { eos } = this.targetIds();
+    this.prior = tokenCounts(
+      train.map((e) => [...(this.encode({ source: '', target: e.target ?? '' }).target ?? []), eos]),
+      this.target.vocab.size,
+    );
   }
+
+  /** Training target-token counts (EOS included) for the output layer's unigram start; set by fit. */
+  private prior?: Float64Array;
 
   targetIds(): TargetIds {
     const v = this.target.vocab;
@@ -165,6 +173,7 @@ export class GenerationTask implements Task<GenerationExample, GenerationFeature
       decoderLayers: this.options.decoder_layers ?? this.config.model.num_layers,
       maxTargetPositions: this.options.max_length + 1,
     });
+    if (this.prior) setUnigramBias(net.outputBias, this.prior);
     if (this.config.model.pretrained_dir && net instanceof TransformerSeq2Seq)
       loadPretrained(net.encoder, this.config.model.pretrained_dir, {
         tokenizer: this.config.dataset.tokenizer,

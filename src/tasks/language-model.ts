@@ -19,6 +19,7 @@ import { perplexity } from '../metrics/generation.js';
 import { sampleToken } from '../nets/decoder-search.js';
 import { inEvalMode, inferenceBatches } from '../nets/eval-mode.js';
 import { buildLanguageModel, type LanguageModelNet } from '../nets/lm.js';
+import { setUnigramBias, tokenCounts } from '../nets/output-prior.js';
 import { padBatch } from '../nets/batching.js';
 import { generationSchema, type TrainConfig } from '../config/run-config.js';
 import { UserError } from '../util/errors.js';
@@ -87,7 +88,15 @@ export class CausalLmTask implements Task<TextExample, LmFeatures, LmPrediction>
       { minFreq: d.vocab.min_freq, maxSize: d.vocab.max_size, vocabFile: d.tokenizer.vocab },
     );
     this.ids(); // fails early when a given vocab.txt lacks [CLS]/[SEP]
+    const eos = [this.ids().eos];
+    this.prior = tokenCounts(
+      train.map((e) => [...this.encode(e).ids, ...eos]),
+      this.codec.vocab.size,
+    );
   }
+
+  /** Training token counts (EOS included) for the output layer's unigram start; set by fit. */
+  private prior?: Float64Array;
 
   ids(): LmIds {
     const v = this.codec.vocab;
@@ -120,6 +129,7 @@ export class CausalLmTask implements Task<TextExample, LmFeatures, LmPrediction>
       throw new UserError(
         `model.max_positions ${positions} is shorter than dataset.max_len ${this.config.dataset.max_len}`,
       );
+    if (this.prior) setUnigramBias(net.outputBias, this.prior);
     return new CausalLmModel(net, this.ids());
   }
 

@@ -1,8 +1,10 @@
 /**
  * The training report: one self-contained HTML page (inline CSS, inline SVG charts drawn here, no
  * scripts, no external resources) that opens offline. It shows the train loss (raw and smoothed) with
- * the dev loss on the same axes, one chart per dev metric, the best step, a confusion-matrix heat
- * table, a per-label table and the config. All text from the run is HTML-escaped.
+ * the dev loss on the same axes, the dev metrics (every rate — accuracy, F1, AUC … — on one chart with a
+ * fixed 0–1 axis, correlations on one −1–1 chart, and only unbounded metrics such as perplexity each on
+ * its own scaled axis, so a 3-point wobble looks like one), the best step, a confusion-matrix heat table,
+ * a per-label table and the config. All text from the run is HTML-escaped.
  */
 import { lowerIsBetter } from '../metrics/direction.js';
 
@@ -10,7 +12,7 @@ export interface ReportInput {
   title: string;
   config: unknown;
   trainLoss: { step: number; value: number }[];
-  /** Dev evaluations; the metric named "loss" is drawn with the train loss, every other one gets a chart. */
+  /** Dev evaluations; the metric named "loss" is drawn with the train loss, the others on the metric charts. */
   evalPoints: { step: number; metrics: Record<string, number> }[];
   /** matrix[gold][predicted] = count, rows and columns in `labels` order. */
   confusion?: { labels: string[]; matrix: number[][] };
@@ -44,7 +46,12 @@ interface Series {
 const WIDTH = 720;
 const HEIGHT = 280;
 const MARGIN = { left: 64, right: 20, top: 34, bottom: 40 };
-const COLORS = { raw: '#9db7e0', smooth: '#1d4ed8', dev: '#ea580c', metric: '#047857', best: '#b91c1c' };
+const COLORS = { raw: '#9db7e0', smooth: '#1d4ed8', dev: '#ea580c', best: '#b91c1c' };
+/** Dev metric colours, told apart on one chart (Tableau 10 without its red, which marks the best step). */
+const METRIC_COLORS = ['#047857', '#1d4ed8', '#ea580c', '#7c3aed', '#a16207', '#db2777', '#0e7490', '#4b5563'];
+/** Legend entries are this wide; they wrap onto more rows above the plot. */
+const LEGEND_ENTRY = 150;
+const LEGEND_ROW = 16;
 const DEV_LOSS = 'loss';
 
 /** Escapes text for HTML element content and attribute values. */
@@ -166,11 +173,15 @@ function lineChart(
       0.05,
     );
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
-  const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
+  const perRow = Math.max(1, Math.floor(plotW / LEGEND_ENTRY));
+  const extraRows = Math.max(0, Math.ceil(series.length / perRow) - 1);
+  const top = MARGIN.top + extraRows * LEGEND_ROW;
+  const height = HEIGHT + extraRows * LEGEND_ROW;
+  const plotH = height - top - MARGIN.bottom;
   const sx = (x: number) => MARGIN.left + ((x - x0) / (x1 - x0)) * plotW;
-  const sy = (y: number) => MARGIN.top + (1 - (y - y0) / (y1 - y0)) * plotH;
+  const sy = (y: number) => top + (1 - (y - y0) / (y1 - y0)) * plotH;
   const out: string[] = [
-    `<svg class="chart" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${escapeHtml(title)}">`,
+    `<svg class="chart" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label="${escapeHtml(title)}">`,
   ];
   for (const t of niceTicks(y0, y1)) {
     const y = sy(t).toFixed(1);
@@ -181,20 +192,20 @@ function lineChart(
   }
   for (const t of niceTicks(x0, x1)) {
     const x = sx(t).toFixed(1);
-    out.push(`<line class="grid" x1="${x}" x2="${x}" y1="${MARGIN.top}" y2="${HEIGHT - MARGIN.bottom}"/>`);
+    out.push(`<line class="grid" x1="${x}" x2="${x}" y1="${top}" y2="${height - MARGIN.bottom}"/>`);
     out.push(
-      `<text class="tick" x="${x}" y="${HEIGHT - MARGIN.bottom + 16}" text-anchor="middle">${formatNumber(t)}</text>`,
+      `<text class="tick" x="${x}" y="${height - MARGIN.bottom + 16}" text-anchor="middle">${formatNumber(t)}</text>`,
     );
   }
   out.push(
-    `<rect class="frame" x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}"/>`,
-    `<text class="axis" x="${MARGIN.left + plotW / 2}" y="${HEIGHT - 6}" text-anchor="middle">step</text>`,
+    `<rect class="frame" x="${MARGIN.left}" y="${top}" width="${plotW}" height="${plotH}"/>`,
+    `<text class="axis" x="${MARGIN.left + plotW / 2}" y="${height - 6}" text-anchor="middle">step</text>`,
   );
   if (best && best.step >= x0 && best.step <= x1) {
     const x = sx(best.step).toFixed(1);
     out.push(
-      `<line class="best" x1="${x}" x2="${x}" y1="${MARGIN.top}" y2="${HEIGHT - MARGIN.bottom}" stroke="${COLORS.best}"/>`,
-      `<text class="tick" x="${x}" y="${MARGIN.top - 4}" text-anchor="middle" fill="${COLORS.best}">${escapeHtml(best.label)}</text>`,
+      `<line class="best" x1="${x}" x2="${x}" y1="${top}" y2="${height - MARGIN.bottom}" stroke="${COLORS.best}"/>`,
+      `<text class="tick" x="${x}" y="${top - 4}" text-anchor="middle" fill="${COLORS.best}">${escapeHtml(best.label)}</text>`,
     );
   }
   for (const s of series) {
@@ -209,10 +220,11 @@ function lineChart(
     }
   }
   series.forEach((s, i) => {
-    const x = MARGIN.left + 8 + i * 150;
+    const x = MARGIN.left + 8 + (i % perRow) * LEGEND_ENTRY;
+    const y = 14 + Math.floor(i / perRow) * LEGEND_ROW;
     out.push(
-      `<line x1="${x}" x2="${x + 18}" y1="14" y2="14" stroke="${s.color}" stroke-width="3"/>`,
-      `<text class="legend" x="${x + 24}" y="14" dy="0.32em">${escapeHtml(s.name)}</text>`,
+      `<line x1="${x}" x2="${x + 18}" y1="${y}" y2="${y}" stroke="${s.color}" stroke-width="3"/>`,
+      `<text class="legend" x="${x + 24}" y="${y}" dy="0.32em">${escapeHtml(s.name)}</text>`,
     );
   });
   out.push('</svg>');
@@ -247,28 +259,52 @@ function lossChart(input: ReportInput, best?: { step: number; label: string }): 
   return lineChart('loss', series, best);
 }
 
+/** Correlations (Pearson, Spearman, Kendall) live in [−1, 1]. */
+const CORRELATION_NAME = /pearson|spearman|kendall|correlation/i;
+
+/**
+ * The dev metrics, as few charts as their scales allow: every rate on one chart with a fixed 0–1 axis,
+ * correlations on one −1–1 chart, and each unbounded metric (perplexity, mse, …) on its own scaled axis.
+ * Series ids are `dev-metric-<i>` in order of first appearance, whichever chart holds them.
+ */
 function metricCharts(input: ReportInput, best?: { step: number; label: string }): string {
-  return metricNames(input.evalPoints)
+  const series = metricNames(input.evalPoints)
     .filter((name) => name !== DEV_LOSS)
-    .map((name, i) => {
-      const points = input.evalPoints
+    .map((name, i): Series & { metric: string } => ({
+      metric: name,
+      id: `dev-metric-${i}`,
+      name: `${name} ${lowerIsBetter(name) ? '↓' : '↑'}`,
+      points: input.evalPoints
         .filter((p) => name in p.metrics)
-        .map((p) => ({ x: p.step, y: p.metrics[name] }));
-      const id = `dev-metric-${i}`;
-      const series: Series = {
-        id,
-        name: `dev ${name}`,
-        points,
-        color: COLORS.metric,
-        width: 2,
-        markers: true,
-      };
-      const direction = lowerIsBetter(name) ? 'lower is better' : 'higher is better';
-      // Rates share one fixed 0–1 axis, so a 3-point wobble looks like one and charts compare at a glance.
-      const range = isRate(name, points) ? ([0, 1] as const) : undefined;
-      const scale = range ? ', axis 0–1' : '';
-      return `<figure><figcaption>${escapeHtml(name)} <span class="muted">(${direction}${scale})</span></figcaption>\n${lineChart(name, [series], best, range)}</figure>`;
-    })
+        .map((p) => ({ x: p.step, y: p.metrics[name] })),
+      color: METRIC_COLORS[i % METRIC_COLORS.length],
+      width: 2,
+      markers: true,
+    }));
+  const inRange = (s: Series, lo: number, hi: number) => s.points.every((p) => !(p.y < lo || p.y > hi));
+  const rates = series.filter((s) => isRate(s.metric, s.points));
+  const correlations = series.filter(
+    (s) => !rates.includes(s) && CORRELATION_NAME.test(s.metric) && inRange(s, -1, 1),
+  );
+  const charts: { title: string; caption: string; series: Series[]; range?: readonly [number, number] }[] = [];
+  const names = (list: typeof series) => list.map((s) => s.metric).join(', ');
+  if (rates.length > 0)
+    charts.push({ title: 'rates', caption: `${names(rates)} (shared axis 0–1)`, series: rates, range: [0, 1] });
+  if (correlations.length > 0)
+    charts.push({
+      title: 'correlations',
+      caption: `${names(correlations)} (shared axis −1–1)`,
+      series: correlations,
+      range: [-1, 1],
+    });
+  for (const s of series.filter((x) => !rates.includes(x) && !correlations.includes(x)))
+    charts.push({ title: s.metric, caption: `${s.metric} (its own axis)`, series: [s] });
+  const legend = '<span class="muted">↑ higher is better, ↓ lower is better</span>';
+  return charts
+    .map(
+      (c) =>
+        `<figure><figcaption>${escapeHtml(c.caption)} ${legend}</figcaption>\n${lineChart(c.title, c.series, best, c.range)}</figure>`,
+    )
     .join('\n');
 }
 
@@ -276,7 +312,7 @@ const RATE_NAME = /acc|f1|precision|recall|auc|exact|^em$|rouge|bleu|ndcg|mrr|ma
 
 /** A metric that is a share or score in [0, 1] (accuracy, F1, AUC, …), by name and by its values. */
 export function isRate(name: string, points: readonly Point[]): boolean {
-  return RATE_NAME.test(name) && points.every((p) => p.y >= 0 && p.y <= 1);
+  return RATE_NAME.test(name) && points.every((p) => !(p.y < 0 || p.y > 1));
 }
 
 function confusionTable(confusion: NonNullable<ReportInput['confusion']>): string {
