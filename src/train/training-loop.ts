@@ -44,6 +44,19 @@ export interface TrainOptions extends ProcessHooks {
 
 const KEEP_CHECKPOINTS = 3;
 
+/** The position of a run that has not trained yet. */
+function freshPosition(): TrainerPosition {
+  return {
+    step: 0,
+    epoch: 0,
+    batchInEpoch: 0,
+    best: null,
+    evalsWithoutImprovement: 0,
+    stopped: false,
+    pendingLoss: { sum: 0, count: 0 },
+  };
+}
+
 /** A run in progress: what the three parts share. */
 export interface TrainingRun {
   out: string;
@@ -111,15 +124,7 @@ function startRun(
     mkdirSync(out, { recursive: true });
     for (const line of recoverOutputDir(out)) log(line);
   }
-  let pos: TrainerPosition = {
-    step: 0,
-    epoch: 0,
-    batchInEpoch: 0,
-    best: null,
-    evalsWithoutImprovement: 0,
-    stopped: false,
-    pendingLoss: { sum: 0, count: 0 },
-  };
+  let pos = freshPosition();
   const resumeFrom = opts.resume ? latestCheckpoint(out) : null;
   if (opts.resume && !resumeFrom) log(`no checkpoint under ${out}/checkpoints: starting from scratch`);
   if (resumeFrom) {
