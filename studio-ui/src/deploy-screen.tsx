@@ -1,0 +1,278 @@
+// Distil & deploy: from a finished run, launch model or data distillation, export to ONNX (fp32 or int8)
+// with the QPS measured on this machine and the agreement with the trained model on the dev set, try the
+// model on a sentence, copy a curl for `alembic serve`, and download the model or the export.
+import { useEffect, useState } from 'preact/hooks';
+import { enc, errorText, get, listOf, post, waitJob, type Job } from './api-client.js';
+import type { RunInfo } from './run-live.js';
+import type { ScreenProps } from './shared-state.js';
+import { cell, ErrorLine, Field, Status, useT } from './widgets.js';
+
+type Obj = Record<string, unknown>;
+
+function JobLine({ job, testId }: { job: Job | null; testId: string }) {
+  const { t } = useT();
+  if (!job) return null;
+  return (
+    <Status testId={testId}>
+      {t('deploy.job')} <span class="mono">{job.id}</span>:{' '}
+      <strong class={`st st-${job.status}`}>{job.status}</strong>
+      {job.message ? ` — ${job.message}` : ''}
+      {job.error ? ` — ${job.error}` : ''}
+    </Status>
+  );
+}
+
+/** The predicted label and the per-label scores, from {label, score, scores|probabilities} or a list. */
+function readPrediction(p: unknown): { label?: string; scores: [string, number][] } {
+  const o = (Array.isArray(p) ? p[0] : ((p as Obj)?.prediction ?? p)) as Obj | undefined;
+  if (!o || typeof o !== 'object') return { label: p === undefined ? undefined : cell(p), scores: [] };
+  const raw = (o.scores ?? o.probabilities ?? o.probs) as unknown;
+  let scores: [string, number][] = [];
+  if (Array.isArray(raw))
+    scores = raw.map((s, i) =>
+      s && typeof s === 'object'
+        ? [String((s as Obj).label), Number((s as Obj).score)]
+        : [String(i), Number(s)],
+    );
+  else if (raw && typeof raw === 'object')
+    scores = Object.entries(raw as Obj).map(([k, v]) => [k, Number(v)]);
+  scores.sort((a, b) => b[1] - a[1]);
+  const label = o.label ?? o.labels ?? o.answer ?? o.text ?? scores[0]?.[0];
+  return { label: label === undefined ? undefined : cell(label), scores };
+}
+
+export function DeployScreen({ shared, update }: ScreenProps) {
+  const { t } = useT();
+  const [runs, setRuns] = useState<RunInfo[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [kind, setKind] = useState('model');
+  const [distillJob, setDistillJob] = useState<Job | null>(null);
+  const [int8, setInt8] = useState(false);
+  const [exportJob, setExportJob] = useState<Job | null>(null);
+  const [text, setText] = useState('');
+  const [textB, setTextB] = useState('');
+  const [prediction, setPrediction] = useState<unknown>(undefined);
+  const [curl, setCurl] = useState('');
+  const [copied, setCopied] = useState(false);
+
+  useEffect(() => {
+    get<unknown>('/api/runs')
+      .then((d) => setRuns(listOf<RunInfo>(d, 'runs')))
+      .catch((e) => setError(errorText(e)));
+  }, []);
+  const runId = shared.runId ?? runs.find((r) => r.status === 'done')?.id ?? runs[0]?.id;
+  const run = runs.find((r) => r.id === runId);
+  const pair = run?.task === 'text_pair_classification' || run?.task === 'text_matching';
+
+  useEffect(() => {
+    setCurl('');
+    setPrediction(undefined);
+    setExportJob(null);
+    if (!runId) return;
+    get<unknown>(`/api/runs/${enc(runId)}/curl`)
+      .then((c) =>
+        setCurl(typeof c === 'string' ? c : String((c as Obj)?.curl ?? JSON.stringify(c, null, 2))),
+      )
+      .catch(() => setCurl(''));
+  }, [runId]);
+
+  const distill = async (e: Event) => {
+    e.preventDefault();
+    if (!runId) return;
+    setError(null);
+    try {
+      const r = await post<{ jobId: string }>(`/api/runs/${enc(runId)}/distill`, { kind });
+      await waitJob(r.jobId, setDistillJob, 1000);
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+
+  const exportModel = async (e: Event) => {
+    e.preventDefault();
+    if (!runId) return;
+    setError(null);
+    try {
+      const r = await post<{ jobId: string }>(`/api/runs/${enc(runId)}/export`, { int8 });
+      await waitJob(r.jobId, setExportJob, 500);
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+
+  const predict = async (e: Event) => {
+    e.preventDefault();
+    if (!runId) return;
+    setError(null);
+    try {
+      setPrediction(
+        await post(`/api/runs/${enc(runId)}/predict`, pair ? { text_a: text, text_b: textB } : { text }),
+      );
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+
+  const res = (exportJob?.result ?? {}) as Obj;
+  const pred = prediction === undefined ? null : readPrediction(prediction);
+  const num = (v: unknown, digits: number) => (typeof v === 'number' ? v.toFixed(digits) : '—');
+
+  return (
+    <section aria-labelledby="deploy-h">
+      <h2 id="deploy-h" tabIndex={-1}>
+        {t('deploy.title')}
+      </h2>
+      <p class="lead">{t('deploy.lead')}</p>
+      <div class="row">
+        <Field label={t('deploy.run')}>
+          <select
+            data-testid="deploy-run"
+            value={runId ?? ''}
+            onChange={(e) => update({ runId: (e.currentTarget as HTMLSelectElement).value })}
+          >
+            {runs.map((r) => (
+              <option key={r.id} value={r.id}>
+                {r.name ?? r.id} ({r.status})
+              </option>
+            ))}
+          </select>
+        </Field>
+      </div>
+      <ErrorLine error={error} />
+      {!runId && <p class="muted">{t('runs.none')}</p>}
+      {runId && (
+        <div class="panels">
+          <form class="panel" onSubmit={exportModel} data-testid="export-form">
+            <h3>{t('deploy.export')}</h3>
+            <label class="inline">
+              <input
+                type="checkbox"
+                checked={int8}
+                data-testid="int8"
+                onChange={(e) => setInt8((e.currentTarget as HTMLInputElement).checked)}
+              />{' '}
+              {t('deploy.int8')}
+            </label>
+            <p>
+              <button
+                type="submit"
+                class="primary"
+                data-testid="export"
+                disabled={exportJob?.status === 'running'}
+              >
+                {t('deploy.exportButton')}
+              </button>
+            </p>
+            <JobLine job={exportJob} testId="export-status" />
+            {exportJob?.result !== undefined && exportJob.result !== null && (
+              <div class="cards" data-testid="export-result">
+                <div class="card">
+                  <span class="k">{t('deploy.qps1')}</span>
+                  <span class="v">{num(res.qps_b1, 0)}</span>
+                </div>
+                <div class="card">
+                  <span class="k">{t('deploy.qps32')}</span>
+                  <span class="v">{num(res.qps_b32, 0)}</span>
+                </div>
+                <div class="card">
+                  <span class="k">{t('deploy.agreement')}</span>
+                  <span class="v">
+                    {typeof res.dev_agreement === 'number' ? `${(100 * res.dev_agreement).toFixed(1)}%` : '—'}
+                  </span>
+                </div>
+              </div>
+            )}
+            <p class="downloads">
+              <a class="button" href={`/api/runs/${enc(runId)}/download?what=model`} download>
+                {t('deploy.downloadModel')}
+              </a>{' '}
+              <a class="button" href={`/api/runs/${enc(runId)}/download?what=export`} download>
+                {t('deploy.downloadExport')}
+              </a>
+            </p>
+          </form>
+
+          <form class="panel" onSubmit={predict} data-testid="try-form">
+            <h3>{t('deploy.try')}</h3>
+            <Field label={pair ? t('deploy.textA') : t('deploy.text')} wide>
+              <input
+                type="text"
+                data-testid="try-text"
+                value={text}
+                onInput={(e) => setText((e.currentTarget as HTMLInputElement).value)}
+              />
+            </Field>
+            {pair && (
+              <Field label={t('deploy.textB')} wide>
+                <input
+                  type="text"
+                  value={textB}
+                  onInput={(e) => setTextB((e.currentTarget as HTMLInputElement).value)}
+                />
+              </Field>
+            )}
+            <p>
+              <button type="submit" class="primary" data-testid="predict">
+                {t('deploy.predict')}
+              </button>
+            </p>
+            {pred && (
+              <div class="prediction" data-testid="prediction" role="status">
+                <p class="big">
+                  {t('deploy.label')}: <strong data-testid="predicted-label">{pred.label ?? '—'}</strong>
+                </p>
+                {pred.scores.length > 0 && (
+                  <ul class="bars">
+                    {pred.scores.slice(0, 8).map(([l, s]) => (
+                      <li key={l}>
+                        <span class="bar-label">{l}</span>
+                        <span class="bar" style={{ width: `${Math.max(1, 100 * s)}%` }} />
+                        <span class="bar-n">{s.toFixed(3)}</span>
+                      </li>
+                    ))}
+                  </ul>
+                )}
+              </div>
+            )}
+          </form>
+
+          <form class="panel" onSubmit={distill} data-testid="distill-form">
+            <h3>{t('deploy.distill')}</h3>
+            <p class="hint">{t('deploy.distillHint')}</p>
+            <Field label={t('deploy.kind')}>
+              <select value={kind} onChange={(e) => setKind((e.currentTarget as HTMLSelectElement).value)}>
+                <option value="model">{t('deploy.kindModel')}</option>
+                <option value="data">{t('deploy.kindData')}</option>
+              </select>
+            </Field>
+            <p>
+              <button type="submit" data-testid="distill">
+                {t('deploy.distillButton')}
+              </button>
+            </p>
+            <JobLine job={distillJob} testId="distill-status" />
+          </form>
+
+          <div class="panel">
+            <h3>{t('deploy.curl')}</h3>
+            <pre class="curl" data-testid="curl">
+              {curl || '—'}
+            </pre>
+            <button
+              type="button"
+              disabled={!curl}
+              onClick={() =>
+                navigator.clipboard?.writeText(curl).then(
+                  () => setCopied(true),
+                  () => setCopied(false),
+                )
+              }
+            >
+              {copied ? t('deploy.copied') : t('deploy.copy')}
+            </button>
+          </div>
+        </div>
+      )}
+    </section>
+  );
+}

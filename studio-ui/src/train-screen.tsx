@@ -1,0 +1,210 @@
+// Train: pick task and network, edit the config through a form generated from its schema or as JSON
+// (both stay in step), validate it as the CLI would, start a run and watch it.
+import { useEffect, useState } from 'preact/hooks';
+import { enc, errorText, get, post } from './api-client.js';
+import { TASK_NAMES } from './advice-screen.js';
+import { RunLive } from './run-live.js';
+import { SchemaForm, setPath, type JsonSchema } from './schema-form.js';
+import type { ScreenProps, Shared } from './shared-state.js';
+import { ErrorLine, Field, Status, useT } from './widgets.js';
+
+const NET_NAMES = ['bow', 'cnn', 'gru', 'lstm', 'transformer'];
+type Obj = Record<string, unknown>;
+
+/** The template with the user's data files in place of its example paths. */
+function withData(template: Obj, shared: Shared): Obj {
+  let c = template;
+  const ds = (template.dataset ?? {}) as Obj;
+  const files = shared.split ?? (shared.file ? { train: shared.file } : {});
+  for (const k of ['train', 'dev', 'test'] as const) {
+    const f = files[k];
+    const name =
+      typeof f === 'string'
+        ? f
+        : f && typeof f === 'object'
+          ? ((f as Obj).name ?? (f as Obj).file)
+          : undefined;
+    if (typeof name === 'string' && k in ds) c = setPath(c, ['dataset', k], name);
+  }
+  return c;
+}
+
+function errorList(errors: unknown): string[] {
+  if (!Array.isArray(errors)) return errors ? [String(errors)] : [];
+  return errors.map((e) => {
+    if (typeof e === 'string') return e;
+    const o = (e ?? {}) as Obj;
+    const path = Array.isArray(o.path) ? o.path.join('.') : (o.path ?? o.field ?? '');
+    return [path, o.message ?? JSON.stringify(o)].filter(Boolean).join(': ');
+  });
+}
+
+export function TrainScreen({ shared, update }: ScreenProps) {
+  const { t } = useT();
+  const [task, setTask] = useState(shared.advice?.task ?? shared.preview?.task ?? 'text_classification');
+  const [net, setNet] = useState(shared.advice?.net ?? 'bow');
+  const [schema, setSchema] = useState<JsonSchema | null>(null);
+  const [config, setConfig] = useState<Obj | null>(null);
+  const [text, setText] = useState('');
+  const [jsonError, setJsonError] = useState<string | null>(null);
+  const [showAll, setShowAll] = useState(false);
+  const [name, setName] = useState(`${net}-${new Date().toISOString().slice(5, 16).replace(/[-T:]/g, '')}`);
+  const [check, setCheck] = useState<{ ok: boolean; errors: string[] } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    setError(null);
+    get<{ template: Obj; schema: JsonSchema }>(`/api/schema?task=${enc(task)}&net=${enc(net)}`)
+      .then((r) => {
+        setSchema(r.schema);
+        const c = withData(r.template, shared);
+        setConfig(c);
+        setText(JSON.stringify(c, null, 2));
+        setCheck(null);
+      })
+      .catch((e) => setError(errorText(e)));
+  }, [task, net]);
+
+  const fromForm = (c: Obj) => {
+    setConfig(c);
+    setText(JSON.stringify(c, null, 2));
+    setJsonError(null);
+    setCheck(null);
+  };
+  const fromText = (s: string) => {
+    setText(s);
+    setCheck(null);
+    try {
+      const v = JSON.parse(s);
+      if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error(t('train.notObject'));
+      setConfig(v);
+      setJsonError(null);
+    } catch (e) {
+      setJsonError(errorText(e));
+    }
+  };
+
+  const validate = async (): Promise<boolean> => {
+    if (!config || jsonError) return false;
+    try {
+      const r = await post<{ ok: boolean; errors?: unknown }>('/api/config/validate', { config });
+      const res = { ok: r.ok, errors: errorList(r.errors) };
+      setCheck(res);
+      return res.ok;
+    } catch (e) {
+      setCheck({ ok: false, errors: [errorText(e)] });
+      return false;
+    }
+  };
+
+  const start = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    setBusy(true);
+    try {
+      if (!(await validate())) return;
+      const r = await post<{ runId: string; jobId?: string }>('/api/runs', { name, config });
+      update({ runId: r.runId });
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section aria-labelledby="train-h">
+      <h2 id="train-h" tabIndex={-1}>
+        {t('train.title')}
+      </h2>
+      <p class="lead">{t('train.lead')}</p>
+      <form onSubmit={start} data-testid="train-form">
+        <div class="row">
+          <Field label={t('advice.task')}>
+            <select value={task} onChange={(e) => setTask((e.currentTarget as HTMLSelectElement).value)}>
+              {TASK_NAMES.map((n) => (
+                <option key={n} value={n}>
+                  {n}
+                </option>
+              ))}
+            </select>
+          </Field>
+          <Field label={t('train.net')}>
+            <select
+              value={net}
+              data-testid="net"
+              onChange={(e) => setNet((e.currentTarget as HTMLSelectElement).value)}
+            >
+              {NET_NAMES.map((n) => (
+                <option key={n} value={n}>
+                  {n}
+                </option>
+              ))}
+            </select>
+          </Field>
+          <Field label={t('train.name')}>
+            <input
+              type="text"
+              required
+              value={name}
+              data-testid="run-name"
+              pattern="[A-Za-z0-9._\-]+"
+              onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)}
+            />
+          </Field>
+          <button type="submit" class="primary" data-testid="start" disabled={busy || !config || !!jsonError}>
+            {t('train.start')}
+          </button>
+          <button type="button" data-testid="validate" onClick={validate} disabled={!config || !!jsonError}>
+            {t('train.validate')}
+          </button>
+        </div>
+        <ErrorLine error={error} />
+        {check && (
+          <div data-testid="validation">
+            {check.ok ? (
+              <Status>{t('train.valid')}</Status>
+            ) : (
+              <ul class="errors" role="alert">
+                {check.errors.map((m) => (
+                  <li key={m}>{m}</li>
+                ))}
+              </ul>
+            )}
+          </div>
+        )}
+        {shared.runId && <RunLive runId={shared.runId} />}
+        {schema && config && (
+          <div class="two config">
+            <div>
+              <h3>{t('train.form')}</h3>
+              <label class="inline">
+                <input
+                  type="checkbox"
+                  checked={showAll}
+                  onChange={(e) => setShowAll((e.currentTarget as HTMLInputElement).checked)}
+                />{' '}
+                {t('train.showAll')}
+              </label>
+              <SchemaForm schema={schema} value={config} onChange={fromForm} showAll={showAll} />
+            </div>
+            <div>
+              <h3>
+                <label for="config-json">{t('train.json')}</label>
+              </h3>
+              <textarea
+                id="config-json"
+                data-testid="config-json"
+                spellcheck={false}
+                value={text}
+                onInput={(e) => fromText((e.currentTarget as HTMLTextAreaElement).value)}
+              />
+              <ErrorLine error={jsonError} />
+            </div>
+          </div>
+        )}
+      </form>
+    </section>
+  );
+}
