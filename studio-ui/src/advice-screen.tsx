@@ -6,27 +6,67 @@ import { CurveChart } from './curve-chart.js';
 import type { ScreenProps } from './shared-state.js';
 import { cell, ErrorLine, Field, Status, useT } from './widgets.js';
 
-export const TASK_NAMES = [
+/** The advisor form's task names: the data page's X→Y abstraction. */
+export const ADVICE_TASKS = [
   'text_classification',
-  'text_pair_classification',
-  'multi_label_classification',
-  'sequence_labeling',
+  'pair_classification',
   'text_matching',
+  'sequence_labeling',
   'reading_comprehension',
-  'text_generation',
+  'generation',
 ];
 
+/** The run config's task for an advice task (the two lists name two tasks differently). */
+export function configTask(task: string): string {
+  return task === 'pair_classification'
+    ? 'text_pair_classification'
+    : task === 'generation'
+      ? 'text_generation'
+      : task;
+}
+
 type Obj = Record<string, unknown>;
+type Step = { outcomes?: Obj[]; scheme?: { serve?: { id?: string; net?: string; why?: string }[] } };
+
+/** The advisor's answer, bare or wrapped as {advice, spec}. */
+function adviceOf(res: Obj | null): Obj | null {
+  return res && typeof res.advice === 'object' && res.advice ? (res.advice as Obj) : res;
+}
 
 /** The served network of a recommendation, whichever field the server put it in. */
 export function recommendedNet(res: Obj | null): string | undefined {
-  if (!res) return undefined;
-  const rec = (res.recommendation ?? {}) as Obj;
-  const steps = res.steps as { scheme?: { serve?: { id?: string }[] } }[] | undefined;
-  const id = [res.net, rec.net, rec.id, rec.student, steps?.[0]?.scheme?.serve?.[0]?.id].find(
-    (v) => typeof v === 'string',
-  ) as string | undefined;
+  const a = adviceOf(res);
+  if (!a) return undefined;
+  const rec = (a.recommendation ?? {}) as Obj;
+  const top = (a.steps as Step[] | undefined)?.[0]?.scheme?.serve?.[0];
+  const id = [a.net, rec.net, rec.id, rec.student, top?.net, top?.id].find((v) => typeof v === 'string') as
+    string | undefined;
   return id?.startsWith('transformer') ? 'transformer' : id;
+}
+
+/** Headline, reasons, rules and warnings of an advice, from the library's Advice or a flat answer. */
+function readAdvice(res: Obj | null) {
+  const a = adviceOf(res) ?? {};
+  const steps = (a.steps ?? []) as Step[];
+  const top = steps[0]?.scheme?.serve?.[0];
+  const rules = (a.rules ?? [...((a.shared ?? []) as Obj[]), ...(steps[0]?.outcomes ?? [])]) as Obj[];
+  const reasons = (a.reasons ??
+    rules.filter((r) => r.kind === 'recommendation').map((r) => r.recommendation)) as unknown[];
+  const rec = a.recommendation;
+  const headline =
+    typeof rec === 'string' ? rec : rec && typeof rec === 'object' ? textOf(rec) : (top?.why ?? a.text);
+  return {
+    id: top?.id,
+    headline: headline as string | undefined,
+    reasons,
+    rules,
+    warnings: (a.warnings ?? []) as unknown[],
+  };
+}
+
+/** The language of the file's text (Chinese when its first rows hold CJK characters). */
+function languageOf(rows: unknown[] | undefined): 'zh' | 'en' {
+  return /[\u3400-\u9fff]/.test(JSON.stringify(rows ?? [])) ? 'zh' : 'en';
 }
 
 function textOf(v: unknown): string {
@@ -61,17 +101,32 @@ function candidatesOf(result: unknown): Candidate[] {
 export function AdviceScreen({ shared, update, go }: ScreenProps) {
   const { t } = useT();
   const p = shared.preview;
-  const [task, setTask] = useState(shared.advice?.task ?? p?.task ?? 'text_classification');
+  const [task, setTask] = useState(
+    ADVICE_TASKS.includes(p?.task ?? '') ? (p?.task as string) : 'text_classification',
+  );
+  const [language, setLanguage] = useState(languageOf(p?.rows));
   const [qps, setQps] = useState(100);
   const [hardware, setHardware] = useState('cpu');
-  const [labelled, setLabelled] = useState(Number(p?.total ?? p?.count ?? 1000));
+  const [labelled, setLabelled] = useState(Number(p?.examples ?? p?.total ?? p?.count ?? 1000));
   const [goal, setGoal] = useState(0.85);
   const [res, setRes] = useState<Obj | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [job, setJob] = useState<Job | null>(null);
 
-  const body = () => ({ task, qps, hardware, labelled, accuracy_goal: goal, file: shared.file });
+  const labels =
+    p?.labels && typeof p.labels === 'object' && Object.keys(p.labels).length ? p.labels : undefined;
+  const body = () => ({
+    task,
+    qps,
+    hardware,
+    labelled,
+    accuracy_goal: goal,
+    language,
+    ...(labels && { labels }),
+    ...(shared.file && { file: shared.split?.train ?? shared.file }),
+    ...(shared.split?.dev && { dev_file: shared.split.dev }),
+  });
 
   const ask = async (e: Event) => {
     e.preventDefault();
@@ -98,16 +153,7 @@ export function AdviceScreen({ shared, update, go }: ScreenProps) {
   };
 
   const net = recommendedNet(res);
-  const rec = res?.recommendation;
-  const headline =
-    typeof rec === 'string'
-      ? rec
-      : rec && typeof rec === 'object'
-        ? textOf(rec)
-        : (res?.text as string | undefined);
-  const reasons = (res?.reasons ?? []) as unknown[];
-  const rules = (res?.rules ?? []) as Obj[];
-  const warnings = (res?.warnings ?? []) as unknown[];
+  const { id, headline, reasons, rules, warnings } = readAdvice(res);
   const cands = candidatesOf(job?.result);
 
   return (
@@ -119,11 +165,20 @@ export function AdviceScreen({ shared, update, go }: ScreenProps) {
       <form class="row" onSubmit={ask} data-testid="advice-form">
         <Field label={t('advice.task')}>
           <select value={task} onChange={(e) => setTask((e.currentTarget as HTMLSelectElement).value)}>
-            {TASK_NAMES.map((n) => (
+            {ADVICE_TASKS.map((n) => (
               <option key={n} value={n}>
                 {n}
               </option>
             ))}
+          </select>
+        </Field>
+        <Field label={t('advice.language')}>
+          <select
+            value={language}
+            onChange={(e) => setLanguage((e.currentTarget as HTMLSelectElement).value as 'zh' | 'en')}
+          >
+            <option value="zh">{t('advice.zh')}</option>
+            <option value="en">{t('advice.en')}</option>
           </select>
         </Field>
         <Field label={t('advice.qps')}>
@@ -173,7 +228,7 @@ export function AdviceScreen({ shared, update, go }: ScreenProps) {
         <div class="result" data-testid="advice-result">
           <h3>{t('advice.recommendation')}</h3>
           <p class="big">
-            <strong data-testid="advice-net">{net ?? '—'}</strong>
+            <strong data-testid="advice-net">{id ?? net ?? '—'}</strong>
             {headline && headline !== net ? <> — {headline}</> : null}
           </p>
           {reasons.length > 0 && (
@@ -225,7 +280,7 @@ export function AdviceScreen({ shared, update, go }: ScreenProps) {
               data-testid="accept-advice"
               disabled={!net}
               onClick={() => {
-                update({ advice: { task, net: net ?? 'bow' } });
+                update({ advice: { task: configTask(task), net: net ?? 'bow' } });
                 go('train');
               }}
             >

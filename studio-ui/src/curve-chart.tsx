@@ -47,6 +47,8 @@ export function CurveChart(props: ChartProps) {
       width,
       height: props.height ?? 240,
       scales: { x: { time: false, distr: props.logX ? 3 : 1 } },
+      // The legend names the series; live cursor values would only add noise to a small chart.
+      legend: { live: false },
       axes: [{ label: props.xLabel }, { label: props.yLabel }],
       series: [
         { label: props.xLabel },

@@ -133,7 +133,9 @@ export function DataScreen({ shared, update, go }: ScreenProps) {
             </div>
             <div class="card">
               <span class="k">{t('data.examples')}</span>
-              <span class="v">{p.total ?? p.count ?? counts.reduce((n, [, c]) => n + (c || 0), 0)}</span>
+              <span class="v">
+                {p.examples ?? p.total ?? p.count ?? counts.reduce((n, [, c]) => n + (c || 0), 0)}
+              </span>
             </div>
           </div>
 

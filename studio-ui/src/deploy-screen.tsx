@@ -60,8 +60,9 @@ export function DeployScreen({ shared, update }: ScreenProps) {
       .then((d) => setRuns(listOf<RunInfo>(d, 'runs')))
       .catch((e) => setError(errorText(e)));
   }, []);
-  const runId = shared.runId ?? runs.find((r) => r.status === 'done')?.id ?? runs[0]?.id;
-  const run = runs.find((r) => r.id === runId);
+  const first = runs.find((r) => r.status === 'done') ?? runs[0];
+  const runId = shared.runId ?? (first ? String(first.id) : undefined);
+  const run = runs.find((r) => String(r.id) === String(runId));
   const pair = run?.task === 'text_pair_classification' || run?.task === 'text_matching';
 
   useEffect(() => {

@@ -22,17 +22,20 @@ export interface RunInfo {
 
 /** The event names the stream may use; EventSource only hands over named events it listens for. */
 const EVENT_NAMES = [
+  'started',
   'step',
   'train',
   'eval',
   'status',
   'warning',
-  'done',
-  'end',
-  'error',
   'log',
   'metric',
   'checkpoint',
+  'done',
+  'failed',
+  'stopped',
+  'interrupted',
+  'end',
 ];
 const FINAL = new Set([
   'done',
@@ -102,7 +105,9 @@ export function RunLive({ runId }: { runId: string }) {
       const type = String(r.type ?? ev.type);
       if (type === 'warning' || typeof r.warning === 'string')
         setLive((w) => [...new Set([...w, String(r.message ?? r.warning ?? '')])].filter(Boolean));
-      if (type === 'status' || type === 'done' || type === 'end' || typeof r.status === 'string') {
+      // A job's end arrives as an event named after its final status (done, failed, stopped, ...).
+      if (FINAL.has(type)) setRun((x) => (x ? { ...x, status: type } : x));
+      if (type === 'status' || FINAL.has(type) || typeof r.status === 'string') {
         if (typeof r.status === 'string') setRun((x) => (x ? { ...x, status: r.status as string } : x));
         loadRun();
       }

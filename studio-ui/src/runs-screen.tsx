@@ -61,7 +61,7 @@ export function RunsScreen({ shared, update, go }: ScreenProps) {
       await api('DELETE', `/api/runs/${enc(deleting.id)}?confirm=${enc(confirm)}`);
       setNote(`${t('runs.deleted')} ${deleting.name ?? deleting.id}`);
       setSelected((s) => s.filter((x) => x !== deleting.id));
-      if (shared.runId === deleting.id) update({ runId: undefined });
+      if (shared.runId === String(deleting.id)) update({ runId: undefined });
       setDeleting(null);
       setConfirm('');
       refresh();
@@ -119,7 +119,7 @@ export function RunsScreen({ shared, update, go }: ScreenProps) {
                   <button
                     type="button"
                     onClick={() => {
-                      update({ runId: r.id });
+                      update({ runId: String(r.id) });
                       go('train');
                     }}
                   >
@@ -131,7 +131,7 @@ export function RunsScreen({ shared, update, go }: ScreenProps) {
                   <button
                     type="button"
                     onClick={() => {
-                      update({ runId: r.id });
+                      update({ runId: String(r.id) });
                       go('deploy');
                     }}
                   >

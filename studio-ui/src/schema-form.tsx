@@ -24,6 +24,9 @@ export type JsonSchema = {
 
 type Obj = Record<string, unknown>;
 
+/** Chosen above the form (they pick the schema and template), so not edited inside it. */
+const FIXED = new Set(['task', 'model.net']);
+
 function resolve(s: JsonSchema | undefined, root: JsonSchema): JsonSchema | undefined {
   let cur = s;
   for (let i = 0; cur && i < 8; i++) {
@@ -102,8 +105,9 @@ function ObjectFields(props: {
   const { root, schema, value, path, onChange, showAll } = props;
   const { t } = useT();
   const props_ = schema.properties ?? {};
-  const keys = Object.keys(value).filter((k) => !k.startsWith('//'));
-  if (showAll) for (const k of Object.keys(props_)) if (!keys.includes(k)) keys.push(k);
+  const shown = (k: string) => !k.startsWith('//') && !FIXED.has([...path, k].join('.'));
+  const keys = Object.keys(value).filter(shown);
+  if (showAll) for (const k of Object.keys(props_)) if (!keys.includes(k) && shown(k)) keys.push(k);
   const set = (k: string, v: unknown) => onChange(setPath(value, [k], v));
   const simple = keys.filter((k) => typeOf(resolve(props_[k], root), value[k]) !== 'object');
   const nested = keys.filter((k) => typeOf(resolve(props_[k], root), value[k]) === 'object');

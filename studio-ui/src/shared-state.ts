@@ -8,6 +8,7 @@ export interface Preview {
   task?: string;
   labels?: unknown;
   checks?: unknown;
+  examples?: number;
   count?: number;
   total?: number;
   [k: string]: unknown;

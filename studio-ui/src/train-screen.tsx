@@ -2,13 +2,24 @@
 // (both stay in step), validate it as the CLI would, start a run and watch it.
 import { useEffect, useState } from 'preact/hooks';
 import { enc, errorText, get, post } from './api-client.js';
-import { TASK_NAMES } from './advice-screen.js';
+import { configTask } from './advice-screen.js';
 import { RunLive } from './run-live.js';
 import { SchemaForm, setPath, type JsonSchema } from './schema-form.js';
 import type { ScreenProps, Shared } from './shared-state.js';
 import { ErrorLine, Field, Status, useT } from './widgets.js';
 
 const NET_NAMES = ['bow', 'cnn', 'gru', 'lstm', 'transformer'];
+/** The run config's tasks (src/config/run-config.ts TASKS). */
+const CONFIG_TASKS = [
+  'text_classification',
+  'text_pair_classification',
+  'multi_label_classification',
+  'sequence_labeling',
+  'text_matching',
+  'reading_comprehension',
+  'text_generation',
+  'language_model',
+];
 type Obj = Record<string, unknown>;
 
 /** The template with the user's data files in place of its example paths. */
@@ -41,7 +52,9 @@ function errorList(errors: unknown): string[] {
 
 export function TrainScreen({ shared, update }: ScreenProps) {
   const { t } = useT();
-  const [task, setTask] = useState(shared.advice?.task ?? shared.preview?.task ?? 'text_classification');
+  const [task, setTask] = useState(
+    shared.advice?.task ?? configTask(shared.preview?.task ?? 'text_classification'),
+  );
   const [net, setNet] = useState(shared.advice?.net ?? 'bow');
   const [schema, setSchema] = useState<JsonSchema | null>(null);
   const [config, setConfig] = useState<Obj | null>(null);
@@ -105,7 +118,7 @@ export function TrainScreen({ shared, update }: ScreenProps) {
     try {
       if (!(await validate())) return;
       const r = await post<{ runId: string; jobId?: string }>('/api/runs', { name, config });
-      update({ runId: r.runId });
+      update({ runId: String(r.runId) });
     } catch (err) {
       setError(errorText(err));
     } finally {
@@ -123,7 +136,7 @@ export function TrainScreen({ shared, update }: ScreenProps) {
         <div class="row">
           <Field label={t('advice.task')}>
             <select value={task} onChange={(e) => setTask((e.currentTarget as HTMLSelectElement).value)}>
-              {TASK_NAMES.map((n) => (
+              {CONFIG_TASKS.map((n) => (
                 <option key={n} value={n}>
                   {n}
                 </option>
