@@ -22,23 +22,26 @@ function JobLine({ job, testId }: { job: Job | null; testId: string }) {
   );
 }
 
-/** The predicted label and the per-label scores, from {label, score, scores|probabilities} or a list. */
+/**
+ * The predicted label and the per-label scores. The studio answers {result} in the Hugging Face pipeline
+ * shape ([{label, score}] best first); a bare {label, scores} reads the same.
+ */
 function readPrediction(p: unknown): { label?: string; scores: [string, number][] } {
-  const o = (Array.isArray(p) ? p[0] : ((p as Obj)?.prediction ?? p)) as Obj | undefined;
-  if (!o || typeof o !== 'object') return { label: p === undefined ? undefined : cell(p), scores: [] };
-  const raw = (o.scores ?? o.probabilities ?? o.probs) as unknown;
-  let scores: [string, number][] = [];
-  if (Array.isArray(raw))
-    scores = raw.map((s, i) =>
-      s && typeof s === 'object'
-        ? [String((s as Obj).label), Number((s as Obj).score)]
-        : [String(i), Number(s)],
-    );
-  else if (raw && typeof raw === 'object')
-    scores = Object.entries(raw as Obj).map(([k, v]) => [k, Number(v)]);
+  const o = p && typeof p === 'object' && !Array.isArray(p) ? (p as Obj) : {};
+  const r = o.result ?? o.prediction ?? p;
+  const isScore = (x: unknown) => !!x && typeof x === 'object' && 'label' in x && 'score' in x;
+  if (Array.isArray(r) && r.every(isScore)) {
+    const scores = (r as Obj[]).map((x): [string, number] => [String(x.label), Number(x.score)]);
+    scores.sort((a, b) => b[1] - a[1]);
+    return { label: scores[0]?.[0], scores };
+  }
+  const q = (r && typeof r === 'object' && !Array.isArray(r) ? r : {}) as Obj;
+  const raw = q.scores ?? q.probabilities;
+  const scores: [string, number][] =
+    raw && typeof raw === 'object' ? Object.entries(raw as Obj).map(([k, v]) => [k, Number(v)]) : [];
   scores.sort((a, b) => b[1] - a[1]);
-  const label = o.label ?? o.labels ?? o.answer ?? o.text ?? scores[0]?.[0];
-  return { label: label === undefined ? undefined : cell(label), scores };
+  const label = q.label ?? q.answer ?? q.generated_text ?? (Object.keys(q).length ? undefined : r);
+  return { label: label === undefined ? scores[0]?.[0] : cell(label), scores };
 }
 
 export function DeployScreen({ shared, update }: ScreenProps) {
@@ -71,9 +74,10 @@ export function DeployScreen({ shared, update }: ScreenProps) {
     setExportJob(null);
     if (!runId) return;
     get<unknown>(`/api/runs/${enc(runId)}/curl`)
-      .then((c) =>
-        setCurl(typeof c === 'string' ? c : String((c as Obj)?.curl ?? JSON.stringify(c, null, 2))),
-      )
+      .then((c) => {
+        const o = (c ?? {}) as Obj;
+        setCurl(typeof c === 'string' ? c : String(o.text ?? [o.serve, o.curl].filter(Boolean).join('\n')));
+      })
       .catch(() => setCurl(''));
   }, [runId]);
 

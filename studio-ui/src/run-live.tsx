@@ -1,6 +1,6 @@
 // One run, live: its status, progress, loss and dev-metric curves (stored history first, then the
 // server-sent event stream), its warnings (collapse to one class, early stop), and stop/resume.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { enc, errorText, get, post } from './api-client.js';
 import { CurveChart } from './curve-chart.js';
 import { addRecord, curvesOf, emptyCurves, xy, type Curves } from './metrics-reader.js';
@@ -63,7 +63,6 @@ export function RunLive({ runId }: { runId: string }) {
   const [live, setLive] = useState<string[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [gen, setGen] = useState(0);
-  const src = useRef<EventSource | null>(null);
 
   const loadRun = () =>
     get<RunInfo>(`/api/runs/${enc(runId)}`)
@@ -74,26 +73,27 @@ export function RunLive({ runId }: { runId: string }) {
     let closed = false;
     setCurves(emptyCurves());
     loadRun();
-    get<unknown>(`/api/runs/${enc(runId)}/metrics`)
-      .then((m) => {
-        if (closed) return;
-        const stored = curvesOf(m);
-        // Merge: points the stream already delivered stay.
-        setCurves((c) => {
-          const n = {
+    // The stored log (metrics.jsonl); `final`: the run has ended, so its log is complete and replaces the
+    // streamed points (the stream thins steps out; the log has the trainer's windowed averages).
+    const loadStored = (final: boolean) =>
+      get<unknown>(`/api/runs/${enc(runId)}/metrics`)
+        .then((m) => {
+          if (closed) return;
+          const stored = curvesOf(m);
+          if (final && stored.loss.size > 0)
+            return setCurves((c) => ({ ...stored, totalSteps: c.totalSteps ?? stored.totalSteps }));
+          setCurves((c) => ({
             ...c,
             loss: new Map([...stored.loss, ...c.loss]),
             dev: new Map([...stored.dev, ...c.dev]),
-          };
-          n.devMetric = c.devMetric ?? stored.devMetric;
-          n.totalSteps = c.totalSteps ?? stored.totalSteps;
-          n.step = Math.max(c.step ?? 0, stored.step ?? 0);
-          return n;
-        });
-      })
-      .catch(() => undefined);
+            devMetric: c.devMetric ?? stored.devMetric,
+            totalSteps: c.totalSteps ?? stored.totalSteps,
+            step: Math.max(c.step ?? 0, stored.step ?? 0),
+          }));
+        })
+        .catch(() => undefined);
+    loadStored(false);
     const es = new EventSource(`/api/runs/${enc(runId)}/events`);
-    src.current = es;
     const onData = (ev: MessageEvent) => {
       let rec: unknown;
       try {
@@ -106,7 +106,10 @@ export function RunLive({ runId }: { runId: string }) {
       if (type === 'warning' || typeof r.warning === 'string')
         setLive((w) => [...new Set([...w, String(r.message ?? r.warning ?? '')])].filter(Boolean));
       // A job's end arrives as an event named after its final status (done, failed, stopped, ...).
-      if (FINAL.has(type)) setRun((x) => (x ? { ...x, status: type } : x));
+      if (FINAL.has(type)) {
+        setRun((x) => (x ? { ...x, status: type } : x));
+        loadStored(true);
+      }
       if (type === 'status' || FINAL.has(type) || typeof r.status === 'string') {
         if (typeof r.status === 'string') setRun((x) => (x ? { ...x, status: r.status as string } : x));
         loadRun();
@@ -126,9 +129,6 @@ export function RunLive({ runId }: { runId: string }) {
 
   const status = run?.status ?? '…';
   const running = !FINAL.has(status) && status !== '…';
-  useEffect(() => {
-    if (FINAL.has(status)) src.current?.close();
-  }, [status]);
 
   const act = async (what: 'stop' | 'resume') => {
     setError(null);
@@ -195,7 +195,12 @@ export function RunLive({ runId }: { runId: string }) {
         <button type="button" data-testid="stop" onClick={() => act('stop')} disabled={!running}>
           {t('train.stop')}
         </button>
-        <button type="button" data-testid="resume" onClick={() => act('resume')} disabled={running}>
+        <button
+          type="button"
+          data-testid="resume"
+          onClick={() => act('resume')}
+          disabled={running || run?.resumable === false}
+        >
           {t('train.resume')}
         </button>
         <a class="button" href={`/api/runs/${enc(runId)}/report`} target="_blank" rel="noopener">

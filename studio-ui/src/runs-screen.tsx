@@ -14,7 +14,7 @@ function headline(r: RunInfo): string {
   if (!m || typeof m !== 'object') return '';
   return Object.entries(m)
     .filter(([k, v]) => typeof v === 'number' && !['step', 'epoch'].includes(k))
-    .slice(0, 3)
+    .slice(0, 2)
     .map(([k, v]) => `${k} ${cell(v)}`)
     .join(' · ');
 }
@@ -115,31 +115,33 @@ export function RunsScreen({ shared, update, go }: ScreenProps) {
                 <td>{r.net}</td>
                 <td>{headline(r)}</td>
                 <td>{when(r.created ?? r.createdAt ?? r.created_at)}</td>
-                <td class="actions">
-                  <button
-                    type="button"
-                    onClick={() => {
-                      update({ runId: String(r.id) });
-                      go('train');
-                    }}
-                  >
-                    {t('runs.open')}
-                  </button>
-                  <a class="button" href={`/api/runs/${enc(r.id)}/report`} target="_blank" rel="noopener">
-                    {t('runs.report')}
-                  </a>
-                  <button
-                    type="button"
-                    onClick={() => {
-                      update({ runId: String(r.id) });
-                      go('deploy');
-                    }}
-                  >
-                    {t('nav.deploy')}
-                  </button>
-                  <button type="button" class="danger" onClick={() => (setDeleting(r), setConfirm(''))}>
-                    {t('runs.delete')}
-                  </button>
+                <td>
+                  <div class="row-actions">
+                    <button
+                      type="button"
+                      onClick={() => {
+                        update({ runId: String(r.id) });
+                        go('train');
+                      }}
+                    >
+                      {t('runs.open')}
+                    </button>
+                    <a class="button" href={`/api/runs/${enc(r.id)}/report`} target="_blank" rel="noopener">
+                      {t('runs.report')}
+                    </a>
+                    <button
+                      type="button"
+                      onClick={() => {
+                        update({ runId: String(r.id) });
+                        go('deploy');
+                      }}
+                    >
+                      {t('nav.deploy')}
+                    </button>
+                    <button type="button" class="danger" onClick={() => (setDeleting(r), setConfirm(''))}>
+                      {t('runs.delete')}
+                    </button>
+                  </div>
                 </td>
               </tr>
             ))}

@@ -24,8 +24,11 @@ export type JsonSchema = {
 
 type Obj = Record<string, unknown>;
 
-/** Chosen above the form (they pick the schema and template), so not edited inside it. */
-const FIXED = new Set(['task', 'model.net']);
+/**
+ * Not edited in the form: task and net are chosen above it (they pick the schema and template), and the
+ * studio puts every run in its own folder named after the run.
+ */
+const FIXED = new Set(['task', 'model.net', 'trainer.output_dir']);
 
 function resolve(s: JsonSchema | undefined, root: JsonSchema): JsonSchema | undefined {
   let cur = s;

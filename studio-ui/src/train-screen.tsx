@@ -22,21 +22,24 @@ const CONFIG_TASKS = [
 ];
 type Obj = Record<string, unknown>;
 
-/** The template with the user's data files in place of its example paths. */
+/**
+ * The template with the user's data files in place of its example paths: the file name goes into the
+ * template's own folder (the studio's data/), as config paths are relative to the workspace.
+ */
 function withData(template: Obj, shared: Shared): Obj {
   let c = template;
   const ds = (template.dataset ?? {}) as Obj;
-  const files = shared.split ?? (shared.file ? { train: shared.file } : {});
+  const files: Obj = shared.split ?? (shared.file ? { train: shared.file } : {});
   for (const k of ['train', 'dev', 'test'] as const) {
-    const f = files[k];
-    const name =
-      typeof f === 'string'
-        ? f
-        : f && typeof f === 'object'
-          ? ((f as Obj).name ?? (f as Obj).file)
-          : undefined;
-    if (typeof name === 'string' && k in ds) c = setPath(c, ['dataset', k], name);
+    const name = files[k];
+    const example = ds[k];
+    if (typeof name !== 'string' || typeof example !== 'string') continue;
+    const dir = example.includes('/') ? example.slice(0, example.lastIndexOf('/') + 1) : '';
+    c = setPath(c, ['dataset', k], dir + name);
   }
+  // Without a split there is no dev/test file of the user's to point at: leave them out.
+  if (!shared.split && shared.file)
+    for (const k of ['dev', 'test']) c = setPath(c, ['dataset', k], undefined);
   return c;
 }
 
