@@ -27,6 +27,7 @@ const LAYERS = [
   'distill',
   'advise',
   'api',
+  'studio',
   'cli',
   // The package's entry point (src/index.ts): it re-exports the API and the types users name.
   'index.ts',

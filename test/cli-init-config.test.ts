@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { startingConfig } from '../src/cli/config-template.js';
+import { startingConfig } from '../src/config/config-template.js';
 import { applyOverrides } from '../src/config/overrides.js';
 import { checkMetrics, NETS, parseConfig, TASKS, type TaskName } from '../src/config/run-config.js';
 import { train } from '../src/train/trainer.js';

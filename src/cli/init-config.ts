@@ -1,5 +1,5 @@
 /**
- * `alembic init-config`: writes the starting config of config-template.ts for a task and net, to stdout
+ * `alembic init-config`: writes the starting config of src/config/config-template.ts for a task and net, to stdout
  * or a file (never over an existing one without --force).
  */
 import { existsSync, writeFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { Option, type Command } from 'commander';
 import { NETS, TASKS, type TaskName } from '../config/run-config.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { UserError } from '../util/errors.js';
-import { startingConfig } from './config-template.js';
+import { startingConfig } from '../config/config-template.js';
 import { runCommand } from './run.js';
 
 interface InitFlags {

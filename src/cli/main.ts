@@ -20,6 +20,7 @@ import { registerPredict } from './predict.js';
 import { registerPretrain } from './pretrain.js';
 import { registerScore } from './score.js';
 import { registerServe } from './serve.js';
+import { registerStudio } from './studio.js';
 import { registerTrain } from './train.js';
 import { exitOnUserError, installErrorBoundary } from './run.js';
 
@@ -46,6 +47,7 @@ registerEmbed(program);
 registerCluster(program);
 registerExport(program);
 registerServe(program);
+registerStudio(program);
 registerBench(program);
 registerInitConfig(program);
 registerAugment(program);

@@ -7,7 +7,7 @@
  * settings only, and a metric the task reports.
  */
 import os from 'node:os';
-import type { TaskName } from '../config/run-config.js';
+import type { TaskName } from './run-config.js';
 import { UserError } from '../util/errors.js';
 
 export interface TemplateOptions {
