@@ -125,6 +125,7 @@ describe(
     let page: Page;
     let corpus: string;
     const shot = async (name: string, fullPage = true) => {
+      await page.evaluate('window.scrollTo(0, 0)');
       await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage });
     };
 
@@ -178,6 +179,12 @@ describe(
         if (!r.url().startsWith(studio.url) && !r.url().startsWith('data:')) external.push(r.url());
       });
       await page.goto(studio.url + '/');
+
+      // Keyboard first: Tab reaches the skip link, then the steps in order.
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate('document.activeElement.className'), 'skip');
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate('document.activeElement.dataset.screen'), 'data');
 
       // --- Data: upload, preview, label counts as the file has them, checks, split with a seed.
       await page.setInputFiles('[data-testid=upload]', corpus);
@@ -233,6 +240,7 @@ describe(
       await setField('trainer.train_log_step', '3');
       await setField('trainer.eval_step', '10');
       await setField('trainer.threads', '1');
+      await setField('trainer.learning_rate', '0.02');
       const json = JSON.parse(await page.inputValue('[data-testid=config-json]'));
       assert.equal(json.trainer.epochs, 1);
       assert.equal(json.model.net, 'bow');
@@ -264,7 +272,7 @@ describe(
       await shot('train', false);
 
       // --- A second run (other learning rate), started from the JSON editor.
-      const second = { ...json, trainer: { ...json.trainer, learning_rate: 0.02 } };
+      const second = { ...json, trainer: { ...json.trainer, learning_rate: 0.05 } };
       await page.fill('[data-testid=config-json]', JSON.stringify(second, null, 2));
       await page.fill('[data-testid=run-name]', 'bow-b');
       await page.click('[data-testid=start]');
@@ -336,6 +344,21 @@ describe(
         (n) => Number(document.querySelector('[data-testid=loss-chart]')?.getAttribute('data-points')) === n,
         trainLines,
       );
+
+      // Delete asks for the run's name: the button stays disabled until it is typed; then the run and its
+      // folder are gone and the other run stays.
+      await page.click('[data-screen=runs]');
+      await page.click('tr[data-run=bow-b] button:text("Delete")');
+      const confirm = page.locator('[data-testid=delete-dialog]');
+      await confirm.locator('input').fill('bow-');
+      assert.equal(await confirm.locator('button[type=submit]').isDisabled(), true);
+      await confirm.locator('input').fill('bow-b');
+      await confirm.locator('input').press('Enter');
+      await page.waitForSelector('tr[data-run=bow-b]', { state: 'detached' });
+      assert.equal(existsSync(path.join(workspace, 'runs', 'bow-b')), false);
+      assert.equal(existsSync(path.join(workspace, 'runs', 'bow-a', 'metrics.jsonl')), true);
+      await page.waitForSelector('tr[data-run=bow-a]');
+
       assert.deepEqual(external, [], 'no request left the studio');
     });
   },
