@@ -182,6 +182,8 @@ describe('every CLI verb against bad paths, as a non-root user', () => {
     add('export', dirKinds, (p) => ['-m', p, '-o', path.join(root, 'export')]);
     add('export', outKinds, (p) => ['-m', model, '-o', p]);
     add('serve', dirKinds, (p) => ['-m', p, '--port', '0']);
+    // The studio serves until stopped: only a workspace it cannot use reaches an end, before it listens.
+    add('studio', ['a file as directory', 'under a file', 'unwritable'], (p) => ['--workspace', p, '--port', '0']);
     add('bench', dirKinds, (p) => ['-m', p, '--no-http']);
     add('init-config', outKinds, (p) => ['-t', 'text_classification', '-n', 'bow', '-o', p]);
     add('augment', fileKinds, (p) => ['-i', p, '-o', path.join(root, 'aug.txt')]);

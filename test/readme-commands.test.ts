@@ -47,7 +47,7 @@ const SKIPPED: { match: RegExp; reason: string }[] = [
 
 /** Commands that only name a subcommand or take inputs the README does not show: the subcommand must exist. */
 const HELP_ONLY: RegExp[] = [
-  /^alembic (embed|cluster|score|pretrain|predict|export|bench|serve)$/,
+  /^alembic (embed|cluster|score|pretrain|predict|export|bench|serve|studio)$/,
   /^alembic multitask --config C$/,
   /^alembic export --int8( --int8-weights 7)?$/, // flags named in prose, no model given
   /^alembic predict --pipeline pipeline\.json$/,

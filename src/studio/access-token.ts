@@ -86,11 +86,9 @@ export function installAccessCheck(app: FastifyInstance, token: string | undefin
     }
     if (sameToken(bearer(req.headers.authorization), token)) return;
     if (sameToken(cookieValue(req.headers.cookie, TOKEN_COOKIE), token)) return;
-    return reply
-      .code(401)
-      .send({
-        error:
-          'the studio needs its access token: open the link it printed, or send Authorization: Bearer <token>',
-      });
+    return reply.code(401).send({
+      error:
+        'the studio needs its access token: open the link it printed, or send Authorization: Bearer <token>',
+    });
   });
 }

@@ -40,6 +40,7 @@ const formSchema = z.strictObject({
   labels: z
     .union([z.array(z.string().min(1)).min(1), z.record(z.string().min(1), z.number().int().min(0))])
     .optional(),
+  num_labels: z.number().int().min(1).optional(),
   accuracy_goal: z.number().positive().max(1).optional(),
   metric: z.string().optional(),
   language: z.enum(['zh', 'en']).default('zh'),
@@ -55,8 +56,10 @@ export function specFromForm(raw: unknown): Record<string, unknown> {
   const f = validateConfig(formSchema, raw, 'advice');
   const t = FORM_TASKS[f.task];
   const output: Record<string, unknown> = { ...t.output };
-  if (f.labels !== undefined && f.task !== 'reading_comprehension' && f.task !== 'generation')
-    output.labels = f.labels;
+  if (f.task !== 'reading_comprehension' && f.task !== 'generation' && f.task !== 'text_matching') {
+    if (f.labels !== undefined) output.labels = f.labels;
+    if (f.num_labels !== undefined) output.num_labels = f.num_labels;
+  }
   const metric = f.metric ?? t.metric;
   return {
     ...(f.name && { name: f.name }),

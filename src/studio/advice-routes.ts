@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { validateConfig } from '../config/run-config.js';
 import { adviceFor, candidateIds } from './advice-form.js';
+import { previewFile } from './file-preview.js';
 import type { StudioContext } from './studio-server.js';
 
 const measureSchema = z.object({
@@ -20,11 +21,31 @@ const measureSchema = z.object({
     .default(120),
 });
 
+/**
+ * The form with what a data file of the workspace (`file`) tells: its task, example count and label
+ * counts, for the fields the form leaves out.
+ */
+function withFileFacts(body: unknown, ctx: StudioContext): Record<string, unknown> {
+  const b = { ...((body ?? {}) as Record<string, unknown>) };
+  if (typeof b.file !== 'string' || b.spec !== undefined) return b;
+  const p = previewFile(ctx.ws.dataFile(b.file));
+  b.task ??= p.task ?? undefined;
+  b.labelled ??= p.examples;
+  if (
+    b.labels === undefined &&
+    b.num_labels === undefined &&
+    b.task === p.task &&
+    Object.keys(p.labels).length > 0
+  )
+    b.labels = p.labels;
+  return b;
+}
+
 export function registerAdviceRoutes(app: FastifyInstance, ctx: StudioContext): void {
-  app.post('/api/advice', async (req) => adviceFor(req.body).advice);
+  app.post('/api/advice', async (req) => adviceFor(withFileFacts(req.body, ctx)).advice);
 
   app.post('/api/advice/measure', async (req, reply) => {
-    const body = (req.body ?? {}) as Record<string, unknown>;
+    const body = withFileFacts(req.body, ctx);
     const m = validateConfig(measureSchema, body, 'advice/measure');
     const { spec } = adviceFor(body);
     const candidates = candidateIds(body.candidates);

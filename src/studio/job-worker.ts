@@ -53,7 +53,8 @@ function reporters() {
       void send({ type: 'event', event: pending });
       pending = undefined;
     }
-    void send({ type: 'event', event: { ...e } });
+    // The trainer's own end is 'train_end': 'done' is the job's end (job-manager.ts), which comes after it.
+    void send({ type: 'event', event: e.type === 'done' ? { ...e, type: 'train_end' } : { ...e } });
   };
   const log = (line: string) => {
     const text = line.trim();
