@@ -279,6 +279,34 @@ describe(
       await page.waitForSelector('[data-testid=run-live] .mono:text("bow-b")');
       await page.waitForSelector('[data-testid=run-live][data-status=done]', { timeout: 60_000 });
 
+      // --- Stop and resume: a long run stopped from the page checkpoints, then resumes where it stopped.
+      const long = { ...json, trainer: { ...json.trainer, epochs: 200, save_model_step: 20 } };
+      await page.fill('[data-testid=config-json]', JSON.stringify(long, null, 2));
+      await page.fill('[data-testid=run-name]', 'bow-long');
+      await page.click('[data-testid=start]');
+      await page.waitForSelector('[data-testid=run-live] .mono:text("bow-long")');
+      await page.waitForSelector('[data-testid=run-live][data-status=running]');
+      await page.waitForFunction(
+        () => Number(document.querySelector('[data-testid=loss-chart]')?.getAttribute('data-points')) > 0,
+      );
+      await page.click('[data-testid=stop]');
+      await page.waitForSelector('[data-testid=run-live][data-status=stopped]', { timeout: 30_000 });
+      const stoppedAt = Math.max(...metricsOf(workspace, 'bow-long').map((r) => Number(r.step)));
+      assert.equal(await page.isEnabled('[data-testid=resume]'), true);
+      await page.click('[data-testid=resume]');
+      await page.waitForSelector('[data-testid=run-live][data-status=running]');
+      await page.waitForFunction(
+        (n) => Number(document.querySelector('[data-testid=run-live]')?.getAttribute('data-step')) > n,
+        stoppedAt,
+      );
+      await page.click('[data-testid=stop]');
+      await page.waitForSelector('[data-testid=run-live][data-status=stopped]', { timeout: 30_000 });
+      const resumed = metricsOf(workspace, 'bow-long').filter((r) => r.type === 'train');
+      assert.ok(
+        Math.max(...resumed.map((r) => Number(r.step))) > stoppedAt,
+        `the resumed run went on past step ${stoppedAt}`,
+      );
+
       // --- Runs: both listed; ticking both overlays their curves.
       await page.click('[data-screen=runs]');
       await page.waitForSelector('[data-testid=runs-table] tr[data-run=bow-b]');

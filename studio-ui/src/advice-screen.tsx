@@ -113,6 +113,7 @@ export function AdviceScreen({ shared, update, go }: ScreenProps) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [job, setJob] = useState<Job | null>(null);
+  const [budget, setBudget] = useState(120);
 
   const labels =
     p?.labels && typeof p.labels === 'object' && Object.keys(p.labels).length ? p.labels : undefined;
@@ -144,7 +145,10 @@ export function AdviceScreen({ shared, update, go }: ScreenProps) {
   const measure = async () => {
     setError(null);
     try {
-      const { jobId } = await post<{ jobId: string }>('/api/advice/measure', body());
+      const { jobId } = await post<{ jobId: string }>('/api/advice/measure', {
+        ...body(),
+        budget_seconds: budget,
+      });
       const done = await waitJob(jobId, setJob, 1000);
       if (done.error) setError(done.error);
     } catch (err) {
@@ -286,6 +290,16 @@ export function AdviceScreen({ shared, update, go }: ScreenProps) {
             >
               {t('advice.accept')}
             </button>
+            <label class="inline">
+              {t('advice.budget')}
+              <input
+                type="number"
+                min="10"
+                step="10"
+                value={budget}
+                onInput={(e) => setBudget(Number((e.currentTarget as HTMLInputElement).value))}
+              />
+            </label>
             <button
               type="button"
               data-testid="measure"

@@ -67,6 +67,8 @@ export function DeployScreen({ shared, update }: ScreenProps) {
   const runId = shared.runId ?? (first ? String(first.id) : undefined);
   const run = runs.find((r) => String(r.id) === String(runId));
   const pair = run?.task === 'text_pair_classification' || run?.task === 'text_matching';
+  // Model distillation needs a Transformer teacher; any other run can still label unlabelled text.
+  useEffect(() => setKind(run?.net === 'transformer' ? 'model' : 'data'), [run?.net]);
 
   useEffect(() => {
     setCurl('');

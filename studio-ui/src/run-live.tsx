@@ -105,6 +105,8 @@ export function RunLive({ runId }: { runId: string }) {
       const type = String(r.type ?? ev.type);
       if (type === 'warning' || typeof r.warning === 'string')
         setLive((w) => [...new Set([...w, String(r.message ?? r.warning ?? '')])].filter(Boolean));
+      // A training job (a resume too) starting; an export's jobs share the run's stream but not its status.
+      if (type === 'started' && r.kind !== 'export') setRun((x) => (x ? { ...x, status: 'running' } : x));
       // A job's end arrives as an event named after its final status (done, failed, stopped, ...).
       if (FINAL.has(type)) {
         setRun((x) => (x ? { ...x, status: type } : x));
@@ -149,7 +151,7 @@ export function RunLive({ runId }: { runId: string }) {
       ? Math.min(100, Math.round((100 * curves.step) / curves.totalSteps))
       : undefined;
   return (
-    <div class="live" data-testid="run-live" data-status={status}>
+    <div class="live" data-testid="run-live" data-status={status} data-step={curves.step}>
       <h3>
         {t('train.run')} <span class="mono">{run?.name ?? runId}</span>
       </h3>

@@ -64,6 +64,7 @@ export const TEXT = {
   'advice.why': ['Because', '原因'],
   'advice.accept': ['Accept and train →', '采纳并去训练 →'],
   'advice.measure': ['Measure the candidates', '实测候选模型'],
+  'advice.budget': ['Time budget (s)', '时间预算（秒）'],
   'advice.measuring': ['Measurement:', '实测：'],
   'advice.chart': ['Dev metric × QPS (batch 1)', '验证集指标 × QPS（batch 1）'],
   'advice.chartX': ['QPS', 'QPS'],
