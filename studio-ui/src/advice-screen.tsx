@@ -1,10 +1,11 @@
 // Advice: the advisor's questions as a form, its recommendation with the reasons and the rules that
 // fired, and an optional measurement (short runs of the candidates) drawn as accuracy against QPS.
 import { useState } from 'preact/hooks';
-import { errorText, post, waitJob, type Job } from './api-client.js';
+import { errorText, post, waitJob } from './api-client.js';
 import { CurveChart } from './curve-chart.js';
 import type { ScreenProps } from './shared-state.js';
-import { cell, ErrorLine, Field, Status, useT } from './widgets.js';
+import type { Advice, Job, MeasureReport } from './studio-contract.js';
+import { ErrorLine, Field, Status, useT } from './widgets.js';
 
 /** The advisor form's task names: the data page's X→Y abstraction. */
 export const ADVICE_TASKS = [
@@ -25,77 +26,14 @@ export function configTask(task: string): string {
       : task;
 }
 
-type Obj = Record<string, unknown>;
-type Step = { outcomes?: Obj[]; scheme?: { serve?: { id?: string; net?: string; why?: string }[] } };
-
-/** The advisor's answer, bare or wrapped as {advice, spec}. */
-function adviceOf(res: Obj | null): Obj | null {
-  return res && typeof res.advice === 'object' && res.advice ? (res.advice as Obj) : res;
-}
-
-/** The served network of a recommendation, whichever field the server put it in. */
-export function recommendedNet(res: Obj | null): string | undefined {
-  const a = adviceOf(res);
-  if (!a) return undefined;
-  const rec = (a.recommendation ?? {}) as Obj;
-  const top = (a.steps as Step[] | undefined)?.[0]?.scheme?.serve?.[0];
-  const id = [a.net, rec.net, rec.id, rec.student, top?.net, top?.id].find((v) => typeof v === 'string') as
-    string | undefined;
-  return id?.startsWith('transformer') ? 'transformer' : id;
-}
-
-/** Headline, reasons, rules and warnings of an advice, from the library's Advice or a flat answer. */
-function readAdvice(res: Obj | null) {
-  const a = adviceOf(res) ?? {};
-  const steps = (a.steps ?? []) as Step[];
-  const top = steps[0]?.scheme?.serve?.[0];
-  const rules = (a.rules ?? [...((a.shared ?? []) as Obj[]), ...(steps[0]?.outcomes ?? [])]) as Obj[];
-  const reasons = (a.reasons ??
-    rules.filter((r) => r.kind === 'recommendation').map((r) => r.recommendation)) as unknown[];
-  const rec = a.recommendation;
-  const headline =
-    typeof rec === 'string' ? rec : rec && typeof rec === 'object' ? textOf(rec) : (top?.why ?? a.text);
-  return {
-    id: top?.id,
-    headline: headline as string | undefined,
-    reasons,
-    rules,
-    warnings: (a.warnings ?? []) as unknown[],
-  };
+/** The served network of the advice's top candidate (a Transformer of any size trains as `transformer`). */
+function recommendedNet(a: Advice | null): string | undefined {
+  return a?.steps[0]?.scheme.serve[0]?.net;
 }
 
 /** The language of the file's text (Chinese when its first rows hold CJK characters). */
-function languageOf(rows: unknown[] | undefined): 'zh' | 'en' {
+function languageOf(rows: string[][] | undefined): 'zh' | 'en' {
   return /[\u3400-\u9fff]/.test(JSON.stringify(rows ?? [])) ? 'zh' : 'en';
-}
-
-function textOf(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (v && typeof v === 'object') {
-    const o = v as Obj;
-    return String(o.text ?? o.reason ?? o.recommendation ?? o.message ?? JSON.stringify(o));
-  }
-  return cell(v);
-}
-
-interface Candidate {
-  name: string;
-  qps: number;
-  value: number;
-}
-
-function candidatesOf(result: unknown): Candidate[] {
-  const o = (result ?? {}) as Obj;
-  const rows = (
-    Array.isArray(result) ? result : (o.rows ?? o.candidates ?? o.measured ?? o.table ?? [])
-  ) as Obj[];
-  return rows
-    .map((r) => ({
-      name: String(r.name ?? r.id ?? r.net ?? '?'),
-      qps: Number(r.qpsBatch1 ?? r.qps_b1 ?? r.qps ?? NaN),
-      value: Number(r.value ?? r.accuracy ?? r.metric ?? NaN),
-    }))
-    .filter((c) => Number.isFinite(c.qps) && Number.isFinite(c.value));
 }
 
 export function AdviceScreen({ shared, update, go }: ScreenProps) {
@@ -107,16 +45,15 @@ export function AdviceScreen({ shared, update, go }: ScreenProps) {
   const [language, setLanguage] = useState(languageOf(p?.rows));
   const [qps, setQps] = useState(100);
   const [hardware, setHardware] = useState('cpu');
-  const [labelled, setLabelled] = useState(Number(p?.examples ?? p?.total ?? p?.count ?? 1000));
+  const [labelled, setLabelled] = useState(p?.examples ?? 1000);
   const [goal, setGoal] = useState(0.85);
-  const [res, setRes] = useState<Obj | null>(null);
+  const [res, setRes] = useState<Advice | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [job, setJob] = useState<Job | null>(null);
   const [budget, setBudget] = useState(120);
 
-  const labels =
-    p?.labels && typeof p.labels === 'object' && Object.keys(p.labels).length ? p.labels : undefined;
+  const labels = p && Object.keys(p.labels).length > 0 ? p.labels : undefined;
   const body = () => ({
     task,
     qps,
@@ -134,7 +71,7 @@ export function AdviceScreen({ shared, update, go }: ScreenProps) {
     setError(null);
     setBusy(true);
     try {
-      setRes(await post<Obj>('/api/advice', body()));
+      setRes(await post<Advice>('/api/advice', body()));
     } catch (err) {
       setError(errorText(err));
     } finally {
@@ -145,7 +82,7 @@ export function AdviceScreen({ shared, update, go }: ScreenProps) {
   const measure = async () => {
     setError(null);
     try {
-      const { jobId } = await post<{ jobId: string }>('/api/advice/measure', {
+      const { jobId } = await post<{ jobId: number }>('/api/advice/measure', {
         ...body(),
         budget_seconds: budget,
       });
@@ -157,8 +94,11 @@ export function AdviceScreen({ shared, update, go }: ScreenProps) {
   };
 
   const net = recommendedNet(res);
-  const { id, headline, reasons, rules, warnings } = readAdvice(res);
-  const cands = candidatesOf(job?.result);
+  const top = res?.steps[0]?.scheme.serve[0];
+  // The rules common to every step, then the first step's; the recommendations among them are the reasons.
+  const rules = res ? [...res.shared, ...(res.steps[0]?.outcomes ?? [])] : [];
+  const reasons = rules.filter((r) => r.kind === 'recommendation');
+  const report = job?.status === 'done' ? (job.result as MeasureReport) : undefined;
 
   return (
     <section aria-labelledby="advice-h">
@@ -232,23 +172,23 @@ export function AdviceScreen({ shared, update, go }: ScreenProps) {
         <div class="result" data-testid="advice-result">
           <h3>{t('advice.recommendation')}</h3>
           <p class="big">
-            <strong data-testid="advice-net">{id ?? net ?? '—'}</strong>
-            {headline && headline !== net ? <> — {headline}</> : null}
+            <strong data-testid="advice-net">{top?.id ?? '—'}</strong>
+            {top?.why ? <> — {top.why}</> : null}
           </p>
           {reasons.length > 0 && (
             <>
               <h4>{t('advice.reasons')}</h4>
               <ul>
-                {reasons.map((r, i) => (
-                  <li key={i}>{textOf(r)}</li>
+                {reasons.map((r) => (
+                  <li key={r.rule}>{r.recommendation}</li>
                 ))}
               </ul>
             </>
           )}
-          {warnings.length > 0 && (
+          {res!.warnings.length > 0 && (
             <ul class="warnings">
-              {warnings.map((w, i) => (
-                <li key={i}>{textOf(w)}</li>
+              {res!.warnings.map((w) => (
+                <li key={w}>{w}</li>
               ))}
             </ul>
           )}
@@ -266,11 +206,11 @@ export function AdviceScreen({ shared, update, go }: ScreenProps) {
                   </tr>
                 </thead>
                 <tbody>
-                  {rules.map((r, i) => (
-                    <tr key={i} class={r.kind === 'warning' ? 'warn' : ''}>
-                      <td>{String(r.title ?? r.rule ?? r.name ?? '')}</td>
-                      <td>{String(r.recommendation ?? r.text ?? '')}</td>
-                      <td>{String(r.reason ?? '')}</td>
+                  {rules.map((r) => (
+                    <tr key={r.rule} class={r.kind === 'warning' ? 'warn' : ''}>
+                      <td>{r.title}</td>
+                      <td>{r.recommendation}</td>
+                      <td>{r.reason}</td>
                     </tr>
                   ))}
                 </tbody>
@@ -284,7 +224,7 @@ export function AdviceScreen({ shared, update, go }: ScreenProps) {
               data-testid="accept-advice"
               disabled={!net}
               onClick={() => {
-                update({ advice: { task: configTask(task), net: net ?? 'bow' } });
+                update({ advice: { task: configTask(task), net: net! } });
                 go('train');
               }}
             >
@@ -312,19 +252,22 @@ export function AdviceScreen({ shared, update, go }: ScreenProps) {
           {job && (
             <Status testId="measure-status">
               {t('advice.measuring')} {job.status}
-              {job.message ? ` — ${job.message}` : ''}
+              {job.error ? ` — ${job.error}` : ''}
             </Status>
           )}
-          {cands.length > 0 && (
-            <CurveChart
-              title={t('advice.chart')}
-              xLabel={t('advice.chartX')}
-              yLabel={t('advice.chartY')}
-              points
-              logX
-              testId="pareto"
-              series={cands.map((c) => ({ label: c.name, x: [c.qps], y: [c.value] }))}
-            />
+          {report && (
+            <>
+              <CurveChart
+                title={t('advice.chart')}
+                xLabel={t('advice.chartX')}
+                yLabel={report.metric}
+                points
+                logX
+                testId="pareto"
+                series={report.rows.map((c) => ({ label: c.name, x: [c.qpsBatch1], y: [c.value] }))}
+              />
+              <p class="big">{report.recommendation.text}</p>
+            </>
           )}
         </div>
       )}

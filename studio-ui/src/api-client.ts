@@ -1,5 +1,6 @@
 // The studio's REST client: one place that turns HTTP failures into readable messages (the server
 // answers errors as JSON {error}) and waits on background jobs, so screens only deal with data.
+import type { Job } from './studio-contract.js';
 
 export class ApiError extends Error {
   constructor(
@@ -9,7 +10,6 @@ export class ApiError extends Error {
     super(message);
   }
 }
-
 type Body = unknown;
 
 export async function api<T>(method: string, path: string, body?: Body): Promise<T> {
@@ -46,42 +46,19 @@ export const post = <T>(path: string, body?: Body) => api<T>('POST', path, body 
 
 export const enc = encodeURIComponent;
 
-export interface Job {
-  id: string;
-  kind?: string;
-  status: string;
-  progress?: number;
-  message?: string;
-  result?: unknown;
-  error?: string | null;
-}
-
-const LIVE = new Set(['queued', 'pending', 'running', 'starting']);
-
+/** A job is live while 'running'; every other status is final. */
 export function jobDone(j: Job): boolean {
-  return !LIVE.has(j.status);
-}
-
-export function jobFailed(j: Job): boolean {
-  return ['failed', 'error', 'interrupted', 'stopped', 'cancelled'].includes(j.status);
+  return j.status !== 'running';
 }
 
 /** Polls a job until it leaves the queued/running states; `onUpdate` sees every poll. */
-export async function waitJob(id: string, onUpdate?: (j: Job) => void, everyMs = 500): Promise<Job> {
+export async function waitJob(id: number, onUpdate?: (j: Job) => void, everyMs = 500): Promise<Job> {
   for (;;) {
     const j = await get<Job>(`/api/jobs/${enc(id)}`);
     onUpdate?.(j);
     if (jobDone(j)) return j;
     await new Promise((r) => setTimeout(r, everyMs));
   }
-}
-
-/** Lists come either bare or wrapped ({files: [...]}, {runs: [...]}); both read the same. */
-export function listOf<T>(data: unknown, key: string): T[] {
-  if (Array.isArray(data)) return data as T[];
-  if (data && typeof data === 'object' && Array.isArray((data as Record<string, unknown>)[key]))
-    return (data as Record<string, T[]>)[key];
-  return [];
 }
 
 export function errorText(e: unknown): string {

@@ -1,14 +1,10 @@
 // Data: upload or pick a file in the workspace, see its first rows, the task the studio detected, the
 // label distribution and the guide's data checks, and split off dev/test sets with a seed.
 import { useEffect, useState } from 'preact/hooks';
-import { enc, errorText, get, listOf, post } from './api-client.js';
-import type { Preview, ScreenProps, SplitFiles } from './shared-state.js';
-import { cell, ErrorLine, Field, labelCounts, readChecks, Status, useT } from './widgets.js';
-
-interface FileEntry {
-  name: string;
-  size?: number;
-}
+import { enc, errorText, get, post } from './api-client.js';
+import type { ScreenProps } from './shared-state.js';
+import type { FileEntry, Preview, SplitFiles } from './studio-contract.js';
+import { ErrorLine, Field, Status, useT } from './widgets.js';
 
 export function DataScreen({ shared, update, go }: ScreenProps) {
   const { t } = useT();
@@ -20,8 +16,7 @@ export function DataScreen({ shared, update, go }: ScreenProps) {
   const [seed, setSeed] = useState(42);
 
   const refresh = async () => {
-    const data = await get<unknown>('/api/files');
-    setFiles(listOf<FileEntry | string>(data, 'files').map((f) => (typeof f === 'string' ? { name: f } : f)));
+    setFiles(await get<FileEntry[]>('/api/files'));
   };
   useEffect(() => {
     refresh().catch((e) => setError(errorText(e)));
@@ -47,9 +42,9 @@ export function DataScreen({ shared, update, go }: ScreenProps) {
     setError(null);
     setBusy(t('data.uploading'));
     try {
-      const res = await post<{ name?: string }>(`/api/files?name=${enc(f.name)}`, f);
+      const res = await post<{ name: string }>(`/api/files?name=${enc(f.name)}`, f);
       await refresh();
-      await pick(res?.name ?? f.name);
+      await pick(res.name);
     } catch (e) {
       setError(errorText(e));
       setBusy(null);
@@ -74,15 +69,9 @@ export function DataScreen({ shared, update, go }: ScreenProps) {
   };
 
   const p = shared.preview;
-  const counts = labelCounts(p?.labels);
-  const max = Math.max(1, ...counts.map(([, n]) => n || 0));
-  const checks = readChecks(p?.checks);
+  const counts = Object.entries(p?.labels ?? {});
+  const max = Math.max(1, ...counts.map(([, n]) => n));
   const rows = (p?.rows ?? []).slice(0, 8);
-  const columns =
-    p?.columns ??
-    (Array.isArray(rows[0])
-      ? (rows[0] as unknown[]).map((_, i) => `#${i + 1}`)
-      : Object.keys((rows[0] as object) ?? {}));
 
   return (
     <section aria-labelledby="data-h">
@@ -109,7 +98,7 @@ export function DataScreen({ shared, update, go }: ScreenProps) {
             {files.map((f) => (
               <option key={f.name} value={f.name}>
                 {f.name}
-                {f.size !== undefined ? ` (${(f.size / 1024).toFixed(1)} KB)` : ''}
+                {` (${(f.size / 1024).toFixed(1)} KB)`}
               </option>
             ))}
           </select>
@@ -123,7 +112,7 @@ export function DataScreen({ shared, update, go }: ScreenProps) {
           <div class="cards">
             <div class="card">
               <span class="k">{t('data.format')}</span>
-              <span class="v">{p.format ?? '—'}</span>
+              <span class="v">{p.format}</span>
             </div>
             <div class="card">
               <span class="k">{t('data.task')}</span>
@@ -133,9 +122,7 @@ export function DataScreen({ shared, update, go }: ScreenProps) {
             </div>
             <div class="card">
               <span class="k">{t('data.examples')}</span>
-              <span class="v">
-                {p.examples ?? p.total ?? p.count ?? counts.reduce((n, [, c]) => n + (c || 0), 0)}
-              </span>
+              <span class="v">{p.examples}</span>
             </div>
           </div>
 
@@ -144,7 +131,7 @@ export function DataScreen({ shared, update, go }: ScreenProps) {
             <table class="grid" data-testid="preview">
               <thead>
                 <tr>
-                  {columns.map((c) => (
+                  {p.columns.map((c) => (
                     <th key={c} scope="col">
                       {c}
                     </th>
@@ -154,13 +141,11 @@ export function DataScreen({ shared, update, go }: ScreenProps) {
               <tbody>
                 {rows.map((r, i) => (
                   <tr key={i}>
-                    {(Array.isArray(r) ? r : columns.map((c) => (r as Record<string, unknown>)[c])).map(
-                      (v, j) => (
-                        <td key={j} title={cell(v)}>
-                          {cell(v)}
-                        </td>
-                      ),
-                    )}
+                    {r.map((v, j) => (
+                      <td key={j} title={v}>
+                        {v}
+                      </td>
+                    ))}
                   </tr>
                 ))}
               </tbody>
@@ -174,8 +159,8 @@ export function DataScreen({ shared, update, go }: ScreenProps) {
                 {counts.map(([label, n]) => (
                   <li key={label}>
                     <span class="bar-label">{label}</span>
-                    <span class="bar" style={{ width: `${(100 * (n || 0)) / max}%` }} />
-                    <span class="bar-n">{Number.isFinite(n) ? n : ''}</span>
+                    <span class="bar" style={{ width: `${(100 * n) / max}%` }} />
+                    <span class="bar-n">{n}</span>
                   </li>
                 ))}
               </ul>
@@ -183,16 +168,13 @@ export function DataScreen({ shared, update, go }: ScreenProps) {
             <div>
               <h3>{t('data.checks')}</h3>
               <ul class="checks" data-testid="checks">
-                {checks.map((c, i) => (
-                  <li key={i} class={c.ok === true ? 'ok' : c.ok === false ? 'bad' : ''}>
-                    <span aria-hidden="true">{c.ok === true ? '✓' : c.ok === false ? '!' : '•'}</span>{' '}
-                    <span class="sr">
-                      {c.ok === true ? t('data.pass') : c.ok === false ? t('data.fail') : ''}
-                    </span>
-                    {c.text}
+                {p.checks.map((c) => (
+                  <li key={c.rule} class={c.ok ? 'ok' : 'bad'}>
+                    <span aria-hidden="true">{c.ok ? '✓' : '!'}</span>{' '}
+                    <span class="sr">{c.ok ? t('data.pass') : t('data.fail')}</span>
+                    {c.rule}: {c.message}
                   </li>
                 ))}
-                {checks.length === 0 && <li class="muted">—</li>}
               </ul>
             </div>
           </div>
@@ -234,10 +216,7 @@ export function DataScreen({ shared, update, go }: ScreenProps) {
           {shared.split && (
             <Status testId="split-result">
               {t('data.splitDone')}{' '}
-              {(['train', 'dev', 'test'] as const)
-                .filter((k) => shared.split?.[k])
-                .map((k) => `${k}: ${String(shared.split?.[k])}`)
-                .join(' · ')}
+              {(['train', 'dev', 'test'] as const).map((k) => `${k}: ${shared.split![k]}`).join(' · ')}
             </Status>
           )}
           <p>

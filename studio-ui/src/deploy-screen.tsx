@@ -2,12 +2,10 @@
 // with the QPS measured on this machine and the agreement with the trained model on the dev set, try the
 // model on a sentence, copy a curl for `alembic serve`, and download the model or the export.
 import { useEffect, useState } from 'preact/hooks';
-import { enc, errorText, get, listOf, post, waitJob, type Job } from './api-client.js';
-import type { RunInfo } from './run-live.js';
+import { enc, errorText, get, post, waitJob } from './api-client.js';
 import type { ScreenProps } from './shared-state.js';
-import { cell, ErrorLine, Field, Status, useT } from './widgets.js';
-
-type Obj = Record<string, unknown>;
+import type { ExportResult, Job, RunSummary } from './studio-contract.js';
+import { ErrorLine, Field, Status, useT } from './widgets.js';
 
 function JobLine({ job, testId }: { job: Job | null; testId: string }) {
   const { t } = useT();
@@ -16,37 +14,27 @@ function JobLine({ job, testId }: { job: Job | null; testId: string }) {
     <Status testId={testId}>
       {t('deploy.job')} <span class="mono">{job.id}</span>:{' '}
       <strong class={`st st-${job.status}`}>{job.status}</strong>
-      {job.message ? ` — ${job.message}` : ''}
       {job.error ? ` — ${job.error}` : ''}
     </Status>
   );
 }
 
+type LabelScore = { label: string; score: number };
+
 /**
- * The predicted label and the per-label scores. The studio answers {result} in the Hugging Face pipeline
- * shape ([{label, score}] best first); a bare {label, scores} reads the same.
+ * A classifier's answer (the pipeline's [{label, score}], best first); null for other tasks' answers
+ * (entities, a span, a score, text), which the page shows as they come.
  */
-function readPrediction(p: unknown): { label?: string; scores: [string, number][] } {
-  const o = p && typeof p === 'object' && !Array.isArray(p) ? (p as Obj) : {};
-  const r = o.result ?? o.prediction ?? p;
+function labelScores(result: unknown): LabelScore[] | null {
   const isScore = (x: unknown) => !!x && typeof x === 'object' && 'label' in x && 'score' in x;
-  if (Array.isArray(r) && r.every(isScore)) {
-    const scores = (r as Obj[]).map((x): [string, number] => [String(x.label), Number(x.score)]);
-    scores.sort((a, b) => b[1] - a[1]);
-    return { label: scores[0]?.[0], scores };
-  }
-  const q = (r && typeof r === 'object' && !Array.isArray(r) ? r : {}) as Obj;
-  const raw = q.scores ?? q.probabilities;
-  const scores: [string, number][] =
-    raw && typeof raw === 'object' ? Object.entries(raw as Obj).map(([k, v]) => [k, Number(v)]) : [];
-  scores.sort((a, b) => b[1] - a[1]);
-  const label = q.label ?? q.answer ?? q.generated_text ?? (Object.keys(q).length ? undefined : r);
-  return { label: label === undefined ? scores[0]?.[0] : cell(label), scores };
+  return Array.isArray(result) && result.length > 0 && result.every(isScore)
+    ? (result as LabelScore[])
+    : null;
 }
 
 export function DeployScreen({ shared, update }: ScreenProps) {
   const { t } = useT();
-  const [runs, setRuns] = useState<RunInfo[]>([]);
+  const [runs, setRuns] = useState<RunSummary[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [kind, setKind] = useState('model');
   const [distillJob, setDistillJob] = useState<Job | null>(null);
@@ -54,32 +42,29 @@ export function DeployScreen({ shared, update }: ScreenProps) {
   const [exportJob, setExportJob] = useState<Job | null>(null);
   const [text, setText] = useState('');
   const [textB, setTextB] = useState('');
-  const [prediction, setPrediction] = useState<unknown>(undefined);
+  const [prediction, setPrediction] = useState<{ result: unknown } | null>(null);
   const [curl, setCurl] = useState('');
   const [copied, setCopied] = useState(false);
 
   useEffect(() => {
-    get<unknown>('/api/runs')
-      .then((d) => setRuns(listOf<RunInfo>(d, 'runs')))
+    get<RunSummary[]>('/api/runs')
+      .then(setRuns)
       .catch((e) => setError(errorText(e)));
   }, []);
   const first = runs.find((r) => r.status === 'done') ?? runs[0];
   const runId = shared.runId ?? (first ? String(first.id) : undefined);
-  const run = runs.find((r) => String(r.id) === String(runId));
+  const run = runs.find((r) => String(r.id) === runId);
   const pair = run?.task === 'text_pair_classification' || run?.task === 'text_matching';
   // Model distillation needs a Transformer teacher; any other run can still label unlabelled text.
   useEffect(() => setKind(run?.net === 'transformer' ? 'model' : 'data'), [run?.net]);
 
   useEffect(() => {
     setCurl('');
-    setPrediction(undefined);
+    setPrediction(null);
     setExportJob(null);
     if (!runId) return;
-    get<unknown>(`/api/runs/${enc(runId)}/curl`)
-      .then((c) => {
-        const o = (c ?? {}) as Obj;
-        setCurl(typeof c === 'string' ? c : String(o.text ?? [o.serve, o.curl].filter(Boolean).join('\n')));
-      })
+    get<{ text: string }>(`/api/runs/${enc(runId)}/curl`)
+      .then((c) => setCurl(c.text))
       .catch(() => setCurl(''));
   }, [runId]);
 
@@ -88,7 +73,7 @@ export function DeployScreen({ shared, update }: ScreenProps) {
     if (!runId) return;
     setError(null);
     try {
-      const r = await post<{ jobId: string }>(`/api/runs/${enc(runId)}/distill`, { kind });
+      const r = await post<{ jobId: number }>(`/api/runs/${enc(runId)}/distill`, { kind });
       await waitJob(r.jobId, setDistillJob, 1000);
     } catch (err) {
       setError(errorText(err));
@@ -100,7 +85,7 @@ export function DeployScreen({ shared, update }: ScreenProps) {
     if (!runId) return;
     setError(null);
     try {
-      const r = await post<{ jobId: string }>(`/api/runs/${enc(runId)}/export`, { int8 });
+      const r = await post<{ jobId: number }>(`/api/runs/${enc(runId)}/export`, { int8 });
       await waitJob(r.jobId, setExportJob, 500);
     } catch (err) {
       setError(errorText(err));
@@ -113,16 +98,18 @@ export function DeployScreen({ shared, update }: ScreenProps) {
     setError(null);
     try {
       setPrediction(
-        await post(`/api/runs/${enc(runId)}/predict`, pair ? { text_a: text, text_b: textB } : { text }),
+        await post<{ result: unknown }>(
+          `/api/runs/${enc(runId)}/predict`,
+          pair ? { text_a: text, text_b: textB } : { text },
+        ),
       );
     } catch (err) {
       setError(errorText(err));
     }
   };
 
-  const res = (exportJob?.result ?? {}) as Obj;
-  const pred = prediction === undefined ? null : readPrediction(prediction);
-  const num = (v: unknown, digits: number) => (typeof v === 'number' ? v.toFixed(digits) : '—');
+  const res = exportJob?.status === 'done' ? (exportJob.result as ExportResult) : null;
+  const scores = prediction && labelScores(prediction.result);
 
   return (
     <section aria-labelledby="deploy-h">
@@ -171,20 +158,20 @@ export function DeployScreen({ shared, update }: ScreenProps) {
               </button>
             </p>
             <JobLine job={exportJob} testId="export-status" />
-            {exportJob?.result !== undefined && exportJob.result !== null && (
+            {res && (
               <div class="cards" data-testid="export-result">
                 <div class="card">
                   <span class="k">{t('deploy.qps1')}</span>
-                  <span class="v">{num(res.qps_b1, 0)}</span>
+                  <span class="v">{res.qps_b1.toFixed(0)}</span>
                 </div>
                 <div class="card">
                   <span class="k">{t('deploy.qps32')}</span>
-                  <span class="v">{num(res.qps_b32, 0)}</span>
+                  <span class="v">{res.qps_b32.toFixed(0)}</span>
                 </div>
                 <div class="card">
                   <span class="k">{t('deploy.agreement')}</span>
                   <span class="v">
-                    {typeof res.dev_agreement === 'number' ? `${(100 * res.dev_agreement).toFixed(1)}%` : '—'}
+                    {res.dev_agreement === null ? '—' : `${(100 * res.dev_agreement).toFixed(1)}%`}
                   </span>
                 </div>
               </div>
@@ -223,21 +210,25 @@ export function DeployScreen({ shared, update }: ScreenProps) {
                 {t('deploy.predict')}
               </button>
             </p>
-            {pred && (
+            {prediction && (
               <div class="prediction" data-testid="prediction" role="status">
-                <p class="big">
-                  {t('deploy.label')}: <strong data-testid="predicted-label">{pred.label ?? '—'}</strong>
-                </p>
-                {pred.scores.length > 0 && (
-                  <ul class="bars">
-                    {pred.scores.slice(0, 8).map(([l, s]) => (
-                      <li key={l}>
-                        <span class="bar-label">{l}</span>
-                        <span class="bar" style={{ width: `${Math.max(1, 100 * s)}%` }} />
-                        <span class="bar-n">{s.toFixed(3)}</span>
-                      </li>
-                    ))}
-                  </ul>
+                {scores ? (
+                  <>
+                    <p class="big">
+                      {t('deploy.label')}: <strong data-testid="predicted-label">{scores[0].label}</strong>
+                    </p>
+                    <ul class="bars">
+                      {scores.map(({ label, score }) => (
+                        <li key={label}>
+                          <span class="bar-label">{label}</span>
+                          <span class="bar" style={{ width: `${Math.max(1, 100 * score)}%` }} />
+                          <span class="bar-n">{score.toFixed(3)}</span>
+                        </li>
+                      ))}
+                    </ul>
+                  </>
+                ) : (
+                  <pre class="mono">{JSON.stringify(prediction.result, null, 2)}</pre>
                 )}
               </div>
             )}

@@ -1,82 +1,38 @@
 // One run, live: its status, progress, loss and dev-metric curves (stored history first, then the
 // server-sent event stream), its warnings (collapse to one class, early stop), and stop/resume.
 import { useEffect, useState } from 'preact/hooks';
-import { enc, errorText, get, post } from './api-client.js';
+import { errorText, get, post } from './api-client.js';
 import { CurveChart } from './curve-chart.js';
-import { addRecord, curvesOf, emptyCurves, xy, type Curves } from './metrics-reader.js';
+import { addRecord, curvesOf, emptyCurves, xy, type Curves, type MetricRecord } from './metrics-reader.js';
+import type { RunDetail } from './studio-contract.js';
 import { ErrorLine, Status, useT } from './widgets.js';
 
-export interface RunInfo {
-  id: string;
-  name?: string;
-  status?: string;
-  task?: string;
-  net?: string;
-  metrics?: Record<string, unknown>;
-  warnings?: unknown[];
-  warning?: string | null;
-  error?: string | null;
-  created?: string | number;
-  [k: string]: unknown;
-}
-
-/** The event names the stream may use; EventSource only hands over named events it listens for. */
-const EVENT_NAMES = [
-  'started',
-  'step',
-  'train',
-  'eval',
-  'status',
-  'warning',
-  'log',
-  'metric',
-  'checkpoint',
-  'done',
-  'failed',
-  'stopped',
-  'interrupted',
-  'end',
-];
-const FINAL = new Set([
-  'done',
-  'finished',
-  'completed',
-  'succeeded',
-  'failed',
-  'error',
-  'stopped',
-  'interrupted',
-]);
-
-export function warningsOf(run: RunInfo | null): string[] {
-  if (!run) return [];
-  const ws = [...(run.warnings ?? []), ...(run.warning ? [run.warning] : [])];
-  return ws.map((w) =>
-    typeof w === 'string' ? w : String((w as Record<string, unknown>)?.message ?? JSON.stringify(w)),
-  );
-}
+/** A job's end arrives as an event named after its final status. */
+const FINAL = new Set(['done', 'failed', 'stopped', 'interrupted']);
+/** The stream's event types (EventSource hands over only the named events it listens for). */
+const EVENT_NAMES = ['started', 'step', 'eval', 'checkpoint', 'train_end', 'warning', 'log', ...FINAL];
 
 export function RunLive({ runId }: { runId: string }) {
   const { t } = useT();
-  const [run, setRun] = useState<RunInfo | null>(null);
+  const [run, setRun] = useState<RunDetail | null>(null);
   const [curves, setCurves] = useState<Curves>(emptyCurves());
-  const [live, setLive] = useState<string[]>([]);
+  const [warnings, setWarnings] = useState<string[]>([]);
   const [error, setError] = useState<string | null>(null);
-  const [gen, setGen] = useState(0);
 
   const loadRun = () =>
-    get<RunInfo>(`/api/runs/${enc(runId)}`)
-      .then((r) => setRun((r as { run?: RunInfo }).run ?? r))
+    get<RunDetail>(`/api/runs/${runId}`)
+      .then(setRun)
       .catch((e) => setError(errorText(e)));
 
   useEffect(() => {
     let closed = false;
     setCurves(emptyCurves());
+    setWarnings([]);
     loadRun();
-    // The stored log (metrics.jsonl); `final`: the run has ended, so its log is complete and replaces the
+    // The stored log (metrics.jsonl); `final`: the job has ended, so its log is complete and replaces the
     // streamed points (the stream thins steps out; the log has the trainer's windowed averages).
     const loadStored = (final: boolean) =>
-      get<unknown>(`/api/runs/${enc(runId)}/metrics`)
+      get<MetricRecord[]>(`/api/runs/${runId}/metrics`)
         .then((m) => {
           if (closed) return;
           const stored = curvesOf(m);
@@ -87,47 +43,35 @@ export function RunLive({ runId }: { runId: string }) {
             loss: new Map([...stored.loss, ...c.loss]),
             dev: new Map([...stored.dev, ...c.dev]),
             devMetric: c.devMetric ?? stored.devMetric,
-            totalSteps: c.totalSteps ?? stored.totalSteps,
             step: Math.max(c.step ?? 0, stored.step ?? 0),
           }));
         })
-        .catch(() => undefined);
+        .catch((e) => setError(errorText(e)));
     loadStored(false);
-    const es = new EventSource(`/api/runs/${enc(runId)}/events`);
-    const onData = (ev: MessageEvent) => {
-      let rec: unknown;
-      try {
-        rec = JSON.parse(ev.data);
-      } catch {
-        return;
-      }
-      const r = (rec ?? {}) as Record<string, unknown>;
-      const type = String(r.type ?? ev.type);
-      if (type === 'warning' || typeof r.warning === 'string')
-        setLive((w) => [...new Set([...w, String(r.message ?? r.warning ?? '')])].filter(Boolean));
-      // A training job (a resume too) starting; an export's jobs share the run's stream but not its status.
-      if (type === 'started' && r.kind !== 'export') setRun((x) => (x ? { ...x, status: 'running' } : x));
-      // A job's end arrives as an event named after its final status (done, failed, stopped, ...).
-      if (FINAL.has(type)) {
-        setRun((x) => (x ? { ...x, status: type } : x));
-        loadStored(true);
-      }
-      if (type === 'status' || FINAL.has(type) || typeof r.status === 'string') {
-        if (typeof r.status === 'string') setRun((x) => (x ? { ...x, status: r.status as string } : x));
+    // The run's stream spans all its jobs (training, resumes, exports): stored events first, then live.
+    const es = new EventSource(`/api/runs/${runId}/events`);
+    const onEvent = (ev: MessageEvent) => {
+      const r = JSON.parse(ev.data) as MetricRecord & { message?: string; kind?: string; error?: string };
+      if (r.type === 'failed' && r.error) setError(r.error);
+      if (r.type === 'warning' && r.message)
+        setWarnings((w) => (w.includes(r.message!) ? w : [...w, r.message!]));
+      // A training job (a resume too) starting; exports share the run's stream but not its status.
+      if (r.type === 'started' && r.kind !== 'export') setRun((x) => x && { ...x, status: 'running' });
+      if (FINAL.has(r.type)) {
         loadRun();
+        loadStored(true);
       }
       setCurves((c) => {
         const n: Curves = { ...c, loss: new Map(c.loss), dev: new Map(c.dev) };
-        return addRecord(n, { ...r, type: r.type ?? ev.type }) ? n : c;
+        return addRecord(n, r) ? n : c;
       });
     };
-    es.onmessage = onData;
-    for (const name of EVENT_NAMES) es.addEventListener(name, onData as EventListener);
+    for (const name of EVENT_NAMES) es.addEventListener(name, onEvent as EventListener);
     return () => {
       closed = true;
       es.close();
     };
-  }, [runId, gen]);
+  }, [runId]);
 
   const status = run?.status ?? '…';
   const running = !FINAL.has(status) && status !== '…';
@@ -135,15 +79,13 @@ export function RunLive({ runId }: { runId: string }) {
   const act = async (what: 'stop' | 'resume') => {
     setError(null);
     try {
-      await post(`/api/runs/${enc(runId)}/${what}`);
+      await post(`/api/runs/${runId}/${what}`);
       await loadRun();
-      if (what === 'resume') setGen((g) => g + 1);
     } catch (e) {
       setError(errorText(e));
     }
   };
 
-  const warnings = [...new Set([...warningsOf(run), ...live])];
   const loss = xy(curves.loss);
   const dev = xy(curves.dev);
   const pct =
@@ -169,7 +111,6 @@ export function RunLive({ runId }: { runId: string }) {
           ` · ${curves.devMetric} ${dev.y[dev.y.length - 1].toFixed(4)}`}
       </Status>
       {pct !== undefined && <progress max={100} value={pct} aria-label={t('train.progress')} />}
-      {run?.error && <ErrorLine error={String(run.error)} />}
       {warnings.length > 0 && (
         <ul class="warnings" data-testid="run-warnings">
           {warnings.map((w) => (
@@ -205,7 +146,7 @@ export function RunLive({ runId }: { runId: string }) {
         >
           {t('train.resume')}
         </button>
-        <a class="button" href={`/api/runs/${enc(runId)}/report`} target="_blank" rel="noopener">
+        <a class="button" href={`/api/runs/${runId}/report`} target="_blank" rel="noopener">
           {t('runs.report')}
         </a>
       </p>

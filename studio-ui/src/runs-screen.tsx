@@ -1,43 +1,34 @@
 // Runs: every run the workspace holds (they survive a studio restart), their metrics, curves of the
 // selected runs overlaid for comparison, each run's report, and deletion that asks for the run's name.
 import { useEffect, useState } from 'preact/hooks';
-import { api, enc, errorText, get, listOf } from './api-client.js';
+import { api, enc, errorText, get } from './api-client.js';
 import { CurveChart } from './curve-chart.js';
-import { curvesOf, xy, type Curves } from './metrics-reader.js';
-import type { RunInfo } from './run-live.js';
+import { curvesOf, xy, type Curves, type MetricRecord } from './metrics-reader.js';
 import type { ScreenProps } from './shared-state.js';
-import { cell, ErrorLine, Field, Status, useT } from './widgets.js';
+import type { RunSummary } from './studio-contract.js';
+import { ErrorLine, Field, Status, useT } from './widgets.js';
 
-/** The headline numbers of a run: its best dev metrics, whatever the server calls them. */
-function headline(r: RunInfo): string {
-  const m = (r.metrics ?? r.best ?? r.dev) as Record<string, unknown> | undefined;
-  if (!m || typeof m !== 'object') return '';
-  return Object.entries(m)
-    .filter(([k, v]) => typeof v === 'number' && !['step', 'epoch'].includes(k))
+/** A run's best dev metrics, the first two (the run's own metric comes first). */
+function headline(r: RunSummary): string {
+  return Object.entries(r.best ?? {})
     .slice(0, 2)
-    .map(([k, v]) => `${k} ${cell(v)}`)
+    .map(([k, v]) => `${k} ${v.toFixed(4)}`)
     .join(' · ');
-}
-
-function when(v: unknown): string {
-  if (v === undefined || v === null) return '';
-  const d = new Date(typeof v === 'number' && v < 1e12 ? v * 1000 : (v as string | number));
-  return Number.isNaN(d.getTime()) ? String(v) : d.toLocaleString();
 }
 
 export function RunsScreen({ shared, update, go }: ScreenProps) {
   const { t } = useT();
-  const [runs, setRuns] = useState<RunInfo[]>([]);
-  const [selected, setSelected] = useState<string[]>([]);
-  const [curves, setCurves] = useState<Record<string, Curves>>({});
+  const [runs, setRuns] = useState<RunSummary[]>([]);
+  const [selected, setSelected] = useState<number[]>([]);
+  const [curves, setCurves] = useState<Record<number, Curves>>({});
   const [error, setError] = useState<string | null>(null);
-  const [deleting, setDeleting] = useState<RunInfo | null>(null);
+  const [deleting, setDeleting] = useState<RunSummary | null>(null);
   const [confirm, setConfirm] = useState('');
   const [note, setNote] = useState<string | null>(null);
 
   const refresh = () =>
-    get<unknown>('/api/runs')
-      .then((d) => setRuns(listOf<RunInfo>(d, 'runs')))
+    get<RunSummary[]>('/api/runs')
+      .then(setRuns)
       .catch((e) => setError(errorText(e)));
   useEffect(() => {
     refresh();
@@ -46,20 +37,20 @@ export function RunsScreen({ shared, update, go }: ScreenProps) {
   useEffect(() => {
     for (const id of selected)
       if (!curves[id])
-        get<unknown>(`/api/runs/${enc(id)}/metrics`)
+        get<MetricRecord[]>(`/api/runs/${id}/metrics`)
           .then((m) => setCurves((c) => ({ ...c, [id]: curvesOf(m) })))
           .catch((e) => setError(errorText(e)));
   }, [selected.join(',')]);
 
-  const toggle = (id: string, on: boolean) =>
+  const toggle = (id: number, on: boolean) =>
     setSelected((s) => (on ? [...s, id] : s.filter((x) => x !== id)));
 
   const remove = async (e: Event) => {
     e.preventDefault();
     if (!deleting) return;
     try {
-      await api('DELETE', `/api/runs/${enc(deleting.id)}?confirm=${enc(confirm)}`);
-      setNote(`${t('runs.deleted')} ${deleting.name ?? deleting.id}`);
+      await api('DELETE', `/api/runs/${deleting.id}?confirm=${enc(confirm)}`);
+      setNote(`${t('runs.deleted')} ${deleting.name}`);
       setSelected((s) => s.filter((x) => x !== deleting.id));
       if (shared.runId === String(deleting.id)) update({ runId: undefined });
       setDeleting(null);
@@ -70,7 +61,7 @@ export function RunsScreen({ shared, update, go }: ScreenProps) {
     }
   };
 
-  const nameOf = (id: string) => runs.find((r) => r.id === id)?.name ?? id;
+  const nameOf = (id: number) => runs.find((r) => r.id === id)?.name ?? String(id);
   const chosen = selected.filter((id) => curves[id]);
   const devName = chosen.map((id) => curves[id].devMetric).find(Boolean) ?? 'dev';
 
@@ -98,23 +89,23 @@ export function RunsScreen({ shared, update, go }: ScreenProps) {
           </thead>
           <tbody>
             {runs.map((r) => (
-              <tr key={r.id} data-run={r.name ?? r.id}>
+              <tr key={r.id} data-run={r.name}>
                 <td>
                   <input
                     type="checkbox"
-                    aria-label={`${t('runs.compare')} ${r.name ?? r.id}`}
+                    aria-label={`${t('runs.compare')} ${r.name}`}
                     checked={selected.includes(r.id)}
                     onChange={(e) => toggle(r.id, (e.currentTarget as HTMLInputElement).checked)}
                   />
                 </td>
-                <td class="mono">{r.name ?? r.id}</td>
+                <td class="mono">{r.name}</td>
                 <td>
                   <span class={`st st-${r.status}`}>{r.status}</span>
                 </td>
                 <td>{r.task}</td>
                 <td>{r.net}</td>
                 <td>{headline(r)}</td>
-                <td>{when(r.created ?? r.createdAt ?? r.created_at)}</td>
+                <td>{new Date(r.created).toLocaleString()}</td>
                 <td>
                   <div class="row-actions">
                     <button
@@ -126,7 +117,7 @@ export function RunsScreen({ shared, update, go }: ScreenProps) {
                     >
                       {t('runs.open')}
                     </button>
-                    <a class="button" href={`/api/runs/${enc(r.id)}/report`} target="_blank" rel="noopener">
+                    <a class="button" href={`/api/runs/${r.id}/report`} target="_blank" rel="noopener">
                       {t('runs.report')}
                     </a>
                     <button
@@ -159,7 +150,7 @@ export function RunsScreen({ shared, update, go }: ScreenProps) {
       {deleting && (
         <form class="confirm" aria-labelledby="del-h" onSubmit={remove} data-testid="delete-dialog">
           <h3 id="del-h">
-            {t('runs.deleteTitle')} <span class="mono">{deleting.name ?? deleting.id}</span>
+            {t('runs.deleteTitle')} <span class="mono">{deleting.name}</span>
           </h3>
           <Field label={t('runs.typeName')}>
             <input
@@ -170,7 +161,7 @@ export function RunsScreen({ shared, update, go }: ScreenProps) {
             />
           </Field>
           <p class="actions">
-            <button type="submit" class="danger" disabled={confirm !== (deleting.name ?? deleting.id)}>
+            <button type="submit" class="danger" disabled={confirm !== deleting.name}>
               {t('runs.deleteForever')}
             </button>
             <button type="button" onClick={() => setDeleting(null)}>

@@ -1,27 +1,9 @@
 // What the screens hand each other: the file the user picked (and its split), the advice they accepted
 // and the run they are watching. Kept in the page only; the server holds everything that must last.
-
-export interface Preview {
-  format?: string;
-  columns?: string[];
-  rows?: unknown[];
-  task?: string;
-  labels?: unknown;
-  checks?: unknown;
-  examples?: number;
-  count?: number;
-  total?: number;
-  [k: string]: unknown;
-}
-
-export interface SplitFiles {
-  train?: string;
-  dev?: string;
-  test?: string;
-  [k: string]: unknown;
-}
+import type { Preview, SplitFiles } from './studio-contract.js';
 
 export interface AcceptedAdvice {
+  /** A run config task name. */
   task: string;
   net: string;
 }
@@ -31,6 +13,7 @@ export interface Shared {
   preview?: Preview;
   split?: SplitFiles;
   advice?: AcceptedAdvice;
+  /** The run's id, as the URL paths take it. */
   runId?: string;
 }
 

@@ -6,6 +6,7 @@ import { configTask } from './advice-screen.js';
 import { RunLive } from './run-live.js';
 import { SchemaForm, setPath, type JsonSchema } from './schema-form.js';
 import type { ScreenProps, Shared } from './shared-state.js';
+import type { SplitFiles } from './studio-contract.js';
 import { ErrorLine, Field, Status, useT } from './widgets.js';
 
 const NET_NAMES = ['bow', 'cnn', 'gru', 'lstm', 'transformer'];
@@ -23,34 +24,18 @@ const CONFIG_TASKS = [
 type Obj = Record<string, unknown>;
 
 /**
- * The template with the user's data files in place of its example paths: the file name goes into the
- * template's own folder (the studio's data/), as config paths are relative to the workspace.
+ * The template with the user's data files in place of its example paths (the studio keeps data files in
+ * the workspace's data/, and config paths are relative to the workspace). Without a split there is no
+ * dev or test file of the user's, so those keys go.
  */
 function withData(template: Obj, shared: Shared): Obj {
+  const files: Partial<SplitFiles> | undefined =
+    shared.split ?? (shared.file ? { train: shared.file } : undefined);
+  if (!files) return template;
   let c = template;
-  const ds = (template.dataset ?? {}) as Obj;
-  const files: Obj = shared.split ?? (shared.file ? { train: shared.file } : {});
-  for (const k of ['train', 'dev', 'test'] as const) {
-    const name = files[k];
-    const example = ds[k];
-    if (typeof name !== 'string' || typeof example !== 'string') continue;
-    const dir = example.includes('/') ? example.slice(0, example.lastIndexOf('/') + 1) : '';
-    c = setPath(c, ['dataset', k], dir + name);
-  }
-  // Without a split there is no dev/test file of the user's to point at: leave them out.
-  if (!shared.split && shared.file)
-    for (const k of ['dev', 'test']) c = setPath(c, ['dataset', k], undefined);
+  for (const k of ['train', 'dev', 'test'] as const)
+    c = setPath(c, ['dataset', k], files[k] ? `data/${files[k]}` : undefined);
   return c;
-}
-
-function errorList(errors: unknown): string[] {
-  if (!Array.isArray(errors)) return errors ? [String(errors)] : [];
-  return errors.map((e) => {
-    if (typeof e === 'string') return e;
-    const o = (e ?? {}) as Obj;
-    const path = Array.isArray(o.path) ? o.path.join('.') : (o.path ?? o.field ?? '');
-    return [path, o.message ?? JSON.stringify(o)].filter(Boolean).join(': ');
-  });
 }
 
 export function TrainScreen({ shared, update }: ScreenProps) {
@@ -104,10 +89,9 @@ export function TrainScreen({ shared, update }: ScreenProps) {
   const validate = async (): Promise<boolean> => {
     if (!config || jsonError) return false;
     try {
-      const r = await post<{ ok: boolean; errors?: unknown }>('/api/config/validate', { config });
-      const res = { ok: r.ok, errors: errorList(r.errors) };
-      setCheck(res);
-      return res.ok;
+      const r = await post<{ ok: boolean; errors: string[] }>('/api/config/validate', { config });
+      setCheck(r);
+      return r.ok;
     } catch (e) {
       setCheck({ ok: false, errors: [errorText(e)] });
       return false;
@@ -120,7 +104,7 @@ export function TrainScreen({ shared, update }: ScreenProps) {
     setBusy(true);
     try {
       if (!(await validate())) return;
-      const r = await post<{ runId: string; jobId?: string }>('/api/runs', { name, config });
+      const r = await post<{ runId: number; jobId: number }>('/api/runs', { name, config });
       update({ runId: String(r.runId) });
     } catch (err) {
       setError(errorText(err));

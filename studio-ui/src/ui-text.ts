@@ -68,7 +68,6 @@ export const TEXT = {
   'advice.measuring': ['Measurement:', '实测：'],
   'advice.chart': ['Dev metric × QPS (batch 1)', '验证集指标 × QPS（batch 1）'],
   'advice.chartX': ['QPS', 'QPS'],
-  'advice.chartY': ['dev metric', '验证集指标'],
 
   'train.title': ['Train', '训练'],
   'train.lead': [
