@@ -5,7 +5,7 @@ import { errorText, post, waitJob } from './api-client.js';
 import { CurveChart } from './curve-chart.js';
 import type { ScreenProps } from './shared-state.js';
 import type { Advice, Job, MeasureReport } from './studio-contract.js';
-import { ErrorLine, Field, Status, useT } from './widgets.js';
+import { ErrorLine, Field, Status, StatusBadge, useT } from './widgets.js';
 
 /** The advisor form's task names: the data page's X→Y abstraction. */
 export const ADVICE_TASKS = [
@@ -251,7 +251,7 @@ export function AdviceScreen({ shared, update, go }: ScreenProps) {
           </p>
           {job && (
             <Status testId="measure-status">
-              {t('advice.measuring')} {job.status}
+              {t('advice.measuring')} <StatusBadge status={job.status} />
               {job.error ? ` — ${job.error}` : ''}
             </Status>
           )}

@@ -5,15 +5,14 @@ import { useEffect, useState } from 'preact/hooks';
 import { enc, errorText, get, post, waitJob } from './api-client.js';
 import type { ScreenProps } from './shared-state.js';
 import type { ExportResult, Job, RunSummary } from './studio-contract.js';
-import { ErrorLine, Field, Status, useT } from './widgets.js';
+import { ErrorLine, Field, Status, StatusBadge, useT } from './widgets.js';
 
 function JobLine({ job, testId }: { job: Job | null; testId: string }) {
   const { t } = useT();
   if (!job) return null;
   return (
     <Status testId={testId}>
-      {t('deploy.job')} <span class="mono">{job.id}</span>:{' '}
-      <strong class={`st st-${job.status}`}>{job.status}</strong>
+      {t('deploy.job')} <span class="mono">{job.id}</span>: <StatusBadge status={job.status} />
       {job.error ? ` — ${job.error}` : ''}
     </Status>
   );
@@ -126,7 +125,7 @@ export function DeployScreen({ shared, update }: ScreenProps) {
           >
             {runs.map((r) => (
               <option key={r.id} value={r.id}>
-                {r.name ?? r.id} ({r.status})
+                {r.name} ({t(`status.${r.status}`)})
               </option>
             ))}
           </select>

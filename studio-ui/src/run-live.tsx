@@ -5,7 +5,7 @@ import { errorText, get, post } from './api-client.js';
 import { CurveChart } from './curve-chart.js';
 import { addRecord, curvesOf, emptyCurves, xy, type Curves, type MetricRecord } from './metrics-reader.js';
 import type { RunDetail } from './studio-contract.js';
-import { ErrorLine, Status, useT } from './widgets.js';
+import { ErrorLine, Status, StatusBadge, useT } from './widgets.js';
 
 /** A job's end arrives as an event named after its final status. */
 const FINAL = new Set(['done', 'failed', 'stopped', 'interrupted']);
@@ -98,7 +98,7 @@ export function RunLive({ runId }: { runId: string }) {
         {t('train.run')} <span class="mono">{run?.name ?? runId}</span>
       </h3>
       <Status testId="run-status">
-        {t('train.status')}: <strong class={`st st-${status}`}>{status}</strong>
+        {t('train.status')}: <StatusBadge status={status} />
         {curves.step !== undefined && (
           <>
             {' · '}

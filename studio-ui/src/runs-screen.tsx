@@ -6,7 +6,7 @@ import { CurveChart } from './curve-chart.js';
 import { curvesOf, xy, type Curves, type MetricRecord } from './metrics-reader.js';
 import type { ScreenProps } from './shared-state.js';
 import type { RunSummary } from './studio-contract.js';
-import { ErrorLine, Field, Status, useT } from './widgets.js';
+import { ErrorLine, Field, Status, StatusBadge, useT } from './widgets.js';
 
 /** A run's best dev metrics, the first two (the run's own metric comes first). */
 function headline(r: RunSummary): string {
@@ -100,7 +100,7 @@ export function RunsScreen({ shared, update, go }: ScreenProps) {
                 </td>
                 <td class="mono">{r.name}</td>
                 <td>
-                  <span class={`st st-${r.status}`}>{r.status}</span>
+                  <StatusBadge status={r.status} />
                 </td>
                 <td>{r.task}</td>
                 <td>{r.net}</td>

@@ -93,6 +93,12 @@ export const TEXT = {
   'train.stop': ['Stop', '停止'],
   'train.resume': ['Resume', '继续训练'],
 
+  'status.running': ['running', '训练中'],
+  'status.done': ['done', '已完成'],
+  'status.failed': ['failed', '失败'],
+  'status.stopped': ['stopped', '已停止'],
+  'status.interrupted': ['interrupted', '被中断'],
+
   'runs.title': ['Runs', '实验记录'],
   'runs.lead': [
     'Every run in this workspace. Tick two or more to overlay their curves.',

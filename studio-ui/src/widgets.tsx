@@ -2,7 +2,7 @@
 // wrapper, the text hook, and how a cell value prints.
 import type { ComponentChildren } from 'preact';
 import { useContext } from 'preact/hooks';
-import { LangContext } from './ui-text.js';
+import { LangContext, TEXT, type TextKey } from './ui-text.js';
 
 export function ErrorLine({ error }: { error?: string | null }) {
   if (!error) return null;
@@ -29,6 +29,13 @@ export function Field(props: { label: string; hint?: string; children: Component
       {props.hint && <span class="hint">{props.hint}</span>}
     </label>
   );
+}
+
+/** A run's or job's status, coloured and in the page's language. */
+export function StatusBadge({ status }: { status: string }) {
+  const { t } = useT();
+  const key = `status.${status}` as TextKey;
+  return <strong class={`st st-${status}`}>{key in TEXT ? t(key) : status}</strong>;
 }
 
 export function useT() {
