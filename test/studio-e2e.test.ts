@@ -318,6 +318,12 @@ describe(
       const legend = await page.textContent('[data-testid=compare-loss] .u-legend');
       assert.ok(legend?.includes('bow-a') && legend.includes('bow-b'), `legend names both runs: ${legend}`);
       await shot('runs');
+      // The report link serves the run's report.html, the very file the trainer wrote.
+      const reportHref = await page.getAttribute('tr[data-run=bow-a] a:text("Report")', 'href');
+      assert.equal(
+        await (await fetch(studio.url + reportHref)).text(),
+        readFileSync(path.join(workspace, 'runs', 'bow-a', 'report.html'), 'utf8'),
+      );
 
       // --- Distil & deploy: export fp32 with its measured speed, then try a sentence.
       await page.click('tr[data-run=bow-a] button:text("Distil & deploy")');
@@ -356,6 +362,14 @@ describe(
       assert.equal(label, direct.result[0].label, 'the page shows what the model answers');
       assert.match((await page.textContent('[data-testid=curl]')) ?? '', /alembic serve[\s\S]*curl/);
       await shot('deploy');
+      // The download links give the model and the export as gzip archives.
+      for (const what of ['Download model', 'Download export']) {
+        const href = await page.getAttribute(`a:text("${what}")`, 'href');
+        const got = await fetch(studio.url + href);
+        assert.equal(got.status, 200, what);
+        const bytes = new Uint8Array(await got.arrayBuffer());
+        assert.deepEqual([bytes[0], bytes[1]], [0x1f, 0x8b], `${what} is gzip`);
+      }
       await page.selectOption('.lang select', 'zh');
       await shot('deploy-zh');
       await page.selectOption('.lang select', 'en');
