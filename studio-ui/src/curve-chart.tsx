@@ -71,7 +71,7 @@ export function CurveChart(props: ChartProps) {
       plot.current?.destroy();
       plot.current = null;
     };
-  }, [JSON.stringify(nonEmpty), props.title, props.points, props.logX]);
+  }, [JSON.stringify(nonEmpty), props.title, props.xLabel, props.yLabel, props.points, props.logX]);
 
   const points = nonEmpty.reduce((n, s) => n + s.x.length, 0);
   return (

@@ -1,6 +1,9 @@
 // A form generated from the run config's JSON Schema (the server derives it from the same zod schema the
 // CLI validates with), filled from the template: the template's "//" comments become field hints,
 // enums become menus, numbers keep the schema's bounds. Arrays and other complex values stay in the JSON.
+// Written here rather than with a JSON-schema form library: those (react-jsonschema-form and its kin) bring
+// React, a theme and a validator, many times this page's size, for what is here a walk over plain fields;
+// validation stays the server's, which is the CLI's.
 import { useT } from './widgets.js';
 
 export type JsonSchema = {
