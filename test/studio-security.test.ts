@@ -10,32 +10,8 @@ import { existsSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'n
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createStudio, type Studio } from '../src/studio/studio-server.js';
+import { call } from './helpers/studio-client.js';
 import { tempDir } from './helpers/tiny-data.js';
-
-async function call(
-  s: Studio,
-  method: string,
-  url: string,
-  opts: { body?: unknown; headers?: Record<string, string> } = {},
-) {
-  const json = opts.body !== undefined && !Buffer.isBuffer(opts.body);
-  const r = await s.app.inject({
-    method: method as 'GET',
-    url,
-    payload: json ? JSON.stringify(opts.body) : (opts.body as Buffer | undefined),
-    headers: {
-      ...(json && { 'content-type': 'application/json' }),
-      ...(Buffer.isBuffer(opts.body) && { 'content-type': 'application/octet-stream' }),
-      ...opts.headers,
-    },
-  });
-  return {
-    status: r.statusCode,
-    json: () => JSON.parse(r.body) as Record<string, unknown>,
-    headers: r.headers,
-    body: r.body,
-  };
-}
 
 describe('studio access on a non-loopback bind', () => {
   let s: Studio;
@@ -55,25 +31,25 @@ describe('studio access on a non-loopback bind', () => {
   it('refuses requests without the token, or with a wrong one', async () => {
     const tries: Record<string, string>[] = [{}, { authorization: 'Bearer nope' }, { cookie: 'token=nope' }];
     for (const headers of tries) {
-      const r = await call(s, 'GET', '/api/files', { headers });
+      const r = await call(s, 'GET', '/api/files', undefined, headers);
       assert.equal(r.status, 401);
-      assert.match(String(r.json().error), /access token/);
+      assert.match(String(r.body.error), /access token/);
     }
     assert.equal((await call(s, 'GET', '/')).status, 401);
   });
 
   it('accepts the token as Bearer, and as the cookie the printed link sets', async () => {
     assert.equal(
-      (await call(s, 'GET', '/api/health', { headers: { authorization: `Bearer ${s.token}` } })).status,
+      (await call(s, 'GET', '/api/health', undefined, { authorization: `Bearer ${s.token}` })).status,
       200,
     );
     const link = await call(s, 'GET', `/?token=${s.token}`);
     assert.equal(link.status, 302);
     const cookie = String(link.headers['set-cookie']).split(';')[0];
     assert.match(String(link.headers['set-cookie']), /HttpOnly/);
-    const r = await call(s, 'GET', '/api/files', { headers: { cookie } });
+    const r = await call(s, 'GET', '/api/files', undefined, { cookie });
     assert.equal(r.status, 200);
-    assert.deepEqual(r.json(), []);
+    assert.deepEqual(r.body, []);
   });
 
   it('a restarted studio keeps the same token', async () => {
@@ -105,38 +81,41 @@ describe('studio confinement to the workspace', () => {
   it('binds to loopback without a token, and refuses a foreign Host header', async () => {
     assert.equal(s.token, undefined);
     assert.equal((await call(s, 'GET', '/api/health')).status, 200);
-    assert.equal(
-      (await call(s, 'GET', '/api/health', { headers: { host: 'evil.example:7860' } })).status,
-      403,
-    );
+    assert.equal((await call(s, 'GET', '/api/health', undefined, { host: 'evil.example:7860' })).status, 403);
   });
 
   it('refuses traversal and absolute names in upload, preview and split', async () => {
     const bad = ['../escape.tsv', '..', '/etc/passwd', 'a/b.tsv', '..\\x.tsv', '.hidden'];
     for (const name of bad) {
-      const up = await call(s, 'POST', `/api/files?name=${encodeURIComponent(name)}`, {
-        body: Buffer.from('x\ty\n'),
-      });
+      const up = await call(s, 'POST', `/api/files?name=${encodeURIComponent(name)}`, Buffer.from('x\ty\n'));
       assert.ok([400, 403].includes(up.status), `${name}: ${up.status}`);
       const pv = await call(s, 'GET', `/api/files/${encodeURIComponent(name)}/preview`);
       assert.ok([400, 403, 404].includes(pv.status), `${name}: ${pv.status}`);
-      const sp = await call(s, 'POST', `/api/files/${encodeURIComponent(name)}/split`, { body: {} });
+      const sp = await call(s, 'POST', `/api/files/${encodeURIComponent(name)}/split`, {});
       assert.ok([400, 403, 404].includes(sp.status), `${name}: ${sp.status}`);
     }
     assert.equal(existsSync(path.join(ws, 'escape.tsv')), false);
     assert.deepEqual(readdirSync(outside), ['secret.tsv']);
   });
 
+  it('serves runs by their id only: a path in its place is not found', async () => {
+    for (const id of ['..%2F..%2Fetc', '%2Fetc%2Fpasswd', '1%2F..%2F..']) {
+      const r = await call(s, 'GET', `/api/runs/${id}/download?what=model`);
+      assert.equal(r.status, 404, id);
+      assert.equal((await call(s, 'GET', `/api/runs/${id}/report`)).status, 404, id);
+    }
+  });
+
   it('reads nothing through a symlink that leads out of the workspace', async () => {
     const pv = await call(s, 'GET', '/api/files/link.tsv/preview');
     assert.equal(pv.status, 403);
-    assert.doesNotMatch(pv.body, /secret text/);
-    const up = await call(s, 'POST', '/api/files?name=link.tsv', { body: Buffer.from('overwrite\tx\n') });
+    assert.doesNotMatch(pv.text, /secret text/);
+    const up = await call(s, 'POST', '/api/files?name=link.tsv', Buffer.from('overwrite\tx\n'));
     assert.equal(up.status, 403);
     const dir = await call(s, 'GET', '/api/files/linkdir/preview');
     assert.ok([403, 404].includes(dir.status));
     // The file list shows neither link as a file to open.
-    const names = (await call(s, 'GET', '/api/files')).json() as unknown as { name: string }[];
+    const names = (await call(s, 'GET', '/api/files')).body as unknown as { name: string }[];
     assert.deepEqual(
       names.map((f) => f.name),
       ['ok.tsv'],
@@ -155,18 +134,18 @@ describe('studio confinement to the workspace', () => {
         model: { net: 'bow', embedding_dim: 4, hidden_size: 4 },
         trainer: { epochs: 1 },
       };
-      const v = await call(s, 'POST', '/api/config/validate', { body: { config } });
-      assert.equal(v.json().ok, false);
-      assert.match(String((v.json().errors as string[])[0]), /dataset\.train: .* outside the workspace/);
-      const r = await call(s, 'POST', '/api/runs', { body: { name: 'escape', config } });
+      const v = await call(s, 'POST', '/api/config/validate', { config });
+      assert.equal(v.body.ok, false);
+      assert.match(String((v.body.errors as string[])[0]), /dataset\.train: .* outside the workspace/);
+      const r = await call(s, 'POST', '/api/runs', { name: 'escape', config });
       assert.equal(r.status, 403);
     }
-    assert.deepEqual((await call(s, 'GET', '/api/runs')).json(), []);
+    assert.deepEqual((await call(s, 'GET', '/api/runs')).body, []);
   });
 
   it('refuses an upload over the limit, declared or streamed, and keeps nothing of it', async () => {
     const big = Buffer.alloc(2000, 'x');
-    const r = await call(s, 'POST', '/api/files?name=big.tsv', { body: big });
+    const r = await call(s, 'POST', '/api/files?name=big.tsv', big);
     assert.equal(r.status, 413);
     const address = await s.listen(0);
     // Chunked, with no Content-Length: the limit is counted as the bytes arrive.
@@ -187,14 +166,8 @@ describe('studio confinement to the workspace', () => {
     const left = readdirSync(path.join(ws, 'data'));
     assert.ok(!left.some((f) => f.startsWith('big')), left.join(', '));
     // Under the limit is accepted, and a second upload under the same name does not replace it.
-    assert.equal(
-      (await call(s, 'POST', '/api/files?name=small.tsv', { body: Buffer.from('a\tb\n') })).status,
-      201,
-    );
-    assert.equal(
-      (await call(s, 'POST', '/api/files?name=small.tsv', { body: Buffer.from('c\td\n') })).status,
-      409,
-    );
+    assert.equal((await call(s, 'POST', '/api/files?name=small.tsv', Buffer.from('a\tb\n'))).status, 201);
+    assert.equal((await call(s, 'POST', '/api/files?name=small.tsv', Buffer.from('c\td\n'))).status, 409);
   });
 
   it('accepts only JSON and raw uploads, so a plain cross-site form cannot post', async () => {

@@ -1,82 +1,18 @@
 /**
  * `alembic studio`'s API end to end on tiny generated data: every route's happy path around a one-epoch
- * BOW run (upload → preview → split → advice → schema → validate → train with its SSE events → metrics,
- * report → export with measured QPS → try it → curl → download → data distillation → delete), then stop
- * and resume, and a restart of the studio on the same workspace that finds the run and the job it
- * interrupted, and resumes it from its checkpoint.
+ * BOW run (upload → preview → split → advice and its measurement → schema → validate → train with its SSE
+ * events → metrics, report → export with measured QPS → try it → curl → download → data distillation →
+ * delete). Stop, resume, restarts, warnings and model distillation are in studio-jobs.test.ts.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { list } from 'tar';
 import { createStudio, type Studio } from '../src/studio/studio-server.js';
-import { StudioDb } from '../src/studio/studio-db.js';
+import { call, ok, readEvents, tinyConfig, type Json } from './helpers/studio-client.js';
 import { tempDir, writeSentimentSplits } from './helpers/tiny-data.js';
-
-type Json = Record<string, unknown>;
-
-async function call(s: Studio, method: string, url: string, body?: unknown) {
-  const raw = Buffer.isBuffer(body);
-  const r = await s.app.inject({
-    method: method as 'GET',
-    url,
-    payload: body === undefined ? undefined : raw ? (body as Buffer) : JSON.stringify(body),
-    headers:
-      body === undefined ? {} : { 'content-type': raw ? 'application/octet-stream' : 'application/json' },
-  });
-  const parsed = (() => {
-    try {
-      return JSON.parse(r.body) as unknown;
-    } catch {
-      return r.body;
-    }
-  })();
-  return { status: r.statusCode, body: parsed as Json & unknown[], raw: r.rawPayload, headers: r.headers };
-}
-
-async function ok(s: Studio, method: string, url: string, body?: unknown) {
-  const r = await call(s, method, url, body);
-  assert.ok(r.status >= 200 && r.status < 300, `${method} ${url}: ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body;
-}
-
-const tinyConfig = (over: Json = {}) => ({
-  task: 'text_classification',
-  dataset: { train: 'data/train.tsv', dev: 'data/dev.tsv', test: 'data/test.tsv', max_len: 16 },
-  model: { net: 'bow', embedding_dim: 16, hidden_size: 16 },
-  trainer: { epochs: 1, batch_size: 16, threads: 1, learning_rate: 0.01, ...over },
-});
-
-/** Reads an SSE stream until an event of one of `until` types arrives; returns the events' data. */
-async function readEvents(url: string, until: string[], timeoutMs = 120_000): Promise<Json[]> {
-  const ac = new AbortController();
-  const timer = setTimeout(() => ac.abort(), timeoutMs);
-  const res = await fetch(url, { signal: ac.signal });
-  assert.equal(res.headers.get('content-type'), 'text/event-stream; charset=utf-8');
-  const events: Json[] = [];
-  let buf = '';
-  try {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buf += Buffer.from(chunk).toString('utf8');
-      let cut: number;
-      while ((cut = buf.indexOf('\n\n')) >= 0) {
-        const block = buf.slice(0, cut);
-        buf = buf.slice(cut + 2);
-        const data = block.split('\n').find((l) => l.startsWith('data: '));
-        if (!data) continue;
-        const e = JSON.parse(data.slice(6)) as Json;
-        events.push(e);
-        if (until.includes(String(e.type))) return events;
-      }
-    }
-  } finally {
-    clearTimeout(timer);
-    ac.abort();
-  }
-  return events;
-}
 
 describe('studio API, happy paths', () => {
   let s: Studio;
@@ -181,6 +117,36 @@ describe('studio API, happy paths', () => {
     assert.match(String(bad.body.error), /qsp/);
   });
 
+  it('measures the candidates of the advice on a file as a job, with its own event stream', async () => {
+    const { jobId } = await ok(s, 'POST', '/api/advice/measure', {
+      file: 'train.tsv',
+      dev_file: 'dev.tsv',
+      candidates: ['bow'],
+      budget_seconds: 4,
+    });
+    const events = await readEvents(`${address}/api/jobs/${jobId}/events`, ['done', 'failed']);
+    assert.equal(events.at(-1)!.type, 'done', JSON.stringify(events.at(-1)));
+    const job = await ok(s, 'GET', `/api/jobs/${jobId}`);
+    assert.equal(job.kind, 'advise-measure');
+    const report = job.result as { sample: Json; rows: { id: string; qpsBatch1: number; value: number }[] };
+    assert.deepEqual(report.sample, { train: 240, dev: 40, devFrom: 'file' });
+    assert.deepEqual(
+      report.rows.map((r) => r.id),
+      ['bow'],
+    );
+    assert.ok(report.rows[0].qpsBatch1 > 0 && report.rows[0].value >= 0 && report.rows[0].value <= 1);
+    assert.equal((await call(s, 'POST', `/api/jobs/${jobId}/stop`)).status, 409);
+  });
+
+  it('refuses a measurement of a file that is not there', async () => {
+    const bad = await call(s, 'POST', '/api/advice/measure', {
+      file: 'nope.tsv',
+      task: 'text_classification',
+    });
+    assert.equal(bad.status, 404);
+    assert.match(String(bad.body.error), /no data file "nope.tsv"/);
+  });
+
   it('gives the config template and schema, and validates as the CLI does', async () => {
     const r = await ok(s, 'GET', '/api/schema?task=text_classification&net=bow');
     const template = r.template as Json;
@@ -234,7 +200,11 @@ describe('studio API, happy paths', () => {
     const job = await ok(s, 'GET', `/api/jobs/${r.jobId}`);
     assert.equal(job.status, 'done');
     assert.equal((job.result as Json).steps, 15);
-    assert.equal(((await ok(s, 'GET', '/api/jobs')) as unknown as Json[]).length, 1);
+    const all = (await ok(s, 'GET', '/api/jobs')) as unknown as Json[];
+    assert.deepEqual(
+      all.map((j) => j.kind),
+      ['advise-measure', 'train'],
+    );
     const report = await call(s, 'GET', `/api/runs/${runId}/report`);
     assert.equal(report.status, 200);
     assert.match(String(report.headers['content-type']), /text\/html/);
@@ -331,96 +301,5 @@ describe('studio API, happy paths', () => {
     const files = (await ok(s, 'GET', '/api/files')) as unknown as { name: string }[];
     assert.ok(files.some((f) => f.name === 'train.tsv'));
     assert.equal((await call(s, 'GET', `/api/runs/${runId}`)).status, 404);
-  });
-});
-
-describe('studio jobs: stop, resume, and a restart of the studio', () => {
-  let ws: string;
-  before(() => {
-    ws = tempDir('studio-restart-');
-    mkdirSync(path.join(ws, 'data'));
-    writeSentimentSplits(path.join(ws, 'data'), { train: 480, dev: 40, test: 40 });
-  });
-
-  /** Resolves with the first event of `type` the studio's jobs send. */
-  const nextEvent = (s: Studio, type: string) =>
-    new Promise<void>((resolve) => {
-      const off = s.ctx.jobs.subscribe((e) => {
-        if (e.type === type) {
-          off();
-          resolve();
-        }
-      });
-    });
-
-  it('stops a run at a checkpoint, resumes it, and finds it interrupted after a restart', async () => {
-    const config = tinyConfig({ epochs: 40, batch_size: 8, save_model_step: 5, eval_step: 60 });
-    let s = await createStudio({ workspace: ws });
-    const checkpoint = nextEvent(s, 'checkpoint');
-    const { runId, jobId } = await ok(s, 'POST', '/api/runs', { name: 'long', config });
-    await checkpoint;
-    await ok(s, 'POST', `/api/runs/${runId}/stop`);
-    await s.ctx.jobs.waitFor(jobId as number);
-    assert.equal((await ok(s, 'GET', `/api/jobs/${jobId}`)).status, 'stopped');
-    assert.equal((await ok(s, 'GET', `/api/runs/${runId}`)).status, 'stopped');
-    assert.equal((await call(s, 'POST', `/api/runs/${runId}/stop`)).status, 409);
-
-    const resumed = nextEvent(s, 'checkpoint');
-    const second = await ok(s, 'POST', `/api/runs/${runId}/resume`);
-    await resumed;
-    // The studio ends while the resumed job runs: the job is stopped at a checkpoint, recorded interrupted.
-    await s.close();
-
-    s = await createStudio({ workspace: ws });
-    try {
-      const runs = (await ok(s, 'GET', '/api/runs')) as unknown as Json[];
-      assert.deepEqual(
-        runs.map((r) => [r.name, r.status]),
-        [['long', 'interrupted']],
-      );
-      const job = await ok(s, 'GET', `/api/jobs/${second.jobId}`);
-      assert.equal(job.status, 'interrupted');
-      const third = await ok(s, 'POST', `/api/runs/${runId}/resume`);
-      const first = new Promise<number>((resolve) => {
-        const off = s.ctx.jobs.subscribe((e) => {
-          if (e.jobId === third.jobId && e.type === 'step') {
-            off();
-            resolve(e.data.step as number);
-          }
-        });
-      });
-      // Resumed from the checkpoint, not from step 1.
-      assert.ok((await first) > 5);
-      await ok(s, 'POST', `/api/runs/${runId}/stop`);
-      await s.ctx.jobs.waitFor(third.jobId as number);
-      assert.equal((await ok(s, 'GET', `/api/jobs/${third.jobId}`)).status, 'stopped');
-    } finally {
-      await s.close();
-    }
-  });
-
-  it('marks a job that a crashed studio left running as interrupted', async () => {
-    // A studio that died without closing leaves its job 'running' in the database.
-    const db = new StudioDb(path.join(ws, '.alembic-studio'));
-    const runId = db.addRun({
-      name: 'crashed',
-      task: 'text_classification',
-      net: 'bow',
-      status: 'running',
-      dir: path.join(ws, 'runs', 'crashed'),
-      config: tinyConfig(),
-      kind: 'train',
-      parent: null,
-    });
-    const jobId = db.addJob('train', runId, {});
-    db.close();
-    const s = await createStudio({ workspace: ws });
-    try {
-      assert.deepEqual(s.interrupted, [jobId]);
-      assert.equal((await ok(s, 'GET', `/api/jobs/${jobId}`)).status, 'interrupted');
-      assert.equal((await ok(s, 'GET', `/api/runs/${runId}`)).status, 'interrupted');
-    } finally {
-      await s.close();
-    }
   });
 });

@@ -50,17 +50,24 @@ export function templateFor(task: unknown, net: unknown): Record<string, unknown
   return startingConfig(t, n);
 }
 
+/** The user's config with trainer.output_dir set to the run's folder (the studio decides where runs go). */
+export function withOutputDir(raw: unknown, outputDir: string): Record<string, unknown> {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new UserError('config: give the run config as a JSON object');
+  const trainer = (raw as { trainer?: unknown }).trainer;
+  return {
+    ...(raw as Record<string, unknown>),
+    trainer: { ...(trainer && typeof trainer === 'object' ? trainer : {}), output_dir: outputDir },
+  };
+}
+
 /**
  * The config as `alembic train` reads a file in the workspace (relative paths against the workspace),
  * with output_dir set to `outputDir`. Throws the trainer's UserError for an invalid config, 403 for a path
  * outside the workspace.
  */
 export function parseRunConfig(raw: unknown, ws: Workspace, outputDir: string): TrainConfig {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
-    throw new UserError('config: give the run config as a JSON object');
-  const withOut = { ...(raw as Record<string, unknown>) };
-  const trainer = withOut.trainer;
-  withOut.trainer = { ...(trainer && typeof trainer === 'object' ? trainer : {}), output_dir: outputDir };
+  const withOut = withOutputDir(raw, outputDir);
   const c = parseConfig(withOut, 'config', ws.root);
   checkMetrics(c, 'config');
   for (const [field, p] of configPaths(c)) {

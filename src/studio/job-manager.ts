@@ -49,6 +49,9 @@ export class JobManager {
       cwd: this.cwd,
       execArgv,
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      // Its own process group: Ctrl-C in the studio's terminal reaches the studio only, which stops each job
+      // once (a second SIGINT would end a trainer before its checkpoint).
+      detached: true,
       env: { ...process.env, ALEMBIC_STUDIO_JOB: String(jobId) },
     });
     let stderr = '';

@@ -31,7 +31,8 @@ const STEP_EVENT_MS = 200;
 
 function send(message: WorkerMessage): Promise<void> {
   return new Promise((resolve) => {
-    if (!process.send) return resolve();
+    // Nobody to tell once the studio is gone (the disconnect handler below stops the job).
+    if (!process.send || !process.connected) return resolve();
     process.send(message, undefined, {}, () => resolve());
   });
 }
@@ -101,6 +102,10 @@ async function run(job: WorkerJob): Promise<unknown> {
       return runMeasureJob(job, log);
   }
 }
+
+// The studio went away without stopping this job (killed, crashed): stop as Ctrl-C would, at a checkpoint,
+// so that the next studio finds the job interrupted and resumable rather than half-written.
+process.once('disconnect', () => process.kill(process.pid, 'SIGINT'));
 
 process.once('message', (job: WorkerJob) => {
   void run(job).then(

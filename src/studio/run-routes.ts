@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pipeline, type Pipeline, type PipelineInput } from '../api/hf-pipeline.js';
 import type { TrainConfig } from '../config/run-config.js';
+import { readDeployManifest } from '../deploy/export/manifest.js';
 import { UserError } from '../util/errors.js';
 import { removeDir } from '../util/replace-dir.js';
 import {
@@ -18,6 +19,7 @@ import {
   runConfigJsonSchema,
   templateFor,
   validateRunConfig,
+  withOutputDir,
 } from './config-schema.js';
 import { tarGz } from './dir-archive.js';
 import { distillConfig, studentModelDir, studentTrainingDir, type DistillKind } from './distill-plan.js';
@@ -115,10 +117,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: StudioContext): voi
     const name = newRunName(body.name);
     const dir = ws.runDir(name);
     const c = parseRunConfig(body.config, ws, dir);
-    const config = {
-      ...(body.config as Record<string, unknown>),
-      trainer: { ...(body.config as { trainer?: object }).trainer, output_dir: dir },
-    };
+    const config = withOutputDir(body.config, dir);
     createRunDir(dir);
     const runId = db.addRun({
       name,
@@ -146,8 +145,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: StudioContext): voi
       dir: ws.relative(run.dir),
       model: existsSync(layout.modelDir) ? ws.relative(layout.modelDir) : null,
       exports: exportDirs(run).map((d) => ws.relative(d)),
-      resumable:
-        jobs.runningJobOf(run.id) === undefined && run.status !== 'done' && existsSync(path.join(run.dir)),
+      resumable: jobs.runningJobOf(run.id) === undefined && run.status !== 'done' && existsSync(run.dir),
       jobs: db.jobsOfRun(run.id).map(jobView),
     };
   });
@@ -220,7 +218,8 @@ export function registerRunRoutes(app: FastifyInstance, ctx: StudioContext): voi
       throw new StudioHttpError(409, `run "${teacher.name}" has no trained model yet`);
     const name = newRunName(body.name ?? `${teacher.name}-${body.kind}-distilled`);
     const dir = ws.runDir(name);
-    const teacherConfig = parseRunConfig(teacher.config, ws, teacher.dir);
+    // The config the teacher model was trained with (a distilled run's student has one too).
+    const teacherConfig = readDeployManifest(modelDir).config;
     const config = distillConfig(body.kind, teacherConfig, modelDir, dir, body.overrides);
     const kind = body.kind === 'model' ? 'distill-model' : 'distill-data';
     const net = body.kind === 'model' ? 'transformer' : 'bow';
