@@ -236,7 +236,12 @@ describe(
       // --- Train: a BOW for one epoch; the form edits the JSON; the curve grows while it trains.
       await page.waitForSelector('[data-testid=config-json]');
       await page.selectOption('[data-testid=net]', 'bow');
-      await page.waitForSelector('[data-path="model.embedding_dim"]');
+      // The form is refilled from the BOW template when it arrives; edit it only after that.
+      await page.waitForFunction(
+        () =>
+          JSON.parse((document.querySelector('[data-testid=config-json]') as HTMLTextAreaElement).value).model
+            .net === 'bow',
+      );
       const setField = async (p: string, v: string) => page.fill(`[data-path="${p}"] input`, v);
       await setField('trainer.epochs', '1');
       await setField('trainer.batch_size', '8');

@@ -55,9 +55,12 @@ export function TrainScreen({ shared, update }: ScreenProps) {
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
+    // A newer choice of task or net makes this answer stale: it must not overwrite the newer template.
+    let stale = false;
     setError(null);
     get<{ template: Obj; schema: JsonSchema }>(`/api/schema?task=${enc(task)}&net=${enc(net)}`)
       .then((r) => {
+        if (stale) return;
         setSchema(r.schema);
         const c = withData(r.template, shared);
         setConfig(c);
@@ -65,6 +68,9 @@ export function TrainScreen({ shared, update }: ScreenProps) {
         setCheck(null);
       })
       .catch((e) => setError(errorText(e)));
+    return () => {
+      stale = true;
+    };
   }, [task, net]);
 
   const fromForm = (c: Obj) => {
