@@ -180,7 +180,7 @@ export function TrainScreen({ shared, update }: ScreenProps) {
             )}
           </div>
         )}
-        {shared.runId && <RunLive runId={shared.runId} />}
+        {shared.runId && <RunLive key={shared.runId} runId={shared.runId} />}
         {schema && config && (
           <div class="two config">
             <div>
