@@ -3,7 +3,8 @@
 # addon and the TypeScript build. Safe to run again (installs only what is missing).
 #
 #   bash scripts/setup.sh           # what training, distillation and deployment need
-#   bash scripts/setup.sh --test    # plus what the test suite needs (Chromium for the browser test)
+#   bash scripts/setup.sh --test    # plus what the test suite needs (Chromium and a CJK font for the
+#                                   # browser tests: the studio's screenshots show Chinese text)
 #   bash scripts/setup.sh --bench   # plus PyTorch for Python (the benchmarks' baselines) and a venv with
 #                                   # onnxruntime for Python (bench:deploy's same-run int8 reference)
 #
@@ -19,7 +20,7 @@ bench=0
 [ -z "${LIBTORCH:-}" ] && packages+=(libtorch-dev libopenblas0-openmp)
 for arg in "$@"; do
   case "$arg" in
-    --test) packages+=(chromium) ;;
+    --test) packages+=(chromium fonts-wqy-microhei) ;;
     --bench) packages+=(python3-torch python3-venv); bench=1 ;;
     *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
   esac
