@@ -7,14 +7,19 @@
  * a dead peer must never leave the rest waiting in a collective.
  *
  * The command line flags (--nproc, --nnodes, --node-rank, --master-addr, --master-port, --dist-timeout) are
- * shared by every verb that can run as a group. A child knows it is a rank (and must not launch again)
+ * shared by every verb that can run as a group. On one machine the ranks meet through a rendezvous file in
+ * a private temporary folder, so nothing listens on the network (libtorch's TCPStore server would listen
+ * on every interface); several machines need the TCP store on --master-addr:--master-port. A child knows it is a rank (and must not launch again)
  * from ALEMBIC_RANK_CHILD=1. Written by hand because the launcher is Node's child_process plus a few lines
  * of bookkeeping; torchrun itself would need Python.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
+import path from 'node:path';
 import type { Command } from 'commander';
+import { DIST_TIMEOUT_ENV, RENDEZVOUS_FILE_ENV } from '../engine/distributed.js';
 import { UserError } from '../util/errors.js';
 import { nonNegativeInt, positiveInt, positiveNumber } from './run.js';
 
@@ -65,8 +70,6 @@ export class RankFailed extends Error {
 
 /** Env var a launched child sees, so it runs as a rank instead of launching again. */
 export const RANK_CHILD_ENV = 'ALEMBIC_RANK_CHILD';
-/** Env var carrying --dist-timeout (seconds) to the ranks. */
-export const DIST_TIMEOUT_ENV = 'ALEMBIC_DIST_TIMEOUT';
 
 /** Adds the launcher flags to a verb. */
 export function addLaunchFlags(cmd: Command): Command {
@@ -196,6 +199,9 @@ export async function runRanks(launch: RankLaunch, options: RunRanksOptions = {}
   const out = options.stdout ?? ((line: string) => process.stdout.write(line + '\n'));
   const err = options.stderr ?? ((line: string) => process.stderr.write(line + '\n'));
   const grace = options.killGraceMs ?? 3000;
+  const rendezvousDir =
+    launch.nnodes === 1 ? mkdtempSync(path.join(os.tmpdir(), 'alembic-ranks-')) : undefined;
+  const rendezvous = rendezvousDir ? { [RENDEZVOUS_FILE_ENV]: path.join(rendezvousDir, 'store') } : {};
   const children: ChildProcess[] = [];
   let failure: RankFailed | undefined;
 
@@ -220,7 +226,7 @@ export async function runRanks(launch: RankLaunch, options: RunRanksOptions = {}
       const env = rankEnv(launch, localRank, port);
       const rank = Number(env.RANK);
       const child = spawn(exe, args, {
-        env: { ...process.env, ...options.env, ...env },
+        env: { ...process.env, ...options.env, ...env, ...rendezvous },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       children.push(child);
@@ -247,6 +253,7 @@ export async function runRanks(launch: RankLaunch, options: RunRanksOptions = {}
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    if (rendezvousDir) rmSync(rendezvousDir, { recursive: true, force: true });
   }
   if (failure) throw failure;
 }
