@@ -2,11 +2,12 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/run-config.js';
 import { pretrainMaskedLm } from '../train/pretrain.js';
 import { overridesOf, setOption, threadsOption, type ConfigFlags } from './config-flags.js';
+import { isMainRank } from '../train/data-parallel.js';
+import { addLaunchFlags, launchOrRun, type LaunchFlags } from './rank-launcher.js';
 import { runCommand } from './run.js';
 
 export function registerPretrain(program: Command): void {
-  program
-    .command('pretrain')
+  addLaunchFlags(program.command('pretrain'))
     .description(
       'masked-LM pre-training of the Transformer encoder on unlabelled text (one text per line); ' +
         'trainer.output_dir becomes a pretrained_dir for fine-tuning and distillation',
@@ -16,16 +17,13 @@ export function registerPretrain(program: Command): void {
     .option('--quiet', 'no progress output')
     .option(...setOption())
     .option(...threadsOption())
-    .action((opts: ConfigFlags & { config: string; resume?: boolean; quiet?: boolean }) =>
+    .action((opts: ConfigFlags & LaunchFlags & { config: string; resume?: boolean; quiet?: boolean }) =>
       runCommand(async () => {
-        const summary = await pretrainMaskedLm(
-          loadConfig(opts.config, overridesOf(opts, 'trainer.threads')),
-          {
-            resume: opts.resume,
-            quiet: opts.quiet,
-          },
-        );
-        process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+        const config = loadConfig(opts.config, overridesOf(opts, 'trainer.threads'));
+        await launchOrRun(opts, async () => {
+          const summary = await pretrainMaskedLm(config, { resume: opts.resume, quiet: opts.quiet });
+          if (isMainRank()) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+        });
       })(),
     );
 }

@@ -58,13 +58,16 @@ export class RankFailed extends Error {
   ) {
     super(
       rank < 0
-        ? `the launcher got ${signal}; stopped every rank`
+        ? `the launcher got ${signal}; every rank stopped after its current step (continue with --resume)`
         : `rank ${rank} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}; stopped the other ranks`,
     );
     this.name = 'RankFailed';
   }
+  /** The rank's exit code; after a signal, 128 + its number as a shell reports it (130 for Ctrl-C). */
   get exitCode(): number {
-    return this.code && this.code > 0 ? this.code : 1;
+    if (this.code && this.code > 0) return this.code;
+    const number = this.signal ? os.constants.signals[this.signal] : undefined;
+    return number ? 128 + number : 1;
   }
 }
 
@@ -214,9 +217,13 @@ export async function runRanks(launch: RankLaunch, options: RunRanksOptions = {}
       }, grace).unref();
     }
   };
+  // A SIGTERM to the launcher is passed on to every rank; Ctrl-C in a terminal reaches them already (they
+  // share its process group), and a second SIGINT would kill them outright. Either way the ranks finish
+  // their step, rank 0 writes a checkpoint and all stop together, so --resume continues from there.
   const onSignal = (signal: NodeJS.Signals) => {
     failure ??= new RankFailed(-1, null, signal);
-    stopAll();
+    if (signal !== 'SIGTERM') return;
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill(signal);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

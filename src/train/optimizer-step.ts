@@ -1,6 +1,6 @@
 /**
  * One optimisation step as every trainer here takes it: the scheduled learning rate, fresh gradients,
- * a stop on a non-finite loss, gradient clipping, the update.
+ * an optional hook on the gradients, a stop on a non-finite loss, gradient clipping, the update.
  */
 import { clipGradNorm, zeroGrad } from '../engine/optim/clip.js';
 import type { Optimizer } from '../engine/optim/optimizer.js';
@@ -17,6 +17,8 @@ export interface StepPlan {
   params: Tensor[];
   warmupSteps: number;
   totalSteps: number;
+  /** Runs after backward, before clipping and the update (e.g. averaging gradients across processes). */
+  afterBackward?: (params: Tensor[]) => void;
 }
 
 /**
@@ -38,6 +40,7 @@ export function optimizerStep(
   });
   zeroGrad(plan.params);
   const loss = tidy(lossAndBackward);
+  plan.afterBackward?.(plan.params);
   if (!Number.isFinite(loss))
     throw new UserError(
       `training diverged at step ${step + 1} (${what} ${loss}); lower trainer.learning_rate`,

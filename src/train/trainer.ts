@@ -6,9 +6,10 @@
  *   checkpoints/step_N/    resumable checkpoints (newest 3 kept)
  *   best/                  the best model on the dev metric (or the final one without dev data)
  *   report.html            loss and metric curves, confusion matrix, config
+ * As one rank of a data-parallel group (data-parallel.ts) it trains on its slice of every global batch and
+ * only rank 0 writes there.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { manualSeed } from '../engine/create.js';
 import { AdamW } from '../engine/optim/adamw.js';
@@ -20,7 +21,7 @@ import { createTask, type AnyTask } from '../tasks/registry.js';
 import type { EvalResult, TaskModel } from '../tasks/task.js';
 import { epochRng } from '../util/rng.js';
 import { UserError } from '../util/errors.js';
-import { raiseSignal, withDirLock } from '../util/dir-lock.js';
+import { raiseSignal } from '../util/dir-lock.js';
 import { batchIndices } from '../nets/batching.js';
 import {
   assertRunOutputDir,
@@ -34,13 +35,14 @@ import {
 import { evalBatchSize, type TrainConfig } from '../config/run-config.js';
 import { TensorBoardLog } from './tensorboard.js';
 import { loadModelDir, saveModelDir } from './model-dir.js';
-import { optimizerStep } from './optimizer-step.js';
+import { optimizerStep, type StepPlan } from './optimizer-step.js';
 import { Progress } from './progress.js';
 import { chanceVerdict } from '../metrics/chance.js';
 import { lowerIsBetter } from '../metrics/direction.js';
 import { renderReport } from './report-html.js';
 import type { TrainEvent } from './train-events.js';
 import { usedConfig } from './used-config.js';
+import { dataParallel, defaultThreads, withRunLock, type ReducedStep } from './data-parallel.js';
 
 export interface TrainOptions {
   resume?: boolean;
@@ -101,7 +103,7 @@ const KEEP_CHECKPOINTS = 3;
 
 /** Trains from a config, holding the lock on trainer.output_dir from before the data is read. */
 export async function train(config: TrainConfig, opts: TrainOptions = {}): Promise<TrainSummary> {
-  return withDirLock(config.trainer.output_dir, () => {
+  return withRunLock(config.trainer.output_dir, () => {
     assertRunOutputDir(config.trainer.output_dir);
     return trainLocked(config, opts);
   });
@@ -114,7 +116,7 @@ async function trainLocked(written: TrainConfig, opts: TrainOptions): Promise<Tr
   const config: TrainConfig = { ...written, dataset: { ...written.dataset, tokenizer } };
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const t = config.trainer;
-  setNumThreads(t.threads ?? Math.max(1, os.availableParallelism()));
+  setNumThreads(t.threads ?? defaultThreads());
   manualSeed(t.seed);
   const started = performance.now();
 
@@ -141,14 +143,17 @@ async function trainLocked(written: TrainConfig, opts: TrainOptions): Promise<Tr
 
 /** The training loop over a prepared task, model and data (see TrainingJob), holding the output lock. */
 export async function runTraining(job: TrainingJob, opts: TrainOptions = {}): Promise<TrainSummary> {
-  return withDirLock(job.config.trainer.output_dir, () => {
+  return withRunLock(job.config.trainer.output_dir, () => {
     assertRunOutputDir(job.config.trainer.output_dir);
     return runTrainingLocked(job, opts);
   });
 }
 
 async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<TrainSummary> {
-  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const dp = dataParallel();
+  const writes = !dp || dp.isMain;
+  // The other ranks train in silence: rank 0 speaks and writes for the group.
+  const log = !writes ? () => {} : (opts.log ?? ((l: string) => process.stderr.write(l + '\n')));
   const { config, task, model, dev } = job;
   const trainSplit = job.train;
   const testSplit = job.test;
@@ -159,18 +164,31 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
     lr: t.learning_rate,
     weightDecay: t.weight_decay,
   });
-  const batchesPerEpoch = Math.ceil(trainSplit.features.length / t.batch_size);
+  // trainer.batch_size is per rank: a step of N ranks takes batch_size × N examples.
+  const globalBatch = t.batch_size * (dp?.size ?? 1);
+  const batchesPerEpoch = Math.ceil(trainSplit.features.length / globalBatch);
   const totalSteps = t.max_steps > 0 ? t.max_steps : t.epochs * batchesPerEpoch;
   const warmupSteps = Math.round(t.warmup_ratio * totalSteps);
-  const stepPlan = { trainer: t, optimizer, params: objective.parameters(), warmupSteps, totalSteps };
+  const stepPlan: StepPlan = {
+    trainer: t,
+    optimizer,
+    params: objective.parameters(),
+    warmupSteps,
+    totalSteps,
+  };
   const metric = t.early_stopping?.metric ?? t.metric ?? task.defaultMetric;
   log(
-    `model: ${model.numParameters().toLocaleString('en')} parameters; ${totalSteps} steps of batch ${t.batch_size}`,
+    `model: ${model.numParameters().toLocaleString('en')} parameters; ${totalSteps} steps of batch ${globalBatch}` +
+      (dp ? ` (${dp.size} ranks × ${t.batch_size})` : ''),
   );
 
   const out = t.output_dir;
-  mkdirSync(out, { recursive: true });
-  for (const line of recoverOutputDir(out)) log(line);
+  if (writes) {
+    mkdirSync(out, { recursive: true });
+    for (const line of recoverOutputDir(out)) log(line);
+  }
+  // The other ranks read the checkpoint only once rank 0 has repaired the folder.
+  dp?.barrier();
   const metricsFile = path.join(out, 'metrics.jsonl');
   let pos: TrainerPosition = {
     step: 0,
@@ -185,17 +203,23 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
   if (opts.resume && !resumeFrom) log(`no checkpoint under ${out}/checkpoints: starting from scratch`);
   if (resumeFrom) {
     pos = restoreCheckpoint(resumeFrom, model, optimizer);
-    truncateMetrics(metricsFile, pos.step);
+    if (writes) truncateMetrics(metricsFile, pos.step);
     log(`resumed from ${resumeFrom} (step ${pos.step}, epoch ${pos.epoch + 1})`);
-  } else {
+  } else if (writes) {
     writeFileSync(metricsFile, '');
   }
-  writeFileSync(path.join(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  if (dp) {
+    dp.assertSame('the step of the checkpoint to resume from', resumeFrom ? pos.step : -1);
+    dp.attach(stepPlan.params);
+  }
+  if (writes) writeFileSync(path.join(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
 
-  const tensorboard = t.tensorboard
-    ? TensorBoardLog.open(path.join(out, 'tensorboard'), resumeFrom ? pos.step : undefined)
-    : undefined;
+  const tensorboard =
+    writes && t.tensorboard
+      ? TensorBoardLog.open(path.join(out, 'tensorboard'), resumeFrom ? pos.step : undefined)
+      : undefined;
   const record = (entry: Record<string, unknown>) => {
+    if (!writes) return;
     appendFileSync(metricsFile, JSON.stringify(entry) + '\n');
     tensorboard?.add(entry);
   };
@@ -214,10 +238,12 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const progress = new Progress(totalSteps, pos.step, opts.quiet ?? false, t.train_log_step);
+  const progress = new Progress(totalSteps, pos.step, (opts.quiet ?? false) || !writes, t.train_log_step);
   // A resumed finished run has evaluated its last step already: evaluating again would log it twice.
+  // (Every rank evaluates, on the same weights, so every rank takes the same early-stopping decision.)
   let lastEvalStep = resumeFrom ? lastEvalIn(metricsFile) : -1;
   const aborted = () => opts.signal?.aborted === true;
+  let groupStopped = false;
 
   const doEval = () => {
     if (!dev) return;
@@ -236,7 +262,8 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
     if (better) {
       pos.best = { metric, value, step: pos.step };
       pos.evalsWithoutImprovement = 0;
-      saveModelDir(path.join(out, 'best'), config, task, model, { step: pos.step, dev: r.metrics });
+      if (writes)
+        saveModelDir(path.join(out, 'best'), config, task, model, { step: pos.step, dev: r.metrics });
     } else {
       pos.evalsWithoutImprovement++;
       const es = t.early_stopping;
@@ -263,13 +290,29 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
 
   try {
     outer: while (pos.step < totalSteps && !pos.stopped) {
-      const batches = batchIndices(trainSplit.features.length, t.batch_size, epochRng(t.seed, pos.epoch));
+      const batches = batchIndices(trainSplit.features.length, globalBatch, epochRng(t.seed, pos.epoch));
       for (let b = pos.batchInEpoch; b < batches.length; b++) {
-        const loss = optimizerStep(stepPlan, pos.step, () => {
-          const l = objective.loss(batches[b].map((i) => trainSplit.features[i]));
+        const mine = dp ? dp.shard(batches[b], t.batch_size) : batches[b];
+        let localLoss = 0;
+        let reduced: ReducedStep | undefined;
+        if (dp) {
+          stepPlan.afterBackward = () => {
+            reduced = dp.reduceStep(
+              mine.length,
+              batches[b].length,
+              localLoss,
+              interrupted !== null || aborted(),
+            );
+          };
+        }
+        const ownLoss = optimizerStep(stepPlan, pos.step, () => {
+          // A rank can be left without examples by the last, short, global batch of an epoch.
+          if (mine.length === 0) return 0;
+          const l = objective.loss(mine.map((i) => trainSplit.features[i]));
           l.backward();
-          return l.item();
+          return (localLoss = l.item());
         });
+        const loss = reduced ? reduced.loss : ownLoss;
         pos.step++;
         pos.batchInEpoch = b + 1;
         pos.pendingLoss.sum += loss;
@@ -298,8 +341,11 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
           pos.pendingLoss = { sum: 0, count: 0 };
         }
         if (pos.step % t.eval_step === 0) doEval();
-        const stopNow = pos.stopped || interrupted || aborted() || pos.step >= totalSteps;
-        if (pos.step % t.save_model_step === 0 || interrupted || aborted()) {
+        // In a group, a stop asked of any rank reaches all of them with this step's gradients.
+        const stopAsked = reduced ? reduced.stop : interrupted !== null || aborted();
+        if (stopAsked) groupStopped = true;
+        const stopNow = pos.stopped || stopAsked || pos.step >= totalSteps;
+        if ((pos.step % t.save_model_step === 0 || stopAsked) && writes) {
           const dir = saveCheckpoint(out, config, task, model, optimizer, normalised(pos, batches.length));
           pruneCheckpoints(out, KEEP_CHECKPOINTS);
           opts.onEvent?.({ type: 'checkpoint', step: pos.step, dir });
@@ -315,7 +361,7 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
     process.off('SIGTERM', onSignal);
   }
 
-  if (interrupted || (aborted() && pos.step < totalSteps && !pos.stopped)) {
+  if (interrupted || ((aborted() || groupStopped) && pos.step < totalSteps && !pos.stopped)) {
     log(`stopped at step ${pos.step}; continue with --resume`);
     opts.onEvent?.({ type: 'done', step: pos.step, interrupted: true, outputDir: out });
     if (interrupted) raiseSignal(interrupted);
@@ -323,10 +369,16 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
   }
 
   if (dev && lastEvalStep !== pos.step) doEval();
+  if (!writes) {
+    // Return once rank 0 has written best/ and the last checkpoint: what comes next may read them.
+    dp?.barrier();
+    return summary();
+  }
   if (!dev) saveModelDir(path.join(out, 'best'), config, task, model, { step: pos.step });
   const last = saveCheckpoint(out, config, task, model, optimizer, { ...pos, stopped: true });
   pruneCheckpoints(out, KEEP_CHECKPOINTS);
   opts.onEvent?.({ type: 'checkpoint', step: pos.step, dir: last });
+  dp?.barrier();
 
   const result = summary();
   const best = loadModelDir(path.join(out, 'best'));
@@ -351,7 +403,15 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
           'the from-scratch recipe of `alembic init-config`)';
     if (warning) log(`\n*** WARNING: ${warning} ***\n`);
     const bestStep = pos.best?.step ?? pos.step;
-    writeReport(out, config, metricsFile, metric, bestDev, `dev set, best model (step ${bestStep})`, warning ? [warning] : []);
+    writeReport(
+      out,
+      config,
+      metricsFile,
+      metric,
+      bestDev,
+      `dev set, best model (step ${bestStep})`,
+      warning ? [warning] : [],
+    );
   } finally {
     best.model.dispose();
   }
