@@ -403,15 +403,7 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
           'the from-scratch recipe of `alembic init-config`)';
     if (warning) log(`\n*** WARNING: ${warning} ***\n`);
     const bestStep = pos.best?.step ?? pos.step;
-    writeReport(
-      out,
-      config,
-      metricsFile,
-      metric,
-      bestDev,
-      `dev set, best model (step ${bestStep})`,
-      warning ? [warning] : [],
-    );
+    writeReport(out, config, metricsFile, metric, bestDev, `dev set, best model (step ${bestStep})`, warning ? [warning] : []);
   } finally {
     best.model.dispose();
   }
