@@ -9,22 +9,18 @@ import type { Module } from '../engine/nn/module.js';
 import type { Optimizer } from '../engine/optim/optimizer.js';
 import { disposeAll, getRngState, loadTensors, saveTensors, setRngState } from '../engine/state-io.js';
 import type { Tensor } from '../engine/tensor.js';
-import type { AnyTask } from '../tasks/registry.js';
 import { UserError } from '../util/errors.js';
-import type { TrainConfig } from '../config/run-config.js';
 import { recoverReplacements, replaceDir, type DirKind } from '../util/replace-dir.js';
-import { MODEL_DIR, WEIGHTS_FILE, writeModelFiles } from './model-dir.js';
+import { MODEL_DIR, WEIGHTS_FILE } from './model-dir.js';
+import type { SourcePosition } from './training-hooks.js';
 
 const OPTIMIZER_FILE = 'optimizer.safetensors';
 const STATE_FILE = 'trainer_state.json';
 const RNG_TENSOR = '__torch_rng_state__';
 
-/** Where the trainer stands; enough to continue exactly where it stopped. */
-export interface TrainerPosition {
+/** Where the trainer stands (its batch source's position included); enough to continue exactly where it stopped. */
+export interface TrainerPosition extends SourcePosition {
   step: number;
-  epoch: number;
-  /** Batches of `epoch` already trained. */
-  batchInEpoch: number;
   best: { metric: string; value: number; step: number } | null;
   evalsWithoutImprovement: number;
   stopped: boolean;
@@ -69,17 +65,16 @@ export function checkpointDir(outputDir: string, step: number): string {
   return path.join(outputDir, 'checkpoints', `step_${step}`);
 }
 
+/** Writes checkpoint step_N: `writeModel` puts the model's files (its weights at least) into the new folder. */
 export function saveCheckpoint(
   outputDir: string,
-  config: TrainConfig,
-  task: AnyTask,
-  model: Module,
+  writeModel: (dir: string) => void,
   optimizer: Optimizer,
   position: TrainerPosition,
 ): string {
   const dir = checkpointDir(outputDir, position.step);
   replaceDir(dir, CHECKPOINT_DIR, (tmp) => {
-    writeModelFiles(tmp, config, task, model, { step: position.step });
+    writeModel(tmp);
     const { step, tensors } = optimizer.state();
     const rng = getRngState();
     try {

@@ -1,14 +1,20 @@
 /**
- * What a training loop does differently when it is one rank of a data-parallel group (launched by
- * `alembic … --nproc N`, or torchrun): each global batch of the epoch's permutation is `batch_size × world`
- * examples and rank r takes the r-th slice of it, so N ranks take the same steps as one process with the
- * global batch; gradients are averaged over the ranks after backward; rank 0 alone writes (metrics,
- * checkpoints, best/, reports) and holds the output folder's lock. A stop request (a signal) on any rank
- * travels with the step's gradients, so every rank stops after the same step.
+ * What the training loop does differently when this process is one rank of a data-parallel group
+ * (launched by `alembic … --nproc N`, or torchrun), plugged in through the loop's hooks (training-hooks.ts):
+ *   - batches: each global batch of the epoch's permutation is `batch_size × world` examples and rank r
+ *     takes the r-th slice of it, so N ranks take exactly the steps of one process with the global batch;
+ *   - afterBackward: gradients (and the loss) are averaged over the global batch (engine/distributed.ts);
+ *   - onStart: every rank starts from rank 0's weights, and all resume from the same checkpoint;
+ *   - stopTogether: a stop asked of any rank (a signal) stops every rank after the same step;
+ *   - writesOutputs: rank 0 alone writes (metrics, checkpoints, best/, reports) and holds the output lock.
+ * Dev evaluation runs on every rank over the whole dev set: the task's evaluate() computes its metrics
+ * from all predictions at once (F1, AUC are not means over shards), and every rank then takes the same
+ * best-model and early-stopping decisions without another exchange.
  *
  * A process joins at most one group; `dataParallel()` joins it on first use and keeps it.
  */
 import os from 'node:os';
+import { zeros } from '../engine/create.js';
 import {
   broadcastParameters,
   GradientReducer,
@@ -18,16 +24,9 @@ import {
 import type { Tensor } from '../engine/tensor.js';
 import { withDirLock } from '../util/dir-lock.js';
 import { UserError } from '../util/errors.js';
-
-/** One reduced step: the global batch's mean loss, and whether any rank was asked to stop. */
-export interface ReducedStep {
-  loss: number;
-  stop: boolean;
-}
+import type { Batch, BatchSource, ProcessHooks, SourcePosition, TrainingMode } from './training-hooks.js';
 
 export class DataParallel {
-  private reducer: GradientReducer | undefined;
-
   constructor(readonly group: ProcessGroup) {}
 
   get rank(): number {
@@ -40,35 +39,45 @@ export class DataParallel {
     return this.group.rank === 0;
   }
 
-  /** This rank's part of a global batch of up to perRank × size examples (possibly empty at an epoch's end). */
-  shard<T>(globalBatch: readonly T[], perRank: number): T[] {
-    return globalBatch.slice(this.rank * perRank, (this.rank + 1) * perRank);
-  }
-
-  /** Makes every rank start from rank 0's parameters and prepares the gradient buckets. */
-  attach(params: Tensor[]): void {
-    broadcastParameters(this.group, params);
-    this.reducer = new GradientReducer(this.group, params);
-  }
-
   /**
-   * After backward: averages the gradients over the global batch (this rank held `localCount` of its
-   * `globalCount` examples and its mean loss was `localLoss`), and shares whether this rank must stop.
+   * The loop's hooks and a mode whose batches are this rank's slices. `mode.batches` must draw global
+   * batches (trainer.batch_size × size: see globalBatchSize); `perRank` is trainer.batch_size.
    */
-  reduceStep(localCount: number, globalCount: number, localLoss: number, stopHere: boolean): ReducedStep {
-    if (!this.reducer) throw new Error('DataParallel.reduceStep before attach');
-    const [lossSum, stops] = this.reducer.reduce(localCount, globalCount, [
-      localCount > 0 ? localLoss * localCount : 0,
-      stopHere ? 1 : 0,
-    ]);
-    return { loss: lossSum! / globalCount, stop: stops! > 0 };
+  plug(mode: TrainingMode, perRank: number): { mode: TrainingMode; hooks: ProcessHooks } {
+    const batches = new ShardedBatches(mode.batches, this.rank, perRank);
+    let reducer: GradientReducer | undefined;
+    const loss = (batch: Batch): Tensor => {
+      // A rank can be left without examples by the last, short, global batch of an epoch: it still takes
+      // part in the all-reduce, with a zero loss whose backward leaves no gradient.
+      if (batch.features.length === 0) {
+        const none = zeros([]);
+        none.requiresGrad = true;
+        return none;
+      }
+      return mode.loss(batch);
+    };
+    const hooks: ProcessHooks = {
+      writesOutputs: this.isMain,
+      onStart: (params, resumedStep) => {
+        this.assertSame('the step of the checkpoint to resume from', resumedStep ?? -1);
+        broadcastParameters(this.group, params);
+        reducer = new GradientReducer(this.group, params);
+      },
+      afterBackward: (_params, localLoss) => {
+        const { local, global } = batches.lastCounts;
+        const [lossSum] = reducer!.reduce(local, global, [local > 0 ? localLoss * local : 0]);
+        return lossSum! / global;
+      },
+      stopTogether: (stopHere) => this.group.sumNumbers([stopHere ? 1 : 0])[0]! > 0,
+    };
+    return { mode: { ...mode, batches, loss }, hooks };
   }
 
-  /** Fails on every rank unless all ranks give the same number (e.g. the step of the checkpoint they resume). */
+  /** Fails on every rank unless all ranks give the same number. */
   assertSame(what: string, value: number): void {
     const [sum, squares] = this.group.sumNumbers([value, value * value]);
     const n = this.size;
-    if (sum! !== n * value || squares! !== n * value * value)
+    if (sum !== n * value || squares !== n * value * value)
       throw new UserError(
         `rank ${this.rank}: ${what} differs between the ranks (here ${value}); every rank must see the same ` +
           'trainer.output_dir (shared storage when the ranks run on several machines)',
@@ -77,6 +86,34 @@ export class DataParallel {
 
   barrier(): void {
     this.group.barrier();
+  }
+}
+
+/** Rank r's slices of another source's global batches; positions are the global source's. */
+export class ShardedBatches implements BatchSource {
+  /** Examples of the last batch: this rank's and the whole global batch's. */
+  lastCounts = { local: 0, global: 0 };
+
+  constructor(
+    private readonly global: BatchSource,
+    private readonly rank: number,
+    private readonly perRank: number,
+  ) {}
+
+  get batchesPerEpoch(): number {
+    return this.global.batchesPerEpoch;
+  }
+  next(): Batch {
+    const batch = this.global.next();
+    const features = batch.features.slice(this.rank * this.perRank, (this.rank + 1) * this.perRank);
+    this.lastCounts = { local: features.length, global: batch.features.length };
+    return { ...batch, features };
+  }
+  position(): SourcePosition {
+    return this.global.position();
+  }
+  seek(position: SourcePosition): void {
+    this.global.seek(position);
   }
 }
 
@@ -96,13 +133,15 @@ export function isMainRank(): boolean {
   return dataParallel()?.isMain ?? true;
 }
 
+/** The examples of one step: trainer.batch_size on each rank of the group. */
+export function globalBatchSize(perRank: number): number {
+  return perRank * (dataParallel()?.size ?? 1);
+}
+
 /** Intra-op threads when the config does not say: this machine's cores shared by its ranks. */
 export function defaultThreads(): number {
   const local = Number(process.env.LOCAL_WORLD_SIZE ?? '1');
-  return Math.max(
-    1,
-    Math.floor(os.availableParallelism() / (Number.isInteger(local) && local > 0 ? local : 1)),
-  );
+  return Math.max(1, Math.floor(os.availableParallelism() / (Number.isInteger(local) && local > 0 ? local : 1)));
 }
 
 /** Holds the output folder's lock for fn, on the rank that writes (the others write nothing there). */

@@ -45,7 +45,8 @@ import { evalBatchSize, parseConfig, TASKS, validateConfig, type TrainConfig } f
 import { loadModelDir, saveModelDir } from './model-dir.js';
 import { lowerIsBetter } from '../metrics/direction.js';
 import { optimizerStep } from './optimizer-step.js';
-import { formatMetrics, takesNoWeightDecay } from './trainer.js';
+import { formatMetrics } from './trainer.js';
+import { takesNoWeightDecay } from './training-loop.js';
 import { applyOverrides } from '../config/overrides.js';
 import { withDirLock } from '../util/dir-lock.js';
 import { UserError } from '../util/errors.js';
