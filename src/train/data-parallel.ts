@@ -141,7 +141,10 @@ export function globalBatchSize(perRank: number): number {
 /** Intra-op threads when the config does not say: this machine's cores shared by its ranks. */
 export function defaultThreads(): number {
   const local = Number(process.env.LOCAL_WORLD_SIZE ?? '1');
-  return Math.max(1, Math.floor(os.availableParallelism() / (Number.isInteger(local) && local > 0 ? local : 1)));
+  return Math.max(
+    1,
+    Math.floor(os.availableParallelism() / (Number.isInteger(local) && local > 0 ? local : 1)),
+  );
 }
 
 /** Holds the output folder's lock for fn, on the rank that writes (the others write nothing there). */

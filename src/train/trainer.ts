@@ -168,7 +168,8 @@ function singleTaskMode(job: TrainingJob): TrainingMode {
     model,
     // In a data-parallel group a step draws one global batch, which the ranks share out (data-parallel.ts).
     batches:
-      job.batches ?? new EpochBatches([{ features: job.train.features }], globalBatchSize(t.batch_size), t.seed),
+      job.batches ??
+      new EpochBatches([{ features: job.train.features }], globalBatchSize(t.batch_size), t.seed),
     loss: (batch) => objective.loss(batch.features),
     evaluate: dev
       ? () => {
