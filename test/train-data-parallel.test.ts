@@ -3,7 +3,7 @@
 // resumed ends bit-identical to one that ran through; only rank 0 writes; a rank that dies stops the run.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parseConfig } from '../src/config/run-config.js';
@@ -176,3 +176,38 @@ function killRank(launcher: number, rank: number): boolean {
   }
   return false;
 }
+
+test('multi-task training over two ranks × batch 4 equals one process with batch 8', async () => {
+  const dir = tempDir('alembic-ddp-mt-');
+  for (const sub of ['a', 'b']) mkdirSync(path.join(dir, sub));
+  const a = writeSentimentSplits(path.join(dir, 'a'), { train: 22, dev: 0, test: 0 }, 1);
+  const b = writeSentimentSplits(path.join(dir, 'b'), { train: 13, dev: 0, test: 0 }, 2);
+  const config = (name: string, batchSize: number) => {
+    const raw = {
+      dataset: { max_len: 16 },
+      model: { net: 'cnn', embedding_dim: 8, num_filters: 4, dropout: 0 },
+      trainer: { epochs: 2, batch_size: batchSize, learning_rate: 0.01, threads: 1, output_dir: name },
+      tasks: [
+        { name: 'first', task: 'text_classification', train: a.train },
+        { name: 'second', task: 'text_classification', train: b.train, weight: 0.5 },
+      ],
+    };
+    const file = path.join(dir, `${name}.json`);
+    writeFileSync(file, JSON.stringify(raw));
+    return file;
+  };
+  const one = await runCli(['multitask', '-c', config('mt-one', 8)]);
+  assert.equal(one.code, 0, one.stderr);
+  const two = await runCli(['multitask', '-c', config('mt-two', 4), '--nproc', '2']);
+  assert.equal(two.code, 0, two.stderr);
+  for (const task of ['first', 'second']) {
+    const x = weightsOf(path.join(dir, 'mt-one', 'best', task));
+    const y = weightsOf(path.join(dir, 'mt-two', 'best', task));
+    for (const [name, values] of x) {
+      const other = y.get(name)!;
+      values.forEach((v, i) =>
+        assert.ok(Math.abs(v - other[i]!) < 1e-4, `${task} ${name}[${i}]: ${v} vs ${other[i]}`),
+      );
+    }
+  }
+});

@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { loadMultitaskConfig, trainMultitask } from '../train/multitask-training.js';
 import { overridesOf, setOption, threadsOption, type ConfigFlags } from './config-flags.js';
+import { isMainRank } from '../train/data-parallel.js';
+import { addLaunchFlags, launchOrRun, type LaunchFlags } from './rank-launcher.js';
 import { runCommand } from './run.js';
 
 export function registerMultitask(program: Command): void {
-  program
-    .command('multitask')
+  addLaunchFlags(program.command('multitask'))
     .description(
       'train one shared encoder with a head per task (classification, sequence labelling); ' +
         'writes a standalone model directory per task under trainer.output_dir/best/',
@@ -16,11 +17,13 @@ export function registerMultitask(program: Command): void {
     )
     .option(...setOption())
     .option(...threadsOption())
-    .action((opts: ConfigFlags & { config: string }) =>
+    .action((opts: ConfigFlags & LaunchFlags & { config: string }) =>
       runCommand(async () => {
         const config = loadMultitaskConfig(opts.config, overridesOf(opts, 'trainer.threads'));
-        const summary = await trainMultitask(config);
-        process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+        await launchOrRun(opts, async () => {
+          const summary = await trainMultitask(config);
+          if (isMainRank()) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+        });
       })(),
     );
 }

@@ -26,6 +26,9 @@ import { withDirLock } from '../util/dir-lock.js';
 import { UserError } from '../util/errors.js';
 import type { Batch, BatchSource, ProcessHooks, SourcePosition, TrainingMode } from './training-hooks.js';
 
+/** One step's gradient averaging (DataParallel.start): returns the global batch's mean loss. */
+export type GradientStep = (localCount: number, globalCount: number, localLoss: number) => number;
+
 export class DataParallel {
   constructor(readonly group: ProcessGroup) {}
 
@@ -45,7 +48,7 @@ export class DataParallel {
    */
   plug(mode: TrainingMode, perRank: number): { mode: TrainingMode; hooks: ProcessHooks } {
     const batches = new ShardedBatches(mode.batches, this.rank, perRank);
-    let reducer: GradientReducer | undefined;
+    let reduce: GradientStep | undefined;
     const loss = (batch: Batch): Tensor => {
       // A rank can be left without examples by the last, short, global batch of an epoch: it still takes
       // part in the all-reduce, with a zero loss whose backward leaves no gradient.
@@ -60,17 +63,27 @@ export class DataParallel {
       writesOutputs: this.isMain,
       onStart: (params, resumedStep) => {
         this.assertSame('the step of the checkpoint to resume from', resumedStep ?? -1);
-        broadcastParameters(this.group, params);
-        reducer = new GradientReducer(this.group, params);
+        reduce = this.start(params);
       },
-      afterBackward: (_params, localLoss) => {
-        const { local, global } = batches.lastCounts;
-        const [lossSum] = reducer!.reduce(local, global, [local > 0 ? localLoss * local : 0]);
-        return lossSum! / global;
-      },
+      afterBackward: (_params, localLoss) =>
+        reduce!(batches.lastCounts.local, batches.lastCounts.global, localLoss),
       stopTogether: (stopHere) => this.group.sumNumbers([stopHere ? 1 : 0])[0]! > 0,
     };
     return { mode: { ...mode, batches, loss }, hooks };
+  }
+
+  /**
+   * Sets every rank's parameters to rank 0's; returns the step's gradient averaging: given this rank's
+   * example count, the global batch's and this rank's mean loss, it averages the gradients over the global
+   * batch and returns the global batch's mean loss.
+   */
+  start(params: Tensor[]): GradientStep {
+    broadcastParameters(this.group, params);
+    const reducer = new GradientReducer(this.group, params);
+    return (local, global, localLoss) => {
+      const [lossSum] = reducer.reduce(local, global, [local > 0 ? localLoss * local : 0]);
+      return lossSum! / global;
+    };
   }
 
   /** Fails on every rank unless all ranks give the same number. */

@@ -44,11 +44,11 @@ import { batchIndices } from '../nets/batching.js';
 import { evalBatchSize, parseConfig, TASKS, validateConfig, type TrainConfig } from '../config/run-config.js';
 import { loadModelDir, saveModelDir } from './model-dir.js';
 import { lowerIsBetter } from '../metrics/direction.js';
-import { optimizerStep } from './optimizer-step.js';
+import { optimizerStep, type StepPlan } from './optimizer-step.js';
 import { formatMetrics } from './trainer.js';
 import { takesNoWeightDecay } from './training-loop.js';
+import { dataParallel, defaultThreads, globalBatchSize, withRunLock } from './data-parallel.js';
 import { applyOverrides } from '../config/overrides.js';
-import { withDirLock } from '../util/dir-lock.js';
 import { UserError } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
 import { epochRng } from '../util/rng.js';
@@ -248,16 +248,20 @@ export async function trainMultitask(
   mc: MultitaskConfig,
   opts: { log?: (line: string) => void } = {},
 ): Promise<MultitaskSummary> {
-  return withDirLock(mc.trainer.output_dir, () => trainMultitaskLocked(mc, opts));
+  return withRunLock(mc.trainer.output_dir, () => trainMultitaskLocked(mc, opts));
 }
 
 async function trainMultitaskLocked(
   mc: MultitaskConfig,
   opts: { log?: (line: string) => void },
 ): Promise<MultitaskSummary> {
-  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  // In a data-parallel group (data-parallel.ts) rank 0 alone speaks and writes; each step's global batch
+  // of one task is shared out between the ranks and the gradients averaged over it.
+  const dp = dataParallel();
+  const writes = !dp || dp.isMain;
+  const log = !writes ? () => {} : (opts.log ?? ((l: string) => process.stderr.write(l + '\n')));
   const t = mc.trainer;
-  setNumThreads(t.threads ?? Math.max(1, os.availableParallelism()));
+  setNumThreads(t.threads ?? defaultThreads());
   manualSeed(t.seed);
   const started = performance.now();
   const out = t.output_dir;
@@ -267,7 +271,8 @@ async function trainMultitaskLocked(
   const d0 = mc.tasks[0].config;
   if (!d0.dataset.tokenizer.vocab && !d0.model.pretrained_dir) {
     const vocabFile = path.join(out, 'vocab.txt');
-    await sharedVocabulary(mc.tasks, vocabFile);
+    if (writes) await sharedVocabulary(mc.tasks, vocabFile);
+    dp?.barrier();
     for (const e of mc.tasks) e.config.dataset.tokenizer.vocab = vocabFile;
   }
   const loaded: LoadedTask[] = [];
@@ -303,13 +308,24 @@ async function trainMultitaskLocked(
   );
 
   const metricsFile = path.join(out, 'metrics.jsonl');
-  writeFileSync(metricsFile, '');
-  const record = (entry: Record<string, unknown>) =>
-    appendFileSync(metricsFile, JSON.stringify(entry) + '\n');
-  const batchesPerEpoch = loaded.reduce((s, l) => s + Math.ceil(l.train.features.length / t.batch_size), 0);
+  if (writes) writeFileSync(metricsFile, '');
+  const record = (entry: Record<string, unknown>) => {
+    if (writes) appendFileSync(metricsFile, JSON.stringify(entry) + '\n');
+  };
+  const globalBatch = globalBatchSize(t.batch_size);
+  const share = dp?.start(params);
+  let counts = { local: 0, global: 0 };
+  const batchesPerEpoch = loaded.reduce((s, l) => s + Math.ceil(l.train.features.length / globalBatch), 0);
   const totalSteps = t.max_steps > 0 ? t.max_steps : t.epochs * batchesPerEpoch;
   const warmupSteps = Math.round(t.warmup_ratio * totalSteps);
-  const stepPlan = { trainer: t, optimizer, params, warmupSteps, totalSteps };
+  const stepPlan: StepPlan = {
+    trainer: t,
+    optimizer,
+    params,
+    warmupSteps,
+    totalSteps,
+    afterBackward: share && ((_p, loss) => share(counts.local, counts.global, loss)),
+  };
   const evalBatch = evalBatchSize(t);
 
   let step = 0;
@@ -331,6 +347,7 @@ async function trainMultitaskLocked(
     return scores.length ? scores.reduce((s, x) => s + x, 0) / scores.length : undefined;
   };
   const saveAll = () => {
+    if (!writes) return;
     for (const l of loaded)
       saveModelDir(path.join(bestDir, l.entry.name), l.entry.config, l.task, l.model!, {
         step,
@@ -354,16 +371,20 @@ async function trainMultitaskLocked(
   for (let epoch = 0; step < totalSteps && !stopped; epoch++) {
     const rng = epochRng(t.seed, epoch);
     const schedule = loaded.flatMap((l, k) =>
-      batchIndices(l.train.features.length, t.batch_size, rng).map((b) => ({ k, b })),
+      batchIndices(l.train.features.length, globalBatch, rng).map((b) => ({ k, b })),
     );
     rng.shuffle(schedule);
     for (const { k, b } of schedule) {
       const l = loaded[k];
+      const mine = dp ? b.slice(dp.rank * t.batch_size, (dp.rank + 1) * t.batch_size) : b;
+      counts = { local: mine.length, global: b.length };
       const loss = optimizerStep(
         stepPlan,
         step,
         () => {
-          const raw = l.model!.loss(b.map((i) => l.train.features[i]));
+          // A rank left without examples by a short last batch still joins the all-reduce, with no gradient.
+          if (mine.length === 0) return 0;
+          const raw = l.model!.loss(mine.map((i) => l.train.features[i]));
           raw.mul(l.entry.weight).backward();
           return raw.item();
         },
@@ -398,6 +419,9 @@ async function trainMultitaskLocked(
     parameters,
     seconds: 0,
   };
+  // Rank 0 has written best/; the other ranks are done.
+  dp?.barrier();
+  if (!writes) return summary;
   for (const l of loaded) {
     const dir = path.join(bestDir, l.entry.name);
     const m = loadModelDir(dir);
