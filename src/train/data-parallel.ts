@@ -29,7 +29,20 @@ import type { Batch, BatchSource, ProcessHooks, SourcePosition, TrainingMode } f
 /** One step's gradient averaging (DataParallel.start): returns the global batch's mean loss. */
 export type GradientStep = (localCount: number, globalCount: number, localLoss: number) => number;
 
+/** What the gradient averaging cost so far (DataParallel.costLine prints it). */
+interface ReduceCost {
+  steps: number;
+  /** Milliseconds spent in the gradient all-reduce. */
+  reduceMs: number;
+  /** Milliseconds from the first reduce to the last (the steps in between, whole). */
+  spanMs: number;
+  firstAt: number;
+  bytesPerStep: number;
+}
+
 export class DataParallel {
+  private cost: ReduceCost = { steps: 0, reduceMs: 0, spanMs: 0, firstAt: 0, bytesPerStep: 0 };
+
   constructor(readonly group: ProcessGroup) {}
 
   get rank(): number {
@@ -80,10 +93,31 @@ export class DataParallel {
   start(params: Tensor[]): GradientStep {
     broadcastParameters(this.group, params);
     const reducer = new GradientReducer(this.group, params);
+    this.cost.bytesPerStep = params.reduce((s, p) => s + p.numel * 4, 0);
     return (local, global, localLoss) => {
+      const started = performance.now();
       const [lossSum] = reducer.reduce(local, global, [local > 0 ? localLoss * local : 0]);
+      const c = this.cost;
+      const now = performance.now();
+      if (c.steps === 0) c.firstAt = started;
+      c.steps++;
+      c.reduceMs += now - started;
+      c.spanMs = now - c.firstAt;
       return lossSum! / global;
     };
+  }
+
+  /** One line on what averaging the gradients cost per step, and its share of the step. */
+  costLine(): string {
+    const c = this.cost;
+    const perStep = c.steps > 0 ? c.reduceMs / c.steps : 0;
+    // The span covers steps 2 … n whole (it starts inside step 1's reduce).
+    const stepMs = c.steps > 1 ? c.spanMs / (c.steps - 1) : 0;
+    return (
+      `data-parallel: ${this.size} ranks; all-reduce of ${(c.bytesPerStep / 1e6).toFixed(2)} MB of gradients ` +
+      `${perStep.toFixed(2)} ms per step` +
+      (stepMs > 0 ? ` (${((100 * perStep) / stepMs).toFixed(1)}% of a ${stepMs.toFixed(1)} ms step)` : '')
+    );
   }
 
   /** Fails on every rank unless all ranks give the same number. */

@@ -141,6 +141,7 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
   const run = await trainingLoop(job.config.trainer, mode, job.config, runOpts);
   // Rank 0 has written best/ and the last checkpoint; what comes next on any rank may read them.
   if (dp && !run.interrupted) dp.barrier();
+  if (dp) runOpts.log?.(dp.costLine());
   const summary: TrainSummary = {
     outputDir: run.out,
     steps: run.pos.step,
