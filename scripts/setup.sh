@@ -17,7 +17,8 @@ cd "$(dirname "$0")/.."
 # wrk: the HTTP load generator of `alembic bench` and bench:deploy (autocannon is the fallback).
 packages=(wrk)
 bench=0
-[ -z "${LIBTORCH:-}" ] && packages+=(libtorch-dev libopenblas0-openmp)
+# libgloo-dev: the Gloo headers that let the addon bind libtorch's own process groups (--nproc training).
+[ -z "${LIBTORCH:-}" ] && packages+=(libtorch-dev libopenblas0-openmp libgloo-dev)
 for arg in "$@"; do
   case "$arg" in
     --test) packages+=(chromium fonts-wqy-microhei) ;;

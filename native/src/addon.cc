@@ -8,8 +8,7 @@
 // Every binding runs inside `guarded`, which turns libtorch and std exceptions into JS Errors that name
 // the op and the shapes of the tensors it was given — never an abort.
 
-#include <napi.h>
-#include <torch/torch.h>
+#include "addon.h"
 
 #include <cmath>
 #include <cstring>
@@ -17,6 +16,7 @@
 #include <string>
 #include <vector>
 
+namespace alembic {
 namespace {
 
 // ---------------------------------------------------------------- handle table
@@ -34,11 +34,6 @@ constexpr double kIndexSpan = 16777216.0;  // 2^24 slots; generation in the bits
 
 // Shapes of the tensors the current op has read, for error messages.
 std::vector<const at::Tensor*> g_op_inputs;
-
-class OpError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 double register_tensor(at::Tensor t) {
   uint32_t index;
@@ -78,6 +73,8 @@ bool release(double handle) {
   g_live--;
   return true;
 }
+
+}  // namespace
 
 // ---------------------------------------------------------------- argument helpers
 
@@ -202,20 +199,9 @@ std::string describe_inputs() {
   return os.str();
 }
 
-// Runs one op; converts any C++ exception into a JS Error "op(inputs): message".
-template <typename F>
-Napi::Value guarded(const char* name, const Napi::CallbackInfo& info, F&& body) {
-  g_op_inputs.clear();
-  std::string message;
-  try {
-    return body();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const c10::Error& e) {
-    message = e.what_without_backtrace();
-  } catch (const std::exception& e) {
-    message = e.what();
-  }
+void begin_op() { g_op_inputs.clear(); }
+
+void throw_op_error(const char* name, const Napi::CallbackInfo& info, std::string message) {
   // libtorch messages can carry multi-line context; the first line says what went wrong.
   auto nl = message.find('\n');
   if (nl != std::string::npos) message = message.substr(0, nl);
@@ -223,28 +209,15 @@ Napi::Value guarded(const char* name, const Napi::CallbackInfo& info, F&& body) 
   throw Napi::Error::New(info.Env(), full);
 }
 
-using Binding = Napi::Value (*)(const Napi::CallbackInfo&);
-struct Entry {
-  const char* name;
-  Binding fn;
-};
 std::vector<Entry>& registry() {
   static std::vector<Entry> r;
   return r;
 }
-struct Registrar {
-  Registrar(const char* name, Binding fn) { registry().push_back({name, fn}); }
-};
 
-#define OP(NAME)                                                                   \
-  Napi::Value op_body_##NAME(const Napi::CallbackInfo& info);                      \
-  Napi::Value op_##NAME(const Napi::CallbackInfo& info) {                          \
-    return guarded(#NAME, info, [&]() { return op_body_##NAME(info); });          \
-  }                                                                                \
-  Registrar reg_##NAME(#NAME, op_##NAME);                                          \
-  Napi::Value op_body_##NAME(const Napi::CallbackInfo& info)
+}  // namespace alembic
 
-#define ENV info.Env()
+namespace {
+using namespace alembic;
 
 // ---------------------------------------------------------------- lifecycle and inspection
 
@@ -544,6 +517,11 @@ OP(grad) {
   const at::Tensor& g = T(info, 0).grad();
   if (!g.defined()) return Napi::Number::New(ENV, -1);
   return R(ENV, g);
+}
+// setGrad(t, g): makes g (same shape) t's gradient, for a parameter this process left without one.
+OP(setGrad) {
+  const_cast<at::Tensor&>(T(info, 0)).mutable_grad() = T(info, 1);
+  return ENV.Undefined();
 }
 OP(zeroGrad) {
   for (auto& p : TL(info, 0)) {

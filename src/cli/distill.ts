@@ -2,11 +2,12 @@ import type { Command } from 'commander';
 import { distill } from '../api/verbs.js';
 import { loadDistillConfig } from '../distill/model/model-distill-config.js';
 import { overridesOf, setOption, threadsOption, type ConfigFlags } from './config-flags.js';
+import { isMainRank } from '../train/data-parallel.js';
+import { addLaunchFlags, launchOrRun, type LaunchFlags } from './rank-launcher.js';
 import { runCommand } from './run.js';
 
 export function registerDistill(program: Command): void {
-  program
-    .command('distill')
+  addLaunchFlags(program.command('distill'))
     .description(
       'distil a fine-tuned teacher into a small Transformer student (FT → GED → TD1 → TD2); ' +
         'finished stages are not run again, an interrupted one continues',
@@ -15,28 +16,34 @@ export function registerDistill(program: Command): void {
     .option('--quiet', 'no progress output')
     .option(...setOption())
     .option(...threadsOption())
-    .action((opts: ConfigFlags & { config: string; quiet?: boolean }) =>
+    .action((opts: ConfigFlags & LaunchFlags & { config: string; quiet?: boolean }) =>
       runCommand(async () => {
         const config = loadDistillConfig(opts.config, overridesOf(opts, 'trainer.threads'));
-        const result = await distill(config, { verbose: !opts.quiet, log: (line) => process.stderr.write(line + '\n') });
-        process.stdout.write(
-          JSON.stringify(
-            {
-              outputDir: result.outputDir,
-              studentDir: result.studentDir,
-              interrupted: result.interrupted,
-              comparison: result.report?.comparison,
-              stages: result.stages.map(({ stage, steps, seconds, skipped }) => ({
-                stage,
-                steps,
-                seconds,
-                skipped,
-              })),
-            },
-            null,
-            2,
-          ) + '\n',
-        );
+        await launchOrRun(opts, async () => {
+          const result = await distill(config, {
+            verbose: !opts.quiet,
+            log: (line) => process.stderr.write(line + '\n'),
+          });
+          if (!isMainRank()) return;
+          process.stdout.write(
+            JSON.stringify(
+              {
+                outputDir: result.outputDir,
+                studentDir: result.studentDir,
+                interrupted: result.interrupted,
+                comparison: result.report?.comparison,
+                stages: result.stages.map(({ stage, steps, seconds, skipped }) => ({
+                  stage,
+                  steps,
+                  seconds,
+                  skipped,
+                })),
+              },
+              null,
+              2,
+            ) + '\n',
+          );
+        });
       })(),
     );
 }

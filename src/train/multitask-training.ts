@@ -46,6 +46,7 @@ import { loadPretrained } from '../nets/pretrained.js';
 import { TransformerEncoder } from '../nets/transformer.js';
 import { evalBatchSize, parseConfig, TASKS, validateConfig, type TrainConfig } from '../config/run-config.js';
 import { assertRunOutputDir } from './checkpoint.js';
+import { dataParallel, defaultThreads, globalBatchSize, withRunLock } from './data-parallel.js';
 import { EpochBatches } from './epoch-batches.js';
 import { loadModelDir, saveModelDir, WEIGHTS_FILE } from './model-dir.js';
 import { lowerIsBetter } from '../metrics/direction.js';
@@ -53,7 +54,6 @@ import { formatMetrics, loadSplit, type Split } from './trainer.js';
 import type { Evaluation, TrainingMode } from './training-hooks.js';
 import { trainingLoop, type TrainingRun, type TrainOptions } from './training-loop.js';
 import { applyOverrides } from '../config/overrides.js';
-import { withDirLock } from '../util/dir-lock.js';
 import { UserError } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
 import { ClassificationTask, ClassifierModel } from '../tasks/classification.js';
@@ -244,28 +244,41 @@ export async function trainMultitask(
   mc: MultitaskConfig,
   opts: TrainOptions = {},
 ): Promise<MultitaskSummary> {
-  return withDirLock(mc.trainer.output_dir, () => {
+  return withRunLock(mc.trainer.output_dir, () => {
     assertRunOutputDir(mc.trainer.output_dir);
     return trainMultitaskLocked(mc, opts);
   });
 }
 
 async function trainMultitaskLocked(mc: MultitaskConfig, opts: TrainOptions): Promise<MultitaskSummary> {
-  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  // In a data-parallel group (data-parallel.ts) rank 0 alone speaks and writes; each step's global batch
+  // of one task is shared out between the ranks and the gradients averaged over it.
+  const dp = dataParallel();
+  const writes = !dp || dp.isMain;
+  const log = !writes ? () => {} : (opts.log ?? ((l: string) => process.stderr.write(l + '\n')));
   const t = mc.trainer;
-  setNumThreads(t.threads ?? Math.max(1, os.availableParallelism()));
+  setNumThreads(t.threads ?? defaultThreads());
   manualSeed(t.seed);
   const started = performance.now();
   mkdirSync(t.output_dir, { recursive: true });
-  const loaded = await loadTasks(mc);
+  const loaded = await loadTasks(mc, writes, () => dp?.barrier());
   const models = new SharedEncoderModels();
   for (const l of loaded) models.add(l.entry.name, l.model);
   log(
     `alembic multitask: ${loaded.map((l) => `${l.entry.name} (${l.task.name}, ${l.train.examples.length} train)`).join(', ')}; ` +
       `shared ${mc.model.net} encoder`,
   );
-  const mode = multitaskMode(mc, loaded, models);
-  const run = await trainingLoop(t, mode, mc, { ...opts, log });
+  let mode = multitaskMode(mc, loaded, models);
+  let runOpts: TrainOptions = { ...opts, log };
+  if (dp) {
+    const plugged = dp.plug(mode, t.batch_size);
+    mode = plugged.mode;
+    runOpts = { ...runOpts, ...plugged.hooks, ...(writes ? {} : { quiet: true }) };
+  }
+  const run = await trainingLoop(t, mode, mc, runOpts);
+  // Rank 0 has written best/ and the last checkpoint; what comes next on any rank may read them.
+  if (dp && !run.interrupted) dp.barrier();
+  if (dp) log(dp.costLine());
   const summary: MultitaskSummary = {
     outputDir: run.out,
     steps: run.pos.step,
@@ -275,10 +288,10 @@ async function trainMultitaskLocked(mc: MultitaskConfig, opts: TrainOptions): Pr
     seconds: 0,
   };
   if (run.interrupted) summary.interrupted = true;
-  else if (opts.writesOutputs ?? true) summary.tasks = finishMultitask(loaded, run);
+  else if (runOpts.writesOutputs ?? true) summary.tasks = finishMultitask(loaded, run);
   summary.seconds = (performance.now() - started) / 1000;
   if (run.interrupted) return summary;
-  if (opts.writesOutputs ?? true)
+  if (runOpts.writesOutputs ?? true)
     writeFileSync(path.join(run.out, 'multitask.json'), JSON.stringify(summary, null, 2) + '\n');
   log(
     `best models: ${path.join(run.out, 'best')}/<task>` +
@@ -289,11 +302,13 @@ async function trainMultitaskLocked(mc: MultitaskConfig, opts: TrainOptions): Pr
 }
 
 /** Reads and encodes every task's data over one vocabulary, and puts each task's head on one encoder. */
-async function loadTasks(mc: MultitaskConfig): Promise<LoadedTask[]> {
+async function loadTasks(mc: MultitaskConfig, writes: boolean, barrier: () => void): Promise<LoadedTask[]> {
   const d0 = mc.tasks[0].config;
   if (!d0.dataset.tokenizer.vocab && !d0.model.pretrained_dir) {
     const vocabFile = path.join(mc.trainer.output_dir, 'vocab.txt');
-    await sharedVocabulary(mc.tasks, vocabFile);
+    // One process writes the shared vocabulary; the others read it once it is there.
+    if (writes) await sharedVocabulary(mc.tasks, vocabFile);
+    barrier();
     for (const e of mc.tasks) e.config.dataset.tokenizer.vocab = vocabFile;
   }
   const read: Omit<LoadedTask, 'model'>[] = [];
@@ -361,7 +376,8 @@ function multitaskMode(mc: MultitaskConfig, loaded: LoadedTask[], models: Shared
   return {
     trained: models,
     model: models,
-    batches: new EpochBatches(splits, t.batch_size, t.seed),
+    // In a data-parallel group a step draws one global batch, which the ranks share out (data-parallel.ts).
+    batches: new EpochBatches(splits, globalBatchSize(t.batch_size), t.seed),
     loss: (batch) => byName.get(batch.task!)!.model.loss(batch.features),
     evaluate: withDev.length > 0 ? evaluate : undefined,
     saveBest: (step) => {

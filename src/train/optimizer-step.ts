@@ -17,8 +17,11 @@ export interface StepPlan {
   params: Tensor[];
   warmupSteps: number;
   totalSteps: number;
-  /** Runs after backward, before clipping and the update (e.g. averaging gradients across processes). */
-  afterBackward?: (params: Tensor[]) => void;
+  /**
+   * Runs after backward, before clipping and the update (e.g. averaging gradients across processes); it may
+   * return the loss to report and check instead of this process's own (the mean over all processes).
+   */
+  afterBackward?: (params: Tensor[], loss: number) => number | void;
 }
 
 /**
@@ -39,8 +42,8 @@ export function optimizerStep(
     kind: t.lr_schedule,
   });
   zeroGrad(plan.params);
-  const loss = tidy(lossAndBackward);
-  plan.afterBackward?.(plan.params);
+  const own = tidy(lossAndBackward);
+  const loss = plan.afterBackward?.(plan.params, own) ?? own;
   if (!Number.isFinite(loss))
     throw new UserError(
       `training diverged at step ${step + 1} (${what} ${loss}); lower trainer.learning_rate`,

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { saveTensors } from '../engine/state-io.js';
 import type { Tensor } from '../engine/tensor.js';
 import { MaskedLmModel, type MaskedLmTask } from '../tasks/masked-lm.js';
-import { withDirLock } from '../util/dir-lock.js';
+import { isMainRank, withRunLock } from './data-parallel.js';
 import { UserError } from '../util/errors.js';
 import { latestCheckpoint } from './checkpoint.js';
 import type { TrainConfig } from '../config/run-config.js';
@@ -48,7 +48,7 @@ export async function pretrainMaskedLm(
   config: TrainConfig,
   opts: TrainOptions = {},
 ): Promise<PretrainSummary> {
-  return withDirLock(config.trainer.output_dir, () => pretrainLocked(config, opts));
+  return withRunLock(config.trainer.output_dir, () => pretrainLocked(config, opts));
 }
 
 async function pretrainLocked(config: TrainConfig, opts: TrainOptions): Promise<PretrainSummary> {
@@ -56,7 +56,7 @@ async function pretrainLocked(config: TrainConfig, opts: TrainOptions): Promise<
   assertPretrainOutput(config.trainer.output_dir);
   const summary: PretrainSummary = await train(trainConfig, opts);
   const trainingDir = trainConfig.trainer.output_dir;
-  if (!finished(trainingDir)) return summary;
+  if (!isMainRank() || !finished(trainingDir)) return summary;
   exportPretrained(path.join(trainingDir, 'best'), config.trainer.output_dir, summary.dev);
   (opts.log ?? ((l: string) => process.stderr.write(l + '\n')))(
     `pretrained_dir: ${config.trainer.output_dir}`,

@@ -17,6 +17,7 @@ import { indexDataFile, StreamedLines } from '../data/streamed-lines.js';
 import { givenVocabFile } from '../tasks/dataset-options.js';
 import type { AnyTask } from '../tasks/registry.js';
 import { UserError } from '../util/errors.js';
+import { dataParallel } from './data-parallel.js';
 
 /** The index of the training file's examples, in the run's output folder. */
 export const TRAIN_INDEX_FILE = 'train-lines.idx';
@@ -44,8 +45,10 @@ export async function streamTrainData(
   if (setting === false) return undefined;
   const { size } = fileStamp(file);
   const support = task.streaming?.();
-  const unsupported =
-    support === undefined
+  // Every rank of a data-parallel group would build the index and the fit in the same folder at once.
+  const unsupported = dataParallel()
+    ? 'streaming is not yet supported with --nproc/--nnodes (data-parallel training)'
+    : support === undefined
       ? 'streaming supports the classification tasks (text_classification, text_pair_classification, ' +
         'multi_label_classification) without numeric_features or soft labels'
       : dataFormatOf(file, config.dataset.format) === 'csv'
@@ -57,7 +60,7 @@ export async function streamTrainData(
     else log(`data: ${file} (${megabytes(size)}) read into memory`);
     return undefined;
   }
-  if (support === undefined || unsupported)
+  if (!support || unsupported)
     throw new UserError(`dataset.streaming: ${file} cannot be streamed: ${unsupported}`);
 
   const out = config.trainer.output_dir;

@@ -7,9 +7,10 @@
  *   checkpoints/step_N/    resumable checkpoints (newest 3 kept)
  *   best/                  the best model on the dev metric (or the final one without dev data)
  *   report.html            loss and metric curves, confusion matrix, config
+ * As one rank of a data-parallel group (data-parallel.ts) it trains on its slice of each global batch and
+ * only rank 0 writes there.
  */
 import { writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { manualSeed } from '../engine/create.js';
 import { setNumThreads } from '../engine/runtime.js';
@@ -17,7 +18,6 @@ import { readVocabSource } from '../tasks/dataset-options.js';
 import { createTask, type AnyTask } from '../tasks/registry.js';
 import type { EvalResult, TaskModel } from '../tasks/task.js';
 import { UserError } from '../util/errors.js';
-import { withDirLock } from '../util/dir-lock.js';
 import { assertRunOutputDir, type TrainerPosition } from './checkpoint.js';
 import { evalBatchSize, type TrainConfig } from '../config/run-config.js';
 import { EpochBatches } from './epoch-batches.js';
@@ -29,6 +29,7 @@ import { renderReport } from './report-html.js';
 import type { BatchSource, TrainingMode } from './training-hooks.js';
 import { trainingLoop, type TrainingRun, type TrainOptions } from './training-loop.js';
 import { usedConfig } from './used-config.js';
+import { dataParallel, defaultThreads, globalBatchSize, withRunLock } from './data-parallel.js';
 import { streamTrainData } from './streamed-train-data.js';
 
 export type { TrainOptions } from './training-loop.js';
@@ -80,7 +81,7 @@ export interface TrainingJob {
 
 /** Trains from a config, holding the lock on trainer.output_dir from before the data is read. */
 export async function train(config: TrainConfig, opts: TrainOptions = {}): Promise<TrainSummary> {
-  return withDirLock(config.trainer.output_dir, () => {
+  return withRunLock(config.trainer.output_dir, () => {
     assertRunOutputDir(config.trainer.output_dir);
     return trainLocked(config, opts);
   });
@@ -93,7 +94,7 @@ async function trainLocked(written: TrainConfig, opts: TrainOptions): Promise<Tr
   const config: TrainConfig = { ...written, dataset: { ...written.dataset, tokenizer } };
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const t = config.trainer;
-  setNumThreads(t.threads ?? Math.max(1, os.availableParallelism()));
+  setNumThreads(t.threads ?? defaultThreads());
   manualSeed(t.seed);
   const started = performance.now();
 
@@ -127,7 +128,7 @@ async function trainLocked(written: TrainConfig, opts: TrainOptions): Promise<Tr
 
 /** The training loop over a prepared task, model and data (see TrainingJob), holding the output lock. */
 export async function runTraining(job: TrainingJob, opts: TrainOptions = {}): Promise<TrainSummary> {
-  return withDirLock(job.config.trainer.output_dir, () => {
+  return withRunLock(job.config.trainer.output_dir, () => {
     assertRunOutputDir(job.config.trainer.output_dir);
     return runTrainingLocked(job, opts);
   });
@@ -136,7 +137,19 @@ export async function runTraining(job: TrainingJob, opts: TrainOptions = {}): Pr
 async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<TrainSummary> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const started = job.started ?? performance.now();
-  const run = await trainingLoop(job.config.trainer, singleTaskMode(job), job.config, { ...opts, log });
+  let mode = singleTaskMode(job);
+  let runOpts: TrainOptions = { ...opts, log };
+  const dp = dataParallel();
+  if (dp) {
+    const plugged = dp.plug(mode, job.config.trainer.batch_size);
+    mode = plugged.mode;
+    // The other ranks train in silence: rank 0 speaks and writes for the group.
+    runOpts = { ...runOpts, ...plugged.hooks, ...(dp.isMain ? {} : { log: () => {}, quiet: true }) };
+  }
+  const run = await trainingLoop(job.config.trainer, mode, job.config, runOpts);
+  // Rank 0 has written best/ and the last checkpoint; what comes next on any rank may read them.
+  if (dp && !run.interrupted) dp.barrier();
+  if (dp) runOpts.log?.(dp.costLine());
   const summary: TrainSummary = {
     outputDir: run.out,
     steps: run.pos.step,
@@ -145,7 +158,7 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
     parameters: job.model.numParameters(),
   };
   if (run.interrupted) summary.interrupted = true;
-  else if (opts.writesOutputs ?? true) Object.assign(summary, finishSingleTask(job, run));
+  else if (runOpts.writesOutputs ?? true) Object.assign(summary, finishSingleTask(job, run));
   summary.seconds = (performance.now() - started) / 1000;
   if (!run.interrupted)
     opts.onEvent?.({ type: 'done', step: run.pos.step, interrupted: false, outputDir: run.out });
@@ -162,7 +175,10 @@ function singleTaskMode(job: TrainingJob): TrainingMode {
   return {
     trained: objective,
     model,
-    batches: job.batches ?? new EpochBatches([{ features: job.train.features }], t.batch_size, t.seed),
+    // In a data-parallel group a step draws one global batch, which the ranks share out (data-parallel.ts).
+    batches:
+      job.batches ??
+      new EpochBatches([{ features: job.train.features }], globalBatchSize(t.batch_size), t.seed),
     loss: (batch) => objective.loss(batch.features),
     evaluate: dev
       ? () => {

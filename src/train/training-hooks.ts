@@ -73,8 +73,18 @@ export interface TrainingMode {
 
 /** Hooks of the process running the loop, for training one model in several processes. */
 export interface ProcessHooks {
-  /** After backward, before gradient clipping and the optimizer step (e.g. an all-reduce of the gradients). */
-  afterBackward?: (params: Tensor[]) => void;
+  /**
+   * After backward, before gradient clipping and the optimizer step (e.g. an all-reduce of the gradients);
+   * may return the loss to log instead of this process's own.
+   */
+  afterBackward?: (params: Tensor[], loss: number) => number | void;
+  /** Once the weights are set (fresh, or restored from the checkpoint of `resumedStep`), before the first step. */
+  onStart?: (params: Tensor[], resumedStep: number | null) => void;
+  /**
+   * After every step, told whether this process must stop (a signal, an abort): whether the run stops here.
+   * Processes training together must stop after the same step.
+   */
+  stopTogether?: (stopHere: boolean) => boolean;
   /** False in all but one process: only that one writes metrics.jsonl, checkpoints, best/ and the report. */
   writesOutputs?: boolean;
 }

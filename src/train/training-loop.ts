@@ -138,6 +138,7 @@ function startRun(
     write: writes,
   });
   if (writes) writeFileSync(path.join(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  opts.onStart?.(plan.params, resumeFrom ? pos.step : null);
   return {
     out,
     trainer,
@@ -194,6 +195,8 @@ async function stepLoop(run: TrainingRun): Promise<void> {
       await new Promise<void>((resolve) => setImmediate(resolve));
       opts.onStep?.(pos.step);
       if (opts.signal?.aborted && !run.interrupted) run.interrupted = 'aborted';
+      // Processes training together stop after the same step, when any of them was asked to.
+      if (opts.stopTogether?.(run.interrupted !== null) && !run.interrupted) run.interrupted = 'aborted';
 
       if (pos.step % t.train_log_step === 0) logTrainLoss(run);
       if (pos.step % t.eval_step === 0 && mode.evaluate) evaluate(run, mode.evaluate);

@@ -14,7 +14,6 @@
  * an interrupted one continues from its newest checkpoint (see ../step-store.ts).
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { manualSeed } from '../../engine/create.js';
 import { setNumThreads } from '../../engine/runtime.js';
@@ -34,9 +33,9 @@ import {
 } from '../../train/model-dir.js';
 import { latestCheckpoint, TRAINING_RUN } from '../../train/checkpoint.js';
 import { runTraining, train, type Split, type TrainOptions, type TrainSummary } from '../../train/trainer.js';
-import { withDirLock } from '../../util/dir-lock.js';
 import { Interrupted, UserError } from '../../util/errors.js';
 import { removeDir, replaceDir, type DirKind } from '../../util/replace-dir.js';
+import { dataParallel, defaultThreads, isMainRank, withRunLock } from '../../train/data-parallel.js';
 import { distillAdapter, type DistillAdapter } from './adapter.js';
 import { ALONE, type DistillConfig, type Stage, type TrainedStage } from './model-distill-config.js';
 import {
@@ -99,18 +98,23 @@ interface Context {
 
 /** Distils holding the lock on output_dir for the whole pipeline (each stage's training locks its folder too). */
 export async function distill(config: DistillConfig, opts: DistillOptions = {}): Promise<DistillResult> {
-  return withDirLock(config.output_dir, () => distillLocked(config, opts));
+  return withRunLock(config.output_dir, () => distillLocked(config, opts));
 }
 
 async function distillLocked(config: DistillConfig, opts: DistillOptions): Promise<DistillResult> {
-  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  // In a data-parallel group every rank runs the pipeline and trains each stage together; rank 0 alone
+  // speaks and writes (stage records, the student, the report).
+  const writes = isMainRank();
+  const log = !writes ? () => {} : (opts.log ?? ((l: string) => process.stderr.write(l + '\n')));
   const ctx: Context = { config, opts, log, stages: [] };
   const out = config.output_dir;
   // A missing or wrong teacher is the user's to fix before anything is written.
   if (config.teacher.model_dir) readManifest(config.teacher.model_dir);
-  mkdirSync(out, { recursive: true });
-  writeFileSync(path.join(out, 'distill-config.json'), JSON.stringify(config.raw, null, 2) + '\n');
-  setNumThreads(config.trainers.TD2.threads ?? Math.max(1, os.availableParallelism()));
+  if (writes) {
+    mkdirSync(out, { recursive: true });
+    writeFileSync(path.join(out, 'distill-config.json'), JSON.stringify(config.raw, null, 2) + '\n');
+  }
+  setNumThreads(config.trainers.TD2.threads ?? defaultThreads());
   try {
     return await runPipeline(ctx);
   } catch (e) {
@@ -173,9 +177,10 @@ async function runPipeline(ctx: Context): Promise<DistillResult> {
       previous = await studentStage(ctx, env, stage, previous);
     }
     const studentDir = path.join(config.output_dir, 'student');
-    publishStudent(previous!.dir, studentDir, config, teacherRef.dir);
+    if (isMainRank()) publishStudent(previous!.dir, studentDir, config, teacherRef.dir);
     const aloneDir = config.compare.student_alone ? await aloneStage(ctx, env) : undefined;
 
+    if (!isMainRank()) return { outputDir: config.output_dir, studentDir, stages: ctx.stages };
     const report = buildReport(ctx, {
       teacher,
       teacherDir: teacherRef.dir,
@@ -308,6 +313,10 @@ async function runStage(
   const dir = ctx.config.trainers[stage].output_dir;
   const store = new StepStore(dir, () => path.join(dir, STAGE_FILE));
   const decision = store.decide<StageResult>(stage, fp);
+  // Every rank decides on the same records before rank 0 changes them.
+  const group = dataParallel();
+  group?.barrier();
+  const writes = !group || group.isMain;
   if (decision.action === 'skip' && existsSync(path.join(dir, 'best'))) {
     ctx.log(`${stage}: finished in an earlier run (${dir}); not run again`);
     const { summary: s, info } = decision.result;
@@ -319,13 +328,14 @@ async function runStage(
     if (decision.action === 'run' && decision.changed) {
       ctx.log(`${stage}: its settings or inputs changed; running it again`);
     }
-    removeDir(dir, STAGE_DIR);
+    if (writes) removeDir(dir, STAGE_DIR);
   }
   ctx.log(`${stage}: ${resume ? 'continuing from the last checkpoint' : 'starting'} (${dir})`);
-  store.write(stage, fp, 'started');
+  if (writes) store.write(stage, fp, 'started');
+  group?.barrier();
   const { summary, info } = await run(resume);
   if (summary.interrupted) throw new Interrupted(stage);
-  store.write<StageResult>(stage, fp, 'done', { summary, info });
+  if (writes) store.write<StageResult>(stage, fp, 'done', { summary, info });
   ctx.stages.push({
     stage,
     dir,
