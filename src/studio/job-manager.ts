@@ -52,7 +52,6 @@ export class JobManager {
       // Its own process group: Ctrl-C in the studio's terminal reaches the studio only, which stops each job
       // once (a second SIGINT would end a trainer before its checkpoint).
       detached: true,
-      env: { ...process.env, ALEMBIC_STUDIO_JOB: String(jobId) },
     });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-STDERR_TAIL)));
@@ -70,22 +69,23 @@ export class JobManager {
       else outcome = { status: 'failed', result: null, error: m.message };
     });
     const exited = new Promise<void>((resolve) => {
-      child.on('exit', (code, signal) => {
-        const r = this.running.get(jobId);
+      let finished = false;
+      const finish = (ended: string) => {
+        if (finished) return;
+        finished = true;
+        const stopped =
+          (this.running.get(jobId)?.stopRequested ?? false) || ended === 'SIGINT' || ended === 'SIGTERM';
         this.running.delete(jobId);
-        if (!outcome) {
-          const stopped = r?.stopRequested || signal === 'SIGINT' || signal === 'SIGTERM';
-          outcome = stopped
-            ? { status: this.closing ? 'interrupted' : 'stopped', result: null, error: null }
-            : {
-                status: 'failed',
-                result: null,
-                error: `the job's process ended (${signal ?? `exit ${code}`}): ${lastLine(stderr)}`,
-              };
-        }
-        // A training result that says it was interrupted is a stop, resumable like one.
-        if (outcome.status === 'done' && (outcome.result as { interrupted?: unknown })?.interrupted)
-          outcome.status = this.closing ? 'interrupted' : 'stopped';
+        outcome ??= {
+          status: 'failed',
+          result: null,
+          error: `the job's process ended (${ended}): ${lastLine(stderr)}`,
+        };
+        // Stopped on request (a trainer's result says interrupted; a pipeline may end with its Interrupted
+        // error, or by the signal itself): resumable, as 'stopped', or 'interrupted' when the studio ends.
+        const interrupted = (outcome.result as { interrupted?: unknown } | null)?.interrupted;
+        if ((stopped && outcome.status !== 'done') || interrupted)
+          outcome = { status: this.closing ? 'interrupted' : 'stopped', result: outcome.result, error: null };
         this.db.endJob(jobId, outcome.status, outcome.result, outcome.error);
         if (runId !== null && kind !== 'export') this.db.setRunStatus(runId, outcome.status);
         this.emit(jobId, outcome.status, {
@@ -93,6 +93,11 @@ export class JobManager {
           ...(outcome.result !== null && { result: outcome.result }),
         });
         resolve();
+      };
+      child.on('exit', (code, signal) => finish(signal ?? `exit ${code}`));
+      child.on('error', (e) => {
+        stderr += e.message;
+        finish('could not start');
       });
     });
     this.running.set(jobId, { child, runId, stopRequested: false, exited });
