@@ -2,7 +2,8 @@
  * Deployment benchmark: trains each preset network briefly on generated Chinese text (speed does not
  * depend on accuracy), exports it to ONNX in fp32 and int8, and runs `alembic bench` over the trained
  * (libtorch) and exported (onnxruntime) directories: latency p50/p95/p99 and QPS at batch 1 and 32,
- * ratios to the reference figures, and an HTTP load test of `alembic serve` per network.
+ * ratios to the reference figures (deploy-references.ts) and to PyTorch's export timed in the same run
+ * (torch-reference.ts), an HTTP load test of `alembic serve` per network, and the checks (deploy-checks.ts).
  *
  *   npm run bench:deploy [-- --nets bow,cnn,transformer] [--steps 200] [--seconds 3] [--reuse] [--out DIR]
  *                        [--int8-weights 7|8]
@@ -15,13 +16,15 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { checks, renderReport } from '../src/deploy/bench/bench-report.js';
+import { renderReport } from '../src/deploy/bench/bench-report.js';
 import { runBench } from '../src/deploy/bench/run-bench.js';
 import { exportModelDir } from '../src/deploy/export/export-dir.js';
 import { parseConfig } from '../src/config/run-config.js';
 import { train } from '../src/train/trainer.js';
 import { Rng } from '../src/util/rng.js';
 import { parseLoadGenerator } from '../src/deploy/bench/load-generator.js';
+import { checks, DEPLOY_EXTRAS } from './deploy-checks.js';
+import { sameRunReferences } from './deploy-references.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -153,9 +156,9 @@ const report = await runBench({
     threads: Number(args['serve-threads']),
     generator: parseLoadGenerator(args['load-generator']),
   },
-  sameRunDir: path.join(args.out!, 'torch-reference'),
+  references: sameRunReferences(path.join(args.out!, 'torch-reference')),
   floors: true,
   log: (l) => process.stderr.write(l + '\n'),
 });
-process.stdout.write(renderReport(report, { withChecks: true }));
+process.stdout.write(renderReport(report, DEPLOY_EXTRAS));
 if (args.strict && checks(report).some((c) => !c.pass)) process.exitCode = 1;

@@ -1,6 +1,6 @@
 """PyTorch versions of alembic's preset nets (BOW, CNN, Transformer), exported by PyTorch's own ONNX
-exporter: the same-run reference `alembic bench` and `npm run bench:deploy` time alembic's graphs against
-(src/deploy/bench/torch-reference.ts describes the shapes). Usage: torch_reference_export.py NET VOCAB OUT.onnx
+exporter: the same-run reference `npm run bench:deploy` times alembic's graphs against
+(bench/torch-reference.ts describes the shapes). Usage: torch_reference_export.py NET VOCAB OUT.onnx
 """
 import math, sys, warnings
 warnings.filterwarnings("ignore")

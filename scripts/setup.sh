@@ -47,7 +47,7 @@ npm run build
 
 # bench:deploy's same-run int8 reference is onnxruntime's own quantize_dynamic of PyTorch's export; Debian
 # ships no onnxruntime for Python, so pip puts it (the version onnxruntime-node has) into a venv that also
-# sees Debian's python3-torch. torch-reference.ts uses this venv when it exists.
+# sees Debian's python3-torch. bench/torch-reference.ts uses this venv when it exists.
 if [ "$bench" = 1 ]; then
   [ -x .venv-bench/bin/python ] || /usr/bin/python3 -m venv --system-site-packages .venv-bench
   .venv-bench/bin/pip install -q 'onnxruntime==1.30.*' onnx

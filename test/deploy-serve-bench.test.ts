@@ -8,10 +8,16 @@ import {
   vocabTexts,
   type HttpBenchResult,
 } from '../src/deploy/bench/http-bench.js';
-import { benchTarget, describeTarget, randomIds } from '../src/deploy/bench/model-bench.js';
-import { referenceQps } from '../src/deploy/bench/references.js';
-import { checks, renderReport } from '../src/deploy/bench/bench-report.js';
-import type { BenchReport, ModelGroup } from '../src/deploy/bench/run-bench.js';
+import { benchTarget, describeTarget, graphSpecOf, randomIds } from '../src/deploy/bench/model-bench.js';
+import { referenceQps } from '../bench/deploy-references.js';
+import { checks, DEPLOY_EXTRAS } from '../bench/deploy-checks.js';
+import { renderReport } from '../src/deploy/bench/bench-report.js';
+import {
+  runBench,
+  type BenchReport,
+  type ModelGroup,
+  type ReferenceRequest,
+} from '../src/deploy/bench/run-bench.js';
 import { percentile, summarize } from '../src/deploy/bench/stats.js';
 import { exportModelDir } from '../src/deploy/export/export-dir.js';
 import { loadSession } from '../src/deploy/onnx/index.js';
@@ -87,8 +93,8 @@ describe('benchmark statistics', () => {
       sameRun: {
         name: 'x',
         rows: [
-          { runtime: 'onnx-fp32', batch: 1, latency: latency(40_000) }, // 0.90×
-          { runtime: 'onnx-int8', batch: 1, latency: latency(30_000) }, // 0.83× of it
+          { runtime: 'onnx-fp32', label: 'pytorch-exported', batch: 1, latency: latency(40_000) }, // 0.90×
+          { runtime: 'onnx-int8', label: 'pytorch-exported int8', batch: 1, latency: latency(30_000) }, // 0.83× of it
         ],
       },
       http: {
@@ -130,7 +136,7 @@ describe('benchmark statistics', () => {
       verdicts[5].host,
       'fastify answering without a model sustained 13,000 texts/s here = 0.36× that model-only QPS',
     );
-    const text = renderReport(report, { withChecks: true });
+    const text = renderReport(report, DEPLOY_EXTRAS);
     // alembic bench shows users their figures, not the project's acceptance checks.
     const userText = renderReport(report);
     assert.doesNotMatch(userText, /Checks:|PASS|FAIL/);
@@ -153,7 +159,10 @@ describe('benchmark statistics', () => {
   it("says what PyTorch's own export reached against a fixed reference it fails", () => {
     const report = bowReport([32], {
       rows: [{ target: target('onnx-fp32', 'e'), batch: 32, latency: latency(300_000) }],
-      sameRun: { name: 'x', rows: [{ runtime: 'onnx-fp32', batch: 32, latency: latency(200_000) }] },
+      sameRun: {
+        name: 'x',
+        rows: [{ runtime: 'onnx-fp32', label: 'pytorch-exported', batch: 32, latency: latency(200_000) }],
+      },
     });
     // At another input length the floor says nothing about this model; at this one, far above the
     // reference (over 2×), it constrains nothing.
@@ -221,6 +230,44 @@ describe('benchmark runs', () => {
         assert.ok(r.latency.qps > 0);
       }
     }
+  });
+
+  it("times a harness's reference graphs next to the exports they are given for", async () => {
+    const seen: ReferenceRequest[] = [];
+    const report = await runBench({
+      dirs: [modelDir, exportDir],
+      batchSizes: [1, 4],
+      threads: 1,
+      seq: 16,
+      timing: { warmupSeconds: 0.05, seconds: 0.1, minRuns: 5 },
+      // The export's own graph stands in for another framework's export of the same shape.
+      references: (group) => {
+        seen.push(group);
+        const fp32 = group.targets.find((t) => t.runtime === 'onnx-fp32')!;
+        return {
+          name: 'self',
+          graphs: { 'onnx-fp32': { graph: graphSpecOf(fp32), label: 'same graph' } },
+          notes: ['no int8 reference: none asked for'],
+        };
+      },
+    });
+    assert.equal(seen.length, 1);
+    assert.deepEqual(seen[0].targets.map((t) => t.runtime).sort(), ['libtorch', 'onnx-fp32']);
+    assert.equal(seen[0].net, 'bow');
+    const [g] = report.groups;
+    assert.deepEqual(
+      g.rows.map((r) => `${r.target.runtime} ${r.batch}`),
+      ['libtorch 1', 'libtorch 4', 'onnx-fp32 1', 'onnx-fp32 4'],
+    );
+    assert.equal(g.sameRun?.name, 'self');
+    assert.deepEqual(
+      g.sameRun?.rows.map((r) => `${r.runtime} ${r.label} ${r.batch}`),
+      ['onnx-fp32 same graph 1', 'onnx-fp32 same graph 4'],
+    );
+    assert.ok(g.sameRun!.rows.every((r) => r.latency.runs >= 5 && r.latency.qps > 0));
+    const text = renderReport(report);
+    assert.match(text, /bow \(seq 16\)\s+same graph\s+4\s/);
+    assert.match(text, /\n {2}bow: no int8 reference: none asked for\n/);
   });
 
   it('times the host floor: a graph that returns its input unchanged', async () => {

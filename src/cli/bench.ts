@@ -3,8 +3,6 @@
  * model directories at batch 1 and 32, plus an HTTP load test of `alembic serve`, as one table.
  */
 import { writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Command } from 'commander';
 import { renderReport } from '../deploy/bench/bench-report.js';
 import { runBench, type BenchOptions } from '../deploy/bench/run-bench.js';
@@ -27,7 +25,6 @@ interface BenchFlags {
   serveThreads?: number;
   loadGenerator?: string;
   json?: string;
-  sameRun: boolean;
   floors: boolean;
 }
 
@@ -70,10 +67,6 @@ export function registerBench(program: Command): void {
       `HTTP: ${LOAD_GENERATORS.join(' or ')} (default: wrk when installed, else autocannon)`,
     )
     .option(
-      '--no-same-run',
-      'skip timing PyTorch-exported graphs of the reference shapes in the same run (needs python3 with torch)',
-    )
-    .option(
       '--no-floors',
       'skip timing the host floor (a graph that does nothing; fastify answering without a model)',
     )
@@ -98,7 +91,6 @@ export function registerBench(program: Command): void {
               }
             : undefined,
           floors: flags.floors,
-          sameRunDir: flags.sameRun ? path.join(os.tmpdir(), 'alembic-torch-reference') : undefined,
           log: (line) => process.stderr.write(line + '\n'),
         };
         const report = await runBench(opts);

@@ -149,7 +149,7 @@ export async function benchPair(
   return out;
 }
 
-/** Times an exported directory against a reference graph of the same shape (PyTorch's export). */
+/** Times an exported directory against a reference graph of the same shape (another framework's export, supplied by a benchmark harness). */
 export async function benchAgainst(
   t: BenchTarget,
   reference: OnnxGraphSpec,

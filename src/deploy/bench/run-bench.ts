@@ -1,7 +1,8 @@
 /**
  * The deployment benchmark behind `alembic bench` and `npm run bench:deploy`: every given directory timed
  * model-only at each batch size (libtorch for trained directories, onnxruntime for exported ones), then,
- * per model, an HTTP load test of `alembic serve`, and the checks the guide cares about.
+ * per model, an HTTP load test of `alembic serve`. A benchmark harness may pass a `references` hook whose
+ * graphs (another framework's export of the same shape) are timed interleaved with the model's exports.
  */
 import os from 'node:os';
 import type { ModelConfig } from '../../config/run-config.js';
@@ -17,14 +18,7 @@ import {
   type ModelBenchRow,
   type OnnxGraphSpec,
 } from './model-bench.js';
-import { referenceFor } from './references.js';
 import type { LatencySummary, TimingOptions } from './stats.js';
-import {
-  exportTorchReference,
-  quantizerUnavailable,
-  quantizeTorchReference,
-  torchReferenceUnavailable,
-} from './torch-reference.js';
 
 export interface BenchOptions {
   dirs: string[];
@@ -44,10 +38,10 @@ export interface BenchOptions {
     generator: LoadGenerator;
   };
   /**
-   * Folder for PyTorch-exported graphs of the reference shapes, timed in the same run (needs
-   * /usr/bin/python3 with torch); undefined skips them.
+   * Reference graphs to time next to a model's exports in the same run (a benchmark harness supplies them,
+   * e.g. another framework's export of the same shape); undefined times the model directories only.
    */
-  sameRunDir?: string;
+  references?: ReferenceHook;
   /** Also time the host floor (host-floor.ts): an empty graph, and fastify without a model when HTTP is tested. */
   floors?: boolean;
   /** Progress lines (to stderr in the CLI). */
@@ -63,13 +57,37 @@ export interface ModelGroup {
   parameters: number;
   rows: ModelBenchRow[];
   http?: { dir: string; runtime: BenchRuntime; result: HttpBenchResult };
-  /** PyTorch's export (onnx-fp32) and onnxruntime's quantisation of it (onnx-int8), timed with ours. */
+  /** The reference graphs the `references` hook gave for this group, timed with its exports. */
   sameRun?: { name: string; rows: SameRunRow[] };
-  /** Why there is no same-run reference for a shape that has one. */
-  sameRunSkipped?: string;
-  /** Why there is no same-run int8 reference though an int8 export was timed. */
-  sameRunInt8Skipped?: string;
+  /** What the `references` hook said about this group (e.g. why a reference could not be made). */
+  sameRunNotes?: string[];
 }
+
+/** The reference graph timed against the export of one runtime, and its label in the report. */
+export interface ReferenceGraph {
+  graph: OnnxGraphSpec;
+  label: string;
+}
+
+/** What a `references` hook gives for one model group: graphs per exported runtime, and notes. */
+export interface GroupReferences {
+  name: string;
+  graphs: Partial<Record<SameRunRow['runtime'], ReferenceGraph>>;
+  notes?: string[];
+}
+
+/** A group as the `references` hook sees it: the model's shape and the directories that will be timed. */
+export interface ReferenceRequest {
+  net: string;
+  model: ModelConfig;
+  seq: number;
+  targets: BenchTarget[];
+}
+
+export type ReferenceHook = (
+  group: ReferenceRequest,
+  log: (line: string) => void,
+) => GroupReferences | undefined | Promise<GroupReferences | undefined>;
 
 export interface BenchReport {
   groups: ModelGroup[];
@@ -111,6 +129,8 @@ function groupName(t: BenchTarget, taken: Set<string>): string {
 
 export interface SameRunRow {
   runtime: 'onnx-fp32' | 'onnx-int8';
+  /** The reference's label (ReferenceGraph.label). */
+  label: string;
   batch: number;
   latency: LatencySummary;
 }
@@ -136,39 +156,17 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       parameters: first.manifest.parameters,
       rows: [],
     };
-    const ref = referenceFor(group.net, group.model, group.seq);
-    const references = new Map<BenchRuntime, OnnxGraphSpec>();
-    if (opts.sameRunDir && ref) {
-      const why = torchReferenceUnavailable();
-      if (why) group.sameRunSkipped = why;
-      else {
-        log(`exporting the PyTorch version of ${ref.name} for a same-run comparison…`);
-        try {
-          const file = exportTorchReference(ref.net, first.vocabSize, opts.sameRunDir);
-          references.set('onnx-fp32', referenceGraph(file));
-          const int8 = list.find((t) => t.runtime === 'onnx-int8');
-          const noQuantizer = int8 && quantizerUnavailable();
-          if (noQuantizer) group.sameRunInt8Skipped = noQuantizer;
-          else if (int8) {
-            const bits = int8.manifest.onnx?.int8WeightBits ?? 8;
-            log(`quantising it with onnxruntime's quantize_dynamic (${bits}-bit weights)…`);
-            references.set('onnx-int8', referenceGraph(quantizeTorchReference(file, bits)));
-          }
-        } catch (e) {
-          group.sameRunSkipped = (e as Error).message;
-        }
-      }
-    }
+    const refs = await opts.references?.({ ...group, targets: list }, log);
+    if (refs?.notes?.length) group.sameRunNotes = refs.notes;
     for (const t of list) {
       log(`timing ${group.name} ${t.runtime} (${t.dir}) at batch ${opts.batchSizes.join(', ')}…`);
-      const reference = references.get(t.runtime);
-      if (reference && (t.runtime === 'onnx-fp32' || t.runtime === 'onnx-int8')) {
-        const both = await benchAgainst(t, reference, opts);
+      const runtime = t.runtime;
+      const reference = runtime === 'libtorch' ? undefined : refs?.graphs[runtime];
+      if (refs && reference && runtime !== 'libtorch') {
+        const both = await benchAgainst(t, reference.graph, opts);
         group.rows.push(...both.rows);
-        group.sameRun ??= { name: ref!.name, rows: [] };
-        group.sameRun.rows.push(
-          ...both.reference.map((r) => ({ runtime: t.runtime as SameRunRow['runtime'], ...r })),
-        );
+        group.sameRun ??= { name: refs.name, rows: [] };
+        group.sameRun.rows.push(...both.reference.map((r) => ({ runtime, label: reference.label, ...r })));
       } else group.rows.push(...(await benchTarget(t, opts)));
     }
     if (opts.http) {
@@ -193,13 +191,4 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     batchSizes: opts.batchSizes,
     ...(floor ? { floor } : {}),
   };
-}
-
-/** A PyTorch-exported reference graph: ids and mask in, probabilities out. */
-function referenceGraph(file: string): OnnxGraphSpec {
-  const inputs = [
-    { name: 'input_ids', dims: [] },
-    { name: 'attention_mask', dims: [] },
-  ];
-  return { file, inputs, outputs: ['probabilities'] };
 }

@@ -1,11 +1,20 @@
 /**
  * Reference throughput for the preset networks: the same shapes exported by PyTorch's own ONNX exporter
  * and run in onnxruntime-node with 2 threads, measured on this kind of machine (2 cores). alembic's own
- * graphs should reach 0.9× of them; a row without a reference shape prints no ratio.
+ * graphs should reach 0.9× of them; a row without a reference shape prints no ratio. The same shapes are
+ * also exported by PyTorch in the benchmark run itself (`sameRunReferences`), which a busy machine slows
+ * down as much as alembic's graphs.
  */
-import type { ModelConfig } from '../../config/run-config.js';
-import type { BenchRuntime } from './model-bench.js';
-import type { ReferenceNet } from './torch-reference.js';
+import type { ModelConfig } from '../src/config/run-config.js';
+import type { BenchRuntime, OnnxGraphSpec } from '../src/deploy/bench/model-bench.js';
+import type { GroupReferences, ReferenceHook } from '../src/deploy/bench/run-bench.js';
+import {
+  exportTorchReference,
+  quantizerUnavailable,
+  quantizeTorchReference,
+  torchReferenceUnavailable,
+  type ReferenceNet,
+} from './torch-reference.js';
 
 export interface ReferenceFigures {
   name: string;
@@ -76,5 +85,46 @@ export function referenceQps(
 export const REFERENCE_RATIO = 0.9;
 /** Minimum share of the model-only throughput `alembic serve` must keep over HTTP. */
 export const HTTP_RATIO = 0.6;
-/** The guide's rule of thumb: a service that needs more than this many QPS should serve a distilled small net. */
-export const DISTIL_QPS = 1000;
+
+/** A PyTorch-exported reference graph: ids and mask in, probabilities out. */
+function referenceGraph(file: string): OnnxGraphSpec {
+  const inputs = [
+    { name: 'input_ids', dims: [] },
+    { name: 'attention_mask', dims: [] },
+  ];
+  return { file, inputs, outputs: ['probabilities'] };
+}
+
+/**
+ * The `references` hook of runBench: for a group of a reference shape, PyTorch's export of it (written into
+ * `dir`) against the fp32 export and, when an int8 export is timed, onnxruntime's quantize_dynamic of it at
+ * the same weight bits; a note says why one could not be made.
+ */
+export function sameRunReferences(dir: string): ReferenceHook {
+  return (group, log) => {
+    const ref = referenceFor(group.net, group.model, group.seq);
+    if (!ref) return undefined;
+    const out: GroupReferences = { name: ref.name, graphs: {}, notes: [] };
+    const why = torchReferenceUnavailable();
+    if (why) return { ...out, notes: [`no same-run reference: ${why}`] };
+    log(`exporting the PyTorch version of ${ref.name} for a same-run comparison…`);
+    try {
+      const file = exportTorchReference(ref.net, group.targets[0].vocabSize, dir);
+      out.graphs['onnx-fp32'] = { graph: referenceGraph(file), label: 'pytorch-exported' };
+      const int8 = group.targets.find((t) => t.runtime === 'onnx-int8');
+      const noQuantizer = int8 && quantizerUnavailable();
+      if (noQuantizer) out.notes!.push(`no same-run int8 reference: ${noQuantizer}`);
+      else if (int8) {
+        const bits = int8.manifest.onnx?.int8WeightBits ?? 8;
+        log(`quantising it with onnxruntime's quantize_dynamic (${bits}-bit weights)…`);
+        out.graphs['onnx-int8'] = {
+          graph: referenceGraph(quantizeTorchReference(file, bits)),
+          label: 'pytorch-exported int8',
+        };
+      }
+    } catch (e) {
+      return { ...out, graphs: {}, notes: [`no same-run reference: ${(e as Error).message}`] };
+    }
+    return out;
+  };
+}

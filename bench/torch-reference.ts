@@ -19,20 +19,19 @@ import { fileURLToPath } from 'node:url';
  * The Python that exports the references: $ALEMBIC_REFERENCE_PYTHON, else the project's .venv-bench
  * (`scripts/setup.sh --bench`: Debian's python3-torch plus pip's onnxruntime), else Debian's python3.
  */
-const VENV_PYTHON = fileURLToPath(new URL('../../../.venv-bench/bin/python', import.meta.url));
+const VENV_PYTHON = fileURLToPath(new URL('../.venv-bench/bin/python', import.meta.url));
 const PYTHON =
   process.env.ALEMBIC_REFERENCE_PYTHON ?? (existsSync(VENV_PYTHON) ? VENV_PYTHON : '/usr/bin/python3');
 
 export type ReferenceNet = 'bow' | 'cnn' | 'transformer';
 
-/** The Python scripts live in bench/ (they are benchmark references, not part of alembic). */
-const BENCH_DIR = fileURLToPath(new URL('../../../bench/', import.meta.url));
-const EXPORT_SCRIPT = path.join(BENCH_DIR, 'torch_reference_export.py');
-const QUANTIZE_SCRIPT = path.join(BENCH_DIR, 'torch_reference_quantize.py');
+/** The Python scripts next to this file. */
+const EXPORT_SCRIPT = fileURLToPath(new URL('./torch_reference_export.py', import.meta.url));
+const QUANTIZE_SCRIPT = fileURLToPath(new URL('./torch_reference_quantize.py', import.meta.url));
 
 /** Whether the same-run references can be made here, or why not. */
 export function torchReferenceUnavailable(): string | undefined {
-  if (!existsSync(EXPORT_SCRIPT)) return `${EXPORT_SCRIPT} is absent (a source checkout has it)`;
+  if (!existsSync(EXPORT_SCRIPT)) return `${EXPORT_SCRIPT} is absent`;
   if (!existsSync(PYTHON)) return `${PYTHON} is absent`;
   try {
     execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
@@ -69,7 +68,7 @@ function runPython(script: string, args: string[], what: string): void {
 
 /** Whether onnxruntime's quantizer can make the int8 references here, or why not. */
 export function quantizerUnavailable(): string | undefined {
-  if (!existsSync(QUANTIZE_SCRIPT)) return `${QUANTIZE_SCRIPT} is absent (a source checkout has it)`;
+  if (!existsSync(QUANTIZE_SCRIPT)) return `${QUANTIZE_SCRIPT} is absent`;
   try {
     execFileSync(PYTHON, ['-c', 'import onnxruntime.quantization'], { stdio: 'ignore' });
   } catch {
