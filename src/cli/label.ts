@@ -18,9 +18,10 @@ import {
 import { Interrupted, UserError } from '../util/errors.js';
 import { workerRank } from '../util/worker-rank.js';
 import { threadsOption } from './config-flags.js';
+import { addLaunchFlags, launchOrRun, type LaunchFlags } from './rank-launcher.js';
 import { positiveInt, positiveNumber, runCommand } from './run.js';
 
-interface LabelFlags {
+interface LabelFlags extends LaunchFlags {
   model?: string;
   input?: string;
   output?: string;
@@ -34,7 +35,7 @@ interface LabelFlags {
 }
 
 export function registerLabel(program: Command): void {
-  program
+  const command = program
     .command('label')
     .description(
       'label unlabelled text with a teacher model (resumable; shards across RANK/WORLD_SIZE workers)',
@@ -58,9 +59,10 @@ export function registerLabel(program: Command): void {
     )
     .option('--merge <file>', 'only merge the finished shards in <file>.shards/ into <file>')
     .option(...threadsOption("teacher threads (default: this machine's cores divided among its workers)"))
-    .option('--quiet', 'no progress output')
-    .action((flags: LabelFlags) =>
-      runCommand(async () => {
+    .option('--quiet', 'no progress output');
+  addLaunchFlags(command).action((flags: LabelFlags) =>
+    runCommand(() =>
+      launchOrRun(flags, async () => {
         if (flags.merge !== undefined) {
           const { lines, world } = mergeShards(flags.merge);
           process.stdout.write(`merged ${world} shards: ${lines} lines → ${flags.merge}\n`);
@@ -118,6 +120,7 @@ export function registerLabel(program: Command): void {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
         }
-      })(),
-    );
+      }),
+    )(),
+  );
 }
