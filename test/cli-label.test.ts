@@ -79,20 +79,26 @@ before(async () => {
 });
 after(() => rmSync(tiny.dir, { recursive: true, force: true }));
 
-for (const world of [2, 3]) {
-  test(`${world} worker processes write the single-process labels byte for byte`, async () => {
-    const output = path.join(tiny.dir, `sharded-${world}`, 'labelled.tsv');
-    const runs = await Promise.all(
-      Array.from({ length: world }, (_, rank) => alembic(labelArgs(output), { rank, world }).done),
-    );
-    runs.forEach((r, rank) => assert.equal(r.code, 0, `rank ${rank}: ${r.stderr}`));
-    assert.match(runs[0].stdout, new RegExp(`^3000 lines labelled → .* \\(rank 0 of ${world}: lines 1-`));
-    assert.match(runs[world - 1].stdout, /^shard done \(rank/);
-    assert.ok(readFileSync(output).equals(reference), 'merged file differs from single-process labelling');
-    const lines = reference.toString('utf8').split('\n');
-    assert.match(lines[0], /^[^\t]+\t[^\t]+\t0\.\d{6} 0\.\d{6}$/);
-  });
-}
+test('--nproc 2 (the launcher) writes the single-process labels byte for byte', async () => {
+  const output = path.join(tiny.dir, 'nproc-2', 'labelled.tsv');
+  const r = await alembic(labelArgs(output, ['--nproc', '2'])).done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^3000 lines labelled → .* \(rank 0 of 2: lines 1-1498\)/m);
+  assert.match(r.stdout, /^\[rank 1\] shard done \(rank 1 of 2: lines 1499-3000\)/m);
+  assert.ok(readFileSync(output).equals(reference), 'merged file differs from single-process labelling');
+  assert.match(reference.toString('utf8').split('\n')[0], /^[^\t]+\t[^\t]+\t0\.\d{6} 0\.\d{6}$/);
+});
+
+test('3 workers started with torchrun’s environment write the single-process labels byte for byte', async () => {
+  const output = path.join(tiny.dir, 'torchrun-3', 'labelled.tsv');
+  const runs = await Promise.all(
+    [0, 1, 2].map((rank) => alembic(labelArgs(output), { rank, world: 3 }).done),
+  );
+  runs.forEach((r, rank) => assert.equal(r.code, 0, `rank ${rank}: ${r.stderr}`));
+  assert.match(runs[0].stdout, /^3000 lines labelled → /);
+  assert.match(runs[2].stdout, /^shard done \(rank 2 of 3: lines 2003-3000\)/);
+  assert.ok(readFileSync(output).equals(reference), 'merged file differs from single-process labelling');
+});
 
 test('a worker killed mid-shard and started again: the merged file is still the single-process one', async () => {
   const output = path.join(tiny.dir, 'killed', 'labelled.tsv');
