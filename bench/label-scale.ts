@@ -62,7 +62,6 @@ if (!existsSync(teacher)) {
         train: path.join(data, 'train.tsv'),
         dev: path.join(data, 'dev.tsv'),
         max_len: 64,
-        tokenizer: 'char',
       },
       model: {
         net: 'transformer',

@@ -21,6 +21,7 @@ import {
   readFileSync,
   readSync,
   renameSync,
+  rmdirSync,
   rmSync,
   statSync,
   writeSync,
@@ -192,7 +193,7 @@ async function waitForShards(options: ShardedLabelOptions, log: (line: string) =
 
 /**
  * Concatenates the finished shards of `<output>.shards/` in rank order into `output` (temp file +
- * rename), records it complete, and removes the shards. Without a fingerprint, takes the shards'
+ * rename), records it complete, and removes the shards (only the files written here). Without a fingerprint, takes the shards'
  * own (they must agree). Fails with one line naming what is missing.
  */
 export function mergeShards(output: string, fingerprint?: string): { lines: number; world: number } {
@@ -246,8 +247,17 @@ export function mergeShards(output: string, fingerprint?: string): { lines: numb
   renameSync(tmp, output);
   const lines = markers[world - 1].end;
   markComplete(output, fp, lines, bytes);
-  rmSync(dir, { recursive: true, force: true });
+  removeShards(dir);
   return { lines, world };
+}
+
+/** Removes the files this module writes in `dir` (any group size), then `dir` if nothing else is left. */
+function removeShards(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    if (/^shard-\d+-of-\d+\.tsv(\.partial(\.progress)?|\.done)?(\.tmp-\d+)?$/.test(name))
+      rmSync(path.join(dir, name), { force: true });
+  }
+  if (readdirSync(dir).length === 0) rmdirSync(dir);
 }
 
 /** The completion marker of a shard when it is this labelling's and its file is whole. */
