@@ -61,13 +61,13 @@ export function registerLabel(program: Command): void {
     .option(...threadsOption("teacher threads (default: this machine's cores divided among its workers)"))
     .option('--quiet', 'no progress output');
   addLaunchFlags(command).action((flags: LabelFlags) =>
-    runCommand(() =>
-      launchOrRun(flags, async () => {
-        if (flags.merge !== undefined) {
-          const { lines, world } = mergeShards(flags.merge);
-          process.stdout.write(`merged ${world} shards: ${lines} lines → ${flags.merge}\n`);
-          return;
-        }
+    runCommand(async () => {
+      if (flags.merge !== undefined) {
+        const { lines, world } = mergeShards(flags.merge);
+        process.stdout.write(`merged ${world} shards: ${lines} lines → ${flags.merge}\n`);
+        return;
+      }
+      await launchOrRun(flags, async () => {
         const missing = (['model', 'input', 'output'] as const).filter((f) => flags[f] === undefined);
         if (missing.length > 0)
           throw new UserError(`label: give ${missing.map((f) => `--${f}`).join(', ')} (or --merge <file>)`);
@@ -120,7 +120,7 @@ export function registerLabel(program: Command): void {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
         }
-      }),
-    )(),
+      });
+    })(),
   );
 }
