@@ -4,8 +4,9 @@
  * Transformer teacher trained on the gold poems. Every run goes through the CLI as a user runs it, so
  * the times include process start-up (measured separately on a one-line file and also shown
  * subtracted). Prints lines/s and the ratio to one process using every core, and checks that every
- * output is byte-for-byte the baseline's (a different thread count may change the last digit of a
- * probability; a different number of workers must not change anything).
+ * output is byte-for-byte the baseline's and the one-thread run's (a different thread count may change
+ * the last digit of a probability; a different number of workers with the same threads must not change
+ * anything).
  *
  * On a 2-core machine expect rough parity between 1 process × 2 threads and 2 processes × 1 thread:
  * the point of sharding is machines with more cores than one process can use, and several machines.
@@ -109,9 +110,10 @@ for (let round = 0; round < Number(args.rounds); round++) {
     best[i] = Math.min(best[i], timeLabel(input, path.join(out, `labelled-${i}.tsv`), m.flags));
   });
 }
-const baseline = readFileSync(path.join(out, 'labelled-0.tsv'));
+const labelled = (i: number) => readFileSync(path.join(out, `labelled-${i}.tsv`));
+const [baseline, oneThread] = [labelled(0), labelled(1)];
 const rows = modes.map((m, i) => {
-  const same = readFileSync(path.join(out, `labelled-${i}.tsv`)).equals(baseline);
+  const bytes = labelled(i);
   const net = Math.max(best[i] - startup[i], 1e-9);
   return [
     m.name,
@@ -121,7 +123,8 @@ const rows = modes.map((m, i) => {
     (lines / net).toFixed(0),
     (best[0] / best[i]).toFixed(2),
     ((best[0] - startup[0]) / net).toFixed(2),
-    same ? 'yes' : 'no',
+    bytes.equals(baseline) ? 'yes' : 'no',
+    bytes.equals(oneThread) ? 'yes' : 'no',
   ];
 });
 console.log(
@@ -138,6 +141,7 @@ console.log(
       '× baseline',
       '× w/o start-up',
       'same bytes as row 1',
+      'as row 2',
     ],
     rows,
   ).join('\n'),

@@ -83,8 +83,8 @@ test('--nproc 2 (the launcher) writes the single-process labels byte for byte', 
   const output = path.join(tiny.dir, 'nproc-2', 'labelled.tsv');
   const r = await alembic(labelArgs(output, ['--nproc', '2'])).done;
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^3000 lines labelled → .* \(rank 0 of 2: lines 1-1498\)/m);
-  assert.match(r.stdout, /^\[rank 1\] shard done \(rank 1 of 2: lines 1499-3000\)/m);
+  assert.match(r.stdout, /^3000 lines labelled → .* \(rank 0 of 2: lines 1-1505\)/m);
+  assert.match(r.stdout, /^\[rank 1\] shard done \(rank 1 of 2: lines 1506-3000\)/m);
   assert.ok(readFileSync(output).equals(reference), 'merged file differs from single-process labelling');
   assert.match(reference.toString('utf8').split('\n')[0], /^[^\t]+\t[^\t]+\t0\.\d{6} 0\.\d{6}$/);
 });

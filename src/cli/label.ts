@@ -110,10 +110,9 @@ export function registerLabel(program: Command): void {
           if (!r.complete || (worker.rank === 0 && !r.merged)) {
             throw new Interrupted('label');
           }
-          const who =
-            worker.world > 1
-              ? ` (rank ${worker.rank} of ${worker.world}: lines ${r.shard.start + 1}-${r.shard.end})`
-              : '';
+          const lines =
+            r.shard.end > r.shard.start ? `lines ${r.shard.start + 1}-${r.shard.end}` : 'no lines';
+          const who = worker.world > 1 ? ` (rank ${worker.rank} of ${worker.world}: ${lines})` : '';
           const what = r.merged ? `${r.total} lines labelled → ${output}` : `shard done`;
           process.stdout.write(`${what}${who}; ${r.labelled} labelled by this run\n`);
         } finally {

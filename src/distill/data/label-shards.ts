@@ -83,8 +83,9 @@ export function shardRange(total: number, batchSize: number, rank: number, world
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new UserError(`batch size must be ≥ 1, got ${batchSize}`);
   const batches = Math.ceil(total / batchSize);
-  const first = Math.floor((rank * batches) / world);
-  const last = Math.floor(((rank + 1) * batches) / world);
+  // Rounded up: lower ranks take the extra batches, so rank 0 (which also merges) is never idle.
+  const first = Math.ceil((rank * batches) / world);
+  const last = Math.ceil(((rank + 1) * batches) / world);
   return { start: Math.min(total, first * batchSize), end: Math.min(total, last * batchSize) };
 }
 
