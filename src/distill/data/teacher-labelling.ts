@@ -1,8 +1,9 @@
 /**
  * A teacher model directory labels a file of unlabelled text, alone or as one worker of a group
  * (label-shards.ts): what `alembic label` does, and data distillation's label step. Loads the teacher,
- * sizes its threads to this worker's share of the machine, shows progress (rank 0 only: several bars
- * on one terminal would garble it) and frees the model afterwards.
+ * sizes its threads to this worker's share of the machine, shows progress (rank 0 only: several bars on
+ * one terminal would garble it) and frees the model afterwards. The thread count is part of what makes
+ * the output exact: the same count per process gives the same bytes however many workers there are.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -38,7 +39,14 @@ export interface TeacherLabellingOptions {
 export async function labelWithTeacher(o: TeacherLabellingOptions): Promise<ShardedLabelResult> {
   const model = loadModelDir(o.teacherDir);
   const cores = Math.max(1, os.availableParallelism());
-  setNumThreads(o.threads ?? Math.max(1, Math.floor(cores / o.worker.localWorld)));
+  const threads = o.threads ?? Math.max(1, Math.floor(cores / o.worker.localWorld));
+  setNumThreads(threads);
+  // libtorch splits some reductions by thread, so the thread count can move a probability's last digit.
+  if (o.worker.world > 1 && o.worker.rank === 0)
+    o.log(
+      `label: ${o.worker.world} workers, ${threads} teacher thread${threads > 1 ? 's' : ''} each: the merged ` +
+        `file is byte-for-byte what one process with ${threads} thread${threads > 1 ? 's' : ''} writes`,
+    );
   let progress: LabelProgress | undefined;
   try {
     return await labelSharded({
