@@ -156,7 +156,7 @@ export async function labelSharded(options: ShardedLabelOptions): Promise<Sharde
 async function waitForShards(options: ShardedLabelOptions, log: (line: string) => void): Promise<boolean> {
   const { output, world, fingerprint, batchSize } = options;
   const stallMs = (options.stallSeconds ?? 600) * 1000;
-  let lastProgress = -1;
+  let lastProgress = '';
   let lastChange = Date.now();
   let announced = false;
   for (;;) {
@@ -165,15 +165,14 @@ async function waitForShards(options: ShardedLabelOptions, log: (line: string) =
     );
     if (missing.length === 0) return true;
     if (options.signal?.aborted) return false;
-    const progress = missing.reduce(
-      (sum, r) =>
-        sum +
-        labelledSoFar(
-          partialFile(shardFile(output, r, world)),
-          shardFingerprint(fingerprint, batchSize, r, world),
-        ),
-      0,
-    );
+    // Progress: durable lines, and bytes written since (a slow teacher may sync rarely).
+    const progress = missing
+      .map((r) => {
+        const partial = partialFile(shardFile(output, r, world));
+        const lines = labelledSoFar(partial, shardFingerprint(fingerprint, batchSize, r, world));
+        return `${lines}:${sizeOf(partial)}`;
+      })
+      .join(' ');
     if (progress !== lastProgress) {
       lastProgress = progress;
       lastChange = Date.now();
@@ -194,8 +193,8 @@ async function waitForShards(options: ShardedLabelOptions, log: (line: string) =
 
 /**
  * Concatenates the finished shards of `<output>.shards/` in rank order into `output` (temp file +
- * rename), records it complete, and removes the shards (only the files written here). Without a fingerprint, takes the shards'
- * own (they must agree). Fails with one line naming what is missing.
+ * rename), records it complete, and removes the shards (only the files written here). Without a
+ * fingerprint, takes the shards' own (they must agree). Fails with one line naming what is missing.
  */
 export function mergeShards(output: string, fingerprint?: string): { lines: number; world: number } {
   const dir = shardDir(output);
@@ -250,6 +249,15 @@ export function mergeShards(output: string, fingerprint?: string): { lines: numb
   markComplete(output, fp, lines, bytes);
   removeShards(dir);
   return { lines, world };
+}
+
+/** A file's size, or -1 when it is not there (a worker may rename it at any moment). */
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return -1;
+  }
 }
 
 /** Removes the files this module writes in `dir` (any group size), then `dir` if nothing else is left. */
