@@ -278,6 +278,6 @@ function readDone(file: string, fingerprint: string, rank: number, world: number
     return undefined; // none yet (or torn by a crash before the rename: not written)
   }
   const ours = m.format === 'alembic-label-shard' && m.fingerprint === fingerprint;
-  if (!ours || m.rank !== rank || m.world !== world || !existsSync(file)) return undefined;
-  return statSync(file).size === m.bytes ? m : undefined;
+  if (!ours || m.rank !== rank || m.world !== world) return undefined;
+  return sizeOf(file) === m.bytes ? m : undefined;
 }
