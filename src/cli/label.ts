@@ -67,12 +67,13 @@ export function registerLabel(program: Command): void {
         process.stdout.write(`merged ${world} shards: ${lines} lines → ${flags.merge}\n`);
         return;
       }
+      // Checked before any launch: one error line, not one per rank.
+      const missing = (['model', 'input', 'output'] as const).filter((f) => flags[f] === undefined);
+      if (missing.length > 0)
+        throw new UserError(`label: give ${missing.map((f) => `--${f}`).join(', ')} (or --merge <file>)`);
+      const [teacherDir, input, output] = [flags.model!, flags.input!, flags.output!];
+      const textColumns = teacherTextColumns(teacherDir);
       await launchOrRun(flags, async () => {
-        const missing = (['model', 'input', 'output'] as const).filter((f) => flags[f] === undefined);
-        if (missing.length > 0)
-          throw new UserError(`label: give ${missing.map((f) => `--${f}`).join(', ')} (or --merge <file>)`);
-        const [teacherDir, input, output] = [flags.model!, flags.input!, flags.output!];
-        const textColumns = teacherTextColumns(teacherDir);
         const probabilities = flags.probabilities ?? false;
         const fingerprint = await labellingFingerprint({
           teacherDir,
