@@ -189,6 +189,11 @@ describe('every CLI verb against bad paths, as a non-root user', () => {
     add('augment', fileKinds, (p) => ['-i', p, '-o', path.join(root, 'aug.txt')]);
     add('augment', outKinds, (p) => ['-i', data, '-o', p]);
     add('data-distill', fileKinds, (p) => ['-c', p]);
+    const labelled = path.join(writable, 'labelled.tsv');
+    add('label', dirKinds, (p) => ['-m', p, '-i', data, '-o', labelled]);
+    add('label', fileKinds, (p) => ['-m', model, '-i', p, '-o', labelled]);
+    add('label', outKinds, (p) => ['-m', model, '-i', data, '-o', p]);
+    add('label', ['missing', 'unreadable directory'], (p) => ['--merge', p]);
     add('distill', fileKinds, (p) => ['-c', p]);
     add('data', outKinds, (p) => ['prepare', 'spam', '--out', p, '--limit', '10']);
   });

@@ -15,6 +15,7 @@ import { registerDistill } from './distill.js';
 import { registerEval } from './eval.js';
 import { registerExport } from './export.js';
 import { registerInitConfig } from './init-config.js';
+import { registerLabel } from './label.js';
 import { registerMultitask } from './multitask.js';
 import { registerPredict } from './predict.js';
 import { registerPretrain } from './pretrain.js';
@@ -53,6 +54,7 @@ registerInitConfig(program);
 registerAugment(program);
 registerData(program);
 registerDataDistill(program);
+registerLabel(program);
 registerDistill(program);
 
 try {

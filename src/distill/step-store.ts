@@ -6,6 +6,10 @@
  * the same fingerprint continues (its own work is resumable); any other is started afresh. A changed
  * input therefore redoes the steps that depend on it, because their fingerprints include the
  * fingerprints of the steps before them.
+ *
+ * In a group of workers (sharded labelling), rank 0 runs the steps and the others follow: a follower's
+ * runner never runs a step, it waits for rank 0's record of it to say "done" with the fingerprint the
+ * follower computed itself, so every worker reaches the same step with the same inputs.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -22,7 +26,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../util/errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Interrupted, UserError } from '../util/errors.js';
 
 export type StepStatus = 'started' | 'done';
 
@@ -79,6 +84,14 @@ export interface StepContext {
   resume: boolean;
 }
 
+/** A follower's runner waits for the leader's records instead of running steps. */
+export interface FollowOptions {
+  /** Stops a wait with Interrupted. */
+  signal?: AbortSignal;
+  /** How often the record is read while waiting, in ms. Default 1000. */
+  pollMs?: number;
+}
+
 /** Runs data distillation's steps, each once per fingerprint, its record in `dir`. */
 export class StepRunner {
   private readonly store: StepStore;
@@ -86,8 +99,14 @@ export class StepRunner {
   constructor(
     dir: string,
     private readonly log: (line: string) => void,
+    private readonly follow?: FollowOptions,
   ) {
     this.store = new StepStore(dir);
+  }
+
+  /** True when this runner runs its steps (false: it follows another worker's). */
+  get leads(): boolean {
+    return this.follow === undefined;
   }
 
   /** The result of a finished step with this fingerprint, if any. */
@@ -97,6 +116,7 @@ export class StepRunner {
   }
 
   async run<R>(name: string, fingerprint: string, work: (ctx: StepContext) => Promise<R>): Promise<R> {
+    if (this.follow) return this.waitFor<R>(name, fingerprint, this.follow);
     const decision = this.store.decide<R>(name, fingerprint);
     if (decision.action === 'skip') {
       this.log(`${name}: done already`);
@@ -109,6 +129,19 @@ export class StepRunner {
     const result = await work({ resume: decision.action === 'resume' });
     this.store.write(name, fingerprint, 'done', result);
     return result;
+  }
+
+  /** Waits for the record of step `name` to say "done" with this fingerprint; returns its result. */
+  private async waitFor<R>(name: string, fingerprint: string, follow: FollowOptions): Promise<R> {
+    let announced = false;
+    for (;;) {
+      const decision = this.store.decide<R>(name, fingerprint);
+      if (decision.action === 'skip') return decision.result;
+      if (follow.signal?.aborted) throw new Interrupted(name);
+      if (!announced) this.log(`${name}: waiting for rank 0 to finish it`);
+      announced = true;
+      await sleep(follow.pollMs ?? 1000);
+    }
   }
 }
 

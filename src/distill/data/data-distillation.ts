@@ -9,25 +9,28 @@
  *      report    quality and batch-1 one-thread QPS of every model, in libtorch and in onnxruntime on
  *                its fp32 ONNX export (onnx/) → report.json, report.txt
  * Every step is recorded (../step-store.ts): a finished one is not redone, an interrupted one continues.
+ *
+ * Run as several workers (RANK/WORLD_SIZE, as torchrun or `--nproc` set them), every worker labels its
+ * shard of the pool (label-shards.ts) and rank 0 alone runs every other step and writes every file; the
+ * others follow its step records, so they compute the same fingerprints, label the same pool with the
+ * same teacher, and end with the same report.
  */
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { copyFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { setNumThreads } from '../../engine/runtime.js';
-import { loadModelDir, readManifest, WEIGHTS_FILE } from '../../train/model-dir.js';
+import { readManifest, WEIGHTS_FILE } from '../../train/model-dir.js';
 import type { TrainOptions } from '../../train/trainer.js';
 import { withDirLock } from '../../util/dir-lock.js';
 import { Interrupted, UserError } from '../../util/errors.js';
+import { workerRank, type WorkerRank } from '../../util/worker-rank.js';
 import { augmentFile, parseStrategies, type AugmentFileResult } from '../augment/index.js';
 import type { ResolvedDataDistillConfig } from './data-distill-config.js';
-import { labelFile, teacherLabeller } from './label-file.js';
-import { LabelProgress } from './label-progress.js';
 import { DistillLayout } from './layout.js';
 import { measureModels, SPEED_RUNTIMES, type ModelToMeasure } from './measure-models.js';
 import { buildPool, type PoolResult } from './pool.js';
 import { buildRows, formatReport, gains, type DataDistillReport } from './data-distill-report.js';
 import { hashFile, hashValue, StepRunner } from '../step-store.js';
-import { DISTILLABLE_TASKS, trainConfigFor, trainToEnd } from './train-step.js';
+import { labelWithTeacher, teacherTextColumns } from './teacher-labelling.js';
+import { trainConfigFor, trainToEnd } from './train-step.js';
 import { combineParts, countLabels, countLines, poolLineFilter } from './training-files.js';
 
 export interface DataDistillOptions {
@@ -43,6 +46,8 @@ export interface DataDistillOptions {
   threads?: number;
   /** The trainers' progress events (teacher and students alike). */
   onEvent?: TrainOptions['onEvent'];
+  /** Which worker of a labelling group this is (default: from RANK/WORLD_SIZE, else the only one). */
+  worker?: WorkerRank;
 }
 
 interface LabelResult {
@@ -62,6 +67,7 @@ interface Run {
   signal?: AbortSignal;
   threads?: number;
   onEvent?: TrainOptions['onEvent'];
+  worker: WorkerRank;
   /** Throws Interrupted when the run was asked to stop. */
   checkStop: (step: string) => void;
 }
@@ -87,19 +93,29 @@ interface TrainedStudent {
   trainedOn: string;
 }
 
-/** Runs the pipeline holding the lock on output_dir (each training locks its own folder under it too). */
+/**
+ * Runs the pipeline holding the lock on output_dir (each training locks its own folder under it too);
+ * a follower (rank > 0) takes no lock: it writes only its own labelling shard.
+ */
 export async function runDataDistill(
   config: ResolvedDataDistillConfig,
   options: DataDistillOptions = {},
 ): Promise<DataDistillReport> {
-  return withDirLock(config.output_dir, () => runLocked(config, options));
+  const worker = options.worker ?? workerRank();
+  if (worker.rank > 0) return runLocked(config, { ...options, worker });
+  return withDirLock(config.output_dir, () => runLocked(config, { ...options, worker }));
 }
 
 async function runLocked(
   config: ResolvedDataDistillConfig,
   options: DataDistillOptions,
 ): Promise<DataDistillReport> {
-  const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const worker = options.worker!;
+  const leads = worker.rank === 0;
+  const toStderr = (line: string) => process.stderr.write(line + '\n');
+  const log = leads
+    ? (options.log ?? toStderr)
+    : (line: string) => (options.log ?? toStderr)(`[rank ${worker.rank}/${worker.world}] ${line}`);
   const layout = new DistillLayout(config.output_dir);
   const evalFile = config.data.test ?? config.data.dev;
   if (evalFile === undefined) {
@@ -109,13 +125,18 @@ async function runLocked(
   const run: Run = {
     config,
     layout,
-    steps: new StepRunner(layout.steps, (line) => log(`step ${line}`)),
+    steps: new StepRunner(
+      layout.steps,
+      (line) => log(`step ${line}`),
+      leads ? undefined : { signal: options.signal },
+    ),
     hashes: await dataHashes(config),
     log,
     quiet: options.quiet ?? false,
     signal: options.signal,
     threads: options.threads,
     onEvent: options.onEvent,
+    worker,
     checkStop: (step) => {
       if (options.signal?.aborted) throw new Interrupted(step);
     },
@@ -128,6 +149,7 @@ async function runLocked(
   const students = await studentSteps(run, pool, labels.fingerprint);
   run.checkStop('report');
   const report = await reportStep(run, evalFile, teacher, students, pool, labels.result);
+  if (!leads) return report;
   writeFileSync(layout.reportJson, JSON.stringify(report, null, 2) + '\n');
   writeFileSync(layout.reportText, formatReport(report));
   log(`report: ${layout.reportJson}, ${layout.reportText}`);
@@ -154,19 +176,10 @@ async function teacherStep(run: Run): Promise<Teacher> {
       return (await trainToEnd('teacher', c, resume, run)).modelDir;
     });
   }
-  const manifest = readManifest(dir);
-  if (!(DISTILLABLE_TASKS as readonly string[]).includes(manifest.task)) {
-    throw new UserError(
-      `${dir}: a ${manifest.task} model; data distillation supports ${DISTILLABLE_TASKS.join(' and ')}`,
-    );
-  }
+  const textColumns = teacherTextColumns(dir);
   // Every student shares the teacher's label ids, so its probabilities line up with theirs.
-  copyFileSync(path.join(dir, 'label_map.json'), layout.labelMap);
-  return {
-    dir,
-    textColumns: manifest.task === 'text_pair_classification' ? 2 : 1,
-    hash: await hashFile(path.join(dir, WEIGHTS_FILE)),
-  };
+  if (run.steps.leads) copyReplacing(path.join(dir, 'label_map.json'), layout.labelMap);
+  return { dir, textColumns, hash: await hashFile(path.join(dir, WEIGHTS_FILE)) };
 }
 
 /** 2a. Augments the gold texts (if asked) and pools them with the unlabelled ones. */
@@ -213,7 +226,7 @@ async function poolSteps(run: Run, teacher: Teacher): Promise<Pool> {
     return r;
   });
   mkdirSync(path.dirname(layout.part0), { recursive: true });
-  copyFileSync(config.data.train, layout.part0);
+  if (run.steps.leads) copyReplacing(config.data.train, layout.part0);
   return { result, sources, augmented, fingerprint };
 }
 
@@ -231,32 +244,35 @@ async function labelStep(
     probabilities,
     textColumns: teacher.textColumns,
   });
+  const label = async () => {
+    const r = await labelWithTeacher({
+      teacherDir: teacher.dir,
+      input: layout.pool,
+      output: layout.part1,
+      textColumns: teacher.textColumns,
+      probabilities,
+      batchSize: config.labelling.batch_size,
+      fingerprint,
+      worker: run.worker,
+      threads: config.labelling.threads,
+      syncEvery: config.labelling.sync_every,
+      quiet: run.quiet,
+      signal: run.signal,
+      log: run.log,
+    });
+    if (!r.complete) throw new Interrupted('label');
+    return r;
+  };
+  // A follower labels its shard unless the step is done, then waits for rank 0 to merge.
+  if (!run.steps.leads && run.steps.done('label', fingerprint) === undefined) {
+    const r = await label();
+    run.log(`label: lines ${r.shard.start + 1}-${r.shard.end} of ${r.total} labelled in this worker's shard`);
+  }
   const result = await run.steps.run<LabelResult>('label', fingerprint, async () => {
     run.log(`label: the teacher labels ${pool.result.lines} texts → ${layout.part1}`);
-    const model = loadModelDir(teacher.dir);
-    setNumThreads(config.labelling.threads ?? Math.max(1, os.availableParallelism()));
-    let progress: LabelProgress | undefined;
-    try {
-      const r = await labelFile({
-        input: layout.pool,
-        output: layout.part1,
-        textColumns: teacher.textColumns,
-        label: teacherLabeller(model),
-        batchSize: config.labelling.batch_size,
-        probabilities,
-        fingerprint,
-        syncEvery: config.labelling.sync_every,
-        signal: run.signal,
-        onStart: (resumedAt, total) => (progress = new LabelProgress(total, resumedAt, run.quiet)),
-        onProgress: (done) => progress?.update(done),
-        log: run.log,
-      });
-      if (!r.complete) throw new Interrupted('label');
-      return { lines: r.total, labels: await countLabels(layout.part1, teacher.textColumns), probabilities };
-    } finally {
-      progress?.stop();
-      model.model.dispose();
-    }
+    const r = await label();
+    if (!r.merged) throw new Interrupted('label');
+    return { lines: r.total, labels: await countLabels(layout.part1, teacher.textColumns), probabilities };
   });
   run.log(`label: ${result.lines} lines labelled by the teacher (${JSON.stringify(result.labels)})`);
   return { result, fingerprint };
@@ -427,6 +443,13 @@ function reportedModels(
     }
   }
   return models;
+}
+
+/** Copies through a temp file and a rename: a follower reading `to` never sees it half-written. */
+function copyReplacing(from: string, to: string): void {
+  const tmp = `${to}.tmp-${process.pid}`;
+  copyFileSync(from, tmp);
+  renameSync(tmp, to);
 }
 
 function heldOut(config: ResolvedDataDistillConfig): { dev?: string; test?: string } {

@@ -9,6 +9,10 @@
  * marker's byte count, its lines are checked one by one against the input, and labelling continues
  * at the next input line. A marker from another input, teacher or format (another fingerprint) is
  * discarded and labelling starts over.
+ *
+ * A `range` labels only some input lines (a worker's shard, see label-shards.ts); batches start at the
+ * range's first line, so a range that starts on a batch boundary gives every line the same batch
+ * companions as a whole-file run.
  */
 import {
   closeSync,
@@ -16,7 +20,6 @@ import {
   fsyncSync,
   openSync,
   readFileSync,
-  renameSync,
   statSync,
   truncateSync,
   writeFileSync,
@@ -25,7 +28,9 @@ import {
 import { readLines, type Line } from '../../data/line-reader.js';
 import type { ClassificationPrediction } from '../../tasks/classification.js';
 import type { LoadedModel } from '../../train/model-dir.js';
+import { writeFileDurably } from '../../util/durable-write.js';
 import { InputError, UserError } from '../../util/errors.js';
+import { countLines } from './training-files.js';
 
 /** One unlabelled example: the text columns of an input line. */
 export interface TextRow {
@@ -52,6 +57,8 @@ export interface LabelFileOptions {
   probabilities: boolean;
   /** Identifies input, teacher and format; a progress marker with another fingerprint is discarded. */
   fingerprint: string;
+  /** Only input lines start ≤ i < end (0-based); default all. */
+  range?: LineRange;
   /** Lines between durable progress points. Default 2048. */
   syncEvery?: number;
   /** Stops after the current batch (made durable first). */
@@ -64,8 +71,13 @@ export interface LabelFileOptions {
   log?: (line: string) => void;
 }
 
+export interface LineRange {
+  start: number;
+  end: number;
+}
+
 export interface LabelFileResult {
-  /** Input lines. */
+  /** Input lines (of the range). */
   total: number;
   /** Lines labelled in this run. */
   labelled: number;
@@ -90,8 +102,12 @@ export async function labelFile(options: LabelFileOptions): Promise<LabelFileRes
   const log = options.log ?? (() => {});
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new UserError(`batch size must be ≥ 1, got ${batchSize}`);
-  const total = await countLines(input);
-  const start = await resumePoint(options, log);
+  const lineCount = await countLines(input);
+  const range = options.range ?? { start: 0, end: lineCount };
+  if (range.start < 0 || range.end > lineCount || range.start > range.end)
+    throw new Error(`lines ${range.start}..${range.end} are not within ${input}'s ${lineCount} lines`);
+  const total = range.end - range.start;
+  const start = await resumePoint(options, range.start, log);
   if (start.lines === total && start.complete) {
     return { total, labelled: 0, resumedAt: total, complete: true };
   }
@@ -131,7 +147,8 @@ export async function labelFile(options: LabelFileOptions): Promise<LabelFileRes
     let batch: TextRow[] = [];
     let index = 0;
     for await (const line of readLines(input)) {
-      if (index++ < start.lines) continue;
+      if (index++ < range.start + start.lines) continue;
+      if (index > range.end) break;
       batch.push(parseRow(input, line, options.textColumns));
       if (batch.length === batchSize) {
         flush(batch);
@@ -153,6 +170,7 @@ export async function labelFile(options: LabelFileOptions): Promise<LabelFileRes
 /** Where to continue: the marker's point when it is ours and the output checks out; else the start. */
 async function resumePoint(
   options: LabelFileOptions,
+  skip: number,
   log: (line: string) => void,
 ): Promise<{ lines: number; bytes: number; complete: boolean }> {
   const { output } = options;
@@ -178,7 +196,7 @@ async function resumePoint(
   }
   // Lines written after the last durable point may be partial or unrecorded: they are redone.
   truncateSync(output, marker.bytes);
-  const mismatch = await firstMismatch(options, marker.lines);
+  const mismatch = await firstMismatch(options, skip, marker.lines);
   if (mismatch !== undefined) {
     log(`labelling: ${output}:${mismatch} does not match the input line: starting over`);
     return fresh();
@@ -186,10 +204,18 @@ async function resumePoint(
   return { lines: marker.lines, bytes: marker.bytes, complete: marker.complete };
 }
 
-/** The first output line (1-based) whose texts differ from the input's, among the first `lines`. */
-async function firstMismatch(options: LabelFileOptions, lines: number): Promise<number | undefined> {
+/**
+ * The first output line (1-based) whose texts differ from the input's from line `skip` on, among the
+ * first `lines`.
+ */
+async function firstMismatch(
+  options: LabelFileOptions,
+  skip: number,
+  lines: number,
+): Promise<number | undefined> {
   if (lines === 0) return undefined;
   const inputs = readLines(options.input)[Symbol.asyncIterator]();
+  for (let i = 0; i < skip; i++) await inputs.next();
   let n = 0;
   for await (const out of readLines(options.output)) {
     n++;
@@ -230,10 +256,25 @@ function formatProbability(p: number): string {
   return p.toFixed(6);
 }
 
-async function countLines(file: string): Promise<number> {
-  let n = 0;
-  for await (const _ of readLines(file)) n++;
-  return n;
+/** Lines and bytes of `output` when its marker says it is complete for this fingerprint (and it is). */
+export function completeLabelling(
+  output: string,
+  fingerprint: string,
+): { lines: number; bytes: number } | undefined {
+  const m = readMarker(output);
+  if (!m?.complete || m.fingerprint !== fingerprint || !existsSync(output)) return undefined;
+  return statSync(output).size === m.bytes ? { lines: m.lines, bytes: m.bytes } : undefined;
+}
+
+/** Records `output` (made durable by the caller) as complete for this fingerprint. */
+export function markComplete(output: string, fingerprint: string, lines: number, bytes: number): void {
+  writeMarker(output, { format: 'alembic-labelling', fingerprint, lines, bytes, complete: true });
+}
+
+/** Lines done so far per the marker of `output` (0 when none or another fingerprint's). */
+export function labelledSoFar(output: string, fingerprint: string): number {
+  const m = readMarker(output);
+  return m?.fingerprint === fingerprint ? m.lines : 0;
 }
 
 function readMarker(output: string): ProgressMarker | undefined {
@@ -248,16 +289,7 @@ function readMarker(output: string): ProgressMarker | undefined {
 }
 
 function writeMarker(output: string, marker: ProgressMarker): void {
-  const file = progressFile(output);
-  const tmp = `${file}.tmp`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, JSON.stringify(marker) + '\n');
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
+  writeFileDurably(progressFile(output), JSON.stringify(marker) + '\n');
 }
 
 /** A teacher model directory as a labeller (single-label and pair classification). */
