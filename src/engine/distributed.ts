@@ -17,6 +17,7 @@ import { native } from './native.js';
 import { noGrad, tidy } from './scope.js';
 import type { Tensor } from './tensor.js';
 import { UserError } from '../util/errors.js';
+import { workerRank } from '../util/worker-rank.js';
 
 /** Where this process sits in a group, as torchrun (or `alembic … --nproc`) describes it. */
 export interface RankEnv {
@@ -54,34 +55,24 @@ export function distributedAvailable(): boolean {
   return native.distAvailable() === true;
 }
 
-function intVar(env: NodeJS.ProcessEnv, name: string, min: number): number {
-  const raw = env[name];
-  const n = Number(raw);
-  if (raw === undefined || raw.trim() === '' || !Number.isInteger(n) || n < min)
-    throw new UserError(`environment variable ${name}: expected an integer ≥ ${min}, got "${raw ?? ''}"`);
-  return n;
-}
-
 /** The group this process belongs to per its environment, or undefined when it runs alone (no WORLD_SIZE, or 1). */
 export function rankEnvFromProcess(env: NodeJS.ProcessEnv = process.env): RankEnv | undefined {
-  if (env.WORLD_SIZE === undefined || env.WORLD_SIZE === '1') return undefined;
-  const worldSize = intVar(env, 'WORLD_SIZE', 1);
-  const rank = intVar(env, 'RANK', 0);
-  if (rank >= worldSize)
-    throw new UserError(`environment variable RANK: ${rank} must be below WORLD_SIZE ${worldSize}`);
+  const worker = workerRank(env);
+  if (worker.world === 1) return undefined;
   const timeout = env[DIST_TIMEOUT_ENV] === undefined ? DEFAULT_TIMEOUT_S : Number(env[DIST_TIMEOUT_ENV]);
   if (!(timeout > 0))
     throw new UserError(
       `environment variable ${DIST_TIMEOUT_ENV}: expected seconds > 0, got "${env[DIST_TIMEOUT_ENV]}"`,
     );
-  const masterAddr = env.MASTER_ADDR;
-  if (!masterAddr) throw new UserError('environment variable MASTER_ADDR: missing (the address of rank 0)');
+  if (!worker.masterAddr) throw new UserError('environment variable MASTER_ADDR: missing (the address of rank 0)');
+  if (worker.masterPort === undefined)
+    throw new UserError('environment variable MASTER_PORT: missing (the port of rank 0)');
   return {
-    rank,
-    worldSize,
-    localRank: env.LOCAL_RANK === undefined ? 0 : intVar(env, 'LOCAL_RANK', 0),
-    masterAddr,
-    masterPort: intVar(env, 'MASTER_PORT', 1),
+    rank: worker.rank,
+    worldSize: worker.world,
+    localRank: worker.localRank,
+    masterAddr: worker.masterAddr,
+    masterPort: worker.masterPort,
     timeoutMs: Math.round(timeout * 1000),
     rendezvousFile: env[RENDEZVOUS_FILE_ENV] || undefined,
     socketInterface: env.GLOO_SOCKET_IFNAME || undefined,

@@ -31,18 +31,24 @@ export interface StreamedTrainData {
 }
 
 /**
- * Streams the training file when dataset.streaming says so (or "auto" finds it large), after fitting the
- * task on it; undefined when the file is to be read into memory as usual.
+ * How the training file is read: `streamed` when it is streamed; otherwise it is read into memory as usual,
+ * and `note` is the console's line on why (printed once the file has been read: a bad line's error comes first).
  */
+export interface TrainDataPlan {
+  streamed?: StreamedTrainData;
+  note?: string;
+}
+
+/** Streams the training file when dataset.streaming says so (or "auto" finds it large), after fitting the task on it. */
 export async function streamTrainData(
   task: AnyTask,
   config: TrainConfig,
   vocabSource: unknown[] | undefined,
   log: (line: string) => void,
-): Promise<StreamedTrainData | undefined> {
+): Promise<TrainDataPlan> {
   const file = config.dataset.train;
   const setting = config.dataset.streaming;
-  if (setting === false) return undefined;
+  if (setting === false) return {};
   const { size } = fileStamp(file);
   const support = task.streaming?.();
   // Every rank of a data-parallel group would build the index and the fit in the same folder at once.
@@ -55,10 +61,8 @@ export async function streamTrainData(
         ? 'a CSV record may span lines; convert the file to TSV or JSON Lines'
         : undefined;
   if (setting === 'auto' && (size <= STREAMING_AUTO_BYTES || unsupported)) {
-    if (size > STREAMING_AUTO_BYTES)
-      log(`data: ${file} (${megabytes(size)}) read into memory: ${unsupported}`);
-    else log(`data: ${file} (${megabytes(size)}) read into memory`);
-    return undefined;
+    const why = size > STREAMING_AUTO_BYTES ? `: ${unsupported}` : '';
+    return { note: `data: ${file} (${megabytes(size)}) read into memory${why}` };
   }
   if (!support || unsupported)
     throw new UserError(`dataset.streaming: ${file} cannot be streamed: ${unsupported}`);
@@ -97,7 +101,7 @@ export async function streamTrainData(
   const parse = support.lineParser(file, lines.firstLine());
   const t = config.trainer;
   const batches = new StreamedBatches(lines, parse, (e) => task.encode(e), t.batch_size, t.seed);
-  return { batches, count: index.count };
+  return { streamed: { batches, count: index.count } };
 }
 
 /** The fit kept with an index: the settings it was made with, the tokenizer an "auto" chose, the task's state. */

@@ -100,10 +100,11 @@ async function trainLocked(written: TrainConfig, opts: TrainOptions): Promise<Tr
 
   const task = createTask(config);
   const vocabSource = await readVocabSource(task, config);
-  const streamed = await streamTrainData(task, config, vocabSource, log);
+  const { streamed, note } = await streamTrainData(task, config, vocabSource, log);
   const trainSplit: Split = streamed
     ? { examples: [], features: [] }
     : await loadSplit(task, config.dataset.train, true, (ex) => task.fit(ex, vocabSource));
+  if (note) log(note);
   if (written.dataset.tokenizer.type === 'auto')
     log(`tokenizer: auto chose "${tokenizer.type}" from the training texts`);
   const dev = config.dataset.dev ? await loadSplit(task, config.dataset.dev, true) : undefined;
