@@ -24,7 +24,7 @@
  * sets the first; the splits stay the same) and shows each metric's mean and range over the seeds. Every row
  * shows its first metric's difference to the baseline of its task, measured in the same run.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadBrown } from '../src/data/corpora/brown.js';
@@ -33,7 +33,7 @@ import { writeTsv } from '../src/data/corpora/write-tsv.js';
 import { LabelMap } from '../src/data/readers/label-map.js';
 import type { SequenceExample } from '../src/data/readers/types.js';
 import { splitDataset, type Splits } from '../src/data/split.js';
-import { classificationReport } from '../src/metrics/index.js';
+import { binaryAuc, classificationReport, rankingReport } from '../src/metrics/index.js';
 import { parseConfig } from '../src/config/run-config.js';
 import { train } from '../src/train/trainer.js';
 import { Rng } from '../src/util/rng.js';
@@ -645,6 +645,99 @@ function writeGenerated(dir: string, ext: string, splits: Record<'train' | 'dev'
   return files;
 }
 
+/**
+ * TF-IDF cosine similarity of two texts (whitespace tokens, idf from the training texts, sublinear tf): the
+ * matching baseline a practitioner computes before training anything. A dozen lines here rather than a
+ * Python call, so the tasks bench needs no venv.
+ */
+function tfidfCosine(trainTexts: readonly string[]): (a: string, b: string) => number {
+  const df = new Map<string, number>();
+  for (const t of trainTexts)
+    for (const w of new Set(t.split(/\s+/).filter(Boolean))) df.set(w, (df.get(w) ?? 0) + 1);
+  const n = trainTexts.length;
+  const vector = (text: string) => {
+    const tf = new Map<string, number>();
+    for (const w of text.split(/\s+/).filter(Boolean)) tf.set(w, (tf.get(w) ?? 0) + 1);
+    const v = new Map<string, number>();
+    for (const [w, c] of tf) v.set(w, (1 + Math.log(c)) * (Math.log((1 + n) / (1 + (df.get(w) ?? 0))) + 1));
+    return v;
+  };
+  const norm = (v: Map<string, number>) => Math.sqrt([...v.values()].reduce((s, x) => s + x * x, 0));
+  return (a, b) => {
+    const [va, vb] = [vector(a), vector(b)];
+    let dot = 0;
+    for (const [w, x] of va) dot += x * (vb.get(w) ?? 0);
+    return dot / (norm(va) * norm(vb) || 1);
+  };
+}
+
+/** The tab-separated fields of each non-empty line of a generated file. */
+function readFields(file: string): string[][] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split('\t'));
+}
+
+/**
+ * Pointwise baseline: TF-IDF cosine, "match" above the threshold that is most accurate on dev; AUC from the
+ * cosine itself.
+ */
+function matchingBaselineRow(
+  files: { train: string; dev: string; test: string },
+  setup: { task: string; data: string; sizes: BenchRow['sizes']; show: string[] },
+): BenchRow {
+  const started = performance.now();
+  const train = readFields(files.train);
+  const cosine = tfidfCosine(train.flatMap((f) => [f[0], f[1]]));
+  const scored = (file: string) =>
+    readFields(file).map((f) => ({ score: cosine(f[0], f[1]), gold: Number(f[2]) }));
+  const dev = scored(files.dev);
+  const accuracyAt = (xs: typeof dev, t: number) =>
+    xs.filter((x) => (x.score > t ? 1 : 0) === x.gold).length / xs.length;
+  const threshold = [...new Set(dev.map((x) => x.score))].reduce(
+    (best, t) => (accuracyAt(dev, t) > accuracyAt(dev, best) ? t : best),
+    -1,
+  );
+  const test = scored(files.test);
+  return {
+    ...setup,
+    model: 'TF-IDF cosine, threshold tuned on dev (baseline)',
+    steps: 0,
+    seconds: (performance.now() - started) / 1000,
+    test: {
+      accuracy: accuracyAt(test, threshold),
+      auc: binaryAuc(
+        test.map((x) => x.gold),
+        test.map((x) => x.score),
+      ),
+    },
+  };
+}
+
+/** Ranking baseline: each query's candidates ordered by TF-IDF cosine with the query. */
+function rankingBaselineRow(
+  files: { train: string; test: string },
+  setup: { task: string; data: string; sizes: BenchRow['sizes']; show: string[] },
+): BenchRow {
+  const started = performance.now();
+  const cosine = tfidfCosine(readFields(files.train).flat());
+  const queries = new Map<string, { score: number; relevance: number }[]>();
+  for (const [query, candidate, label] of readFields(files.test)) {
+    const items = queries.get(query) ?? [];
+    items.push({ score: cosine(query, candidate), relevance: Number(label) });
+    queries.set(query, items);
+  }
+  const r = rankingReport([...queries.values()], [1, 10]);
+  return {
+    ...setup,
+    model: 'TF-IDF cosine ranking (baseline)',
+    steps: 0,
+    seconds: (performance.now() - started) / 1000,
+    test: { mrr: r.mrr, 'ndcg@1': r.ndcg[1], 'ndcg@10': r.ndcg[10] },
+  };
+}
+
 export async function matchingSection(options: BenchOptions): Promise<BenchRow[]> {
   const rng = new Rng(SEED);
   const sizes = options.quick
@@ -682,7 +775,7 @@ export async function matchingSection(options: BenchOptions): Promise<BenchRow[]
     dataset,
     show: ['accuracy', 'auc'],
   };
-  const rows: BenchRow[] = [];
+  const rows: BenchRow[] = [matchingBaselineRow(pointwise, pointwiseSetup)];
   rows.push(
     await trainGenerated('matching-bow-mlp', options, {
       ...pointwiseSetup,
@@ -712,17 +805,21 @@ export async function matchingSection(options: BenchOptions): Promise<BenchRow[]
       trainer: { ...trainer, learning_rate: 0.0005, epochs: options.quick ? 1 : 10 },
     }),
   );
+  const rankingSetup = {
+    task: 'text matching, pairwise → ranking',
+    data: `${data}; test: 1 paraphrase among 10 candidates`,
+    sizes: { train: sizes.train, dev: rankingQueries.dev, test: rankingQueries.test },
+    show: ['mrr', 'ndcg@1', 'ndcg@10'],
+  };
+  rows.push(rankingBaselineRow(pairwise, rankingSetup));
   rows.push(
     await trainGenerated('matching-pairwise-bow', options, {
-      task: 'text matching, pairwise → ranking',
+      ...rankingSetup,
       taskName: 'text_matching',
-      data: `${data}; test: 1 paraphrase among 10 candidates`,
       files: pairwise,
-      sizes: { train: sizes.train, dev: rankingQueries.dev, test: rankingQueries.test },
       dataset,
       model: { net: 'bow', ...siamese, matching_head: 'cosine' },
       trainer: { ...trainer, learning_rate: 0.003 },
-      show: ['mrr', 'ndcg@1', 'ndcg@10'],
     }),
   );
   return rows;
@@ -736,13 +833,18 @@ export async function readingComprehensionSection(options: BenchOptions): Promis
     dev: capitalsJson(sizes.dev, rng),
     test: capitalsJson(sizes.test, rng),
   });
+  const setup = {
+    task: 'reading comprehension (1/3 unanswerable)',
+    data: 'generated "X 的 首 都 是 Y 。" contexts, 2–3 windows each',
+    sizes,
+    show: ['exact_match', 'f1', 'has_answer_f1', 'no_answer_accuracy'],
+  };
   return [
+    noAnswerBaselineRow(files.test, setup),
     await trainGenerated('mrc-transformer', options, {
-      task: 'reading comprehension (1/3 unanswerable)',
+      ...setup,
       taskName: 'reading_comprehension',
-      data: 'generated "X 的 首 都 是 Y 。" contexts, 2–3 windows each',
       files,
-      sizes,
       // 48 positions leave about 35 context tokens for contexts of about 65: two or three overlapping windows.
       dataset: { tokenizer: { type: 'char' }, max_len: 48, max_question_len: 16 },
       model: {
@@ -762,9 +864,30 @@ export async function readingComprehensionSection(options: BenchOptions): Promis
         save_model_step: 100000,
         train_log_step: 50,
       },
-      show: ['exact_match', 'f1', 'has_answer_f1', 'no_answer_accuracy'],
     }),
   ];
+}
+
+/**
+ * The reading-comprehension baseline without reading: "no answer" to every question, right exactly on the
+ * unanswerable ones (SQuAD 2.0 scores an empty prediction 1 there and 0 elsewhere, in exact match and F1).
+ */
+function noAnswerBaselineRow(
+  testFile: string,
+  setup: { task: string; data: string; sizes: BenchRow['sizes']; show: string[] },
+): BenchRow {
+  const json = JSON.parse(readFileSync(testFile, 'utf8')) as {
+    data: { paragraphs: { qas: { is_impossible?: boolean }[] }[] }[];
+  };
+  const qas = json.data.flatMap((d) => d.paragraphs.flatMap((p) => p.qas));
+  const share = qas.filter((q) => q.is_impossible).length / qas.length;
+  return {
+    ...setup,
+    model: 'no answer to every question (baseline)',
+    steps: 0,
+    seconds: 0,
+    test: { exact_match: share, f1: share, has_answer_f1: 0, no_answer_accuracy: 1 },
+  };
 }
 
 SECTIONS.push(
