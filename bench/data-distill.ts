@@ -97,10 +97,10 @@ const { values: args } = parseArgs({
 const threads = Number(args.threads);
 const seeds = Array.from({ length: Number(args.seeds) }, (_, k) => 42 + k);
 if (seeds.length < 1) throw new Error('--seeds: at least 1');
-/** A student's name for one seed: the first keeps the plain name (and the runs of earlier benchmarks). */
 const studentNets = args.students!.split(',').map((s) => s.trim());
 for (const s of studentNets)
   if (s !== 'bow' && s !== 'cnn') throw new Error(`--students: unknown student "${s}" (known: bow, cnn)`);
+/** A student's name for one seed: the first keeps the plain name (and the runs of earlier benchmarks). */
 const seeded = (name: string, seed: number) => (seed === seeds[0] ? name : `${name}_seed${seed}`);
 
 interface CorpusSpec {
