@@ -9,8 +9,8 @@
  * Prints test accuracy, macro-F1, training time, predict QPS (libtorch, batch 32, tokenisation included)
  * and the exported ONNX graph's batch-1 QPS (one thread).
  *
- *   npm run bench:classify [-- --corpus spam,poetry,brown] [--nets bow,bow-ngram,cnn] [--seeds 3]
- *                          [--epochs N] [--lr X] [--per-class N] [--brown-per-class N]
+ *   npm run bench:classify [-- --corpus spam,poetry,brown] [--nets bow,bow-ngram,cnn] [--seeds 3] [--seed 42]
+ *                          [--epochs N] [--lr X] [--per-class N] [--brown-per-class N] [--set key.path=value …]
  */
 import { rmSync } from 'node:fs';
 import os from 'node:os';
@@ -26,6 +26,7 @@ import type { ClassificationExample } from '../src/data/readers/types.js';
 import { exportModelDir } from '../src/deploy/export/export-dir.js';
 import { OnnxPredictor } from '../src/deploy/onnx-predictor.js';
 import { setNumThreads } from '../src/engine/runtime.js';
+import { applyOverrides } from '../src/config/overrides.js';
 import { parseConfig } from '../src/config/run-config.js';
 import { loadModelDir } from '../src/train/model-dir.js';
 import { train } from '../src/train/trainer.js';
@@ -36,13 +37,18 @@ const { values: args } = parseArgs({
     corpus: { type: 'string', default: 'spam,poetry,brown' },
     nets: { type: 'string', default: 'bow,bow-ngram,bow-linear,cnn,gru,lstm,transformer' },
     seeds: { type: 'string', default: '1' },
+    /** The first seed (the others follow it): runs split over processes by seed are combined by hand. */
+    seed: { type: 'string', default: '42' },
     epochs: { type: 'string' },
-    /** Learning rate of the nets trained from scratch (default 2e-3; the Transformer's stays 3e-4). */
-    lr: { type: 'string', default: '2e-3' },
+    /** Learning rate of the nets trained from scratch (default: init-config's 5e-3 for the BOWs, 2e-3 for
+     *  the others; the Transformer's stays 3e-4). */
+    lr: { type: 'string' },
     'per-class': { type: 'string', default: '10000' },
     'brown-per-class': { type: 'string', default: '1000' },
     out: { type: 'string', default: path.join(os.tmpdir(), 'alembic-bench-classify') },
     threads: { type: 'string' },
+    /** Config overrides for every trained model, as `alembic train --set` (e.g. model.dropout=0.3). */
+    set: { type: 'string', multiple: true, default: [] },
   },
 });
 
@@ -62,9 +68,9 @@ interface Row {
 }
 
 // Per-variant settings: what a user would reasonably pick (the advisor's defaults), kept small enough that
-// the whole benchmark runs on 2 CPU cores in well under an hour. The n-gram BOWs take word bigrams, or
-// character bigrams and trigrams for Chinese (the TF-IDF baseline's units).
-function modelFor(variant: string, corpus: string) {
+// the whole benchmark runs on 2 CPU cores in well under an hour. The n-gram BOWs take bigrams of words, or of
+// characters for Chinese (character trigrams as well cost 3 points on the poems: docs/benchmarks.md).
+function modelFor(variant: string) {
   if (variant === 'transformer')
     return {
       net: 'transformer',
@@ -75,9 +81,8 @@ function modelFor(variant: string, corpus: string) {
       dropout: 0.1,
     };
   const base = { embedding_dim: 128, hidden_size: 128, num_filters: 128, dropout: 0.1 };
-  const ngrams = corpus === 'poetry' ? 3 : 2;
-  if (variant === 'bow-ngram') return { ...base, net: 'bow', ngrams, buckets: 20_000 };
-  if (variant === 'bow-linear') return { ...base, net: 'bow', ngrams, buckets: 20_000, bow: 'linear' };
+  if (variant === 'bow-ngram') return { ...base, net: 'bow', ngrams: 2, buckets: 20_000 };
+  if (variant === 'bow-linear') return { ...base, net: 'bow', ngrams: 2, buckets: 20_000, bow: 'linear' };
   return { ...base, net: variant };
 }
 
@@ -97,24 +102,34 @@ async function runOne(
   const out = path.join(args.out!, corpus, `${variant}-${seed}`);
   const transformer = variant === 'transformer';
   const config = parseConfig(
-    {
-      task: 'text_classification',
-      // Emails are long: the Transformer reads the first 128 tokens (subject and opening), the others 256.
-      dataset: { ...files, max_len: corpus === 'spam' ? (transformer ? 128 : 256) : 96 },
-      model: modelFor(variant, corpus),
-      trainer: {
-        epochs: epochsFor(variant, corpus),
-        batch_size: 32,
-        learning_rate: transformer ? 3e-4 : Number(args.lr),
-        warmup_ratio: 0.1,
-        eval_step: 100,
-        save_model_step: 100000,
-        early_stopping: { metric: 'macro_f1', patience: 6 },
-        seed,
-        threads,
-        output_dir: out,
+    applyOverrides(
+      {
+        task: 'text_classification',
+        // Emails are long: the Transformer reads the first 128 tokens (subject and opening), the others 256.
+        dataset: { ...files, max_len: corpus === 'spam' ? (transformer ? 128 : 256) : 96 },
+        model: modelFor(variant),
+        trainer: {
+          epochs: epochsFor(variant, corpus),
+          batch_size: 32,
+          learning_rate: transformer
+            ? 3e-4
+            : args.lr
+              ? Number(args.lr)
+              : variant.startsWith('bow')
+                ? 5e-3
+                : 2e-3,
+          warmup_ratio: 0.1,
+          eval_step: 100,
+          save_model_step: 100000,
+          early_stopping: { metric: 'macro_f1', patience: 6 },
+          seed,
+          threads,
+          output_dir: out,
+        },
       },
-    },
+      args.set!,
+      'bench:classify --set',
+    ),
     path.join(out, 'config.json'),
   );
   const t0 = performance.now();
@@ -146,15 +161,39 @@ async function runOne(
 /** The exported graph's predictions per second, one text at a time on one thread (best of three rounds). */
 async function onnxBatch1Qps(modelDir: string, exportDir: string, sample: ClassificationExample[]) {
   await exportModelDir(modelDir, exportDir, { speedSeconds: 0 });
-  const predictor = await OnnxPredictor.open(exportDir, { threads: 1 });
-  let best = 0;
-  for (let round = 0; round < 3; round++) {
-    const t0 = performance.now();
-    for (const e of sample) await predictor.predictBatch([{ text: e.text }]);
-    best = Math.max(best, sample.length / ((performance.now() - t0) / 1000));
+  return (await alternateOnnxQps([exportDir], sample, 3))[0];
+}
+
+/**
+ * Batch-1 QPS of several exports (pre-processing included, one thread), timed in alternating rounds so that
+ * the load of a shared machine weighs on each alike; the best round of each.
+ */
+async function alternateOnnxQps(exportDirs: string[], sample: ClassificationExample[], rounds: number) {
+  const predictors = await Promise.all(exportDirs.map((d) => OnnxPredictor.open(d, { threads: 1 })));
+  const best = exportDirs.map(() => 0);
+  for (let round = 0; round < rounds; round++) {
+    for (const [k, predictor] of predictors.entries()) {
+      const t0 = performance.now();
+      for (const e of sample) await predictor.predictBatch([{ text: e.text }]);
+      best[k] = Math.max(best[k], sample.length / ((performance.now() - t0) / 1000));
+    }
   }
-  await predictor.close();
+  await Promise.all(predictors.map((p) => p.close()));
   return best;
+}
+
+/** The BOW variants' first-seed exports timed alternately: each one's QPS as a multiple of the plain BOW's. */
+async function bowSpeedRatios(corpus: string, nets: string[], sample: ClassificationExample[]) {
+  const bows = ['bow', ...nets.filter((n) => n.startsWith('bow-'))];
+  if (!nets.includes('bow') || bows.length < 2) return;
+  const dirs = bows.map((n) => path.join(args.out!, corpus, `${n}-${seeds[0]}`, 'onnx'));
+  const qps = await alternateOnnxQps(dirs, sample, 5);
+  console.log(
+    `  ONNX batch-1 QPS timed alternately (seed ${seeds[0]}): ` +
+      bows
+        .map((n, k) => `${n} ${qps[k].toFixed(0)}${k ? ` (${(qps[k] / qps[0]).toFixed(2)}× bow)` : ''}`)
+        .join(', '),
+  );
 }
 
 function table(rows: Row[], baselines: Map<string, BaselineScore | undefined>): string {
@@ -183,7 +222,7 @@ function table(rows: Row[], baselines: Map<string, BaselineScore | undefined>): 
 
 const threads = Number(args.threads ?? Math.max(1, os.availableParallelism()));
 setNumThreads(threads);
-const seeds = Array.from({ length: Number(args.seeds) }, (_, i) => 42 + i);
+const seeds = Array.from({ length: Number(args.seeds) }, (_, i) => Number(args.seed) + i);
 console.log(
   `alembic classification benchmark — ${threads} threads, seeds ${seeds.join(', ')}, output under ${args.out}`,
 );
@@ -218,6 +257,7 @@ for (const corpus of args.corpus!.split(',')) {
       );
     }
   }
+  await bowSpeedRatios(corpus, args.nets!.split(','), splits.test.slice(0, 300));
 }
 console.log('\n' + table(rows, baselines));
 const spamMisses = rows.filter(

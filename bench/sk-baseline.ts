@@ -1,7 +1,8 @@
 /**
  * The TF-IDF + logistic-regression baseline (bench/tfidf_lr.py) run from a Python venv with scikit-learn,
  * for the benchmarks that compare alembic's models with what a practitioner would fit instead. Python is a
- * reference only: without a venv holding scikit-learn the baseline is skipped with a message.
+ * reference only: without a Python holding scikit-learn (ALEMBIC_PYTHON, else a venv in the repository) the
+ * baseline is skipped with a message.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -23,20 +24,23 @@ let python: string | null | undefined;
 function sklearnPython(): string | null {
   if (python !== undefined) return python;
   python = null;
-  for (const venv of VENVS) {
-    const bin = path.join(ROOT, venv, 'bin', 'python');
+  const candidates = [
+    ...(process.env.ALEMBIC_PYTHON ? [process.env.ALEMBIC_PYTHON] : []),
+    ...VENVS.map((venv) => path.join(ROOT, venv, 'bin', 'python')),
+  ];
+  for (const bin of candidates) {
     if (!existsSync(bin)) continue;
     try {
       execFileSync(bin, ['-c', 'import sklearn'], { stdio: 'ignore' });
       python = bin;
       break;
     } catch {
-      // this venv has no scikit-learn; try the next
+      // this Python has no scikit-learn; try the next
     }
   }
   if (!python) {
     console.log(
-      `TF-IDF+LR baseline skipped: no ${VENVS.join(' or ')} with scikit-learn ` +
+      `TF-IDF+LR baseline skipped: no ALEMBIC_PYTHON, ${VENVS.join(' or ')} with scikit-learn ` +
         '(python3 -m venv .venv-bench-sk && .venv-bench-sk/bin/pip install scikit-learn)',
     );
   }

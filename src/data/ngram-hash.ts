@@ -36,21 +36,57 @@ export function ngramSpecOf(model: NgramModelFields): NgramSpec | undefined {
   return { wordNgrams, buckets: model.buckets ?? 0, charNgrams: chars ? [chars[0], chars[1]] : undefined };
 }
 
-const utf8 = new TextEncoder();
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+const SPACE = 0x20;
 
 /** FNV-1a, 32 bits (offset basis 2166136261, prime 16777619), over the UTF-8 bytes of `text`; unsigned. */
 export function fnv1a32(text: string): number {
-  let h = 0x811c9dc5;
-  for (const byte of utf8.encode(text)) {
-    h ^= byte;
-    h = Math.imul(h, 0x01000193);
+  return fnvFeed(FNV_OFFSET, text) >>> 0;
+}
+
+/**
+ * The FNV-1a state after `text`'s UTF-8 bytes, from state `h` (FNV-1a is a running hash: the state after
+ * "new" continued with " york" is the hash of "new york"). The bytes are computed from the UTF-16 code
+ * units as TextEncoder does (a lone surrogate is U+FFFD) but without allocating them: at batch 1 hashing a
+ * text's n-grams costs as much as the model.
+ */
+function fnvFeed(h: number, text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c < 0x80) {
+      h = Math.imul(h ^ c, FNV_PRIME);
+      continue;
+    }
+    if (c >= 0xd800 && c <= 0xdfff) {
+      const next = i + 1 < text.length ? text.charCodeAt(i + 1) : 0;
+      if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
+        i++;
+      } else {
+        c = 0xfffd;
+      }
+    }
+    if (c < 0x800) {
+      h = Math.imul(h ^ (0xc0 | (c >> 6)), FNV_PRIME);
+    } else {
+      if (c < 0x10000) {
+        h = Math.imul(h ^ (0xe0 | (c >> 12)), FNV_PRIME);
+      } else {
+        h = Math.imul(h ^ (0xf0 | (c >> 18)), FNV_PRIME);
+        h = Math.imul(h ^ (0x80 | ((c >> 12) & 0x3f)), FNV_PRIME);
+      }
+      h = Math.imul(h ^ (0x80 | ((c >> 6) & 0x3f)), FNV_PRIME);
+    }
+    h = Math.imul(h ^ (0x80 | (c & 0x3f)), FNV_PRIME);
   }
-  return h >>> 0;
+  return h;
 }
 
 /**
  * The n-gram ids of a token sequence, word n-grams first (by length, then position), then each token's
- * character n-grams. Tokens in `skipChars` (special tokens) get no character n-grams.
+ * character n-grams. Tokens in `skipChars` (special tokens) get no character n-grams. Each key is hashed by
+ * continuing the hash of its prefix, so no key string is built.
  */
 export function ngramIds(
   tokens: readonly string[],
@@ -59,9 +95,14 @@ export function ngramIds(
   skipChars: ReadonlySet<string> = new Set(),
 ): number[] {
   const out: number[] = [];
-  const id = (key: string) => base + (fnv1a32(key) % spec.buckets);
+  const id = (h: number) => base + ((h >>> 0) % spec.buckets);
+  // state[i]: the hash of the n tokens from i, for the n of the current round.
+  const state = spec.wordNgrams >= 2 ? tokens.map((t) => fnvFeed(FNV_OFFSET, t)) : [];
   for (let n = 2; n <= spec.wordNgrams; n++) {
-    for (let i = 0; i + n <= tokens.length; i++) out.push(id(tokens.slice(i, i + n).join(' ')));
+    for (let i = 0; i + n <= tokens.length; i++) {
+      state[i] = fnvFeed(Math.imul(state[i] ^ SPACE, FNV_PRIME), tokens[i + n - 1]);
+      out.push(id(state[i]));
+    }
   }
   if (spec.charNgrams) {
     const [min, max] = spec.charNgrams;
@@ -69,9 +110,12 @@ export function ngramIds(
       if (skipChars.has(token)) continue;
       const chars = ['<', ...token, '>'];
       for (let i = 0; i < chars.length; i++) {
-        for (let n = min; n <= max && i + n <= chars.length; n++) {
+        let h = FNV_OFFSET;
+        for (let n = 1; n <= max && i + n <= chars.length; n++) {
+          h = fnvFeed(h, chars[i + n - 1]);
+          if (n < min) continue;
           if (n === 1 && (i === 0 || i === chars.length - 1)) continue; // a lone "<" or ">" says nothing
-          out.push(id(chars.slice(i, i + n).join('')));
+          out.push(id(h));
         }
       }
     }
