@@ -1,5 +1,5 @@
 // The tiny model and data of the process-group tests, shared by the rank script (dist-worker.ts) and the
-// test that computes the expected results by hand in one process (test/engine-distributed.test.ts).
+// test that computes the expected results by hand in one process (test/engine/distributed.test.ts).
 import { tensor } from '../../src/engine/create.js';
 import type { Tensor } from '../../src/engine/tensor.js';
 

@@ -1,4 +1,4 @@
-// One rank of the process-group tests (test/engine-distributed.test.ts): joins the group from its env and
+// One rank of the process-group tests (test/engine/distributed.test.ts): joins the group from its env and
 // runs a scenario, printing what it saw as one JSON line on stdout. The inputs are functions of the rank
 // (dist-tiny-model.ts), so the test can compute the expected results by hand in its own process.
 import { tensor } from '../../src/engine/create.js';

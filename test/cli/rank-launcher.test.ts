@@ -1,0 +1,92 @@
+// The rank launcher: every child gets the torchrun env contract, output arrives prefixed by rank, and a
+// rank that fails stops its peers at once with an error that names it.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { launchRequested, RankFailed, runRanks } from '../../src/cli/rank-launcher.js';
+import { UserError } from '../../src/util/errors.js';
+
+const node = (script: string) => [process.execPath, '-e', script];
+
+test('each rank gets the env contract and its output is prefixed with its rank', async () => {
+  const out: string[] = [];
+  const err: string[] = [];
+  const script = `const e = process.env;
+    console.log(JSON.stringify([e.RANK, e.LOCAL_RANK, e.WORLD_SIZE, e.LOCAL_WORLD_SIZE, e.MASTER_ADDR, e.MASTER_PORT, e.ALEMBIC_RANK_CHILD]));
+    console.error('hello from ' + e.RANK);`;
+  await runRanks(
+    { nproc: 3, nnodes: 2, nodeRank: 1, masterAddr: '127.0.0.1', masterPort: 29999 },
+    { command: node(script), stdout: (l) => out.push(l), stderr: (l) => err.push(l) },
+  );
+  // Node 1 of 2 with 3 ranks each holds global ranks 3, 4, 5; none of them is rank 0, so all stdout is prefixed.
+  const seen = out.map((line) => {
+    const m = /^\[rank (\d)\] (.*)$/.exec(line);
+    assert.ok(m, line);
+    const fields = JSON.parse(m[2]!) as string[];
+    assert.equal(fields[0], m[1]);
+    return fields;
+  });
+  seen.sort((a, b) => Number(a[0]) - Number(b[0]));
+  assert.deepEqual(seen, [
+    ['3', '0', '6', '3', '127.0.0.1', '29999', '1'],
+    ['4', '1', '6', '3', '127.0.0.1', '29999', '1'],
+    ['5', '2', '6', '3', '127.0.0.1', '29999', '1'],
+  ]);
+  assert.deepEqual(err.sort(), ['[rank 3] hello from 3', '[rank 4] hello from 4', '[rank 5] hello from 5']);
+});
+
+test("rank 0's stdout stays plain; a free port is chosen on one machine", async () => {
+  const out: string[] = [];
+  await runRanks(
+    { nproc: 2, nnodes: 1, nodeRank: 0, masterAddr: '127.0.0.1' },
+    {
+      command: node('console.log(process.env.RANK + " " + process.env.MASTER_PORT)'),
+      stdout: (l) => out.push(l),
+      stderr: () => {},
+    },
+  );
+  const plain = out.find((l) => !l.startsWith('['));
+  assert.ok(plain?.startsWith('0 '), out.join('|'));
+  const port = Number(plain!.split(' ')[1]);
+  assert.ok(port > 0 && port < 65536);
+  assert.ok(out.includes(`[rank 1] 1 ${port}`), out.join('|'));
+});
+
+test('a rank that fails stops its peer at once and is named with its exit code', async () => {
+  // Rank 0 would wait a minute; rank 1 exits with code 7 after a moment.
+  const script = `if (process.env.RANK === '1') setTimeout(() => process.exit(7), 200); else setTimeout(() => {}, 60000);`;
+  const started = Date.now();
+  await assert.rejects(
+    runRanks(
+      { nproc: 2, nnodes: 1, nodeRank: 0, masterAddr: '127.0.0.1' },
+      { command: node(script), stdout: () => {}, stderr: () => {}, killGraceMs: 500 },
+    ),
+    (e: unknown) => {
+      assert.ok(e instanceof RankFailed);
+      assert.equal(e.rank, 1);
+      assert.equal(e.code, 7);
+      assert.equal(e.exitCode, 7);
+      assert.match(e.message, /rank 1 exited with code 7/);
+      return true;
+    },
+  );
+  assert.ok(Date.now() - started < 20000, 'the peer was stopped, not waited for');
+});
+
+test('the launch flags: nothing without --nproc, a child never launches again, bad combinations are refused', () => {
+  assert.equal(launchRequested({}, {}), undefined);
+  assert.equal(launchRequested({ nproc: 2 }, { ALEMBIC_RANK_CHILD: '1' }), undefined);
+  assert.deepEqual(launchRequested({ nproc: 2 }, {}), {
+    nproc: 2,
+    nnodes: 1,
+    nodeRank: 0,
+    masterAddr: '127.0.0.1',
+    masterPort: undefined,
+    timeoutSeconds: undefined,
+  });
+  assert.throws(() => launchRequested({ nproc: 2, nnodes: 2, nodeRank: 0 }, {}), UserError);
+  assert.throws(
+    () => launchRequested({ nproc: 2, nnodes: 2, nodeRank: 2, masterAddr: 'h', masterPort: 1 }, {}),
+    UserError,
+  );
+  assert.throws(() => launchRequested({ masterPort: 1234 }, {}), UserError);
+});
