@@ -5,7 +5,7 @@ import { errorText, post, waitJob } from './api-client.js';
 import { CurveChart } from './curve-chart.js';
 import type { ScreenProps } from './shared-state.js';
 import type { Advice, Job, MeasureReport } from './studio-contract.js';
-import { ErrorLine, Field, Status, StatusBadge, useT } from './widgets.js';
+import { ErrorLine, Field, NumberField, Status, StatusBadge, useT } from './widgets.js';
 
 /** The advisor form's task names: the data page's X→Y abstraction. */
 export const ADVICE_TASKS = [
@@ -125,15 +125,7 @@ export function AdviceScreen({ shared, update, go }: ScreenProps) {
             <option value="en">{t('advice.en')}</option>
           </select>
         </Field>
-        <Field label={t('advice.qps')}>
-          <input
-            type="number"
-            min="1"
-            step="1"
-            value={qps}
-            onInput={(e) => setQps(Number((e.currentTarget as HTMLInputElement).value))}
-          />
-        </Field>
+        <NumberField label={t('advice.qps')} min="1" value={qps} onValue={setQps} />
         <Field label={t('advice.hardware')}>
           <select
             value={hardware}
@@ -143,25 +135,8 @@ export function AdviceScreen({ shared, update, go }: ScreenProps) {
             <option value="gpu">GPU</option>
           </select>
         </Field>
-        <Field label={t('advice.labelled')}>
-          <input
-            type="number"
-            min="1"
-            step="1"
-            value={labelled}
-            onInput={(e) => setLabelled(Number((e.currentTarget as HTMLInputElement).value))}
-          />
-        </Field>
-        <Field label={t('advice.goal')}>
-          <input
-            type="number"
-            min="0"
-            max="1"
-            step="0.01"
-            value={goal}
-            onInput={(e) => setGoal(Number((e.currentTarget as HTMLInputElement).value))}
-          />
-        </Field>
+        <NumberField label={t('advice.labelled')} min="1" value={labelled} onValue={setLabelled} />
+        <NumberField label={t('advice.goal')} min="0" max="1" step="0.01" value={goal} onValue={setGoal} />
         <button type="submit" class="primary" data-testid="advise" disabled={busy}>
           {t('advice.ask')}
         </button>

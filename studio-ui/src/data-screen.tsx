@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { enc, errorText, get, post } from './api-client.js';
 import type { ScreenProps } from './shared-state.js';
 import type { FileEntry, Preview, SplitFiles } from './studio-contract.js';
-import { ErrorLine, Field, Status, useT } from './widgets.js';
+import { ErrorLine, Field, NumberField, Status, useT } from './widgets.js';
 
 export function DataScreen({ shared, update, go }: ScreenProps) {
   const { t } = useT();
@@ -181,34 +181,16 @@ export function DataScreen({ shared, update, go }: ScreenProps) {
 
           <h3>{t('data.split')}</h3>
           <form class="row" onSubmit={split}>
-            <Field label={t('data.dev')}>
-              <input
-                type="number"
-                min="0"
-                max="0.5"
-                step="0.01"
-                value={dev}
-                onInput={(e) => setDev(Number((e.currentTarget as HTMLInputElement).value))}
-              />
-            </Field>
-            <Field label={t('data.test')}>
-              <input
-                type="number"
-                min="0"
-                max="0.5"
-                step="0.01"
-                value={test}
-                onInput={(e) => setTest(Number((e.currentTarget as HTMLInputElement).value))}
-              />
-            </Field>
-            <Field label={t('data.seed')}>
-              <input
-                type="number"
-                step="1"
-                value={seed}
-                onInput={(e) => setSeed(Number((e.currentTarget as HTMLInputElement).value))}
-              />
-            </Field>
+            <NumberField label={t('data.dev')} min="0" max="0.5" step="0.01" value={dev} onValue={setDev} />
+            <NumberField
+              label={t('data.test')}
+              min="0"
+              max="0.5"
+              step="0.01"
+              value={test}
+              onValue={setTest}
+            />
+            <NumberField label={t('data.seed')} value={seed} onValue={setSeed} />
             <button type="submit" data-testid="split">
               {t('data.splitButton')}
             </button>

@@ -31,6 +31,29 @@ export function Field(props: { label: string; hint?: string; children: Component
   );
 }
 
+/** A labelled number input that hands back numbers (the forms' counts, rates, shares and seeds). */
+export function NumberField(props: {
+  label: string;
+  value: number;
+  onValue: (value: number) => void;
+  min?: string;
+  max?: string;
+  step?: string;
+}) {
+  return (
+    <Field label={props.label}>
+      <input
+        type="number"
+        min={props.min}
+        max={props.max}
+        step={props.step ?? '1'}
+        value={props.value}
+        onInput={(e) => props.onValue(Number((e.currentTarget as HTMLInputElement).value))}
+      />
+    </Field>
+  );
+}
+
 /** A run's or job's status, coloured and in the page's language. */
 export function StatusBadge({ status }: { status: string }) {
   const { t } = useT();

@@ -93,7 +93,7 @@ test('train: events, abort at a step with a checkpoint, resume to the end; then 
 });
 
 test('advise: a spec file path and the same spec as an object give the same advice', () => {
-  const file = path.join(import.meta.dirname, '..', 'examples', 'advise', 'ner-zh.json');
+  const file = path.join(import.meta.dirname, '..', '..', 'examples', 'advise', 'ner-zh.json');
   const fromFile = advise(file);
   assert.ok(fromFile.steps.length >= 1 && fromFile.steps[0].scheme.serve.length > 0);
   assert.throws(() => advise({ output: { kind: 'no-such-kind' } }), /output/);

@@ -10,7 +10,7 @@ import { loadConfig, parseConfig } from '../../src/config/run-config.js';
 import { UserError } from '../../src/util/errors.js';
 import { tempDir, writeSentimentSplits } from '../helpers/tiny-data.js';
 
-const bin = path.resolve(import.meta.dirname, '..', 'bin', 'alembic.js');
+const bin = path.resolve(import.meta.dirname, '..', '..', 'bin', 'alembic.js');
 
 function configFile(dir: string, extra: Record<string, unknown> = {}): string {
   const files = writeSentimentSplits(dir, { train: 120, dev: 40, test: 20 });

@@ -8,7 +8,7 @@ import { parseConfig } from '../../src/config/run-config.js';
 import { train } from '../../src/train/trainer.js';
 import { tempDir, writeSentimentSplits } from '../helpers/tiny-data.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const run = promisify(execFile);
 
 /** The TSV splits rewritten as JSON Lines or CSV (texts quoted, one with a comma and a quote). */

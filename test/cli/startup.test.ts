@@ -7,7 +7,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { tempDir } from '../helpers/tiny-data.js';
 
-const repo = path.resolve(import.meta.dirname, '..');
+const repo = path.resolve(import.meta.dirname, '..', '..');
 
 /** A checkout in miniature: the real bin/alembic.js, a main.ts and a main.js that say which one ran. */
 function fakeCheckout(): {

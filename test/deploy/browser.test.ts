@@ -14,18 +14,7 @@ import { parseConfig } from '../../src/config/run-config.js';
 import { train } from '../../src/train/trainer.js';
 import { Rng } from '../../src/util/rng.js';
 import { sentimentExample, tempDir, writeSentimentSplits } from '../helpers/tiny-data.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { CHROMIUM, CHROMIUM_FLAGS } from '../helpers/chromium.js';
 
 const TEXTS = [
   '这个酒店很棒，服务也好',

@@ -24,7 +24,7 @@ import { Rng } from '../../src/util/rng.js';
 import { tempDir } from '../helpers/tiny-data.js';
 
 const exec = promisify(execFile);
-const ROOT = path.resolve(import.meta.dirname, '..');
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const tmp = tempDir('alembic-export-');
 after(() => rmSync(tmp, { recursive: true, force: true }));
 

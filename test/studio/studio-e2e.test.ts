@@ -14,19 +14,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { tempDir } from '../helpers/tiny-data.js';
+import { CHROMIUM, CHROMIUM_FLAGS } from '../helpers/chromium.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
 /** The screenshots the README and docs/studio show. */
 const KEY_SHOTS = ['data', 'advice', 'train', 'runs', 'deploy', 'deploy-zh'];
 

@@ -30,7 +30,7 @@ const CONCEPTS = [
   ['学习', '读书'],
   ['朋友', '伙伴'],
 ];
-const ROOT = path.resolve(import.meta.dirname, '..');
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
 function concepts(rng: Rng, avoid: number[] = []): number[] {
   const c: number[] = [];

@@ -17,7 +17,7 @@ import { UserError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
 import { tempDir } from '../helpers/tiny-data.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const FILLERS = [
   '今 天 天 气 很 好 。',
   '我 们 去 公 园 散 步 。',

@@ -11,7 +11,7 @@ import { loadTensors } from '../../src/engine/state-io.js';
 import { train } from '../../src/train/trainer.js';
 import { tempDir, writeSentimentSplits } from '../helpers/tiny-data.js';
 
-const BIN = path.resolve(import.meta.dirname, '..', 'bin/alembic.js');
+const BIN = path.resolve(import.meta.dirname, '..', '..', 'bin/alembic.js');
 
 /** 22 training examples: with a global batch of 8 the last batch of each epoch has 6 (rank 0: 4, rank 1: 2). */
 function writeConfig(

@@ -10,7 +10,7 @@ import { UserError } from '../../src/util/errors.js';
 import { deadPid } from '../helpers/dead-pid.js';
 import { tempDir, writeSentimentSplits } from '../helpers/tiny-data.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin/alembic.js');
 
 function writeHolder(dir: string, holder: Partial<LockHolder>): void {

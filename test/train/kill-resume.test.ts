@@ -10,7 +10,7 @@ import { LOCK_FILE } from '../../src/util/dir-lock.js';
 import { Rng } from '../../src/util/rng.js';
 import { tempDir, writeSentimentSplits } from '../helpers/tiny-data.js';
 
-const BIN = path.resolve(import.meta.dirname, '..', 'bin/alembic.js');
+const BIN = path.resolve(import.meta.dirname, '..', '..', 'bin/alembic.js');
 const KILLS = 8;
 /** The first runs die between the two renames of a replacement: best/ (new, then existing), a checkpoint. */
 const FAULTS = ['best:1', 'step_:3', 'best:1'];

@@ -201,7 +201,7 @@ test('multi-task: Ctrl-C ends `alembic multitask` at a checkpoint; --resume fini
     parseMultitaskConfig({ ...raw, trainer: { ...raw.trainer, output_dir: 'reference' } }, file),
     { quiet: true, log: () => {} },
   );
-  const BIN = path.resolve(import.meta.dirname, '..', 'bin/alembic.js');
+  const BIN = path.resolve(import.meta.dirname, '..', '..', 'bin/alembic.js');
   const runCli = (args: string[], interrupt: boolean) =>
     new Promise<{ signal: NodeJS.Signals | null; code: number | null; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, [BIN, 'multitask', '-c', file, '--quiet', ...args], {

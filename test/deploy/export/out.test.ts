@@ -12,7 +12,7 @@ import { UserError } from '../../../src/util/errors.js';
 import { snapshot } from '../../helpers/dir-snapshot.js';
 import { tempDir, writeSentimentSplits } from '../../helpers/tiny-data.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
+const ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
 const dir = tempDir('alembic-export-out-');
 const run = path.join(dir, 'run');
 const model = path.join(run, 'best');

@@ -185,7 +185,7 @@ test('config mistakes are reported with their place', () => {
 
 test('the example configs are valid', () => {
   for (const name of ['sentiment-zh.json', 'from-finetuned-teacher.json']) {
-    const file = path.join(import.meta.dirname, '..', 'examples', 'distill', name);
+    const file = path.join(import.meta.dirname, '..', '..', '..', 'examples', 'distill', name);
     const c = loadDistillConfig(file);
     assert.ok(c.stages.includes('TD2'), name);
     assert.ok(path.isAbsolute(c.output_dir));
