@@ -4,20 +4,23 @@
  * training starts, fits the vocabulary and labels one example at a time, and writes the line index into
  * the run's output folder (never beside the user's data). A later run over the same output folder (a resumed
  * one) reuses index and fit while the file's size and modification time, and the settings, are unchanged.
+ * In a data-parallel group rank 0 alone indexes and fits; the other ranks wait for it at a barrier (within
+ * --dist-timeout) and then reuse what it wrote, and the batches drawn are global ones that each rank slices.
  * The console says which way the file is read.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { STREAMING_AUTO_BYTES, type TrainConfig } from '../config/run-config.js';
-import { existingLineIndex, fileStamp } from '../data/line-index.js';
+import { existingLineIndex, fileStamp, type LineIndex } from '../data/line-index.js';
 import type { RecordPlace } from '../data/readers/types.js';
 import { dataFormatOf } from '../data/readers/data-format.js';
 import { StreamedBatches } from '../data/streamed-batches.js';
 import { indexDataFile, StreamedLines } from '../data/streamed-lines.js';
 import { givenVocabFile } from '../tasks/dataset-options.js';
 import type { AnyTask } from '../tasks/registry.js';
+import type { StreamingSupport } from '../tasks/task.js';
 import { UserError } from '../util/errors.js';
-import { dataParallel } from './data-parallel.js';
+import { dataParallel, globalBatchSize } from './data-parallel.js';
 
 /** The index of the training file's examples, in the run's output folder. */
 export const TRAIN_INDEX_FILE = 'train-lines.idx';
@@ -51,10 +54,8 @@ export async function streamTrainData(
   if (setting === false) return {};
   const { size } = fileStamp(file);
   const support = task.streaming?.();
-  // Every rank of a data-parallel group would build the index and the fit in the same folder at once.
-  const unsupported = dataParallel()
-    ? 'streaming is not yet supported with --nproc/--nnodes (data-parallel training)'
-    : support === undefined
+  const unsupported =
+    support === undefined
       ? 'streaming supports the classification tasks (text_classification, text_pair_classification, ' +
         'multi_label_classification) without numeric_features or soft labels'
       : dataFormatOf(file, config.dataset.format) === 'csv'
@@ -73,35 +74,70 @@ export async function streamTrainData(
   const fitDir = path.join(out, TRAIN_FIT_DIR);
   log(`data: ${file} (${megabytes(size)}) streamed a batch at a time, through the line index ${indexFile}`);
   const key = fitKey(config);
-  let index = existingLineIndex(indexFile, file);
-  const saved = index?.extra as SavedFit | undefined;
-  if (index && saved?.key === key && existsSync(fitDir)) {
-    // The file and the settings are those the index was built with: its fit stands (a resumed run).
-    config.dataset.tokenizer.type = saved.tokenizer;
-    support.restore({ dir: fitDir, state: saved.state });
-    log(
-      `data: the file is unchanged since it was indexed: ${index.count} examples, vocabulary and labels reused`,
-    );
+  const dp = dataParallel();
+  let index: LineIndex | undefined;
+  if (dp && !dp.isMain) {
+    // Rank 0 indexes the file and fits the task in the shared output folder; this rank reads its work.
+    dp.barrier();
+    index = existingLineIndex(indexFile, file);
+    if (!index || !reuseFit(index, fitDir, key, support, config)) {
+      index?.close();
+      throw new UserError(
+        `rank ${dp.rank}: ${indexFile}: rank 0's line index of ${file} is missing or for other settings; ` +
+          'every rank must see the same trainer.output_dir (shared storage when the ranks run on several machines)',
+      );
+    }
+    log(`data: rank 0 indexed the file: ${index.count} examples, vocabulary and labels reused`);
   } else {
-    index?.close();
-    const fitter = support.fitter(vocabSource);
-    const readEach = (onPlace: (place: RecordPlace) => void) =>
-      support.readEach(file, (example, place) => {
-        fitter.add(example);
-        onPlace(place);
+    index = existingLineIndex(indexFile, file);
+    if (index && reuseFit(index, fitDir, key, support, config)) {
+      // The file and the settings are those the index was built with: its fit stands (a resumed run).
+      log(
+        `data: the file is unchanged since it was indexed: ${index.count} examples, vocabulary and labels reused`,
+      );
+    } else {
+      index?.close();
+      const fitter = support.fitter(vocabSource);
+      const readEach = (onPlace: (place: RecordPlace) => void) =>
+        support.readEach(file, (example, place) => {
+          fitter.add(example);
+          onPlace(place);
+        });
+      index = await indexDataFile(file, indexFile, readEach, (): SavedFit => {
+        fitter.finish();
+        mkdirSync(fitDir, { recursive: true });
+        task.save(fitDir);
+        return { key, tokenizer: config.dataset.tokenizer.type, state: task.state() };
       });
-    index = await indexDataFile(file, indexFile, readEach, (): SavedFit => {
-      fitter.finish();
-      mkdirSync(fitDir, { recursive: true });
-      task.save(fitDir);
-      return { key, tokenizer: config.dataset.tokenizer.type, state: task.state() };
-    });
+    }
+    // The index and the fit are written: the other ranks may read them.
+    dp?.barrier();
   }
   const lines = new StreamedLines(index);
   const parse = support.lineParser(file, lines.firstLine());
   const t = config.trainer;
-  const batches = new StreamedBatches(lines, parse, (e) => task.encode(e), t.batch_size, t.seed);
+  // In a data-parallel group a step draws one global batch, which the ranks share out (data-parallel.ts).
+  const batchSize = globalBatchSize(t.batch_size);
+  const batches = new StreamedBatches(lines, parse, (e) => task.encode(e), batchSize, t.seed);
   return { streamed: { batches, count: index.count } };
+}
+
+/**
+ * Restores the fit kept with `index` into the task (and an "auto" tokenizer's choice into the config) when
+ * it was made with these settings; false when it was not, or its folder is gone.
+ */
+function reuseFit(
+  index: LineIndex,
+  fitDir: string,
+  key: string,
+  support: StreamingSupport<unknown>,
+  config: TrainConfig,
+): boolean {
+  const saved = index.extra as SavedFit | undefined;
+  if (saved?.key !== key || !existsSync(fitDir)) return false;
+  config.dataset.tokenizer.type = saved.tokenizer;
+  support.restore({ dir: fitDir, state: saved.state });
+  return true;
 }
 
 /** The fit kept with an index: the settings it was made with, the tokenizer an "auto" chose, the task's state. */

@@ -1,5 +1,6 @@
 // Data-parallel training end to end through the CLI: two ranks with batch_size 4 take the same steps as one
-// process with batch_size 8 (weights equal within float tolerance); a two-rank run stopped by a signal and
+// process with batch_size 8 (weights equal within float tolerance), also when the training file is streamed
+// (rank 0 indexes it, rank 1 reuses the index); a two-rank run stopped by a signal and
 // resumed ends bit-identical to one that ran through; only rank 0 writes; a rank that dies stops the run.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -103,6 +104,33 @@ test('two ranks × batch 4 train the same weights as one process with batch 8; o
   la.forEach((v, i) => assert.ok(Math.abs(v - lb[i]!) < 1e-4, `loss ${i}: ${v} vs ${lb[i]}`));
   assert.ok(existsSync(path.join(dir, 'pair', 'best', 'model.safetensors')));
   assert.ok(existsSync(path.join(dir, 'pair', 'report.html')));
+});
+
+test('a streamed training file over two ranks × batch 4 trains the weights of one in-memory process with batch 8', async () => {
+  const dir = tempDir('alembic-ddp-stream-');
+  const single = writeConfig(dir, 'single', 8);
+  const pair = writeConfig(dir, 'pair', 4);
+  const raw = JSON.parse(readFileSync(pair, 'utf8')) as { dataset: Record<string, unknown> };
+  raw.dataset.streaming = true;
+  writeFileSync(pair, JSON.stringify(raw));
+  await train(parseConfig(JSON.parse(readFileSync(single, 'utf8')), single), { quiet: true, log: () => {} });
+  const r = await runCli(['train', '-c', pair, '--nproc', '2', '--quiet']);
+  assert.equal(r.code, 0, r.stderr);
+  // Rank 0 indexed the file and fitted the vocabulary; rank 1 waited and reused both.
+  assert.match(r.stderr, /^\[rank 0\] data: .* streamed a batch at a time/m);
+  assert.match(
+    r.stderr,
+    /^\[rank 1\] data: rank 0 indexed the file: 22 examples, vocabulary and labels reused/m,
+  );
+  assert.equal((JSON.parse(r.stdout) as { steps: number }).steps, 9);
+
+  const a = weightsOf(lastCheckpoint(path.join(dir, 'single')));
+  const b = weightsOf(lastCheckpoint(path.join(dir, 'pair')));
+  assert.deepEqual([...b.keys()].sort(), [...a.keys()].sort());
+  for (const [name, values] of a) {
+    const other = b.get(name)!;
+    values.forEach((v, i) => assert.ok(Math.abs(v - other[i]!) < 1e-4, `${name}[${i}]: ${v} vs ${other[i]}`));
+  }
 });
 
 test('a two-rank run stopped by SIGTERM and resumed ends bit-identical to an uninterrupted one', async () => {
