@@ -9,18 +9,16 @@ import type { ScreenProps, Shared } from './shared-state.js';
 import type { SplitFiles } from './studio-contract.js';
 import { ErrorLine, Field, Status, useT } from './widgets.js';
 
-const NET_NAMES = ['bow', 'cnn', 'gru', 'lstm', 'transformer'];
-/** The run config's tasks (src/config/run-config.ts TASKS). */
-const CONFIG_TASKS = [
-  'text_classification',
-  'text_pair_classification',
-  'multi_label_classification',
-  'sequence_labeling',
-  'text_matching',
-  'reading_comprehension',
-  'text_generation',
-  'language_model',
-];
+/**
+ * The names a string field of the run config's schema allows (the tasks, the nets): the page lists what the
+ * trainer accepts rather than a copy of it; until the schema has come, just the current choice.
+ */
+function schemaChoices(schema: JsonSchema | null, at: string[], current: string): string[] {
+  let field: JsonSchema | undefined = schema ?? undefined;
+  for (const key of at) field = field?.properties?.[key];
+  const names = (field?.enum ?? []).filter((v): v is string => typeof v === 'string');
+  return names.length > 0 ? names : [current];
+}
 type Obj = Record<string, unknown>;
 
 /**
@@ -129,7 +127,7 @@ export function TrainScreen({ shared, update }: ScreenProps) {
         <div class="row">
           <Field label={t('advice.task')}>
             <select value={task} onChange={(e) => setTask((e.currentTarget as HTMLSelectElement).value)}>
-              {CONFIG_TASKS.map((n) => (
+              {schemaChoices(schema, ['task'], task).map((n) => (
                 <option key={n} value={n}>
                   {n}
                 </option>
@@ -142,7 +140,7 @@ export function TrainScreen({ shared, update }: ScreenProps) {
               data-testid="net"
               onChange={(e) => setNet((e.currentTarget as HTMLSelectElement).value)}
             >
-              {NET_NAMES.map((n) => (
+              {schemaChoices(schema, ['model', 'net'], net).map((n) => (
                 <option key={n} value={n}>
                   {n}
                 </option>
