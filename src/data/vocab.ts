@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileDurably } from '../util/durable-write.js';
 import { UserError } from '../util/errors.js';
 import { readTokenizerJson } from '../config/tokenizer-json.js';
 
@@ -120,9 +121,7 @@ export class Vocab {
     const bad = this.tokenList.findIndex((token) => /[\r\n]/.test(token));
     if (bad >= 0)
       throw new UserError(`vocab: token ${bad} contains a line break and cannot be saved to ${path}`);
-    const tmp = `${path}.tmp-${process.pid}`;
-    writeFileSync(tmp, this.tokenList.map((token) => token + '\n').join(''), 'utf8');
-    renameSync(tmp, path);
+    writeFileDurably(path, this.tokenList.map((token) => token + '\n').join(''));
   }
 
   get size(): number {

@@ -21,12 +21,11 @@ import {
   readdirSync,
   readFileSync,
   readSync,
-  renameSync,
   statSync,
-  writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { writeFileDurably } from '../util/durable-write.js';
 import { Interrupted, UserError } from '../util/errors.js';
 
 export type StepStatus = 'started' | 'done';
@@ -62,9 +61,7 @@ export class StepStore {
     const record: StepRecord<R> = { step, fingerprint, status, updated: new Date().toISOString(), result };
     const file = this.file(step);
     mkdirSync(path.dirname(file), { recursive: true });
-    const tmp = `${file}.tmp-${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(record, null, 2) + '\n');
-    renameSync(tmp, file);
+    writeFileDurably(file, JSON.stringify(record, null, 2) + '\n');
   }
 
   /** What a step with this fingerprint has to do, from its record. */
