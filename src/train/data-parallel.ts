@@ -24,7 +24,9 @@ import {
 import type { Tensor } from '../engine/tensor.js';
 import { withDirLock } from '../util/dir-lock.js';
 import { UserError } from '../util/errors.js';
+import type { TrainerConfig } from '../config/run-config.js';
 import type { Batch, BatchSource, ProcessHooks, SourcePosition, TrainingMode } from './training-hooks.js';
+import { trainingLoop, type TrainingRun, type TrainOptions } from './training-loop.js';
 
 /** One step's gradient averaging (DataParallel.start): returns the global batch's mean loss. */
 export type GradientStep = (localCount: number, globalCount: number, localLoss: number) => number;
@@ -162,6 +164,33 @@ export class ShardedBatches implements BatchSource {
   seek(position: SourcePosition): void {
     this.global.seek(position);
   }
+}
+
+/**
+ * The training loop for this process: alone, as given; as a rank of a data-parallel group, with the mode's
+ * batches sliced for this rank, the gradients averaged over the group, and every rank but 0 silent and
+ * writing nothing. The ranks return together, once rank 0 has written best/ and the last checkpoint (what
+ * comes next on any rank may read them). Returns the options the loop ran with: their `writesOutputs` says
+ * whether this process finishes the run's files.
+ */
+export async function rankTrainingLoop(
+  trainer: TrainerConfig,
+  mode: TrainingMode,
+  config: unknown,
+  opts: TrainOptions,
+): Promise<{ run: TrainingRun; opts: TrainOptions }> {
+  const dp = dataParallel();
+  if (!dp) return { run: await trainingLoop(trainer, mode, config, opts), opts };
+  const plugged = dp.plug(mode, trainer.batch_size);
+  const rankOpts: TrainOptions = {
+    ...opts,
+    ...plugged.hooks,
+    ...(dp.isMain ? {} : { log: () => {}, quiet: true }),
+  };
+  const run = await trainingLoop(trainer, plugged.mode, config, rankOpts);
+  if (!run.interrupted) dp.barrier();
+  rankOpts.log?.(dp.costLine());
+  return { run, opts: rankOpts };
 }
 
 let joined: DataParallel | null | undefined;

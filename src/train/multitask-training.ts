@@ -46,13 +46,19 @@ import { loadPretrained } from '../nets/pretrained.js';
 import { TransformerEncoder } from '../nets/transformer.js';
 import { evalBatchSize, parseConfig, TASKS, validateConfig, type TrainConfig } from '../config/run-config.js';
 import { assertRunOutputDir } from './checkpoint.js';
-import { dataParallel, defaultThreads, globalBatchSize, withRunLock } from './data-parallel.js';
+import {
+  dataParallel,
+  defaultThreads,
+  globalBatchSize,
+  rankTrainingLoop,
+  withRunLock,
+} from './data-parallel.js';
 import { EpochBatches } from './epoch-batches.js';
 import { loadModelDir, saveModelDir, WEIGHTS_FILE } from './model-dir.js';
 import { lowerIsBetter } from '../metrics/direction.js';
 import { formatMetrics, loadSplit, type Split } from './trainer.js';
 import type { Evaluation, TrainingMode } from './training-hooks.js';
-import { trainingLoop, type TrainingRun, type TrainOptions } from './training-loop.js';
+import { type TrainingRun, type TrainOptions } from './training-loop.js';
 import { applyOverrides } from '../config/overrides.js';
 import { UserError } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
@@ -268,17 +274,10 @@ async function trainMultitaskLocked(mc: MultitaskConfig, opts: TrainOptions): Pr
     `alembic multitask: ${loaded.map((l) => `${l.entry.name} (${l.task.name}, ${l.train.examples.length} train)`).join(', ')}; ` +
       `shared ${mc.model.net} encoder`,
   );
-  let mode = multitaskMode(mc, loaded, models);
-  let runOpts: TrainOptions = { ...opts, log };
-  if (dp) {
-    const plugged = dp.plug(mode, t.batch_size);
-    mode = plugged.mode;
-    runOpts = { ...runOpts, ...plugged.hooks, ...(writes ? {} : { quiet: true }) };
-  }
-  const run = await trainingLoop(t, mode, mc, runOpts);
-  // Rank 0 has written best/ and the last checkpoint; what comes next on any rank may read them.
-  if (dp && !run.interrupted) dp.barrier();
-  if (dp) log(dp.costLine());
+  const { run, opts: runOpts } = await rankTrainingLoop(t, multitaskMode(mc, loaded, models), mc, {
+    ...opts,
+    log,
+  });
   const summary: MultitaskSummary = {
     outputDir: run.out,
     steps: run.pos.step,

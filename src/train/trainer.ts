@@ -27,9 +27,9 @@ import { chanceVerdict } from '../metrics/chance.js';
 import { lowerIsBetter } from '../metrics/direction.js';
 import { renderReport } from './report-html.js';
 import type { BatchSource, TrainingMode } from './training-hooks.js';
-import { trainingLoop, type TrainingRun, type TrainOptions } from './training-loop.js';
+import { type TrainingRun, type TrainOptions } from './training-loop.js';
 import { usedConfig } from './used-config.js';
-import { dataParallel, defaultThreads, globalBatchSize, withRunLock } from './data-parallel.js';
+import { defaultThreads, globalBatchSize, rankTrainingLoop, withRunLock } from './data-parallel.js';
 import { streamTrainData } from './streamed-train-data.js';
 
 export type { TrainOptions } from './training-loop.js';
@@ -138,19 +138,10 @@ export async function runTraining(job: TrainingJob, opts: TrainOptions = {}): Pr
 async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<TrainSummary> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const started = job.started ?? performance.now();
-  let mode = singleTaskMode(job);
-  let runOpts: TrainOptions = { ...opts, log };
-  const dp = dataParallel();
-  if (dp) {
-    const plugged = dp.plug(mode, job.config.trainer.batch_size);
-    mode = plugged.mode;
-    // The other ranks train in silence: rank 0 speaks and writes for the group.
-    runOpts = { ...runOpts, ...plugged.hooks, ...(dp.isMain ? {} : { log: () => {}, quiet: true }) };
-  }
-  const run = await trainingLoop(job.config.trainer, mode, job.config, runOpts);
-  // Rank 0 has written best/ and the last checkpoint; what comes next on any rank may read them.
-  if (dp && !run.interrupted) dp.barrier();
-  if (dp) runOpts.log?.(dp.costLine());
+  const { run, opts: runOpts } = await rankTrainingLoop(job.config.trainer, singleTaskMode(job), job.config, {
+    ...opts,
+    log,
+  });
   const summary: TrainSummary = {
     outputDir: run.out,
     steps: run.pos.step,
