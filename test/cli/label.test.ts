@@ -161,3 +161,28 @@ test('bad input: a missing model, an unreadable input, a line of the wrong shape
     assert.match(r.stderr, /^alembic: /);
   });
 });
+
+test("an --output that labelling did not write (a user's file, or the input itself) is refused and left as it was", async () => {
+  const mine = path.join(tiny.dir, 'my-notes.tsv');
+  writeFileSync(mine, 'my own notes\tkeep\n');
+  const sameAsInput = path.join(tiny.dir, 'in-and-out.txt');
+  writeFileSync(sameAsInput, 'good film\nbad film\n');
+  const cases: [string, string[]][] = [
+    [mine, labelArgs(mine)],
+    [sameAsInput, ['label', '-m', tiny.modelDir, '-i', sameAsInput, '-o', sameAsInput, '--quiet']],
+  ];
+  for (const [file, args] of cases) {
+    const before = readFileSync(file);
+    const r = await alembic(args).done;
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^alembic: .*: exists and was not written by alembic's labelling/);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.deepEqual(readFileSync(file), before);
+  }
+  // A labelling alembic wrote is its own: run again, it is reused as it is.
+  const again = path.join(tiny.dir, 'again.tsv');
+  assert.equal((await alembic(labelArgs(again)).done).code, 0);
+  const second = await alembic(labelArgs(again)).done;
+  assert.equal(second.code, 0, second.stderr);
+  assert.deepEqual(readFileSync(again), reference);
+});

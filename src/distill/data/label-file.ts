@@ -25,6 +25,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import path from 'node:path';
 import { readLines, type Line } from '../../data/line-reader.js';
 import type { ClassificationPrediction } from '../../tasks/classification.js';
 import type { LoadedModel } from '../../train/model-dir.js';
@@ -186,6 +187,13 @@ async function resumePoint(
     });
     return { lines: 0, bytes: 0, complete: false };
   };
+  // Starting over empties the output: never a file that labelling did not start (it has no progress marker;
+  // an empty one is what a start interrupted before its marker leaves).
+  if (!marker && existsSync(output) && statSync(output).size > 0)
+    throw new UserError(
+      `${output}: exists and was not written by alembic's labelling (no ${path.basename(progressFile(output))}); ` +
+        'choose another output or move the file',
+    );
   if (!marker || marker.fingerprint !== options.fingerprint || !existsSync(output)) {
     if (marker) log('labelling: the input, the teacher or the format changed: starting over');
     return fresh();
