@@ -6,7 +6,7 @@
  * template). Besides the labelled corpora, tasks with no bundled labels get data derived from real text
  * by fixed rules (brown-pairs.ts, poem-tasks.ts), split first so that no text is in two splits.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../util/errors.js';
 import type { TaskName } from '../../config/run-config.js';
@@ -112,6 +112,9 @@ export function prepareCorpus(name: string, dir: string, options: PrepareOptions
   const { splits, unlabelled, format = 'tsv' } = corpusSplits(name, options.limit);
   const kept = sliceSplits(splits, options.limit);
   const file = (split: string) => path.join(dir, `${split}.${format}`);
+  const targets = ['train', 'dev', 'test'].map(file);
+  if (unlabelled !== undefined) targets.push(path.join(dir, 'unlabelled.txt'));
+  claimPreparedFiles(dir, targets);
   const write = (examples: Example[], to: string) =>
     format === 'json'
       ? writeSquad(examples as ReadingComprehensionExample[], to)
@@ -133,6 +136,26 @@ export function prepareCorpus(name: string, dir: string, options: PrepareOptions
     files.counts.unlabelled = texts.length;
   }
   return files;
+}
+
+/** Beside the prepared files: the names `data prepare` wrote there, which a later run may replace. */
+const PREPARED_LIST = '.alembic-prepared';
+
+/**
+ * Refuses, before anything is written, a folder holding a file of one of these names that `data prepare` did
+ * not write (a user's own data must never be replaced); then records the names as its own.
+ */
+function claimPreparedFiles(dir: string, files: string[]): void {
+  const list = path.join(dir, PREPARED_LIST);
+  const ours = new Set(existsSync(list) ? readFileSync(list, 'utf8').split('\n').filter(Boolean) : []);
+  const names = files.map((f) => path.basename(f));
+  const foreign = names.find((n) => existsSync(path.join(dir, n)) && !ours.has(n));
+  if (foreign !== undefined)
+    throw new UserError(
+      `${path.join(dir, foreign)}: exists and was not written by alembic data prepare; choose another --out or move the file`,
+    );
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(list, [...new Set([...ours, ...names])].sort().join('\n') + '\n');
 }
 
 interface CorpusSplits {

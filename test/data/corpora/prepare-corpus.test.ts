@@ -2,7 +2,7 @@
 // the format their task's reader reads, keep texts of one split out of the others, and say what their
 // rule says (checked against the Brown corpus itself and against hand-made poems).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadBrown } from '../../../src/data/corpora/brown.js';
@@ -61,6 +61,24 @@ describe('data prepare: derived sets', () => {
       () => prepareCorpus('poems', dir),
       (e: unknown) => e instanceof UserError && e.message.includes('poem-lm') && !e.message.includes('\n'),
     );
+  });
+
+  it("never replaces a user's file of the same name; replaces what it wrote itself", () => {
+    const own = path.join(dir, 'user-data');
+    mkdirSync(own);
+    writeFileSync(path.join(own, 'dev.txt'), 'my own dev set\n');
+    assert.throws(
+      () => prepareCorpus('poem-lm', own, { limit: LIMIT }),
+      (e: unknown) =>
+        e instanceof UserError &&
+        e.message.includes('dev.txt: exists and was not written by alembic data prepare'),
+    );
+    assert.equal(readFileSync(path.join(own, 'dev.txt'), 'utf8'), 'my own dev set\n');
+    assert.throws(() => readFileSync(path.join(own, 'train.txt')), /ENOENT/);
+    const again = path.join(dir, 'prepared-again');
+    prepareCorpus('poem-lm', again, { limit: LIMIT });
+    const second = prepareCorpus('poem-lm', again, { limit: LIMIT / 2 });
+    assert.equal(second.counts.train, LIMIT / 2);
   });
 
   it('is deterministic: the same files twice', () => {
