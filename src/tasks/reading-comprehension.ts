@@ -7,7 +7,9 @@
  * data has unanswerable questions, [CLS] (position 0) is trained as "no answer" and predicted when its
  * score beats every span's, as in BERT for SQuAD 2.0; otherwise the best span is always given.
  * Every window of a training question is trained on, a window without the answer pointing at [CLS].
- * Any net works (its per-token states are used), the Transformer being the natural one.
+ * Any net runs (its per-token states are used), but only one whose token states see the question can
+ * answer it: the Transformer (attention), a GRU or LSTM (reading the question first). A bag of words'
+ * state is the token alone and a CNN's three tokens, so init-config offers neither for this task.
  */
 import { fromTyped } from '../engine/create.js';
 import * as F from '../engine/functional.js';

@@ -1,10 +1,11 @@
 // Every init-config template trains as written on a small slice of real bundled data in its task's
 // documented format (test/helpers/template-data.ts): only sizes, epochs and files are changed, through
 // the same --set overrides a user has; the learning rate (but for the shrunk Transformer on pairs),
-// pooling, head, tokenizer and metric are the template's. Each run must end well beyond a trivial
-// baseline computed from the same data: chance for labels, the unigram perplexity for token predictors.
-// Not yet: reading comprehension (every net stays below the best fixed span on poem-next-line) and
-// matching with the nets of MATCHING_NEAR_CHANCE are checked to train, their score logged beside it.
+// pooling, head, tokenizer (but words for the English matching pairs, as the template's comment says)
+// and metric are the template's. Each run must end well beyond a trivial baseline computed from the same
+// data: chance for labels, the unigram perplexity for token predictors. Not yet: matching with the nets
+// of MATCHING_NEAR_CHANCE and reading comprehension (see its log line) are checked to train, their score
+// logged beside their baseline.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -24,10 +25,15 @@ import {
 import { tempDir } from '../helpers/tiny-data.js';
 
 /**
- * Nets whose matching runs stay near chance on brown-same-text within the test's budget (0.55–0.62
- * after 300 steps) where a bag of words learns it: they are checked to train, and their accuracy logged.
+ * Nets that stay near chance on brown-same-text within the test's budget, so are only checked to train.
+ * Its label is "same genre" for a sentence and two of a romance or government text: no feature of one
+ * text predicts it, so a siamese net must learn each text's genre well and then compare (with per-text
+ * genre accuracy p the best is p² + (1 − p)²). After 450 steps the CNN reached 0.53–0.59 (characters or
+ * words; rates 1e-3 to 1e-2, widths from 1 and the template's 128 filters alike; alone it tells a
+ * sentence's genre at 0.74–0.83, so at most 0.61–0.72 here), the cross-encoder 0.52–0.54 (1 × 32 or the
+ * template's 2 × 128; its dev loss rises to 0.79: it learns the training pairs, not the genres).
  */
-const MATCHING_NEAR_CHANCE = ['cnn', 'gru', 'lstm', 'transformer'];
+const MATCHING_NEAR_CHANCE = ['cnn', 'transformer'];
 
 /** Tiny shapes and a short run: what the test changes (each a --set a user could write). */
 function shrink(net: string, task: TaskName): string[] {
@@ -52,6 +58,10 @@ function shrink(net: string, task: TaskName): string[] {
     'trainer.eval_step=1000',
     // Emails keep the template's max_len: their first 48 characters are mostly headers.
     ...(task === 'text_classification' ? [] : [`dataset.max_len=${pairs ? 64 : 48}`]),
+    // brown-same-text is English: the template's comment says whitespace for English words. Read as
+    // characters, a sentence's words (which say its genre) are lost: after 450 steps at 1e-3 a GRU reached
+    // 0.58 on characters, 0.64 on words.
+    ...(task === 'text_matching' ? ['dataset.tokenizer.type="whitespace"'] : []),
     ...(task === 'reading_comprehension' ? ['dataset.max_question_len=16', 'dataset.doc_stride=16'] : []),
     ...(task === 'text_generation' ? ['generation.beam_size=1', 'generation.max_length=12'] : []),
   ];
@@ -107,7 +117,12 @@ function beyond(
   }
 }
 
-const SKIP: Record<string, string[]> = { language_model: ['bow', 'cnn'], text_generation: ['bow', 'cnn'] };
+/** The nets init-config refuses for a task (config-template.ts says why). */
+const SKIP: Record<string, string[]> = {
+  language_model: ['bow', 'cnn'],
+  text_generation: ['bow', 'cnn'],
+  reading_comprehension: ['bow', 'cnn'],
+};
 
 for (const task of TASKS) {
   describe(`init-config ${task}`, () => {
@@ -118,7 +133,7 @@ for (const task of TASKS) {
         it(`refuses ${net} with the reason`, () => {
           assert.throws(
             () => startingConfig(task, net),
-            /cannot do .* reads left to right|takes transformer, gru or lstm/,
+            /cannot do .*(reads left to right|takes transformer, gru or lstm)/,
           );
         });
         continue;
@@ -159,6 +174,11 @@ for (const task of TASKS) {
         if (metric) assert.ok(Number.isFinite(summary.dev[metric]), `${metric} = ${summary.dev[metric]}`);
         const goal = beyond(task, net, config, data);
         const got = summary.dev[goal?.metric ?? metric ?? 'loss'];
+        // poem-next-line asks for the line after a quoted one: a net must find the quoted line in the poem,
+        // which at 32 dims it did not learn within the test's budget — after 300 steps (2,400 questions,
+        // 2 epochs, windows of 96) the GRU scored F1 0.238 and a 2 × 32 Transformer 0.232 against the best
+        // fixed span's 0.247 on the same dev set; the template's own 2 × 128 Transformer reached 0.319 after
+        // 750 steps, far beyond a test's budget. So reading comprehension is only checked to train.
         if (task === 'reading_comprehension')
           console.log(
             `# ${task} ${net}: dev f1 ${summary.dev.f1.toFixed(3)} (fixed span ${fixedSpanF1(data.train, data.dev).toFixed(3)})`,
