@@ -20,8 +20,9 @@ function writeConfig(
   name: string,
   batchSize: number,
   extra: Record<string, unknown> = {},
+  trainExamples = 22,
 ): string {
-  const files = writeSentimentSplits(dir, { train: 22, dev: 8, test: 0 });
+  const files = writeSentimentSplits(dir, { train: trainExamples, dev: 8, test: 0 });
   const raw = {
     task: 'text_classification',
     dataset: { train: files.train, dev: files.dev, max_len: 16 },
@@ -104,6 +105,24 @@ test('two ranks × batch 4 train the same weights as one process with batch 8; o
   la.forEach((v, i) => assert.ok(Math.abs(v - lb[i]!) < 1e-4, `loss ${i}: ${v} vs ${lb[i]}`));
   assert.ok(existsSync(path.join(dir, 'pair', 'best', 'model.safetensors')));
   assert.ok(existsSync(path.join(dir, 'pair', 'report.html')));
+});
+
+test('a last global batch that leaves rank 1 without examples still trains the weights of one process', async () => {
+  // 19 examples: the last global batch of each epoch has 3, all rank 0's; rank 1 steps with a stand-in
+  // weighted 0 (the reducer needs every rank's backward through the same parameters).
+  const dir = tempDir('alembic-ddp-empty-');
+  const single = writeConfig(dir, 'single', 8, {}, 19);
+  const pair = writeConfig(dir, 'pair', 4, {}, 19);
+  await train(parseConfig(JSON.parse(readFileSync(single, 'utf8')), single), { quiet: true, log: () => {} });
+  const r = await runCli(['train', '-c', pair, '--nproc', '2', '--quiet']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((JSON.parse(r.stdout) as { steps: number }).steps, 9);
+  const a = weightsOf(lastCheckpoint(path.join(dir, 'single')));
+  const b = weightsOf(lastCheckpoint(path.join(dir, 'pair')));
+  for (const [name, values] of a) {
+    const other = b.get(name)!;
+    values.forEach((v, i) => assert.ok(Math.abs(v - other[i]!) < 1e-4, `${name}[${i}]: ${v} vs ${other[i]}`));
+  }
 });
 
 test('a streamed training file over two ranks × batch 4 trains the weights of one in-memory process with batch 8', async () => {
