@@ -129,7 +129,7 @@ export class DataParallel {
       c.spanMs = now - c.firstAt;
       return result;
     };
-    if (!overlappedReducerAvailable() || trained.length === 0) {
+    if (!overlappedReducerAvailable() || !ddpReducerWanted() || trained.length === 0) {
       const reducer = new GradientReducer(this.group, trained);
       this.cost.buckets = reducer.buckets.length;
       return {
@@ -196,6 +196,16 @@ export class DataParallel {
   barrier(): void {
     this.group.barrier();
   }
+}
+
+/** Env var that turns c10d's DDP reducer off ("0"): gradients are then reduced after backward (as a baseline). */
+export const DDP_REDUCER_ENV = 'ALEMBIC_DDP_REDUCER';
+
+function ddpReducerWanted(env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = env[DDP_REDUCER_ENV];
+  if (value === undefined || value === '' || value === '1') return true;
+  if (value === '0') return false;
+  throw new UserError(`environment variable ${DDP_REDUCER_ENV}: expected 0 or 1, got "${value}"`);
 }
 
 /** Rank r's slices of another source's global batches; positions are the global source's. */
