@@ -77,9 +77,10 @@ try {
     const wall = (performance.now() - started) / 1000;
     if (r.status !== 0) throw new Error(`${name} failed:\n${r.stderr}`);
     const summary = JSON.parse(r.stdout) as { seconds: number; steps: number; parameters: number };
-    const line = /data-parallel: .*? of ([\d.]+) MB of gradients in (\d+) buckets? (.*?): ([\d.]+) ms per step, ([\d.]+) ms of it during backward, ([\d.]+) ms waited after backward(?: \(([\d.]+)% of a ([\d.]+) ms step\))?/.exec(
-      r.stderr,
-    );
+    const line =
+      /data-parallel: .*? of ([\d.]+) MB of gradients in (\d+) buckets? (.*?): ([\d.]+) ms per step, ([\d.]+) ms of it during backward, ([\d.]+) ms waited after backward(?: \(([\d.]+)% of a ([\d.]+) ms step\))?/.exec(
+        r.stderr,
+      );
     const cost = line && {
       mb: Number(line[1]),
       buckets: Number(line[2]),

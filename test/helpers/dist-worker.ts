@@ -6,6 +6,7 @@ import { DdpReducer } from '../../src/engine/ddp-reducer.js';
 import { zeroGrad } from '../../src/engine/optim/clip.js';
 import { tidy } from '../../src/engine/scope.js';
 import { GradientReducer, ProcessGroup, rankEnvFromProcess } from '../../src/engine/distributed.js';
+import { DataParallel } from '../../src/train/data-parallel.js';
 import { params, rowLoss, rowsOf } from './dist-tiny-model.js';
 
 async function main(): Promise<void> {
@@ -62,6 +63,28 @@ async function main(): Promise<void> {
     const t = reducer.timings();
     out.timings = [t.computeMs, t.commMs, t.overlapMs];
     reducer.close();
+  } else if (scenario === 'data-parallel-step') {
+    // One step as the training loop takes it on a rank: DataParallel broadcasts rank 0's parameters (a
+    // frozen one too, which differs per rank and gets no gradient), runs backward, averages the loss.
+    const { weight, bias, extra } = params();
+    const frozen = tensor([rank + 1, 5 - rank]);
+    const dp = new DataParallel(group);
+    const step = dp.start([weight, bias, extra, frozen]);
+    const rows = rowsOf(rank);
+    const total = rowsOf(0).length + rowsOf(1).length;
+    zeroGrad([weight, bias, extra, frozen]);
+    out.meanLoss = tidy(() => {
+      let loss = rowLoss(tensor(rows.flat(), [rows.length, 3]), weight, bias).mean([0]);
+      if (rank === 1) loss = loss.add(extra.mul(extra).sum());
+      if (step.backward) step.backward(loss, rows.length, total);
+      else loss.backward();
+      return step.afterBackward(rows.length, total, loss.item());
+    });
+    dp.finish();
+    out.grads = [weight, bias, extra].map((p) => p.grad?.toArray() ?? null);
+    out.frozen = frozen.toArray();
+    out.frozenGrad = frozen.grad?.toArray() ?? null;
+    out.costLine = dp.costLine();
   } else if (['peer-exits', 'peer-hangs', 'ddp-peer-exits', 'ddp-peer-hangs'].includes(scenario!)) {
     // The collective rank 0 is left alone in: a plain all-reduce, or a backward through the DDP reducer.
     const { weight, bias } = params();

@@ -18,12 +18,20 @@ export const workerCommand = (scenario: string): string[] => [
   scenario,
 ];
 
-export async function runBoth(scenario: string): Promise<Record<string, unknown>[]> {
+export async function runBoth(
+  scenario: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<Record<string, unknown>[]> {
   const lines: string[] = [];
   const errors: string[] = [];
   await runRanks(
     { nproc: 2, nnodes: 1, nodeRank: 0, masterAddr: '127.0.0.1', timeoutSeconds: 30 },
-    { command: workerCommand(scenario), stdout: (l) => lines.push(l), stderr: (l) => errors.push(l) },
+    {
+      command: workerCommand(scenario),
+      env,
+      stdout: (l) => lines.push(l),
+      stderr: (l) => errors.push(l),
+    },
   ).catch((e: Error) => {
     throw new Error(`${e.message}\n${errors.join('\n')}`);
   });
