@@ -78,17 +78,18 @@ try {
     if (r.status !== 0) throw new Error(`${name} failed:\n${r.stderr}`);
     const summary = JSON.parse(r.stdout) as { seconds: number; steps: number; parameters: number };
     const line =
-      /data-parallel: .*? of ([\d.]+) MB of gradients in (\d+) buckets? (.*?): ([\d.]+) ms per step, ([\d.]+) ms of it during backward, ([\d.]+) ms waited after backward(?: \(([\d.]+)% of a ([\d.]+) ms step\))?/.exec(
+      /data-parallel: .*? of ([\d.]+) MB of gradients ([\d.]+) ms per step(?: \(([\d.]+)% of a ([\d.]+) ms step\))?; in (\d+) buckets? .*?: ([\d.]+) ms of it during backward, ([\d.]+) ms waited after backward(?: \(([\d.]+)% of the step\))?/.exec(
         r.stderr,
       );
     const cost = line && {
       mb: Number(line[1]),
-      buckets: Number(line[2]),
-      ms: Number(line[4]),
-      duringMs: Number(line[5]),
-      waitMs: Number(line[6]),
-      share: line[7],
-      stepMs: line[8],
+      ms: Number(line[2]),
+      share: line[3],
+      stepMs: line[4],
+      buckets: Number(line[5]),
+      duringMs: Number(line[6]),
+      waitMs: Number(line[7]),
+      waitShare: line[8],
     };
     return { summary, wall, cost };
   };
@@ -131,9 +132,10 @@ try {
     const c = r.cost;
     if (!c) continue;
     console.log(
-      `  all-reduce ${what}: ${c.mb} MB in ${c.buckets} bucket(s), ${c.ms} ms per step, ` +
-        `${c.duringMs} ms of it during backward, ${c.waitMs} ms waited after backward` +
-        (c.share ? ` = ${c.share}% of a ${c.stepMs} ms step` : '') +
+      `  all-reduce ${what}: ${c.mb} MB in ${c.buckets} bucket(s), ${c.ms} ms per step` +
+        (c.share ? ` (${c.share}% of a ${c.stepMs} ms step)` : '') +
+        `, ${c.duringMs} ms of it during backward, ${c.waitMs} ms waited after backward` +
+        (c.waitShare ? ` (${c.waitShare}% of the step)` : '') +
         ' (loopback, same machine)',
     );
   }

@@ -3,9 +3,10 @@
 // handles, and DistributedDataParallel's C++ half — c10d::Reducer, which all-reduces gradient buckets from
 // autograd hooks while backward still runs, and c10d::Logger, which times that. Kept thin on purpose: the
 // torchrun env contract, the loss weighting and the trainer's use of all this live in TypeScript
-// (src/engine/distributed.ts).
+// (src/engine/distributed.ts, src/engine/ddp-reducer.ts).
 //
-// Stores, process groups and pending works are held in small id tables here; JavaScript holds the ids.
+// Stores, process groups, pending works and reducers are held in small id tables here; JavaScript holds
+// the ids.
 // Every wait has a timeout, so a peer that died becomes an error instead of a hang.
 //
 // Compiled only where the Gloo headers are installed (Debian: libgloo-dev), signalled by

@@ -18,7 +18,7 @@
  * A process joins at most one group; `dataParallel()` joins it on first use and keeps it.
  */
 import os from 'node:os';
-import { DdpReducer } from '../engine/ddp-reducer.js';
+import { DdpReducer, type ReducerTimings } from '../engine/ddp-reducer.js';
 import {
   broadcastParameters,
   GradientReducer,
@@ -27,7 +27,6 @@ import {
   rankEnvFromProcess,
 } from '../engine/distributed.js';
 import type { Tensor } from '../engine/tensor.js';
-import type { ReducerTimings } from '../engine/ddp-reducer.js';
 import { withDirLock } from '../util/dir-lock.js';
 import { UserError } from '../util/errors.js';
 import type { TrainerConfig } from '../config/run-config.js';
@@ -159,26 +158,28 @@ export class DataParallel {
   }
 
   /**
-   * One line on what averaging the gradients cost per step: the all-reduce, the part of it that ran while
-   * backward computed, what was waited for after backward (the rest of the all-reduce, and the loss's own
-   * small all-reduce), and that wait's share of the step.
+   * One line on what averaging the gradients cost per step: the all-reduce (the loss's own small one
+   * included) and its share of the step, then how it was done, how much of it ran while backward computed
+   * and how much was waited for after backward, with that wait's share of the step.
    */
   costLine(): string {
     const c = this.cost;
     const after = c.steps > 0 ? c.afterMs / c.steps : 0;
     const t = c.timings;
-    const commMs = t ? t.commMs : after;
-    const overlapMs = t ? Math.min(t.overlapMs, t.commMs) : 0;
-    const waitMs = t ? t.commMs - overlapMs + after : after;
+    const totalMs = (t ? t.commMs : 0) + after;
+    const duringMs = t ? Math.min(t.overlapMs, t.commMs) : 0;
+    const waitMs = totalMs - duringMs;
     // The span covers steps 2 … n whole (it starts at the end of step 1).
     const stepMs = c.steps > 1 ? c.spanMs / (c.steps - 1) : 0;
+    const share = (ms: number) => `${((100 * ms) / stepMs).toFixed(1)}%`;
     const buckets = `${c.buckets} bucket${c.buckets === 1 ? '' : 's'}`;
     return (
       `data-parallel: ${this.size} ranks; all-reduce of ${(c.bytesPerStep / 1e6).toFixed(2)} MB of gradients ` +
-      `in ${buckets} ${c.overlapped ? 'overlapped with backward (c10d DDP reducer)' : 'after backward'}: ` +
-      `${commMs.toFixed(2)} ms per step, ${overlapMs.toFixed(2)} ms of it during backward, ` +
-      `${waitMs.toFixed(2)} ms waited after backward` +
-      (stepMs > 0 ? ` (${((100 * waitMs) / stepMs).toFixed(1)}% of a ${stepMs.toFixed(1)} ms step)` : '')
+      `${totalMs.toFixed(2)} ms per step` +
+      (stepMs > 0 ? ` (${share(totalMs)} of a ${stepMs.toFixed(1)} ms step)` : '') +
+      `; in ${buckets} ${c.overlapped ? 'overlapped with backward (c10d DDP reducer)' : 'after backward'}: ` +
+      `${duringMs.toFixed(2)} ms of it during backward, ${waitMs.toFixed(2)} ms waited after backward` +
+      (stepMs > 0 ? ` (${share(waitMs)} of the step)` : '')
     );
   }
 
