@@ -11,8 +11,8 @@ test('gradients reduced during backward equal the global batch mean gradient com
   const [r0, r1] = await runBoth('ddp-reducer');
   const expected = referenceStep();
   for (const r of [r0!, r1!]) {
-    // 16-byte buckets: the 24-byte weight alone, the three 8-byte parameters in buckets of their own or two.
-    assert.ok((r.buckets as number) >= 3, `buckets: ${String(r.buckets)}`);
+    // 16-byte buckets, closed once full: the 24-byte weight, bias and extra (8 bytes each), the unused one.
+    assert.equal(r.buckets, 3);
     const grads = r.grads as (number[] | null)[];
     expected.grads.forEach((e, i) => assertClose(grads[i]!, e));
     // No rank used the fourth parameter: it keeps no gradient, as in one process.
@@ -34,8 +34,9 @@ test('a peer that exits makes the backward through the reducer fail with an erro
 });
 
 test('a peer that stays silent makes the backward through the reducer fail after the timeout, not hang', async () => {
-  const r = await runUnsupervised('ddp-peer-hangs', 2);
+  // 6 s: the same timeout covers the rendezvous, which two processes starting on a loaded machine need.
+  const r = await runUnsupervised('ddp-peer-hangs', 6);
   assert.equal(r.errorName, 'DistributedError');
-  assert.match(r.error!, /^rank 0: the gradient all-reduce failed: .*within 2 s$/);
-  assert.ok(r.ms >= 1500 && r.ms < 15_000, `took ${r.ms} ms`);
+  assert.match(r.error!, /^rank 0: the gradient all-reduce failed: .*within 6 s$/);
+  assert.ok(r.ms >= 5500 && r.ms < 30_000, `took ${r.ms} ms`);
 });

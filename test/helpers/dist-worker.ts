@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     unused.requiresGrad = true;
     const rows = rowsOf(rank);
     const total = rowsOf(0).length + rowsOf(1).length;
-    // Buckets of at most 16 bytes: weight (24 bytes) alone, the other three in pairs or alone.
+    // 16-byte buckets, closed once full: weight (24 bytes), bias and extra (8 each), unused.
     const reducer = DdpReducer.create(group, [weight, bias, extra, unused], 16, 16);
     for (let step = 0; step < 3; step++) {
       zeroGrad([weight, bias, extra, unused]);
