@@ -3,10 +3,13 @@
  * chinese-poetry) trained for the same steps on the same global batch by
  *   1 process × T threads   (`alembic train`, batch 32), and
  *   1 process × 1 thread, and
- *   N processes × T/N threads (`alembic train --nproc N`, batch 32/N per rank),
+ *   N processes × T/N threads (`alembic train --nproc N`, batch 32/N per rank), gradients all-reduced during
+ *   backward by c10d's DDP reducer, and the same with them all-reduced after backward (ALEMBIC_DDP_REDUCER=0,
+ *   the baseline the overlap is measured against),
  * all through the CLI, in the same run. "Training" seconds are the run's own (data, model, steps), without
- * process start-up. Prints steps per second of each, their ratio, and what the
- * gradient all-reduce cost per step (bytes and milliseconds, from rank 0's `data-parallel:` line). On a
+ * process start-up. Prints steps per second of each, their ratio, and what the gradient all-reduce cost per
+ * step (from rank 0's `data-parallel:` line: bytes, milliseconds, how many of them ran during backward and
+ * how many were waited for after it). On a
  * machine with as many cores as threads in both setups, expect rough parity: the point of several
  * processes is several machines, and the last lines project the all-reduce time for 8 and 64 workers
  * from the measured bytes per step (ring all-reduce: each worker sends and receives 2·(N−1)/N of them).
@@ -37,7 +40,7 @@ try {
   writeTsv(loadTangSong({ limitPerClass: 1000 }), train);
 
   /** Runs one training; returns its steps per second over the steps after the first (warm-up) log line. */
-  const run = (name: string, nproc: number, threads: number) => {
+  const run = (name: string, nproc: number, threads: number, env: Record<string, string> = {}) => {
     const config = path.join(dir, `${name}.json`);
     writeFileSync(
       config,
@@ -66,14 +69,28 @@ try {
     );
     const args = [BIN, 'train', '-c', config, ...(nproc > 1 ? ['--nproc', String(nproc)] : [])];
     const started = performance.now();
-    const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const r = spawnSync(process.execPath, args, {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+      env: { ...process.env, ...env },
+    });
     const wall = (performance.now() - started) / 1000;
     if (r.status !== 0) throw new Error(`${name} failed:\n${r.stderr}`);
     const summary = JSON.parse(r.stdout) as { seconds: number; steps: number; parameters: number };
-    const cost =
-      /data-parallel: .*?of ([\d.]+) MB of gradients ([\d.]+) ms per step(?: \(([\d.]+)% of a ([\d.]+) ms step\))?/.exec(
+    const line =
+      /data-parallel: .*? of ([\d.]+) MB of gradients ([\d.]+) ms per step(?: \(([\d.]+)% of a ([\d.]+) ms step\))?; in (\d+) buckets? .*?: ([\d.]+) ms of it during backward, ([\d.]+) ms waited after backward(?: \(([\d.]+)% of the step\))?/.exec(
         r.stderr,
       );
+    const cost = line && {
+      mb: Number(line[1]),
+      ms: Number(line[2]),
+      share: line[3],
+      stepMs: line[4],
+      buckets: Number(line[5]),
+      duringMs: Number(line[6]),
+      waitMs: Number(line[7]),
+      waitShare: line[8],
+    };
     return { summary, wall, cost };
   };
 
@@ -84,6 +101,7 @@ try {
   const one = run('one', 1, THREADS);
   const single = THREADS > 1 ? run('single', 1, 1) : one;
   const many = run('many', NPROC, Math.max(1, Math.floor(THREADS / NPROC)));
+  const after = run('after', NPROC, Math.max(1, Math.floor(THREADS / NPROC)), { ALEMBIC_DDP_REDUCER: '0' });
   const rate = (r: typeof one) => r.summary.steps / r.summary.seconds;
   console.log(`  parameters: ${one.summary.parameters.toLocaleString('en')}`);
   console.log(
@@ -103,12 +121,30 @@ try {
     console.log(
       `  ratio ${NPROC}-process / 1-process × 1 thread: ${(rate(many) / rate(single)).toFixed(2)}×`,
     );
-  if (many.cost) {
-    const [, mb, ms, share, stepMs] = many.cost;
+  console.log(
+    `  ${NPROC} processes, gradients all-reduced after backward: ${rate(after).toFixed(2)} steps/s ` +
+      `(training ${after.summary.seconds.toFixed(1)} s); during / after backward: ${(rate(many) / rate(after)).toFixed(2)}×`,
+  );
+  for (const [what, r] of [
+    ['during backward (c10d DDP reducer)', many],
+    ['after backward (baseline)', after],
+  ] as const) {
+    const c = r.cost;
+    if (!c) continue;
     console.log(
-      `  all-reduce per step: ${mb} MB, ${ms} ms` +
-        (share ? ` = ${share}% of a ${stepMs} ms step (loopback, same machine)` : ''),
+      `  all-reduce ${what}: ${c.mb} MB in ${c.buckets} bucket(s), ${c.ms} ms per step` +
+        (c.share ? ` (${c.share}% of a ${c.stepMs} ms step)` : '') +
+        `, ${c.duringMs} ms of it during backward, ${c.waitMs} ms waited after backward` +
+        (c.waitShare ? ` (${c.waitShare}% of the step)` : '') +
+        ' (loopback, same machine)',
     );
+  }
+  if (many.cost && after.cost)
+    console.log(
+      `  wait after backward, during / after: ${(many.cost.waitMs / after.cost.waitMs).toFixed(2)}×`,
+    );
+  if (many.cost) {
+    const { mb } = many.cost;
     const bytes = Number(mb) * 1e6;
     console.log(
       '  PROJECTION (not measured): ring all-reduce time per step = 2·(N−1)/N × bytes ÷ link bandwidth',

@@ -3,6 +3,8 @@
 // libtorch zip: both have include/ and lib/). Without it, Debian's libtorch-dev layout is used.
 // The distributed bindings (native/src/distributed.cc) need the Gloo headers, which pip torch does not
 // ship and Debian has in libgloo-dev; `defines` turns them on only where those headers are found.
+// Debian's libtorch-dev also leaves out the distributed-autograd header c10d's reducer.hpp includes;
+// `include` then adds native/shim, which declares the two names the reducer needs from it.
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -23,16 +25,28 @@ function dirs() {
   };
 }
 
-/** The defines that switch on the Gloo process group when libtorch has its header and Gloo's are installed. */
+const has = (d, rel) => d.include.some((dir) => fs.existsSync(path.join(dir, rel)));
+
+/** Whether libtorch has the Gloo process group's header and Gloo's own are installed. */
+function withGloo(d) {
+  return has(d, 'torch/csrc/distributed/c10d/ProcessGroupGloo.hpp') && has(d, 'gloo/context.h');
+}
+
+/** The defines that switch on the Gloo process group. */
 function defines(d) {
-  const has = (rel) => d.include.some((dir) => fs.existsSync(path.join(dir, rel)));
-  const gloo = has('torch/csrc/distributed/c10d/ProcessGroupGloo.hpp') && has('gloo/context.h');
-  return gloo ? ['USE_C10D_GLOO', 'ALEMBIC_WITH_GLOO'] : [];
+  return withGloo(d) ? ['USE_C10D_GLOO', 'ALEMBIC_WITH_GLOO'] : [];
+}
+
+/** libtorch's include directories, and native/shim where the reducer's distributed-autograd header is missing. */
+function includes(d) {
+  const shim = path.join(__dirname, '..', 'native', 'shim');
+  const missing = !has(d, 'torch/csrc/distributed/autograd/context/context.h');
+  return withGloo(d) && missing ? [...d.include, shim] : d.include;
 }
 
 const what = process.argv[2];
 const d = dirs();
-if (what === 'include') console.log(d.include.join(' '));
+if (what === 'include') console.log(includes(d).join(' '));
 else if (what === 'lib') console.log(d.lib);
 else if (what === 'defines') console.log(defines(d).join(' '));
 else throw new Error('usage: libtorch-paths.cjs include|lib|defines');

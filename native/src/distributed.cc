@@ -1,14 +1,19 @@
 // Bindings for PyTorch's own distributed layer (c10d): the TCPStore rendezvous, the Gloo process group
-// (CPU collectives; libtorch builds with CUDA add NCCL behind the same ProcessGroup API) and its Work
-// handles. Kept thin on purpose: gradient buckets, the torchrun env contract and the trainer's use of all
-// this live in TypeScript (src/engine/distributed.ts).
+// (CPU collectives; libtorch builds with CUDA add NCCL behind the same ProcessGroup API), its Work
+// handles, and DistributedDataParallel's C++ half — c10d::Reducer, which all-reduces gradient buckets from
+// autograd hooks while backward still runs, and c10d::Logger, which times that. Kept thin on purpose: the
+// torchrun env contract, the loss weighting and the trainer's use of all this live in TypeScript
+// (src/engine/distributed.ts, src/engine/ddp-reducer.ts).
 //
-// Stores, process groups and pending works are held in small id tables here; JavaScript holds the ids.
+// Stores, process groups, pending works and reducers are held in small id tables here; JavaScript holds
+// the ids.
 // Every wait has a timeout, so a peer that died becomes an error instead of a hang.
 //
 // Compiled only where the Gloo headers are installed (Debian: libgloo-dev), signalled by
 // ALEMBIC_WITH_GLOO from scripts/libtorch-paths.cjs. Without them only `distAvailable` exists, returning
-// false, and the TypeScript layer says this libtorch build has no Gloo.
+// false, and the TypeScript layer says this libtorch build has no Gloo. The Reducer is bound for the
+// libtorch 1.x c10d API (ProcessGroupGloo is a c10d::ProcessGroup, the Reducer constructor of 1.13);
+// elsewhere `reducerAvailable` is false and the TypeScript layer reduces the gradients after backward.
 
 #include "addon.h"
 
@@ -17,9 +22,16 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <map>
+
+#if TORCH_VERSION_MAJOR < 2
+#define ALEMBIC_WITH_REDUCER
+#include <torch/csrc/distributed/c10d/logger.hpp>
+#include <torch/csrc/distributed/c10d/reducer.hpp>
+#endif
 #endif
 
 namespace {
@@ -28,6 +40,7 @@ using namespace alembic;
 #ifndef ALEMBIC_WITH_GLOO
 
 OP(distAvailable) { return Napi::Boolean::New(ENV, false); }
+OP(reducerAvailable) { return Napi::Boolean::New(ENV, false); }
 
 #else
 
@@ -155,6 +168,103 @@ OP(broadcast) {
 OP(barrier) {
   return wait_all(ENV, {g_groups.get(static_cast<int>(I(info, 0)), "process group")->barrier()}, MS(info, 1));
 }
+
+#ifndef ALEMBIC_WITH_REDUCER
+
+OP(reducerAvailable) { return Napi::Boolean::New(ENV, false); }
+
+#else
+
+OP(reducerAvailable) { return Napi::Boolean::New(ENV, true); }
+
+// What DistributedDataParallel builds around a model: the reducer, and the logger it reports its timings to.
+struct Ddp : c10::intrusive_ptr_target {
+  std::shared_ptr<c10d::Reducer> reducer;
+  std::shared_ptr<c10d::Logger> logger;  // declared last, so destroyed first (it holds the reducer)
+};
+Table<Ddp> g_reducers;
+
+// Drops warnings: find_unused_parameters' one-time advice to turn it off (a Python DDP flag) means nothing here.
+struct Silent : c10::WarningHandler {
+  void process(const c10::SourceLocation&, const std::string&, const bool) override {}
+};
+
+// reducerCreate(group, params, firstBucketBytes, bucketBytes) → [reducer id, bucket count]. As DDP does:
+// checks that every rank has the same parameter shapes, assigns the parameters to buckets by size (a small
+// first bucket for the parameters defined first, whose gradients come last) and reduces the buckets in
+// reverse order. Parameters no rank used in a step keep no gradient (find_unused_parameters); the
+// reduced gradients are copied into .grad (not bucket views), so zeroing .grad to undefined stays valid.
+OP(reducerCreate) {
+  c10::intrusive_ptr<c10d::ProcessGroup> group = g_groups.get(static_cast<int>(I(info, 0)), "process group");
+  std::vector<at::Tensor> params = TL(info, 1);
+  if (params.empty()) throw OpError("no parameters to reduce");
+  for (const auto& p : params)
+    if (!p.requires_grad()) throw OpError("every parameter given to the reducer must require a gradient");
+  const auto first = static_cast<size_t>(I(info, 2));
+  const auto cap = static_cast<size_t>(I(info, 3));
+  c10d::verify_params_across_processes(group, params, c10::nullopt);
+  std::vector<bool> sparse(params.size(), false);
+  auto assigned = c10d::compute_bucket_assignment_by_size(params, {first, cap}, sparse, {}, c10::nullopt);
+  auto buckets = std::get<0>(assigned);
+  auto limits = std::get<1>(assigned);
+  std::reverse(buckets.begin(), buckets.end());
+  std::reverse(limits.begin(), limits.end());
+  const size_t count = buckets.size();
+  auto ddp = c10::make_intrusive<Ddp>();
+  ddp->reducer = std::make_shared<c10d::Reducer>(params, std::move(buckets), std::move(limits), group, sparse,
+                                                 static_cast<int64_t>(cap), /*find_unused_parameters=*/true,
+                                                 /*gradient_as_bucket_view=*/false,
+                                                 std::unordered_map<size_t, std::string>{}, static_cast<int64_t>(first));
+  ddp->logger = std::make_shared<c10d::Logger>(ddp->reducer);
+  ddp->reducer->set_logger(ddp->logger);
+  // Time every step (DDP samples the first ten, then one in a hundred).
+  ddp->reducer->set_ddp_runtime_logging_sample_rate(1);
+  Napi::Array out = Napi::Array::New(ENV, 2);
+  out.Set(0u, Napi::Number::New(ENV, g_reducers.add(ddp)));
+  out.Set(1u, Napi::Number::New(ENV, static_cast<double>(count)));
+  return out;
+}
+
+// reducerPrepareForward(reducer): a step begins (what DDP's forward() does first): the logger takes the
+// previous step's timings, the reducer starts timing this one.
+OP(reducerPrepareForward) {
+  const auto& ddp = g_reducers.get(static_cast<int>(I(info, 0)), "reducer");
+  ddp->logger->set_runtime_stats_and_log();
+  ddp->reducer->prepare_for_forward();
+  return ENV.Undefined();
+}
+
+// reducerPrepareBackward(reducer, outputs): arms the autograd hooks for the next backward from `outputs`
+// and marks the parameters outside their graph as unused. That backward then launches each bucket's
+// all-reduce as soon as its gradients are ready and, at its end, waits for them and writes .grad.
+OP(reducerPrepareBackward) {
+  const auto& ddp = g_reducers.get(static_cast<int>(I(info, 0)), "reducer");
+  Silent silent;
+  c10::Warning::WarningHandlerGuard guard(&silent);
+  ddp->reducer->prepare_for_backward(TL(info, 1));
+  return ENV.Undefined();
+}
+
+// reducerStats(reducer) → { computeMs, commMs, overlapMs }: the logger's means, over the steps before the
+// current one, of backward's computation, of the gradient all-reduce (first launch to last completion), and
+// of the part of the all-reduce that ran while backward was still computing.
+OP(reducerStats) {
+  const auto& ddp = g_reducers.get(static_cast<int>(I(info, 0)), "reducer");
+  auto data = ddp->logger->get_ddp_logging_data();
+  auto ms = [&](const char* key) {
+    auto it = data.ints_map.find(key);
+    return it == data.ints_map.end() ? 0.0 : static_cast<double>(it->second) / 1e6;
+  };
+  Napi::Object out = Napi::Object::New(ENV);
+  out.Set("computeMs", ms("avg_backward_compute_time"));
+  out.Set("commMs", ms("avg_backward_comm_time"));
+  out.Set("overlapMs", ms("avg_backward_compute_comm_overlap_time"));
+  return out;
+}
+
+OP(reducerClose) { return Napi::Boolean::New(ENV, g_reducers.items.erase(static_cast<int>(I(info, 0))) > 0); }
+
+#endif
 
 // closeGroup(group) / closeStore(store): drop the objects (the last reference closes sockets and threads).
 OP(closeGroup) { return Napi::Boolean::New(ENV, g_groups.items.erase(static_cast<int>(I(info, 0))) > 0); }

@@ -7,10 +7,10 @@
  * Every collective waits with a timeout, and any failure (a peer that died closes its sockets; a peer that
  * hangs runs out the timeout) becomes a DistributedError naming this rank, never a hang.
  *
- * Buckets are reduced after backward, all started at once and then awaited (Gloo works on them in its own
- * threads): the addon's backward is one synchronous call, so overlapping the reduction with backward would
- * need autograd hooks in C++ (what PyTorch's DDP Reducer does) — not worth its weight on CPU, where the
- * all-reduce is a small part of a step.
+ * Gradients are normally all-reduced during backward by PyTorch DDP's own reducer (ddp-reducer.ts). The
+ * GradientReducer here reduces them after backward instead, all buckets started at once and then awaited:
+ * the fallback for a libtorch whose c10d API the addon's reducer binding does not cover (see
+ * overlappedReducerAvailable).
  */
 import { cat, tensor, zeros } from './create.js';
 import { native } from './native.js';
@@ -83,6 +83,11 @@ function isLoopback(addr: string): boolean {
   return addr === 'localhost' || addr === '::1' || addr.startsWith('127.');
 }
 
+/** Whether the addon binds c10d's DDP reducer (libtorch 1.x with Gloo), so gradients reduce during backward. */
+export function overlappedReducerAvailable(): boolean {
+  return native.reducerAvailable() === true;
+}
+
 /** A pending collective; wait() returns when it is done on every rank or throws a DistributedError. */
 export interface PendingWork {
   wait(): void;
@@ -93,7 +98,8 @@ export class ProcessGroup {
   private constructor(
     readonly env: RankEnv,
     private readonly store: number,
-    private readonly group: number,
+    /** The addon's id of the c10d process group (for bindings that take one, as the DDP reducer). */
+    readonly group: number,
   ) {}
 
   get rank(): number {
@@ -137,7 +143,8 @@ export class ProcessGroup {
     }
   }
 
-  private guard<T>(what: string, fn: () => T): T {
+  /** Runs fn; a failure of the collective work in it becomes a DistributedError about `what` on this rank. */
+  guard<T>(what: string, fn: () => T): T {
     try {
       return fn();
     } catch (e) {

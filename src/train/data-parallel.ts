@@ -3,7 +3,11 @@
  * (launched by `alembic … --nproc N`, or torchrun), plugged in through the loop's hooks (training-hooks.ts):
  *   - batches: each global batch of the epoch's permutation is `batch_size × world` examples and rank r
  *     takes the r-th slice of it, so N ranks take exactly the steps of one process with the global batch;
- *   - afterBackward: gradients (and the loss) are averaged over the global batch (engine/distributed.ts);
+ *   - backward: gradients are averaged over the global batch while backward runs, by PyTorch DDP's reducer
+ *     (engine/ddp-reducer.ts); DDP divides by the world size, so each rank's loss is first weighted by its
+ *     share of the global batch (examples × world ÷ global examples) and a short last batch stays exact;
+ *   - afterBackward: the loss is averaged over the global batch (and, with a libtorch the reducer binding
+ *     does not cover, the gradients too: engine/distributed.ts's GradientReducer, after backward);
  *   - onStart: every rank starts from rank 0's weights, and all resume from the same checkpoint;
  *   - stopTogether: a stop asked of any rank (a signal) stops every rank after the same step;
  *   - writesOutputs: rank 0 alone writes (metrics, checkpoints, best/, reports) and holds the output lock.
@@ -14,10 +18,11 @@
  * A process joins at most one group; `dataParallel()` joins it on first use and keeps it.
  */
 import os from 'node:os';
-import { zeros } from '../engine/create.js';
+import { DdpReducer, type ReducerTimings } from '../engine/ddp-reducer.js';
 import {
   broadcastParameters,
   GradientReducer,
+  overlappedReducerAvailable,
   ProcessGroup,
   rankEnvFromProcess,
 } from '../engine/distributed.js';
@@ -28,22 +33,43 @@ import type { TrainerConfig } from '../config/run-config.js';
 import type { Batch, BatchSource, ProcessHooks, SourcePosition, TrainingMode } from './training-hooks.js';
 import { trainingLoop, type TrainingRun, type TrainOptions } from './training-loop.js';
 
-/** One step's gradient averaging (DataParallel.start): returns the global batch's mean loss. */
-export type GradientStep = (localCount: number, globalCount: number, localLoss: number) => number;
+/**
+ * One step's gradient averaging (DataParallel.start): `backward` (absent: the loop's own) runs backward from
+ * this rank's loss, `afterBackward` finishes the step given this rank's example count, the global batch's
+ * and this rank's mean loss, and returns the global batch's mean loss.
+ */
+export interface GradientStep {
+  backward?: (loss: Tensor, localCount: number, globalCount: number) => void;
+  afterBackward: (localCount: number, globalCount: number, localLoss: number) => number;
+}
 
 /** What the gradient averaging cost so far (DataParallel.costLine prints it). */
 interface ReduceCost {
+  /** How the gradients were reduced: overlapped with backward (c10d's DDP reducer) or after it. */
+  overlapped: boolean;
+  buckets: number;
+  bytesPerStep: number;
   steps: number;
-  /** Milliseconds spent in the gradient all-reduce. */
-  reduceMs: number;
-  /** Milliseconds from the first reduce to the last (the steps in between, whole). */
+  /** Milliseconds spent after backward: waiting for the all-reduce (fallback), averaging the loss. */
+  afterMs: number;
+  /** Milliseconds from the first step's end to the last's (the steps in between, whole). */
   spanMs: number;
   firstAt: number;
-  bytesPerStep: number;
+  /** The DDP reducer's timings (overlapped only), read when the run ends. */
+  timings?: ReducerTimings;
 }
 
 export class DataParallel {
-  private cost: ReduceCost = { steps: 0, reduceMs: 0, spanMs: 0, firstAt: 0, bytesPerStep: 0 };
+  private cost: ReduceCost = {
+    overlapped: false,
+    buckets: 0,
+    bytesPerStep: 0,
+    steps: 0,
+    afterMs: 0,
+    spanMs: 0,
+    firstAt: 0,
+  };
+  private reducer: DdpReducer | undefined;
 
   constructor(readonly group: ProcessGroup) {}
 
@@ -63,62 +89,97 @@ export class DataParallel {
    */
   plug(mode: TrainingMode, perRank: number): { mode: TrainingMode; hooks: ProcessHooks } {
     const batches = new ShardedBatches(mode.batches, this.rank, perRank);
-    let reduce: GradientStep | undefined;
-    const loss = (batch: Batch): Tensor => {
-      // A rank can be left without examples by the last, short, global batch of an epoch: it still takes
-      // part in the all-reduce, with a zero loss whose backward leaves no gradient.
-      if (batch.features.length === 0) {
-        const none = zeros([]);
-        none.requiresGrad = true;
-        return none;
-      }
-      return mode.loss(batch);
-    };
+    let step: GradientStep | undefined;
     const hooks: ProcessHooks = {
       writesOutputs: this.isMain,
       onStart: (params, resumedStep) => {
         this.assertSame('the step of the checkpoint to resume from', resumedStep ?? -1);
-        reduce = this.start(params);
+        step = this.start(params);
+      },
+      backward: (loss) => {
+        const { local, global } = batches.lastCounts;
+        if (step!.backward) step!.backward(loss, local, global);
+        else loss.backward();
       },
       afterBackward: (_params, localLoss) =>
-        reduce!(batches.lastCounts.local, batches.lastCounts.global, localLoss),
+        step!.afterBackward(batches.lastCounts.local, batches.lastCounts.global, localLoss),
       stopTogether: (stopHere) => this.group.sumNumbers([stopHere ? 1 : 0])[0]! > 0,
     };
-    return { mode: { ...mode, batches, loss }, hooks };
+    return { mode: { ...mode, batches }, hooks };
   }
 
   /**
-   * Sets every rank's parameters to rank 0's; returns the step's gradient averaging: given this rank's
-   * example count, the global batch's and this rank's mean loss, it averages the gradients over the global
-   * batch and returns the global batch's mean loss.
+   * Sets every rank's parameters to rank 0's and returns the step's gradient averaging over the global
+   * batch: during backward through c10d's DDP reducer where the addon binds it, else after backward.
    */
   start(params: Tensor[]): GradientStep {
     broadcastParameters(this.group, params);
-    const reducer = new GradientReducer(this.group, params);
-    this.cost.bytesPerStep = params.reduce((s, p) => s + p.numel * 4, 0);
-    return (local, global, localLoss) => {
+    // Frozen parameters get no gradient to reduce (the broadcast above still gave them rank 0's values).
+    const trained = [...new Set(params)].filter((p) => p.requiresGrad);
+    this.cost.bytesPerStep = trained.reduce((s, p) => s + p.numel * 4, 0);
+    const timed = <T>(fn: () => T): T => {
       const started = performance.now();
-      const [lossSum] = reducer.reduce(local, global, [local > 0 ? localLoss * local : 0]);
+      const result = fn();
       const c = this.cost;
       const now = performance.now();
-      if (c.steps === 0) c.firstAt = started;
+      if (c.steps === 0) c.firstAt = now;
       c.steps++;
-      c.reduceMs += now - started;
+      c.afterMs += now - started;
       c.spanMs = now - c.firstAt;
-      return lossSum! / global;
+      return result;
+    };
+    if (!overlappedReducerAvailable() || !ddpReducerWanted() || trained.length === 0) {
+      const reducer = new GradientReducer(this.group, trained);
+      this.cost.buckets = reducer.buckets.length;
+      return {
+        afterBackward: (local, global, localLoss) =>
+          timed(() => reducer.reduce(local, global, [local > 0 ? localLoss * local : 0])[0]!) / global,
+      };
+    }
+    this.reducer = DdpReducer.create(this.group, trained);
+    this.cost.overlapped = true;
+    this.cost.buckets = this.reducer.buckets;
+    const reducer = this.reducer;
+    return {
+      // DDP averages the ranks' gradients; weighted by examples × world ÷ global examples, that average is
+      // the gradient of the global batch's mean loss.
+      backward: (loss, local, global) => reducer.backward(loss.mul((local * this.size) / global)),
+      afterBackward: (local, global, localLoss) =>
+        timed(() => this.group.sumNumbers([local > 0 ? localLoss * local : 0])[0]!) / global,
     };
   }
 
-  /** One line on what averaging the gradients cost per step, and its share of the step. */
+  /** Reads the reducer's timings and removes its hooks from the parameters (the run is over). */
+  finish(): void {
+    if (!this.reducer) return;
+    this.cost.timings = this.reducer.timings();
+    this.reducer.close();
+    this.reducer = undefined;
+  }
+
+  /**
+   * One line on what averaging the gradients cost per step: the all-reduce (the loss's own small one
+   * included) and its share of the step, then how it was done, how much of it ran while backward computed
+   * and how much was waited for after backward, with that wait's share of the step.
+   */
   costLine(): string {
     const c = this.cost;
-    const perStep = c.steps > 0 ? c.reduceMs / c.steps : 0;
-    // The span covers steps 2 … n whole (it starts inside step 1's reduce).
+    const after = c.steps > 0 ? c.afterMs / c.steps : 0;
+    const t = c.timings;
+    const totalMs = (t ? t.commMs : 0) + after;
+    const duringMs = t ? Math.min(t.overlapMs, t.commMs) : 0;
+    const waitMs = totalMs - duringMs;
+    // The span covers steps 2 … n whole (it starts at the end of step 1).
     const stepMs = c.steps > 1 ? c.spanMs / (c.steps - 1) : 0;
+    const share = (ms: number) => `${((100 * ms) / stepMs).toFixed(1)}%`;
+    const buckets = `${c.buckets} bucket${c.buckets === 1 ? '' : 's'}`;
     return (
       `data-parallel: ${this.size} ranks; all-reduce of ${(c.bytesPerStep / 1e6).toFixed(2)} MB of gradients ` +
-      `${perStep.toFixed(2)} ms per step` +
-      (stepMs > 0 ? ` (${((100 * perStep) / stepMs).toFixed(1)}% of a ${stepMs.toFixed(1)} ms step)` : '')
+      `${totalMs.toFixed(2)} ms per step` +
+      (stepMs > 0 ? ` (${share(totalMs)} of a ${stepMs.toFixed(1)} ms step)` : '') +
+      `; in ${buckets} ${c.overlapped ? 'overlapped with backward (c10d DDP reducer)' : 'after backward'}: ` +
+      `${duringMs.toFixed(2)} ms of it during backward, ${waitMs.toFixed(2)} ms waited after backward` +
+      (stepMs > 0 ? ` (${share(waitMs)} of the step)` : '')
     );
   }
 
@@ -138,6 +199,16 @@ export class DataParallel {
   }
 }
 
+/** Env var that turns c10d's DDP reducer off ("0"): gradients are then reduced after backward (as a baseline). */
+export const DDP_REDUCER_ENV = 'ALEMBIC_DDP_REDUCER';
+
+function ddpReducerWanted(env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = env[DDP_REDUCER_ENV];
+  if (value === undefined || value === '' || value === '1') return true;
+  if (value === '0') return false;
+  throw new UserError(`environment variable ${DDP_REDUCER_ENV}: expected 0 or 1, got "${value}"`);
+}
+
 /** Rank r's slices of another source's global batches; positions are the global source's. */
 export class ShardedBatches implements BatchSource {
   /** Examples of the last batch: this rank's and the whole global batch's. */
@@ -152,11 +223,17 @@ export class ShardedBatches implements BatchSource {
   get batchesPerEpoch(): number {
     return this.global.batchesPerEpoch;
   }
+  /**
+   * This rank's slice of the next global batch. A rank the last, short, global batch of an epoch leaves
+   * without examples gets a stand-in, the batch's first example, counted as none (local 0, so weighted 0):
+   * its backward then runs through the same parameters as its peers', and it takes part in every bucket's
+   * all-reduce with zeros.
+   */
   next(): Batch {
     const batch = this.global.next();
     const features = batch.features.slice(this.rank * this.perRank, (this.rank + 1) * this.perRank);
     this.lastCounts = { local: features.length, global: batch.features.length };
-    return { ...batch, features };
+    return { ...batch, features: features.length > 0 ? features : batch.features.slice(0, 1) };
   }
   position(): SourcePosition {
     return this.global.position();
@@ -187,8 +264,13 @@ export async function rankTrainingLoop(
     ...plugged.hooks,
     ...(dp.isMain ? {} : { log: () => {}, quiet: true }),
   };
-  const run = await trainingLoop(trainer, plugged.mode, config, rankOpts);
-  if (!run.interrupted) dp.barrier();
+  let run: TrainingRun;
+  try {
+    run = await trainingLoop(trainer, plugged.mode, config, rankOpts);
+    if (!run.interrupted) dp.barrier();
+  } finally {
+    dp.finish();
+  }
   rankOpts.log?.(dp.costLine());
   return { run, opts: rankOpts };
 }

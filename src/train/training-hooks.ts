@@ -4,8 +4,9 @@
  *   - a BatchSource says which batch (and which task) comes next, with a position a checkpoint saves;
  *   - a TrainingMode says what a batch's loss is, what the dev evaluation scores, what a checkpoint and
  *     best/ hold;
- *   - ProcessHooks let several processes train one model: a hook between backward and the optimizer step
- *     (to all-reduce gradients), and whether this process writes the run's files (only one of them should).
+ *   - ProcessHooks let several processes train one model: hooks on backward and between backward and the
+ *     optimizer step (to all-reduce gradients), and whether this process writes the run's files (only one
+ *     of them should).
  */
 import type { Module } from '../engine/nn/module.js';
 import type { Tensor } from '../engine/tensor.js';
@@ -73,6 +74,8 @@ export interface TrainingMode {
 
 /** Hooks of the process running the loop, for training one model in several processes. */
 export interface ProcessHooks {
+  /** Runs backward from the step's loss in place of `loss.backward()` (e.g. reducing gradients as they come). */
+  backward?: (loss: Tensor) => void;
   /**
    * After backward, before gradient clipping and the optimizer step (e.g. an all-reduce of the gradients);
    * may return the loss to log instead of this process's own.

@@ -174,7 +174,9 @@ async function stepLoop(run: TrainingRun): Promise<void> {
         pos.step,
         () => {
           const l = mode.loss(batch);
-          (batch.weight === undefined ? l : l.mul(batch.weight)).backward();
+          const weighted = batch.weight === undefined ? l : l.mul(batch.weight);
+          if (opts.backward) opts.backward(weighted);
+          else weighted.backward();
           return l.item();
         },
         batch.task === undefined ? 'loss' : `${batch.task} loss`,

@@ -1,7 +1,9 @@
-// Data-parallel training end to end through the CLI: two ranks with batch_size 4 take the same steps as one
-// process with batch_size 8 (weights equal within float tolerance), also when the training file is streamed
-// (rank 0 indexes it, rank 1 reuses the index); a two-rank run stopped by a signal and
-// resumed ends bit-identical to one that ran through; only rank 0 writes; a rank that dies stops the run.
+// One data-parallel step on two ranks (gradients and loss averaged over the global batch during backward, and
+// after it as the fallback; a frozen parameter broadcast, not reduced), then training end to end through the
+// CLI: two ranks with batch_size 4 take the same steps as one process with batch_size 8 (weights equal within
+// float tolerance), also when a rank gets no example of the last batch and when the training file is streamed
+// (rank 0 indexes it, rank 1 reuses the index); a two-rank run stopped by a signal and resumed ends
+// bit-identical to one that ran through; only rank 0 writes; a rank that dies stops the run.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,6 +12,8 @@ import { test } from 'node:test';
 import { parseConfig } from '../../src/config/run-config.js';
 import { loadTensors } from '../../src/engine/state-io.js';
 import { train } from '../../src/train/trainer.js';
+import { assertClose, referenceStep } from '../helpers/dist-tiny-model.js';
+import { runBoth } from '../helpers/run-dist-worker.js';
 import { tempDir, writeSentimentSplits } from '../helpers/tiny-data.js';
 
 const BIN = path.resolve(import.meta.dirname, '..', '..', 'bin/alembic.js');
@@ -20,8 +24,9 @@ function writeConfig(
   name: string,
   batchSize: number,
   extra: Record<string, unknown> = {},
+  trainExamples = 22,
 ): string {
-  const files = writeSentimentSplits(dir, { train: 22, dev: 8, test: 0 });
+  const files = writeSentimentSplits(dir, { train: trainExamples, dev: 8, test: 0 });
   const raw = {
     task: 'text_classification',
     dataset: { train: files.train, dev: files.dev, max_len: 16 },
@@ -72,6 +77,27 @@ function lastCheckpoint(out: string): string {
   return path.join(out, 'checkpoints', `step_${Math.max(...steps)}`);
 }
 
+test('a data-parallel step averages gradients and loss over the global batch, during backward or after it', async () => {
+  const expected = referenceStep();
+  for (const [env, how] of [
+    [{}, /in \d+ buckets? overlapped with backward \(c10d DDP reducer\)/],
+    [
+      { ALEMBIC_DDP_REDUCER: '0' },
+      /MB of gradients [\d.]+ ms per step.*; in 1 bucket after backward: 0\.00 ms of it during backward/,
+    ],
+  ] as const) {
+    for (const r of await runBoth('data-parallel-step', env)) {
+      const grads = r.grads as number[][];
+      expected.grads.forEach((e, i) => assertClose(grads[i]!, e));
+      assertClose([r.meanLoss as number], [expected.lossSum / 8]);
+      // Rank 0's value of the frozen parameter on both ranks, and no gradient.
+      assert.deepEqual(r.frozen, [1, 5]);
+      assert.equal(r.frozenGrad, null);
+      assert.match(r.costLine as string, how);
+    }
+  }
+});
+
 test('two ranks × batch 4 train the same weights as one process with batch 8; only rank 0 writes', async () => {
   const dir = tempDir('alembic-ddp-');
   const single = writeConfig(dir, 'single', 8);
@@ -104,6 +130,24 @@ test('two ranks × batch 4 train the same weights as one process with batch 8; o
   la.forEach((v, i) => assert.ok(Math.abs(v - lb[i]!) < 1e-4, `loss ${i}: ${v} vs ${lb[i]}`));
   assert.ok(existsSync(path.join(dir, 'pair', 'best', 'model.safetensors')));
   assert.ok(existsSync(path.join(dir, 'pair', 'report.html')));
+});
+
+test('a last global batch that leaves rank 1 without examples still trains the weights of one process', async () => {
+  // 19 examples: the last global batch of each epoch has 3, all rank 0's; rank 1 steps with a stand-in
+  // weighted 0 (the reducer needs every rank's backward through the same parameters).
+  const dir = tempDir('alembic-ddp-empty-');
+  const single = writeConfig(dir, 'single', 8, {}, 19);
+  const pair = writeConfig(dir, 'pair', 4, {}, 19);
+  await train(parseConfig(JSON.parse(readFileSync(single, 'utf8')), single), { quiet: true, log: () => {} });
+  const r = await runCli(['train', '-c', pair, '--nproc', '2', '--quiet']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((JSON.parse(r.stdout) as { steps: number }).steps, 9);
+  const a = weightsOf(lastCheckpoint(path.join(dir, 'single')));
+  const b = weightsOf(lastCheckpoint(path.join(dir, 'pair')));
+  for (const [name, values] of a) {
+    const other = b.get(name)!;
+    values.forEach((v, i) => assert.ok(Math.abs(v - other[i]!) < 1e-4, `${name}[${i}]: ${v} vs ${other[i]}`));
+  }
 });
 
 test('a streamed training file over two ranks × batch 4 trains the weights of one in-memory process with batch 8', async () => {
