@@ -42,6 +42,7 @@ function newEncoder(
         vocabSize: vocabSize + (ngramSpecOf(model)?.buckets ?? 0),
         hashedRows: ngramSpecOf(model)?.buckets ?? 0,
         linear: model.bow === 'linear',
+        tokenWeights: model.token_weights,
         embeddingDim: model.embedding_dim,
         hiddenSize: model.hidden_size,
         paddingIdx: padId,
