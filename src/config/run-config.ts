@@ -122,6 +122,8 @@ const modelSchema = z
     bow: z.enum(['mlp', 'linear']).default('mlp'),
     /** BOW: a learned weight per token and n-gram, so the bag is a weighted mean (src/nets/bow.ts). */
     token_weights: z.boolean().default(false),
+    /** BOW: standard deviation of the word embeddings' random start (src/nets/bow.ts). */
+    init_std: z.number().min(0).default(1),
     /** Training words read as [UNK] (default: nets/word-dropout.ts, on for word-level nets from scratch). */
     word_dropout: z.number().min(0).max(0.5).optional(),
     /** Sequence labelling with a GRU/LSTM/CNN over words: a character CNN per word (src/nets/char-cnn.ts) beside

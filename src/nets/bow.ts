@@ -42,6 +42,11 @@ export interface BowOptions {
    * many a training run never updates add nothing to the bag instead of random noise. Default 0.
    */
   hashedRows?: number;
+  /**
+   * Standard deviation of the word rows' N(0, std²) start. Default 1 (libtorch's). Near 0 a word seen once
+   * in training adds almost nothing to the bag instead of a random vector that training barely moved.
+   */
+  initStd?: number;
   /** A learned weight per row: the bag is Σ exp(s_i)·e_i / Σ exp(s_i) over the real tokens. Default false. */
   tokenWeights?: boolean;
 }
@@ -65,6 +70,7 @@ export class BowEncoder extends Module implements TextEncoder {
       linear: false,
       hashedRows: 0,
       tokenWeights: false,
+      initStd: 1,
       ...options,
     };
     checkSizes('bow', { vocabSize: o.vocabSize, embeddingDim: o.embeddingDim, hiddenSize: o.hiddenSize });
@@ -72,7 +78,7 @@ export class BowEncoder extends Module implements TextEncoder {
     this.options = o;
     this.embedding = this.child(
       'embedding',
-      new Embedding(o.vocabSize, o.embeddingDim, { paddingIdx: o.paddingIdx }),
+      new Embedding(o.vocabSize, o.embeddingDim, { paddingIdx: o.paddingIdx, std: o.initStd }),
     );
     if (o.hashedRows > 0) {
       noGrad(() =>
@@ -85,6 +91,9 @@ export class BowEncoder extends Module implements TextEncoder {
     this.tokenWeight = o.tokenWeights
       ? this.child('token_weight', new Embedding(o.vocabSize, 1, { paddingIdx: o.paddingIdx, std: 0 }))
       : undefined;
+    // A batch reads a few hundred of the table's rows: the optimizer steps those alone (engine/optim/adamw.ts).
+    this.embedding.rowWise = true;
+    if (this.tokenWeight) this.tokenWeight.rowWise = true;
     this.fc = o.linear ? undefined : this.child('fc', new Linear(o.embeddingDim, o.hiddenSize));
     this.drop = this.child('dropout', new Dropout(o.dropout));
     this.sequenceSize = o.embeddingDim;

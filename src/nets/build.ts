@@ -43,6 +43,7 @@ function newEncoder(
         hashedRows: ngramSpecOf(model)?.buckets ?? 0,
         linear: model.bow === 'linear',
         tokenWeights: model.token_weights,
+        initStd: model.init_std,
         embeddingDim: model.embedding_dim,
         hiddenSize: model.hidden_size,
         paddingIdx: padId,

@@ -1,6 +1,13 @@
 /**
  * AdamW (decoupled weight decay), stepped in one native call over all parameters. The moment tensors
  * live here, visible to TypeScript, so checkpoints can save and restore them.
+ *
+ * Row-wise groups (ParamGroup.rowWise: embedding tables of which a batch reads a few rows) are stepped as
+ * LazyAdam (TensorFlow Addons): only the rows whose gradient is nonzero get the update — weight decay,
+ * moments, weights — with the global step's bias correction; the other rows keep their weights and moments
+ * as they are. Dense AdamW would also decay every untouched row's moments and keep moving the row by its
+ * momentum, at the cost of a pass over the whole table per step: with 20,000 hashed n-gram rows that pass
+ * was most of a bag-of-words training step.
  */
 import { native } from '../native.js';
 import { zeros } from '../create.js';
@@ -42,6 +49,7 @@ export class AdamW extends Optimizer {
       this.beta1,
       this.beta2,
       this.eps,
+      this.rowWise,
     );
   }
 
