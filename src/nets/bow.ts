@@ -91,9 +91,6 @@ export class BowEncoder extends Module implements TextEncoder {
     this.tokenWeight = o.tokenWeights
       ? this.child('token_weight', new Embedding(o.vocabSize, 1, { paddingIdx: o.paddingIdx, std: 0 }))
       : undefined;
-    // A batch reads a few hundred of the table's rows: the optimizer steps those alone (engine/optim/adamw.ts).
-    this.embedding.rowWise = true;
-    if (this.tokenWeight) this.tokenWeight.rowWise = true;
     this.fc = o.linear ? undefined : this.child('fc', new Linear(o.embeddingDim, o.hiddenSize));
     this.drop = this.child('dropout', new Dropout(o.dropout));
     this.sequenceSize = o.embeddingDim;

@@ -11,8 +11,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { AdamW } from '../engine/optim/adamw.js';
-import { Embedding } from '../engine/nn/embedding.js';
-import type { ParamGroup } from '../engine/optim/optimizer.js';
 import type { Module } from '../engine/nn/module.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { TrainerConfig } from '../config/run-config.js';
@@ -306,21 +304,16 @@ export function takesNoWeightDecay(name: string, p: Tensor): boolean {
   return /bias$|LayerNorm|norm\.|embedding/i.test(name) || p.ndim < 2;
 }
 
-/**
- * The optimizer's groups: weight decay on what takesNoWeightDecay leaves, none on the rest; the tables a net
- * marks row-wise (Embedding.rowWise) in groups of their own, stepped row by row.
- */
-export function decayGroups(model: Module, weightDecay: number): ParamGroup[] {
-  const rowWise = new Set<Tensor>();
-  for (const [, m] of model.namedModules()) if (m instanceof Embedding && m.rowWise) rowWise.add(m.weight);
-  const groups = [
-    { params: [] as Tensor[], weightDecay },
-    { params: [] as Tensor[], weightDecay: 0 },
-    { params: [] as Tensor[], weightDecay, rowWise: true },
-    { params: [] as Tensor[], weightDecay: 0, rowWise: true },
-  ];
+/** The optimizer's two groups: weight decay on what takesNoWeightDecay leaves, none on the rest. */
+export function decayGroups(model: Module, weightDecay: number): { params: Tensor[]; weightDecay: number }[] {
+  const decay: Tensor[] = [];
+  const noDecay: Tensor[] = [];
   for (const [name, p] of model.namedParameters()) {
-    groups[(takesNoWeightDecay(name, p) ? 1 : 0) + (rowWise.has(p) ? 2 : 0)].params.push(p);
+    if (takesNoWeightDecay(name, p)) noDecay.push(p);
+    else decay.push(p);
   }
-  return groups.filter((g, i) => i < 2 || g.params.length > 0);
+  return [
+    { params: decay, weightDecay },
+    { params: noDecay, weightDecay: 0 },
+  ];
 }

@@ -21,11 +21,6 @@ export class Embedding extends Module {
   readonly weight: Tensor;
   readonly paddingIdx: number;
   tokenDropout: TokenDropout | undefined;
-  /**
-   * The optimizer steps only the rows a batch read (ParamGroup.rowWise, LazyAdam): for a net whose batches
-   * read few rows of a large table. Default false.
-   */
-  rowWise = false;
 
   constructor(
     readonly numEmbeddings: number,

@@ -9,7 +9,7 @@ export interface ParamGroup {
   weightDecay?: number;
   /**
    * Tables of which a batch reads a few rows (embeddings): AdamW steps only the rows with a nonzero
-   * gradient (LazyAdam; see AdamW). Default false.
+   * gradient (LazyAdam; see AdamW for what that changes). Default false.
    */
   rowWise?: boolean;
 }
