@@ -8,8 +8,8 @@
  * as they are. Dense AdamW also keeps moving a row for a few dozen steps after a batch read it (its first
  * moment decays faster than its second), which gives a word seen once several steps' worth of update; the
  * lazy form gives it one. No preset net uses it: on Brown genres a BOW trained with its tables row-wise lost
- * 2.6 points (plain) and 0.8 points (word bigrams) against dense AdamW, for no shorter training
- * (docs/benchmarks.md).
+ * 2.6 points (plain) and 0.8 points (word bigrams) against dense AdamW, and saved no measurable training
+ * time on the loaded machine (docs/benchmarks.md).
  */
 import { native } from '../native.js';
 import { zeros } from '../create.js';
