@@ -83,7 +83,7 @@ function modelFor(variant: string) {
   const base = { embedding_dim: 128, hidden_size: 128, num_filters: 128, dropout: 0.1 };
   if (variant === 'bow-ngram') return { ...base, net: 'bow', ngrams: 2, buckets: 20_000 };
   // fastText's recipe: the bag straight into the classifier, every row starting at zero, a higher rate and
-  // more epochs (linearRecipe).
+  // more epochs (LINEAR_BOW).
   if (variant === 'bow-linear')
     return { ...base, net: 'bow', ngrams: 2, buckets: 20_000, bow: 'linear', init_std: 0 };
   return { ...base, net: variant };

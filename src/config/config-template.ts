@@ -168,15 +168,15 @@ const STREAMED_TASKS: ReadonlySet<TaskName> = new Set([
   'multi_label_classification',
 ]);
 
+/** fastText's BOW learns only through its table: a higher rate and twice the epochs (early stopping ends it). */
+const LINEAR_BOW_LR = 1e-2;
+
 /**
  * The starting learning rate. A bag of words has few weights per word and learns slowly at the RNN/CNN
  * rate. Nets that predict tokens (language model, generation) learn slowly at the classifier rates: on
  * 1,200 poems a character GRU LM after 225 steps reached 0.95× the unigram perplexity at 1e-3 and 0.73×
  * at 3e-3; a Transformer LM 0.65× at 1e-3. Masked-LM pre-training keeps the encoder's 3e-4.
  */
-/** fastText's BOW learns only through its table: a higher rate and twice the epochs (early stopping ends it). */
-const LINEAR_BOW_LR = 1e-2;
-
 function learningRate(task: TaskName, net: string, fineTune: boolean, masked: boolean): number {
   if (fineTune) return 5e-5;
   const predictsTokens = (task === 'language_model' && !masked) || task === 'text_generation';
