@@ -90,8 +90,8 @@ function modelSection(task: TaskName, net: string, opts: TemplateOptions): Recor
   if (task === 'multi_label_classification') extra.threshold = 0.5;
   switch (net) {
     case 'bow':
-      // fastText's recipe won on the three classification benchmarks (docs/benchmarks.md: SpamAssassin,
-      // Tang-vs-Song, Brown genres, against the MLP BOW and TF-IDF + logistic regression).
+      // fastText's recipe beat the MLP BOW on SpamAssassin, Tang-vs-Song and Brown genres (3 seeds each), and
+      // TF-IDF + logistic regression on the first two (docs/benchmarks.md).
       if (task === 'text_classification')
         return {
           net,
