@@ -82,12 +82,19 @@ function modelFor(variant: string) {
     };
   const base = { embedding_dim: 128, hidden_size: 128, num_filters: 128, dropout: 0.1 };
   if (variant === 'bow-ngram') return { ...base, net: 'bow', ngrams: 2, buckets: 20_000 };
-  if (variant === 'bow-linear') return { ...base, net: 'bow', ngrams: 2, buckets: 20_000, bow: 'linear' };
+  // fastText's recipe: the bag straight into the classifier, every row starting at zero, a higher rate and
+  // more epochs (LINEAR_BOW).
+  if (variant === 'bow-linear')
+    return { ...base, net: 'bow', ngrams: 2, buckets: 20_000, bow: 'linear', init_std: 0 };
   return { ...base, net: variant };
 }
 
+/** The linear BOW learns only through its table: 1e-2 and twice the epochs (early stopping picks the peak). */
+const LINEAR_BOW = { learningRate: 1e-2, epochFactor: 2 };
+
 function epochsFor(variant: string, corpus: string): number {
   if (args.epochs) return Number(args.epochs);
+  if (variant === 'bow-linear') return (corpus === 'spam' ? 3 : 5) * LINEAR_BOW.epochFactor;
   if (variant === 'transformer') return corpus === 'spam' ? 2 : 3;
   return corpus === 'spam' ? 3 : 5;
 }
@@ -115,9 +122,11 @@ async function runOne(
             ? 3e-4
             : args.lr
               ? Number(args.lr)
-              : variant.startsWith('bow')
-                ? 5e-3
-                : 2e-3,
+              : variant === 'bow-linear'
+                ? LINEAR_BOW.learningRate
+                : variant.startsWith('bow')
+                  ? 5e-3
+                  : 2e-3,
           warmup_ratio: 0.1,
           eval_step: 100,
           save_model_step: 100000,

@@ -560,29 +560,46 @@ OP(normal_) {
 
 // ---------------------------------------------------------------- optimizers (one call per step, loop in C++)
 
-// adamw(params, expAvg, expAvgSq, weightDecays: number[], step, lr, beta1, beta2, eps)
+// adamw(params, expAvg, expAvgSq, weightDecays: number[], step, lr, beta1, beta2, eps, rowWise: boolean[])
 // Decoupled weight decay as in Loshchilov & Hutter and torch.optim.AdamW; bias-corrected moments.
+// A row-wise table (an embedding whose batch reads a few of its rows) is stepped as LazyAdam does: only the
+// rows with a nonzero gradient are read and written (their decay, moments and weights); the others keep
+// their moments and weights unchanged, where dense AdamW would decay their moments and keep moving them.
 OP(adamw) {
   auto params = TL(info, 0);
   auto m = TL(info, 1);
   auto v = TL(info, 2);
   Napi::Array wd = info[3].As<Napi::Array>();
   double step = D(info, 4), lr = D(info, 5), b1 = D(info, 6), b2 = D(info, 7), eps = D(info, 8);
-  if (m.size() != params.size() || v.size() != params.size() || wd.Length() != params.size())
+  Napi::Array row_wise = info[9].As<Napi::Array>();
+  if (m.size() != params.size() || v.size() != params.size() || wd.Length() != params.size() ||
+      row_wise.Length() != params.size())
     throw OpError("optimizer state does not match the parameter list");
   at::NoGradGuard ng;
   const double bc1 = 1 - std::pow(b1, step);
   const double bc2_sqrt = std::sqrt(1 - std::pow(b2, step));
+  auto update = [&](at::Tensor& p, const at::Tensor& g, at::Tensor& mi, at::Tensor& vi, double decay) {
+    if (decay != 0) p.mul_(1 - lr * decay);
+    mi.mul_(b1).add_(g, 1 - b1);
+    vi.mul_(b2).addcmul_(g, g, 1 - b2);
+    at::Tensor denom = (vi.sqrt() / bc2_sqrt).add_(eps);
+    p.addcdiv_(mi, denom, -lr / bc1);
+  };
   for (size_t i = 0; i < params.size(); i++) {
     at::Tensor& p = params[i];
     const at::Tensor& g = p.grad();
     if (!g.defined()) continue;
     double decay = wd.Get(static_cast<uint32_t>(i)).As<Napi::Number>().DoubleValue();
-    if (decay != 0) p.mul_(1 - lr * decay);
-    m[i].mul_(b1).add_(g, 1 - b1);
-    v[i].mul_(b2).addcmul_(g, g, 1 - b2);
-    at::Tensor denom = (v[i].sqrt() / bc2_sqrt).add_(eps);
-    p.addcdiv_(m[i], denom, -lr / bc1);
+    if (!row_wise.Get(static_cast<uint32_t>(i)).As<Napi::Boolean>().Value() || p.dim() != 2) {
+      update(p, g, m[i], v[i], decay);
+      continue;
+    }
+    at::Tensor rows = g.ne(0).any(1).nonzero().squeeze(1);
+    at::Tensor pr = p.index_select(0, rows), mr = m[i].index_select(0, rows), vr = v[i].index_select(0, rows);
+    update(pr, g.index_select(0, rows), mr, vr, decay);
+    p.index_copy_(0, rows, pr);
+    m[i].index_copy_(0, rows, mr);
+    v[i].index_copy_(0, rows, vr);
   }
   return ENV.Undefined();
 }

@@ -120,6 +120,10 @@ const modelSchema = z
     buckets: z.number().int().min(1).max(4_000_000).default(20_000),
     char_ngrams: z.tuple([z.number().int().min(1), z.number().int().min(1)]).optional(),
     bow: z.enum(['mlp', 'linear']).default('mlp'),
+    /** BOW: a learned weight per token and n-gram, so the bag is a weighted mean (src/nets/bow.ts). */
+    token_weights: z.boolean().default(false),
+    /** BOW: standard deviation of the word embeddings' random start (src/nets/bow.ts). */
+    init_std: z.number().min(0).default(1),
     /** Training words read as [UNK] (default: nets/word-dropout.ts, on for word-level nets from scratch). */
     word_dropout: z.number().min(0).max(0.5).optional(),
     /** Sequence labelling with a GRU/LSTM/CNN over words: a character CNN per word (src/nets/char-cnn.ts) beside
@@ -290,6 +294,9 @@ function checkNgrams(c: TrainConfig, source: string): void {
   const asked = m.ngrams > 1 ? 'model.ngrams' : m.char_ngrams ? 'model.char_ngrams' : undefined;
   if (asked && (m.net !== 'bow' || !CLASSIFICATION_TASKS.includes(c.task))) {
     throw new UserError(`${source}: ${asked}: n-gram features need net "bow" and a classification task`);
+  }
+  if (m.token_weights && m.net !== 'bow') {
+    throw new UserError(`${source}: model.token_weights: token weights need net "bow"`);
   }
   if (m.char_ngrams && m.char_ngrams[0] > m.char_ngrams[1]) {
     throw new UserError(`${source}: model.char_ngrams: [min, max] with min ≤ max`);

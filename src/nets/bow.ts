@@ -6,7 +6,12 @@
  * The `linear` variant is fastText's: the mean of the embeddings is the pooled vector, fed straight to the
  * classifier (with hashed n-gram rows after the vocabulary's, src/data/ngram-hash.ts), the fastest there is.
  *
- * Parameters: `embedding.weight`, and unless linear `fc.weight`, `fc.bias`.
+ * With `tokenWeights` the bag is a weighted mean: each token (and n-gram) has a learned log-weight, starting
+ * at 0 (weight 1, the plain mean), so that frequent words that say nothing about the class ("the", "of") can
+ * fade and telling ones count more — the role idf plays in TF-IDF, learned instead of counted.
+ *
+ * Parameters: `embedding.weight`, unless linear `fc.weight`, `fc.bias`, and with tokenWeights
+ * `token_weight.weight` [vocabSize, 1].
  */
 import { Dropout } from '../engine/nn/dropout.js';
 import { Embedding } from '../engine/nn/embedding.js';
@@ -15,7 +20,7 @@ import { Module } from '../engine/nn/module.js';
 import { noGrad } from '../engine/scope.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { EncoderInput, EncoderOutput, TextEncoder } from './encoder.js';
-import { checkDropout, checkSizes, maskedMean, maskedSum } from './pooling.js';
+import { checkDropout, checkSizes, maskedMean, maskedSum, weightedMean } from './pooling.js';
 
 export interface BowOptions {
   vocabSize: number;
@@ -37,6 +42,13 @@ export interface BowOptions {
    * many a training run never updates add nothing to the bag instead of random noise. Default 0.
    */
   hashedRows?: number;
+  /**
+   * Standard deviation of the word rows' N(0, std²) start. Default 1 (libtorch's). Near 0 a word seen once
+   * in training adds almost nothing to the bag instead of a random vector that training barely moved.
+   */
+  initStd?: number;
+  /** A learned weight per row: the bag is Σ exp(s_i)·e_i / Σ exp(s_i) over the real tokens. Default false. */
+  tokenWeights?: boolean;
 }
 
 export class BowEncoder extends Module implements TextEncoder {
@@ -45,6 +57,7 @@ export class BowEncoder extends Module implements TextEncoder {
   readonly pooledSize: number;
   readonly embedding: Embedding;
   readonly fc: Linear | undefined;
+  readonly tokenWeight: Embedding | undefined;
   private readonly drop: Dropout;
 
   constructor(options: BowOptions) {
@@ -56,6 +69,8 @@ export class BowEncoder extends Module implements TextEncoder {
       dropout: 0,
       linear: false,
       hashedRows: 0,
+      tokenWeights: false,
+      initStd: 1,
       ...options,
     };
     checkSizes('bow', { vocabSize: o.vocabSize, embeddingDim: o.embeddingDim, hiddenSize: o.hiddenSize });
@@ -63,7 +78,7 @@ export class BowEncoder extends Module implements TextEncoder {
     this.options = o;
     this.embedding = this.child(
       'embedding',
-      new Embedding(o.vocabSize, o.embeddingDim, { paddingIdx: o.paddingIdx }),
+      new Embedding(o.vocabSize, o.embeddingDim, { paddingIdx: o.paddingIdx, std: o.initStd }),
     );
     if (o.hashedRows > 0) {
       noGrad(() =>
@@ -73,6 +88,9 @@ export class BowEncoder extends Module implements TextEncoder {
           .dispose(),
       );
     }
+    this.tokenWeight = o.tokenWeights
+      ? this.child('token_weight', new Embedding(o.vocabSize, 1, { paddingIdx: o.paddingIdx, std: 0 }))
+      : undefined;
     this.fc = o.linear ? undefined : this.child('fc', new Linear(o.embeddingDim, o.hiddenSize));
     this.drop = this.child('dropout', new Dropout(o.dropout));
     this.sequenceSize = o.embeddingDim;
@@ -82,7 +100,11 @@ export class BowEncoder extends Module implements TextEncoder {
   /** sequence: the token embeddings themselves (a bag has no context), [B, T, embeddingDim]. */
   encode({ ids, mask }: EncoderInput): EncoderOutput {
     const sequence = this.embedding.forward(ids);
-    const bag = this.options.pooling === 'sum' ? maskedSum(sequence, mask) : maskedMean(sequence, mask);
+    const bag = this.tokenWeight
+      ? weightedMean(sequence, this.tokenWeight.forward(ids).squeeze(-1).exp(), mask)
+      : this.options.pooling === 'sum'
+        ? maskedSum(sequence, mask)
+        : maskedMean(sequence, mask);
     if (!this.fc) return { sequence, pooled: this.drop.forward(bag) };
     const squashed = this.options.activation === 'tanh' ? bag.tanh() : softsign(bag);
     const pooled = this.fc.forward(this.drop.forward(squashed)).relu();

@@ -42,6 +42,8 @@ function newEncoder(
         vocabSize: vocabSize + (ngramSpecOf(model)?.buckets ?? 0),
         hashedRows: ngramSpecOf(model)?.buckets ?? 0,
         linear: model.bow === 'linear',
+        tokenWeights: model.token_weights,
+        initStd: model.init_std,
         embeddingDim: model.embedding_dim,
         hiddenSize: model.hidden_size,
         paddingIdx: padId,

@@ -36,6 +36,15 @@ export function maskedMean(x: Tensor, mask: Tensor): Tensor {
 }
 
 /**
+ * Σ w·x / Σ w over the real tokens → [batch, dim], for positive weights w [batch, time]. The clamp keeps an
+ * (invalid) empty row at zero rather than NaN, as maskedMean's does.
+ */
+export function weightedMean(x: Tensor, w: Tensor, mask: Tensor): Tensor {
+  const weights = w.mul(mask.float()).unsqueeze(-1);
+  return x.mul(weights).sum(1).div(weights.sum(1).clamp(1e-12));
+}
+
+/**
  * Maximum over the real tokens → [batch, dim]. Padding is set to −∞ first rather than to zero, since
  * features may be negative (RNN outputs) and a zero at a padding position would then win the max.
  */

@@ -4,7 +4,7 @@
  * model section, only the keys the chosen net and task read; the rest of the config is shown whole.
  */
 const NET_KEYS: Record<string, readonly string[]> = {
-  bow: ['hidden_size', 'ngrams', 'buckets', 'char_ngrams', 'bow'],
+  bow: ['hidden_size', 'ngrams', 'buckets', 'char_ngrams', 'bow', 'token_weights', 'init_std'],
   cnn: ['kernel_widths', 'num_filters'],
   gru: ['hidden_size', 'num_layers', 'bidirectional', 'pooling'],
   lstm: ['hidden_size', 'num_layers', 'bidirectional', 'pooling'],

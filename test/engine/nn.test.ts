@@ -94,6 +94,40 @@ test('AdamW step matches the hand-computed update', () => {
   assert.equal(p.item(), q.item());
 });
 
+test('row-wise AdamW steps only the rows with a gradient (LazyAdam), and those exactly as dense AdamW', () => {
+  const [rows, dim, lr, wd] = [5, 3, 0.05, 0.1];
+  const init = Array.from({ length: rows * dim }, (_, i) => Math.sin(i + 1));
+  const p = tensor(init, [rows, dim]).keep();
+  p.requiresGrad = true;
+  const opt = new AdamW([{ params: [p], weightDecay: wd, rowWise: true }], { lr, weightDecay: wd });
+  // Brute force: per-element Adam state, advanced only where the element's row was read.
+  const w = [...init];
+  const m = w.map(() => 0);
+  const v = w.map(() => 0);
+  const batches = [[0, 2, 2], [2], [4, 0], [1, 3, 3, 3]];
+  batches.forEach((ids, k) => {
+    const step = k + 1;
+    zeroGrad([p]);
+    // loss = Σ_i Σ_d (d + 1) · p[ids[i], d]²: row r's gradient is 2 (d + 1) p[r, d] times its count.
+    const coef = tensor([1, 2, 3], [1, dim]);
+    tidy(() => p.indexSelect(0, int64(ids)).pow(2).mul(coef).sum().backward());
+    const grad = w.map(
+      (x, j) => 2 * ((j % dim) + 1) * x * ids.filter((r) => r === Math.floor(j / dim)).length,
+    );
+    for (let j = 0; j < w.length; j++) {
+      if (!ids.includes(Math.floor(j / dim))) continue;
+      w[j] *= 1 - lr * wd;
+      m[j] = 0.9 * m[j] + 0.1 * grad[j];
+      v[j] = 0.999 * v[j] + 0.001 * grad[j] ** 2;
+      const denom = Math.sqrt(v[j]) / Math.sqrt(1 - 0.999 ** step) + 1e-8;
+      w[j] -= (lr / (1 - 0.9 ** step)) * (m[j] / denom);
+    }
+    opt.step();
+  });
+  const got = p.toArray();
+  w.forEach((x, j) => assert.ok(Math.abs(got[j] - x) < 1e-5, `element ${j}: ${got[j]} vs ${x}`));
+});
+
 test('SGD with momentum follows the textbook recurrence', () => {
   const p = tensor([1]).keep();
   p.requiresGrad = true;

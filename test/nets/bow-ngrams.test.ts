@@ -26,3 +26,25 @@ test('bow linear: the pooled vector is the masked mean of the embeddings, no lay
     assert.deepEqual(enc.encode({ ids, mask, lengths }).pooled.toArray(), [3, 4]); // mean of (1, 2) and (5, 6)
   });
 });
+
+test('bow token weights: the bag is the exp(s)-weighted mean of the real tokens, plain mean at start', () => {
+  const enc = new BowEncoder({
+    vocabSize: 4,
+    embeddingDim: 2,
+    hiddenSize: 7,
+    linear: true,
+    tokenWeights: true,
+  });
+  noGrad(() => enc.embedding.weight.copy_(tensor([0, 0, 1, 2, 3, 4, 5, 6], [4, 2])));
+  enc.eval();
+  const pooled = () =>
+    tidy(() => {
+      const ids = int64([1, 3, 0], [1, 3]);
+      return enc.encode({ ids, mask: ids.ne(0), lengths: int64([2]) }).pooled.toArray();
+    });
+  assert.deepEqual(pooled(), [3, 4]); // log-weights start at 0: the mean of (1, 2) and (5, 6)
+  noGrad(() => enc.tokenWeight!.weight.copy_(tensor([7, Math.log(3), 0, 0], [4, 1])));
+  // weights 3 and 1 (the padding row's 7 is masked out): (3·(1, 2) + (5, 6)) / 4
+  const [x, y] = pooled();
+  assert.ok(Math.abs(x - 2) < 1e-6 && Math.abs(y - 3) < 1e-6, `${x}, ${y}`);
+});

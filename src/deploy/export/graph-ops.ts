@@ -89,6 +89,15 @@ export function maskedMean(g: OnnxGraphBuilder, x: string, m: MaskViews): string
   });
 }
 
+/** Σ w·x / Σ w over the real positions, w positive [batch, seq] → [batch, dim] (pooling.ts weightedMean). */
+export function weightedMean(g: OnnxGraphBuilder, x: string, w: string, m: MaskViews): string {
+  return g.scope('weighted_mean', () => {
+    const weights = g.op('Mul', [w, m.float]);
+    const total = g.op('Max', [reduce(g, 'ReduceSum', weights, [1], true), g.scalar(1e-12)]); // [batch, 1]
+    return g.op('Div', [weightedSum(g, x, weights), total]);
+  });
+}
+
 /** Sum of the real positions of x [batch, seq, dim] → [batch, dim] (pooling.ts maskedSum). */
 export function maskedSum(g: OnnxGraphBuilder, x: string, m: MaskViews): string {
   return g.scope('masked_sum', () => weightedSum(g, x, m.float));

@@ -1,6 +1,15 @@
 /**
  * AdamW (decoupled weight decay), stepped in one native call over all parameters. The moment tensors
  * live here, visible to TypeScript, so checkpoints can save and restore them.
+ *
+ * Row-wise groups (ParamGroup.rowWise: embedding tables of which a batch reads a few rows) are stepped as
+ * LazyAdam (TensorFlow Addons): only the rows whose gradient is nonzero get the update — weight decay,
+ * moments, weights — with the global step's bias correction; the other rows keep their weights and moments
+ * as they are. Dense AdamW also keeps moving a row for a few dozen steps after a batch read it (its first
+ * moment decays faster than its second), which gives a word seen once several steps' worth of update; the
+ * lazy form gives it one. No preset net uses it: on Brown genres a BOW trained with its tables row-wise lost
+ * 2.6 points (plain) and 0.8 points (word bigrams) against dense AdamW, and saved no measurable training
+ * time on the loaded machine (docs/benchmarks.md).
  */
 import { native } from '../native.js';
 import { zeros } from '../create.js';
@@ -42,6 +51,7 @@ export class AdamW extends Optimizer {
       this.beta1,
       this.beta2,
       this.eps,
+      this.rowWise,
     );
   }
 

@@ -7,6 +7,11 @@ import type { Tensor } from '../tensor.js';
 export interface ParamGroup {
   params: Tensor[];
   weightDecay?: number;
+  /**
+   * Tables of which a batch reads a few rows (embeddings): AdamW steps only the rows with a nonzero
+   * gradient (LazyAdam; see AdamW for what that changes). Default false.
+   */
+  rowWise?: boolean;
 }
 
 export interface OptimizerState {
@@ -18,6 +23,7 @@ export interface OptimizerState {
 export abstract class Optimizer {
   readonly params: Tensor[] = [];
   readonly weightDecays: number[] = [];
+  readonly rowWise: boolean[] = [];
   stepCount = 0;
   learningRate: number;
 
@@ -27,6 +33,7 @@ export abstract class Optimizer {
       for (const p of g.params) {
         this.params.push(p);
         this.weightDecays.push(g.weightDecay ?? defaultDecay);
+        this.rowWise.push(g.rowWise ?? false);
       }
     }
   }

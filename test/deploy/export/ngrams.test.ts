@@ -40,6 +40,10 @@ const VARIANTS = [
     name: 'linear bow, word bigrams and character 2–4-grams',
     model: { ngrams: 2, buckets: 501, char_ngrams: [2, 4], bow: 'linear' },
   },
+  {
+    name: 'mlp bow, word bigrams, learned token weights',
+    model: { ngrams: 2, buckets: 499, token_weights: true },
+  },
 ];
 
 for (const v of VARIANTS) {
