@@ -204,6 +204,15 @@ export function dataParallel(): DataParallel | undefined {
   return joined ?? undefined;
 }
 
+/**
+ * Makes this process train alone although its environment names a group: for workers that share other
+ * work through files (data distillation's labelling), where one of them trains and the others do not.
+ */
+export function trainAlone(): void {
+  if (joined) throw new Error('trainAlone: this process has joined a data-parallel group already');
+  joined = null;
+}
+
 /** Whether this process writes the run's files: it runs alone, or it is rank 0. */
 export function isMainRank(): boolean {
   return dataParallel()?.isMain ?? true;
