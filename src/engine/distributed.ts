@@ -70,8 +70,7 @@ export function rankEnvFromProcess(env: NodeJS.ProcessEnv = process.env): RankEn
   const worker = workerRank(env);
   if (worker.world === 1) return undefined;
   const timeoutMs = distTimeoutMs(env);
-  if (!worker.masterAddr)
-    throw new UserError('environment variable MASTER_ADDR: missing (the address of rank 0)');
+  if (!worker.masterAddr) throw new UserError('environment variable MASTER_ADDR: missing (the address of rank 0)');
   if (worker.masterPort === undefined)
     throw new UserError('environment variable MASTER_PORT: missing (the port of rank 0)');
   return {

@@ -44,9 +44,7 @@ export function createTask(given: TrainConfig, saved?: SavedTask): AnyTask {
   }
   // Training on a teacher's probabilities is distillation's variant; never silently train without them.
   if (config.soft_labels !== undefined && saved === undefined) {
-    throw new UserError(
-      'soft_labels: soft-label training is not loaded (import distill/data/soft-label-task)',
-    );
+    throw new UserError('soft_labels: soft-label training is not loaded (import distill/data/soft-label-task)');
   }
   switch (config.task) {
     case 'text_classification':

@@ -48,16 +48,7 @@ const HEIGHT = 280;
 const MARGIN = { left: 64, right: 20, top: 34, bottom: 40 };
 const COLORS = { raw: '#9db7e0', smooth: '#1d4ed8', dev: '#ea580c', best: '#b91c1c' };
 /** Dev metric colours, told apart on one chart (Tableau 10 without its red, which marks the best step). */
-const METRIC_COLORS = [
-  '#047857',
-  '#1d4ed8',
-  '#ea580c',
-  '#7c3aed',
-  '#a16207',
-  '#db2777',
-  '#0e7490',
-  '#4b5563',
-];
+const METRIC_COLORS = ['#047857', '#1d4ed8', '#ea580c', '#7c3aed', '#a16207', '#db2777', '#0e7490', '#4b5563'];
 /** Legend entries are this wide; they wrap onto more rows above the plot. */
 const LEGEND_ENTRY = 150;
 const LEGEND_ROW = 16;
@@ -295,16 +286,10 @@ function metricCharts(input: ReportInput, best?: { step: number; label: string }
   const correlations = series.filter(
     (s) => !rates.includes(s) && CORRELATION_NAME.test(s.metric) && inRange(s, -1, 1),
   );
-  const charts: { title: string; caption: string; series: Series[]; range?: readonly [number, number] }[] =
-    [];
+  const charts: { title: string; caption: string; series: Series[]; range?: readonly [number, number] }[] = [];
   const names = (list: typeof series) => list.map((s) => s.metric).join(', ');
   if (rates.length > 0)
-    charts.push({
-      title: 'rates',
-      caption: `${names(rates)} (shared axis 0–1)`,
-      series: rates,
-      range: [0, 1],
-    });
+    charts.push({ title: 'rates', caption: `${names(rates)} (shared axis 0–1)`, series: rates, range: [0, 1] });
   if (correlations.length > 0)
     charts.push({
       title: 'correlations',

@@ -24,7 +24,11 @@ export class Heartbeat {
 
   private beat(): void {
     this.beats++;
-    writeFileDurably(this.file, `${process.pid} ${this.beats} ${new Date().toISOString()}\n`);
+    try {
+      writeFileDurably(this.file, `${process.pid} ${this.beats} ${new Date().toISOString()}\n`);
+    } catch {
+      // A beat that cannot be written is a missed beat: a watcher times out only after several in a row.
+    }
   }
 
   stop(): void {

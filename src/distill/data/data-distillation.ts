@@ -111,17 +111,19 @@ export async function runDataDistill(
   options: DataDistillOptions = {},
 ): Promise<DataDistillReport> {
   const worker = options.worker ?? workerRank();
+  const settled = { ...options, worker, leaderTimeoutMs: options.leaderTimeoutMs ?? distTimeoutMs() };
   // Rank 0 trains the teacher and students alone; the workers share only the labelling, through files.
   if (worker.world > 1) trainAlone();
-  if (worker.rank > 0) return runLocked(config, { ...options, worker });
+  if (worker.rank > 0) return runLocked(config, settled);
   return withDirLock(config.output_dir, async () => {
     const layout = new DistillLayout(config.output_dir);
     mkdirSync(layout.steps, { recursive: true });
-    const timeoutMs = options.leaderTimeoutMs ?? distTimeoutMs();
     const heartbeat =
-      worker.world > 1 ? new Heartbeat(layout.leaderHeartbeat, heartbeatEvery(timeoutMs)) : undefined;
+      worker.world > 1
+        ? new Heartbeat(layout.leaderHeartbeat, heartbeatEvery(settled.leaderTimeoutMs))
+        : undefined;
     try {
-      return await runLocked(config, { ...options, worker });
+      return await runLocked(config, settled);
     } finally {
       heartbeat?.stop();
     }
@@ -161,7 +163,7 @@ async function runLocked(
             signal: options.signal,
             leader: {
               heartbeat: layout.leaderHeartbeat,
-              timeoutMs: options.leaderTimeoutMs ?? distTimeoutMs(),
+              timeoutMs: options.leaderTimeoutMs!,
             },
           },
     ),
