@@ -18,7 +18,7 @@ import type { EvalOutputs, EvalResult, TaskModel } from '../tasks/task.js';
 import { dataParallel } from './data-parallel.js';
 
 /** Rank `rank`'s slice [start, end) of `count` examples split as evenly as possible over `world` ranks. */
-export function shardRange(count: number, rank: number, world: number): { start: number; end: number } {
+export function rankSlice(count: number, rank: number, world: number): { start: number; end: number } {
   return { start: Math.floor((count * rank) / world), end: Math.floor((count * (rank + 1)) / world) };
 }
 
@@ -41,7 +41,7 @@ export function evaluateSharded(
 ): EvalResult {
   const dp = dataParallel();
   if (!dp || !evaluatesInParts(task)) return task.evaluate(model, examples, features, batchSize);
-  const { start, end } = shardRange(features.length, dp.rank, dp.size);
+  const { start, end } = rankSlice(features.length, dp.rank, dp.size);
   const mine = task.evalOutputs!(model, features.slice(start, end), batchSize);
   return task.scoreOutputs!(examples, features, gatherOutputs(dp.group, mine, features.length, start));
 }

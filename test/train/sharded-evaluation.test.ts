@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runRanks } from '../../src/cli/rank-launcher.js';
 import { parseConfig } from '../../src/config/run-config.js';
-import { shardRange } from '../../src/train/sharded-evaluation.js';
+import { rankSlice } from '../../src/train/sharded-evaluation.js';
 import { train } from '../../src/train/trainer.js';
 import { Rng } from '../../src/util/rng.js';
 import { rowOf } from '../helpers/sharded-eval-rows.js';
@@ -25,10 +25,10 @@ const worker = path.join(
   'sharded-eval-worker.ts',
 );
 
-test('shardRange: the slices of any count over any number of ranks are consecutive and even', () => {
+test('rankSlice: the slices of any count over any number of ranks are consecutive and even', () => {
   for (let count = 0; count <= 13; count++) {
     for (let world = 1; world <= 5; world++) {
-      const ranges = Array.from({ length: world }, (_, r) => shardRange(count, r, world));
+      const ranges = Array.from({ length: world }, (_, r) => rankSlice(count, r, world));
       assert.equal(ranges[0]!.start, 0);
       assert.equal(ranges[world - 1]!.end, count);
       ranges.forEach((r, i) => {
