@@ -9,7 +9,8 @@
  * every example; streamed: one pass to index, validate and count the vocabulary), then `--steps`
  * optimizer steps of a character BOW classifier, batch 64. Printed per size and mode: preparation time,
  * training examples per second over the steps, peak RSS; then the ratio of the peak RSS of the larger file
- * to the smaller per mode, and streamed vs in-memory speed per size.
+ * to the smaller per mode, and streamed vs in-memory speed per size. bench/scale.ts runs the same
+ * measurement (measureStreaming) over larger files.
  *
  *   npm run bench:streaming [-- --sizes 200000,2000000] [--steps 300] [--threads 1]
  */
@@ -96,29 +97,48 @@ function writeCorpusFile(file: string, lines: number, poems: { text: string; lab
   }
 }
 
-function main(): void {
-  const { values } = parseArgs({
-    options: {
-      sizes: { type: 'string', default: '200000,2000000' },
-      steps: { type: 'string', default: '300' },
-      threads: { type: 'string', default: '1' },
-    },
-  });
-  const sizes = values.sizes.split(',').map(Number);
-  const steps = Number(values.steps);
+/** Modes of reading the training file, as the bench names them. */
+export type DataMode = 'in memory' | 'streamed';
+
+export interface StreamingOptions {
+  /** Training-file sizes in lines, smallest first. */
+  sizes: number[];
+  /** Optimizer steps per run (batch 64), unless the file gets a whole epoch (epochUpTo). */
+  steps: number;
+  threads: number;
+  /** Files up to this many lines are also read into memory; larger ones are streamed only. */
+  inMemoryUpTo?: number;
+  /** Files up to this many lines are trained for one whole epoch instead of `steps` steps. */
+  epochUpTo?: number;
+}
+
+export interface StreamingRun extends ChildResult {
+  size: number;
+  mode: DataMode;
+  fileMiB: number;
+  steps: number;
+}
+
+/**
+ * Trains over a generated file of each size, in memory and streamed, each run a child process; returns
+ * the runs, having printed each as it finished. The files live in a temporary folder removed afterwards.
+ */
+export function measureStreaming(o: StreamingOptions): StreamingRun[] {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'alembic-bench-stream-'));
   try {
     const poems = loadTangSong({ limitPerClass: 20_000 })
       .map((p) => ({ text: p.text.replace(/\s+/g, ''), label: p.label! }))
       .filter((p) => p.text.length >= 8);
     console.log(`corpus: ${poems.length} Tang and Song poems, ${WINDOW}-character windows`);
-    const rows: string[][] = [];
-    const results = new Map<string, ChildResult>();
-    for (const size of sizes) {
+    const runs: StreamingRun[] = [];
+    for (const size of o.sizes) {
       const file = path.join(dir, `train-${size}.tsv`);
       writeCorpusFile(file, size, poems);
-      const mib = statSync(file).size / 2 ** 20;
-      for (const mode of ['in memory', 'streamed']) {
+      const fileMiB = statSync(file).size / 2 ** 20;
+      const steps = size <= (o.epochUpTo ?? 0) ? Math.ceil(size / BATCH) : o.steps;
+      const modes: DataMode[] =
+        size <= (o.inMemoryUpTo ?? Infinity) ? ['in memory', 'streamed'] : ['streamed'];
+      for (const mode of modes) {
         const run = spawnSync(
           process.execPath,
           [
@@ -129,52 +149,79 @@ function main(): void {
             file,
             mode,
             String(steps),
-            values.threads,
+            String(o.threads),
           ],
           { encoding: 'utf8', maxBuffer: 1 << 24 },
         );
         if (run.status !== 0) throw new Error(`${mode} run over ${size} lines failed:\n${run.stderr}`);
         const r = JSON.parse(run.stdout.trim().split('\n').pop()!) as ChildResult;
-        results.set(`${size} ${mode}`, r);
-        rows.push([
-          size.toLocaleString('en'),
-          mib.toFixed(0),
-          mode,
-          r.prepSeconds.toFixed(1),
-          r.examplesPerSecond.toFixed(0),
-          r.peakRssMiB.toFixed(0),
-        ]);
-        console.log(rows[rows.length - 1].join('  '));
+        runs.push({ ...r, size, mode, fileMiB, steps });
+        console.log(streamingRow(runs[runs.length - 1]!).join('  '));
       }
       rmSync(file, { force: true });
     }
-    console.log(
-      '\n' +
-        textTable(
-          ['lines', 'file MiB', 'training data', 'prepare s', 'train examples/s', 'peak RSS MiB'],
-          rows,
-        ).join('\n'),
-    );
-    const [small, large] = [sizes[0], sizes[sizes.length - 1]];
-    console.log(
-      `\npeak RSS, ${large.toLocaleString('en')} lines ÷ ${small.toLocaleString('en')} lines (file ${large / small}×):`,
-    );
-    for (const mode of ['in memory', 'streamed']) {
-      const ratio = results.get(`${large} ${mode}`)!.peakRssMiB / results.get(`${small} ${mode}`)!.peakRssMiB;
-      console.log(`  ${mode}: ${ratio.toFixed(2)}×`);
-    }
-    console.log('\ntraining speed, streamed ÷ in memory:');
-    for (const size of sizes) {
-      const ratio =
-        results.get(`${size} streamed`)!.examplesPerSecond /
-        results.get(`${size} in memory`)!.examplesPerSecond;
-      console.log(`  ${size.toLocaleString('en')} lines: ${ratio.toFixed(2)}×`);
-    }
+    return runs;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+function streamingRow(r: StreamingRun): string[] {
+  return [
+    r.size.toLocaleString('en'),
+    r.fileMiB.toFixed(0),
+    r.mode,
+    r.steps.toLocaleString('en'),
+    r.prepSeconds.toFixed(1),
+    r.examplesPerSecond.toFixed(0),
+    r.peakRssMiB.toFixed(0),
+  ];
+}
+
+/** The runs' table, peak RSS of the largest file ÷ the smallest per mode, and streamed ÷ in-memory speed. */
+export function printStreaming(runs: StreamingRun[]): void {
+  console.log(
+    '\n' +
+      textTable(
+        ['lines', 'file MiB', 'training data', 'steps', 'prepare s', 'train examples/s', 'peak RSS MiB'],
+        runs.map(streamingRow),
+      ).join('\n'),
+  );
+  console.log('\npeak RSS, largest file ÷ smallest file (flat = 1.00×):');
+  for (const mode of ['in memory', 'streamed'] as const) {
+    const of = runs.filter((r) => r.mode === mode);
+    if (of.length < 2) continue;
+    const [small, large] = [of[0]!, of[of.length - 1]!];
+    console.log(
+      `  ${mode}: ${(large.peakRssMiB / small.peakRssMiB).toFixed(2)}× from ${small.size.toLocaleString('en')} ` +
+        `to ${large.size.toLocaleString('en')} lines (file ${large.size / small.size}×)`,
+    );
+  }
+  console.log('\ntraining speed, streamed ÷ in memory:');
+  for (const r of runs.filter((r) => r.mode === 'in memory')) {
+    const streamed = runs.find((s) => s.size === r.size && s.mode === 'streamed')!;
+    console.log(
+      `  ${r.size.toLocaleString('en')} lines: ${(streamed.examplesPerSecond / r.examplesPerSecond).toFixed(2)}×`,
+    );
+  }
+}
+
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: 'string', default: '200000,2000000' },
+      steps: { type: 'string', default: '300' },
+      threads: { type: 'string', default: '1' },
+    },
+  });
+  const runs = measureStreaming({
+    sizes: values.sizes.split(',').map(Number),
+    steps: Number(values.steps),
+    threads: Number(values.threads),
+  });
+  printStreaming(runs);
+}
+
 const args = process.argv.slice(2);
 if (args[0] === '--child') await child(args[1], args[2], Number(args[3]), Number(args[4]));
-else main();
+else if (process.argv[1] === fileURLToPath(import.meta.url)) main();

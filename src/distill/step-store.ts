@@ -9,7 +9,8 @@
  *
  * In a group of workers (sharded labelling), rank 0 runs the steps and the others follow: a follower's
  * runner never runs a step, it waits for rank 0's record of it to say "done" with the fingerprint the
- * follower computed itself, so every worker reaches the same step with the same inputs.
+ * follower computed itself, so every worker reaches the same step with the same inputs; rank 0's
+ * heartbeat file tells it whether rank 0 is still there.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -27,6 +28,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeFileDurably } from '../util/durable-write.js';
 import { Interrupted, UserError } from '../util/errors.js';
+import { HeartbeatWatch } from '../util/heartbeat.js';
 
 export type StepStatus = 'started' | 'done';
 
@@ -46,6 +48,11 @@ export class StepStore {
     private readonly file: (step: string) => string = (step) =>
       path.join(dir, `${step.replace(/[^\w.-]+/g, '_')}.json`),
   ) {}
+
+  /** The file holding a step's record. */
+  recordFile(step: string): string {
+    return this.file(step);
+  }
 
   read<R>(step: string): StepRecord<R> | undefined {
     const file = this.file(step);
@@ -87,6 +94,11 @@ export interface FollowOptions {
   signal?: AbortSignal;
   /** How often the record is read while waiting, in ms. Default 1000. */
   pollMs?: number;
+  /**
+   * The leader's heartbeat file (../util/heartbeat.ts): a wait fails once it has not changed for
+   * `timeoutMs` (the leader died or hangs), instead of waiting for ever.
+   */
+  leader?: { heartbeat: string; timeoutMs: number };
 }
 
 /** Runs data distillation's steps, each once per fingerprint, its record in `dir`. */
@@ -128,13 +140,24 @@ export class StepRunner {
     return result;
   }
 
-  /** Waits for the record of step `name` to say "done" with this fingerprint; returns its result. */
+  /**
+   * Waits for the record of step `name` to say "done" with this fingerprint; returns its result. Fails
+   * when the leader's heartbeat stays silent for its timeout.
+   */
   private async waitFor<R>(name: string, fingerprint: string, follow: FollowOptions): Promise<R> {
     let announced = false;
+    const leader = follow.leader && { ...follow.leader, watch: new HeartbeatWatch(follow.leader.heartbeat) };
     for (;;) {
       const decision = this.store.decide<R>(name, fingerprint);
       if (decision.action === 'skip') return decision.result;
       if (follow.signal?.aborted) throw new Interrupted(name);
+      if (leader && leader.watch.silentMs() > leader.timeoutMs) {
+        const seconds = leader.timeoutMs / 1000;
+        throw new UserError(
+          `${this.store.recordFile(name)}: waited for rank 0 to finish step ${name}, but its heartbeat ` +
+            `${leader.heartbeat} has not changed for ${seconds} s (--dist-timeout): is rank 0 still running?`,
+        );
+      }
       if (!announced) this.log(`${name}: waiting for rank 0 to finish it`);
       announced = true;
       await sleep(follow.pollMs ?? 1000);

@@ -55,15 +55,21 @@ export function distributedAvailable(): boolean {
   return native.distAvailable() === true;
 }
 
-/** The group this process belongs to per its environment, or undefined when it runs alone (no WORLD_SIZE, or 1). */
-export function rankEnvFromProcess(env: NodeJS.ProcessEnv = process.env): RankEnv | undefined {
-  const worker = workerRank(env);
-  if (worker.world === 1) return undefined;
+/** How long a rank waits for its peers (`--dist-timeout`, passed on in the environment), in ms. */
+export function distTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   const timeout = env[DIST_TIMEOUT_ENV] === undefined ? DEFAULT_TIMEOUT_S : Number(env[DIST_TIMEOUT_ENV]);
   if (!(timeout > 0))
     throw new UserError(
       `environment variable ${DIST_TIMEOUT_ENV}: expected seconds > 0, got "${env[DIST_TIMEOUT_ENV]}"`,
     );
+  return Math.round(timeout * 1000);
+}
+
+/** The group this process belongs to per its environment, or undefined when it runs alone (no WORLD_SIZE, or 1). */
+export function rankEnvFromProcess(env: NodeJS.ProcessEnv = process.env): RankEnv | undefined {
+  const worker = workerRank(env);
+  if (worker.world === 1) return undefined;
+  const timeoutMs = distTimeoutMs(env);
   if (!worker.masterAddr) throw new UserError('environment variable MASTER_ADDR: missing (the address of rank 0)');
   if (worker.masterPort === undefined)
     throw new UserError('environment variable MASTER_PORT: missing (the port of rank 0)');
@@ -73,7 +79,7 @@ export function rankEnvFromProcess(env: NodeJS.ProcessEnv = process.env): RankEn
     localRank: worker.localRank,
     masterAddr: worker.masterAddr,
     masterPort: worker.masterPort,
-    timeoutMs: Math.round(timeout * 1000),
+    timeoutMs,
     rendezvousFile: env[RENDEZVOUS_FILE_ENV] || undefined,
     socketInterface: env.GLOO_SOCKET_IFNAME || undefined,
   };

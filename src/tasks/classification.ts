@@ -36,7 +36,7 @@ import type { TrainConfig } from '../config/run-config.js';
 import { padTexts } from '../nets/batching.js';
 import { UserError } from '../util/errors.js';
 import { readerOptions, vocabFitOptions, warnSkipped } from './dataset-options.js';
-import type { EvalResult, StreamingSupport, Task, TaskModel } from './task.js';
+import type { EvalOutputs, EvalResult, StreamingSupport, Task, TaskModel } from './task.js';
 import { TextCodec, type EncodedText } from './text-codec.js';
 
 export interface ClassificationFeatures {
@@ -278,11 +278,28 @@ export class ClassificationTask implements Task<
 
   evaluate(
     model: TaskModel<ClassificationFeatures>,
-    _examples: ClassificationExample[],
+    examples: ClassificationExample[],
     features: ClassificationFeatures[],
     batchSize: number,
   ): EvalResult {
-    const probs = this.probabilities(model, features, batchSize);
+    return this.scoreOutputs(examples, features, this.evalOutputs(model, features, batchSize));
+  }
+
+  /** Each example's class probabilities. */
+  evalOutputs(
+    model: TaskModel<ClassificationFeatures>,
+    features: ClassificationFeatures[],
+    batchSize: number,
+  ): EvalOutputs {
+    return { rows: this.probabilities(model, features, batchSize), sums: [] };
+  }
+
+  scoreOutputs(
+    _examples: ClassificationExample[],
+    features: ClassificationFeatures[],
+    outputs: EvalOutputs,
+  ): EvalResult {
+    const probs = outputs.rows;
     const names = this.labels.names;
     if (this.kind === 'multi_label') {
       const gold = features.map((f) => f.labels ?? []);

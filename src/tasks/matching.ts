@@ -30,7 +30,7 @@ import type { TrainConfig } from '../config/run-config.js';
 import { padTexts } from '../nets/batching.js';
 import { UserError } from '../util/errors.js';
 import { readerOptions, vocabFitOptions, warnSkipped } from './dataset-options.js';
-import type { EvalResult, Task, TaskModel } from './task.js';
+import type { EvalOutputs, EvalResult, Task, TaskModel } from './task.js';
 import { TextCodec, type EncodedText } from './text-codec.js';
 
 export type MatchingExample = PointwiseExample | PairwiseExample;
@@ -249,23 +249,49 @@ export class MatchingTask implements Task<MatchingExample, MatchingFeatures, Mat
     features: MatchingFeatures[],
     batchSize: number,
   ): EvalResult {
-    if (examples.length === 0) return { metrics: {} };
-    if (isPairwise(examples[0]))
-      return this.evaluatePairwise(model, examples as PairwiseExample[], features, batchSize);
-    return this.evaluatePointwise(model, examples as PointwiseExample[], features, batchSize);
+    return this.scoreOutputs(examples, features, this.evalOutputs(model, features, batchSize));
   }
 
-  private evaluatePointwise(
+  /** Each pair's raw score; for query/positive/negative triples, the positive's and the negative's. */
+  evalOutputs(
     model: TaskModel<MatchingFeatures>,
-    examples: PointwiseExample[],
     features: MatchingFeatures[],
     batchSize: number,
-  ): EvalResult {
-    const raw = this.rawScores(
+  ): EvalOutputs {
+    const pos = this.rawScores(
       model,
       features.map((f) => f.pair),
       batchSize,
     );
+    if (features[0]?.negative === undefined) return { rows: pos.map((p) => [p]), sums: [] };
+    const neg = this.rawScores(
+      model,
+      features.map((f) => f.negative!),
+      batchSize,
+    );
+    return { rows: pos.map((p, i) => [p, neg[i]!]), sums: [] };
+  }
+
+  scoreOutputs(examples: MatchingExample[], features: MatchingFeatures[], outputs: EvalOutputs): EvalResult {
+    if (examples.length === 0) return { metrics: {} };
+    if (isPairwise(examples[0]))
+      return this.scorePairwise(
+        examples as PairwiseExample[],
+        outputs.rows.map((r) => r[0]!),
+        outputs.rows.map((r) => r[1]!),
+      );
+    return this.scorePointwise(
+      examples as PointwiseExample[],
+      features,
+      outputs.rows.map((r) => r[0]!),
+    );
+  }
+
+  private scorePointwise(
+    examples: PointwiseExample[],
+    features: MatchingFeatures[],
+    raw: number[],
+  ): EvalResult {
     const gold = examples.map((e) => e.score!);
     const sims = raw.map((r) => this.similarity(r));
     const metrics: Record<string, number> = {};
@@ -286,22 +312,7 @@ export class MatchingTask implements Task<MatchingExample, MatchingFeatures, Mat
     return { metrics };
   }
 
-  private evaluatePairwise(
-    model: TaskModel<MatchingFeatures>,
-    examples: PairwiseExample[],
-    features: MatchingFeatures[],
-    batchSize: number,
-  ): EvalResult {
-    const pos = this.rawScores(
-      model,
-      features.map((f) => f.pair),
-      batchSize,
-    );
-    const neg = this.rawScores(
-      model,
-      features.map((f) => f.negative!),
-      batchSize,
-    );
+  private scorePairwise(examples: PairwiseExample[], pos: number[], neg: number[]): EvalResult {
     const margin = this.head === 'cosine' ? COSINE_MARGIN : LOGIT_MARGIN;
     let correct = 0;
     let loss = 0;

@@ -33,7 +33,7 @@ import { UserError } from '../util/errors.js';
 import { CRF, type CrfConstraints } from './crf.js';
 import { readerOptions, vocabFitOptions, warnSkipped } from './dataset-options.js';
 import { isChunkTagSet, schemeConstraints } from './tag-scheme.js';
-import type { EvalResult, Task, TaskModel } from './task.js';
+import type { EvalOutputs, EvalResult, Task, TaskModel } from './task.js';
 import {
   IGNORE_INDEX,
   pieceTargets,
@@ -188,7 +188,7 @@ export class SequenceLabelingTask implements Task<SequenceInput, SequenceFeature
     features: SequenceFeatures[],
     batchSize: number,
     gold?: boolean,
-  ): { tagIds: number[][]; loss: number } {
+  ): { tagIds: number[][]; lossSum: number; words: number } {
     const m = model as SequenceLabelerModel;
     const rows = features.flatMap((f, i) => f.rows.map((row) => ({ row, sentence: i })));
     const order = rows.map((_, i) => i).sort((a, b) => rows[a].row.ids.length - rows[b].row.ids.length);
@@ -211,7 +211,7 @@ export class SequenceLabelingTask implements Task<SequenceInput, SequenceFeature
     );
     const tagIds: number[][] = features.map(() => []);
     rows.forEach(({ sentence }, r) => tagIds[sentence].push(...rowTags[r]));
-    return { tagIds, loss: words ? lossSum / words : 0 };
+    return { tagIds, lossSum, words };
   }
 
   predict(
@@ -231,7 +231,23 @@ export class SequenceLabelingTask implements Task<SequenceInput, SequenceFeature
     features: SequenceFeatures[],
     batchSize: number,
   ): EvalResult {
-    const { tagIds, loss } = this.decodeAll(model, features, batchSize, true);
+    return this.scoreOutputs(examples, features, this.evalOutputs(model, features, batchSize));
+  }
+
+  /** Each sentence's tag ids; the summed loss and the words it is over. */
+  evalOutputs(
+    model: TaskModel<SequenceFeatures>,
+    features: SequenceFeatures[],
+    batchSize: number,
+  ): EvalOutputs {
+    const { tagIds, lossSum, words } = this.decodeAll(model, features, batchSize, true);
+    return { rows: tagIds, sums: [lossSum, words] };
+  }
+
+  scoreOutputs(examples: SequenceInput[], features: SequenceFeatures[], outputs: EvalOutputs): EvalResult {
+    const tagIds = outputs.rows;
+    const [lossSum, words] = outputs.sums;
+    const loss = words ? lossSum / words : 0;
     const gold = examples.map((e) => e.tags ?? []);
     const pred = tagIds.map((ids) => ids.map((id) => this.tags.name(id)));
     if (this.chunked) {

@@ -17,6 +17,17 @@ export interface EvalResult {
   perLabel?: { label: string; precision: number; recall: number; f1: number; support: number }[];
 }
 
+/**
+ * What a model outputs for some examples, in the form evaluation scores: numbers per example, in order
+ * (a row's length may differ between examples: a sentence's tags), and totals over the examples (a loss
+ * sum and the tokens it is over). Outputs for consecutive parts of a set, rows concatenated and totals
+ * added, are the outputs for the whole set.
+ */
+export interface EvalOutputs {
+  rows: number[][];
+  sums: number[];
+}
+
 export interface Task<Example, Features, Prediction> {
   readonly name: string;
   /** The metric early stopping and best-model selection use by default, and whether higher is better. */
@@ -36,6 +47,15 @@ export interface Task<Example, Features, Prediction> {
     features: Features[],
     batchSize: number,
   ): EvalResult;
+  /**
+   * `evaluate` in two halves, for tasks whose scores depend on the examples only through per-example
+   * outputs: `evaluate` is `scoreOutputs(examples, features, evalOutputs(model, features, batchSize))`.
+   * The outputs can then be computed in parts (each rank of a data-parallel group on its slice of the dev
+   * set) and scored once over the whole set, so F1, AUC and ranking metrics are exact. Tasks without them
+   * are evaluated whole.
+   */
+  evalOutputs?(model: TaskModel<Features>, features: Features[], batchSize: number): EvalOutputs;
+  scoreOutputs?(examples: Example[], features: Features[], outputs: EvalOutputs): EvalResult;
   /** One output line per example: `text<TAB>label<TAB>probabilities` for classification. */
   formatPrediction(example: Example, prediction: Prediction): string;
   /** For outputs that are one document for the whole input (reading comprehension's `{id: answer}`). */

@@ -11,9 +11,9 @@
  *   - onStart: every rank starts from rank 0's weights, and all resume from the same checkpoint;
  *   - stopTogether: a stop asked of any rank (a signal) stops every rank after the same step;
  *   - writesOutputs: rank 0 alone writes (metrics, checkpoints, best/, reports) and holds the output lock.
- * Dev evaluation runs on every rank over the whole dev set: the task's evaluate() computes its metrics
- * from all predictions at once (F1, AUC are not means over shards), and every rank then takes the same
- * best-model and early-stopping decisions without another exchange.
+ * Dev and test evaluation is shared out too (sharded-evaluation.ts): each rank predicts its slice, the
+ * predictions are gathered to every rank, and all score the whole set, so every rank takes the same
+ * best-model and early-stopping decisions.
  *
  * A process joins at most one group; `dataParallel()` joins it on first use and keeps it.
  */
@@ -284,6 +284,15 @@ export function dataParallel(): DataParallel | undefined {
     joined = env ? new DataParallel(ProcessGroup.join(env)) : null;
   }
   return joined ?? undefined;
+}
+
+/**
+ * Makes this process train alone although its environment names a group: for workers that share other
+ * work through files (data distillation's labelling), where one of them trains and the others do not.
+ */
+export function trainAlone(): void {
+  if (joined) throw new Error('trainAlone: this process has joined a data-parallel group already');
+  joined = null;
 }
 
 /** Whether this process writes the run's files: it runs alone, or it is rank 0. */

@@ -54,6 +54,7 @@ import {
   withRunLock,
 } from './data-parallel.js';
 import { EpochBatches } from './epoch-batches.js';
+import { evaluateSharded, evaluatesInParts } from './sharded-evaluation.js';
 import { loadModelDir, saveModelDir, WEIGHTS_FILE } from './model-dir.js';
 import { lowerIsBetter } from '../metrics/direction.js';
 import { formatMetrics, loadSplit, type Split } from './trainer.js';
@@ -287,7 +288,7 @@ async function trainMultitaskLocked(mc: MultitaskConfig, opts: TrainOptions): Pr
     seconds: 0,
   };
   if (run.interrupted) summary.interrupted = true;
-  else if (runOpts.writesOutputs ?? true) summary.tasks = finishMultitask(loaded, run);
+  else summary.tasks = finishMultitask(loaded, run, runOpts.writesOutputs ?? true);
   summary.seconds = (performance.now() - started) / 1000;
   if (run.interrupted) return summary;
   if (runOpts.writesOutputs ?? true)
@@ -355,7 +356,7 @@ function multitaskMode(mc: MultitaskConfig, loaded: LoadedTask[], models: Shared
     const scores: number[] = [];
     const text: string[] = [];
     for (const l of withDev) {
-      const r = l.task.evaluate(l.model, l.dev!.examples, l.dev!.features, evalBatch);
+      const r = evaluateSharded(l.task, l.model, l.dev!.examples, l.dev!.features, evalBatch);
       lines.push({ task: l.entry.name, ...r.metrics });
       for (const [k, v] of Object.entries(r.metrics)) metrics[`${l.entry.name}.${k}`] = v;
       const metric = l.task.defaultMetric;
@@ -393,8 +394,12 @@ function multitaskMode(mc: MultitaskConfig, loaded: LoadedTask[], models: Shared
   };
 }
 
-/** Each task's best model scored on its dev and test data (test lines added to metrics.jsonl). */
-function finishMultitask(loaded: LoadedTask[], run: TrainingRun): MultitaskSummary['tasks'] {
+/**
+ * Each task's best model scored on its dev and test data (test lines added to metrics.jsonl). Every rank
+ * of a group calls it: a rank that writes nothing takes part only in the evaluations shared out over the
+ * ranks (sharded-evaluation.ts).
+ */
+function finishMultitask(loaded: LoadedTask[], run: TrainingRun, writes: boolean): MultitaskSummary['tasks'] {
   const evalBatch = evalBatchSize(run.trainer);
   const tasks: MultitaskSummary['tasks'] = {};
   for (const l of loaded) {
@@ -402,8 +407,9 @@ function finishMultitask(loaded: LoadedTask[], run: TrainingRun): MultitaskSumma
     const m = loadModelDir(dir);
     try {
       const evalOn = (s?: Split) =>
-        s
-          ? m.task.evaluate(
+        s && (writes || evaluatesInParts(m.task))
+          ? evaluateSharded(
+              m.task,
               m.model,
               s.examples,
               s.examples.map((e) => m.task.encode(e)),

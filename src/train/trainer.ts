@@ -7,8 +7,8 @@
  *   checkpoints/step_N/    resumable checkpoints (newest 3 kept)
  *   best/                  the best model on the dev metric (or the final one without dev data)
  *   report.html            loss and metric curves, confusion matrix, config
- * As one rank of a data-parallel group (data-parallel.ts) it trains on its slice of each global batch and
- * only rank 0 writes there.
+ * As one rank of a data-parallel group (data-parallel.ts) it trains on its slice of each global batch,
+ * evaluates its slice of dev and test (sharded-evaluation.ts), and only rank 0 writes there.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -30,6 +30,7 @@ import type { BatchSource, TrainingMode } from './training-hooks.js';
 import { type TrainingRun, type TrainOptions } from './training-loop.js';
 import { usedConfig } from './used-config.js';
 import { defaultThreads, globalBatchSize, rankTrainingLoop, withRunLock } from './data-parallel.js';
+import { evaluateSharded, evaluatesInParts } from './sharded-evaluation.js';
 import { streamTrainData } from './streamed-train-data.js';
 
 export type { TrainOptions } from './training-loop.js';
@@ -149,8 +150,9 @@ async function runTrainingLocked(job: TrainingJob, opts: TrainOptions): Promise<
     seconds: 0,
     parameters: job.model.numParameters(),
   };
+  // Every rank scores best/ (each its slice of dev and test, sharded-evaluation.ts); rank 0 alone writes.
   if (run.interrupted) summary.interrupted = true;
-  else if (runOpts.writesOutputs ?? true) Object.assign(summary, finishSingleTask(job, run));
+  else Object.assign(summary, finishSingleTask(job, run, runOpts.writesOutputs ?? true));
   summary.seconds = (performance.now() - started) / 1000;
   if (!run.interrupted)
     opts.onEvent?.({ type: 'done', step: run.pos.step, interrupted: false, outputDir: run.out });
@@ -197,8 +199,15 @@ function singleTaskMode(job: TrainingJob): TrainingMode {
   };
 }
 
-/** Dev and test scores of best/, the collapse warning, report.html, and the closing lines. */
-function finishSingleTask(job: TrainingJob, run: TrainingRun): Pick<TrainSummary, 'dev' | 'test'> {
+/**
+ * Dev and test scores of best/; where `writes`, also the test line of metrics.jsonl, the collapse warning,
+ * report.html, and the closing lines.
+ */
+function finishSingleTask(
+  job: TrainingJob,
+  run: TrainingRun,
+  writes: boolean,
+): Pick<TrainSummary, 'dev' | 'test'> {
   const { config, dev, test } = job;
   const { out, pos, log } = run;
   const t = config.trainer;
@@ -207,13 +216,17 @@ function finishSingleTask(job: TrainingJob, run: TrainingRun): Pick<TrainSummary
   const result: Pick<TrainSummary, 'dev' | 'test'> = {};
   const best = loadModelDir(path.join(out, 'best'));
   try {
-    const bestDev = dev ? evaluateSplit(job, best.task, best.model, dev, evalBatch) : undefined;
+    // A rank that writes nothing takes part only in the evaluations that are shared out over the ranks.
+    const joins = (byTask: boolean) => writes || (byTask && evaluatesInParts(best.task));
+    const bestDev =
+      dev && joins(!job.evaluate) ? evaluateSplit(job, best.task, best.model, dev, evalBatch) : undefined;
     result.dev = bestDev?.metrics;
-    if (test) {
+    if (test && joins(true)) {
       const testFeatures = test.examples.map((e) => best.task.encode(e));
-      result.test = best.task.evaluate(best.model, test.examples, testFeatures, evalBatch).metrics;
+      result.test = evaluateSharded(best.task, best.model, test.examples, testFeatures, evalBatch).metrics;
       run.metrics.record({ type: 'test', step: pos.best?.step ?? pos.step, ...result.test });
     }
+    if (!writes) return result;
     const collapsed = bestDev?.confusion && chanceVerdict(bestDev.confusion).collapsedTo;
     const warning =
       collapsed === undefined
@@ -244,7 +257,7 @@ function finishSingleTask(job: TrainingJob, run: TrainingRun): Pick<TrainSummary
   return result;
 }
 
-/** The job's own dev evaluation if it has one, else the task's metrics. */
+/** The job's own dev evaluation if it has one (whole), else the task's metrics (sharded over the ranks). */
 function evaluateSplit(
   job: TrainingJob,
   task: AnyTask,
@@ -254,7 +267,7 @@ function evaluateSplit(
 ): EvalResult {
   return job.evaluate
     ? job.evaluate(model, split, batchSize)
-    : task.evaluate(model, split.examples, split.features, batchSize);
+    : evaluateSharded(task, model, split.examples, split.features, batchSize);
 }
 
 /** Reads a data file and encodes its examples (`beforeEncode` sees them first, e.g. to fit the task). */

@@ -13,13 +13,17 @@
  * Run as several workers (RANK/WORLD_SIZE, as torchrun or `--nproc` set them), every worker labels its
  * shard of the pool (label-shards.ts) and rank 0 alone runs every other step and writes every file; the
  * others follow its step records, so they compute the same fingerprints, label the same pool with the
- * same teacher, and end with the same report.
+ * same teacher, and end with the same report. Rank 0 beats a heartbeat file meanwhile; a follower whose
+ * wait sees it silent for `--dist-timeout` fails, naming the step it waited for.
  */
 import { copyFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { distTimeoutMs } from '../../engine/distributed.js';
+import { trainAlone } from '../../train/data-parallel.js';
 import { readManifest, WEIGHTS_FILE } from '../../train/model-dir.js';
 import type { TrainOptions } from '../../train/trainer.js';
 import { withDirLock } from '../../util/dir-lock.js';
+import { Heartbeat } from '../../util/heartbeat.js';
 import { Interrupted, UserError } from '../../util/errors.js';
 import { workerRank, type WorkerRank } from '../../util/worker-rank.js';
 import { augmentFile, parseStrategies, type AugmentFileResult } from '../augment/index.js';
@@ -48,6 +52,11 @@ export interface DataDistillOptions {
   onEvent?: TrainOptions['onEvent'];
   /** Which worker of a labelling group this is (default: from RANK/WORLD_SIZE, else the only one). */
   worker?: WorkerRank;
+  /**
+   * In a group: how long a follower waits for rank 0 showing no sign of life before it fails (default:
+   * `--dist-timeout`).
+   */
+  leaderTimeoutMs?: number;
 }
 
 interface LabelResult {
@@ -102,8 +111,28 @@ export async function runDataDistill(
   options: DataDistillOptions = {},
 ): Promise<DataDistillReport> {
   const worker = options.worker ?? workerRank();
-  if (worker.rank > 0) return runLocked(config, { ...options, worker });
-  return withDirLock(config.output_dir, () => runLocked(config, { ...options, worker }));
+  const settled = { ...options, worker, leaderTimeoutMs: options.leaderTimeoutMs ?? distTimeoutMs() };
+  // Rank 0 trains the teacher and students alone; the workers share only the labelling, through files.
+  if (worker.world > 1) trainAlone();
+  if (worker.rank > 0) return runLocked(config, settled);
+  return withDirLock(config.output_dir, async () => {
+    const layout = new DistillLayout(config.output_dir);
+    mkdirSync(layout.steps, { recursive: true });
+    const heartbeat =
+      worker.world > 1
+        ? new Heartbeat(layout.leaderHeartbeat, heartbeatEvery(settled.leaderTimeoutMs))
+        : undefined;
+    try {
+      return await runLocked(config, settled);
+    } finally {
+      heartbeat?.stop();
+    }
+  });
+}
+
+/** How often rank 0 beats: often enough that a follower's timeout sees several beats. */
+function heartbeatEvery(timeoutMs: number): number {
+  return Math.max(50, Math.min(10_000, timeoutMs / 5));
 }
 
 async function runLocked(
@@ -128,7 +157,15 @@ async function runLocked(
     steps: new StepRunner(
       layout.steps,
       (line) => log(`step ${line}`),
-      leads ? undefined : { signal: options.signal },
+      leads
+        ? undefined
+        : {
+            signal: options.signal,
+            leader: {
+              heartbeat: layout.leaderHeartbeat,
+              timeoutMs: options.leaderTimeoutMs!,
+            },
+          },
     ),
     hashes: await dataHashes(config),
     log,

@@ -12,6 +12,7 @@
  *   student/<name>/distilled/   the same student trained on part.0 + part.1
  *   onnx/<model>/               fp32 ONNX exports of the teacher and students, timed by the report
  *   steps/                      one record per finished or started step (see ../step-store.ts)
+ *   steps/rank-0.alive          rank 0's heartbeat while a group of workers runs (followers watch it)
  *   report.json, report.txt     teacher vs students: quality and batch-1 QPS
  */
 import path from 'node:path';
@@ -59,6 +60,10 @@ export class DistillLayout {
   }
   get steps(): string {
     return path.join(this.root, 'steps');
+  }
+  /** Rank 0's heartbeat while a group of workers runs the pipeline (../../util/heartbeat.ts). */
+  get leaderHeartbeat(): string {
+    return path.join(this.steps, 'rank-0.alive');
   }
   get reportJson(): string {
     return path.join(this.root, 'report.json');

@@ -3,14 +3,18 @@
  * rank labels a shard, rank 0 merges and runs the rest, the others follow its step records and end with
  * the same report. The labelled file equals a single-process run's byte for byte, and because the label
  * step's fingerprint does not depend on the number of workers, each run reuses the other's results.
+ * Through the launcher (`--nproc 2`), rank 0 trains the students alone while rank 1 waits; a follower
+ * whose rank 0 shows no sign of life fails after the timeout with one line naming the step.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDataDistillConfig } from '../../../src/distill/data/data-distill-config.js';
 import { runDataDistill } from '../../../src/distill/data/data-distillation.js';
 import { DistillLayout } from '../../../src/distill/data/layout.js';
+import { UserError } from '../../../src/util/errors.js';
 import { Rng } from '../../../src/util/rng.js';
 import { trainTinyBow } from '../../helpers/tiny-export.js';
 import { sentimentExample } from '../../helpers/tiny-data.js';
@@ -25,7 +29,7 @@ before(async () => {
 });
 after(() => rmSync(tiny.dir, { recursive: true, force: true }));
 
-function config(work: string) {
+function rawConfig(work: string) {
   const student = {
     task: 'text_classification',
     dataset: { max_len: 16 },
@@ -39,18 +43,17 @@ function config(work: string) {
       threads: 1,
     },
   };
-  return parseDataDistillConfig(
-    {
-      output_dir: work,
-      data: { ...tiny.files, unlabelled },
-      teacher: { model_dir: tiny.modelDir },
-      labelling: { batch_size: 8, sync_every: 16, threads: 1, probabilities: true },
-      students: [{ name: 'bow', config: student, gold_only: false }],
-      report: { qps_examples: 5, qps_rounds: 1 },
-    },
-    path.join(tiny.dir, 'dd.json'),
-  );
+  return {
+    output_dir: work,
+    data: { ...tiny.files, unlabelled },
+    teacher: { model_dir: tiny.modelDir },
+    labelling: { batch_size: 8, sync_every: 16, threads: 1, probabilities: true },
+    students: [{ name: 'bow', config: student, gold_only: false }],
+    report: { qps_examples: 5, qps_rounds: 1 },
+  };
 }
+
+const config = (work: string) => parseDataDistillConfig(rawConfig(work), path.join(tiny.dir, 'dd.json'));
 
 const quiet = { quiet: true, log: () => {} };
 const stepRecord = (work: string, step: string) =>
@@ -100,4 +103,43 @@ test('a sharded run reuses a single-process run’s finished steps, labelling no
   assert.equal(existsSync(`${new DistillLayout(single).part1}.shards`), false, 'no shard was written');
   assert.ok(readFileSync(new DistillLayout(single).part1).equals(before));
   assert.equal(JSON.stringify(ranks[2]), JSON.stringify(ranks[0]));
+});
+
+test('a follower whose rank 0 never shows up fails after the timeout, naming the step it waited for', async () => {
+  const work = path.join(tiny.dir, 'no-leader');
+  const started = Date.now();
+  await assert.rejects(
+    runDataDistill(config(work), {
+      ...quiet,
+      worker: { rank: 1, world: 2, localRank: 1, localWorld: 2 },
+      leaderTimeoutMs: 1500,
+    }),
+    (e: Error) => {
+      assert.ok(e instanceof UserError, e.stack);
+      assert.equal(e.message.split('\n').length, 1);
+      assert.match(
+        e.message,
+        /steps\/pool\.json: waited for rank 0 to finish step pool, .*rank-0\.alive has not changed for 1\.5 s/,
+      );
+      return true;
+    },
+  );
+  const waited = Date.now() - started;
+  assert.ok(waited >= 1500 && waited < 15_000, `failed after ${waited} ms`);
+});
+
+test('alembic data-distill --nproc 2: rank 0 trains the students alone, rank 1 follows to the same report', () => {
+  const work = path.join(tiny.dir, 'launched');
+  const file = path.join(tiny.dir, 'launched.json');
+  writeFileSync(file, JSON.stringify(rawConfig(work)));
+  const bin = path.resolve(import.meta.dirname, '..', '..', '..', 'bin', 'alembic.js');
+  const r = spawnSync(
+    process.execPath,
+    [bin, 'data-distill', '-c', file, '--nproc', '2', '--dist-timeout', '60', '--json', '--quiet'],
+    { encoding: 'utf8' },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as { data: { labelled: { lines: number } } };
+  assert.equal(report.data.labelled.lines, 203);
+  assert.ok(existsSync(new DistillLayout(work).reportJson));
 });
