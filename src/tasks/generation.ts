@@ -297,6 +297,11 @@ export class GenerationModel extends Module implements TaskModel<GenerationFeatu
     };
   }
 
+  /** The loss is a mean over the target tokens: each target's, and its end. */
+  lossUnits(batch: GenerationFeatures[]): number {
+    return batch.reduce((s, f) => s + (f.target?.length ?? 0) + 1, 0);
+  }
+
   loss(batch: GenerationFeatures[]): Tensor {
     const { logits, target } = this.teacherForced(batch);
     return F.crossEntropy(logits, target, { labelSmoothing: this.labelSmoothing });

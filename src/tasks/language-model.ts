@@ -216,6 +216,11 @@ export class CausalLmModel extends Module implements TaskModel<LmFeatures> {
     return { logits: logits.reshape(-1, logits.size(-1)), target };
   }
 
+  /** The loss is a mean over the predicted tokens: each text's, and its end. */
+  lossUnits(batch: LmFeatures[]): number {
+    return batch.reduce((s, f) => s + f.ids.length + 1, 0);
+  }
+
   loss(batch: LmFeatures[]): Tensor {
     const { logits, target } = this.forward(batch);
     return F.crossEntropy(logits, target);

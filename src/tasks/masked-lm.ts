@@ -278,6 +278,14 @@ export class MaskedLmModel extends MaskedLanguageModel implements TaskModel<MlmF
     return { logits: this.logitsAt(input, positions), target };
   }
 
+  /**
+   * The loss is a mean over the masked tokens, drawn in `loss`: their expected number is proportional to
+   * the tokens, so ranks weighted by tokens average to the global batch's mean in expectation.
+   */
+  lossUnits(batch: MlmFeatures[]): number {
+    return batch.reduce((s, f) => s + f.ids.length, 0);
+  }
+
   loss(batch: MlmFeatures[]): Tensor {
     const seqs = batch.map((f) => f.ids);
     const time = Math.max(...seqs.map((s) => s.length));

@@ -457,6 +457,11 @@ export class SequenceLabelerModel extends Module implements TaskModel<SequenceFe
     });
   }
 
+  /** The loss is a mean over the tagged words (first pieces), for either head. */
+  lossUnits(batch: SequenceFeatures[]): number {
+    return batch.reduce((s, f) => s + f.rows.reduce((n, r) => n + (r.tags ? r.starts.length : 0), 0), 0);
+  }
+
   /** Best tag ids per row: Viterbi with the CRF, per-token argmax with the softmax. */
   decodeScores(scores: WordScores, rows: readonly SequenceRow[]): number[][] {
     if (this.crf) {

@@ -91,4 +91,10 @@ export interface StreamingSupport<Example> {
 export interface TaskModel<Features> extends Module {
   /** The mean loss of a batch (autograd on). */
   loss(batch: Features[]): Tensor;
+  /**
+   * What `loss` is a mean over when not the batch's examples (its target tokens, for a loss per token):
+   * data-parallel ranks weigh their slices of a global batch by it, so the mean over the ranks is the
+   * global batch's own.
+   */
+  lossUnits?(batch: Features[]): number;
 }

@@ -5,7 +5,8 @@
  *     takes the r-th slice of it, so N ranks take exactly the steps of one process with the global batch;
  *   - backward: gradients are averaged over the global batch while backward runs, by PyTorch DDP's reducer
  *     (engine/ddp-reducer.ts); DDP divides by the world size, so each rank's loss is first weighted by its
- *     share of the global batch (examples × world ÷ global examples) and a short last batch stays exact;
+ *     share of the global batch (units × world ÷ global units, where units are what the loss is a mean over:
+ *     examples, or target tokens — TaskModel.lossUnits) and a short last batch or uneven sentences stay exact;
  *   - afterBackward: the loss is averaged over the global batch (and, with a libtorch the reducer binding
  *     does not cover, the gradients too: engine/distributed.ts's GradientReducer, after backward);
  *   - onStart: every rank starts from rank 0's weights, and all resume from the same checkpoint;
@@ -88,7 +89,7 @@ export class DataParallel {
    * batches (trainer.batch_size × size: see globalBatchSize); `perRank` is trainer.batch_size.
    */
   plug(mode: TrainingMode, perRank: number): { mode: TrainingMode; hooks: ProcessHooks } {
-    const batches = new ShardedBatches(mode.batches, this.rank, perRank);
+    const batches = new ShardedBatches(mode.batches, this.rank, perRank, mode.lossUnits?.bind(mode));
     let step: GradientStep | undefined;
     const hooks: ProcessHooks = {
       writesOutputs: this.isMain,
@@ -211,13 +212,18 @@ function ddpReducerWanted(env: NodeJS.ProcessEnv = process.env): boolean {
 
 /** Rank r's slices of another source's global batches; positions are the global source's. */
 export class ShardedBatches implements BatchSource {
-  /** Examples of the last batch: this rank's and the whole global batch's. */
+  /**
+   * What the loss of the last batch is a mean over (its examples, or its target tokens for a loss per
+   * token): this rank's slice's and the whole global batch's. The ranks' losses weighted by them average
+   * to the global batch's mean loss.
+   */
   lastCounts = { local: 0, global: 0 };
 
   constructor(
     private readonly global: BatchSource,
     private readonly rank: number,
     private readonly perRank: number,
+    private readonly units: (batch: Batch) => number = (batch) => batch.features.length,
   ) {}
 
   get batchesPerEpoch(): number {
@@ -232,8 +238,9 @@ export class ShardedBatches implements BatchSource {
   next(): Batch {
     const batch = this.global.next();
     const features = batch.features.slice(this.rank * this.perRank, (this.rank + 1) * this.perRank);
-    this.lastCounts = { local: features.length, global: batch.features.length };
-    return { ...batch, features: features.length > 0 ? features : batch.features.slice(0, 1) };
+    const mine = { ...batch, features };
+    this.lastCounts = { local: features.length > 0 ? this.units(mine) : 0, global: this.units(batch) };
+    return features.length > 0 ? mine : { ...batch, features: batch.features.slice(0, 1) };
   }
   position(): SourcePosition {
     return this.global.position();

@@ -379,6 +379,10 @@ function multitaskMode(mc: MultitaskConfig, loaded: LoadedTask[], models: Shared
     // In a data-parallel group a step draws one global batch, which the ranks share out (data-parallel.ts).
     batches: new EpochBatches(splits, globalBatchSize(t.batch_size), t.seed),
     loss: (batch) => byName.get(batch.task!)!.model.loss(batch.features),
+    lossUnits: (batch) => {
+      const model = byName.get(batch.task!)!.model;
+      return model.lossUnits ? model.lossUnits(batch.features) : batch.features.length;
+    },
     evaluate: withDev.length > 0 ? evaluate : undefined,
     saveBest: (step) => {
       for (const l of loaded)

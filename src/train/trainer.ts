@@ -174,6 +174,7 @@ function singleTaskMode(job: TrainingJob): TrainingMode {
       job.batches ??
       new EpochBatches([{ features: job.train.features }], globalBatchSize(t.batch_size), t.seed),
     loss: (batch) => objective.loss(batch.features),
+    lossUnits: objective.lossUnits && ((batch) => objective.lossUnits!(batch.features)),
     evaluate: dev
       ? () => {
           const { metrics } = evaluateSplit(job, task, model, dev, evalBatch);

@@ -64,6 +64,8 @@ export interface TrainingMode {
   batches: BatchSource;
   /** The loss of a batch, a scalar tensor backward runs through (before the batch's weight). */
   loss(batch: Batch): Tensor;
+  /** What that loss is a mean over, when not the batch's examples (see TaskModel.lossUnits). */
+  lossUnits?(batch: Batch): number;
   /** Scores the current weights on dev; absent without dev data. */
   evaluate?: () => Evaluation;
   /** Saves the current weights as best/ (the best on dev, or the final model without dev data). */
