@@ -154,6 +154,11 @@ export class GenerationTask implements Task<GenerationExample, GenerationFeature
     return { pad: v.padId, bos: v.clsId, eos: v.sepId, banned };
   }
 
+  /** Why its training file is not streamed (dataset.streaming: true says this in one line). */
+  streaming(): string {
+    return "text_generation reads its training file into memory (its output layer starts from the target tokens' counts, taken once the vocabulary is built)";
+  }
+
   encode(e: GenerationExample): GenerationFeatures {
     const f: GenerationFeatures = { source: this.source.encode(e.source) };
     if (e.target !== undefined) {

@@ -107,6 +107,11 @@ export class CausalLmTask implements Task<TextExample, LmFeatures, LmPrediction>
     return { pad: v.padId, bos: v.clsId, eos: v.sepId };
   }
 
+  /** Why its training file is not streamed (dataset.streaming: true says this in one line). */
+  streaming(): string {
+    return 'language_model reads its training file into memory (its output layer starts from the token counts, taken once the vocabulary is built)';
+  }
+
   encode(e: TextExample): LmFeatures {
     const tokens = this.codec.tokenize(e.text).slice(0, this.maxTokens);
     return { ids: tokens.map((t) => this.codec.vocab.id(t)) };

@@ -156,6 +156,11 @@ export class MaskedLmTask implements Task<TextExample, MlmFeatures, MlmPredictio
     };
   }
 
+  /** Why its training file is not streamed (dataset.streaming: true says this in one line). */
+  streaming(): string {
+    return 'masked-LM pre-training reads its training file into memory';
+  }
+
   encode(e: TextExample): MlmFeatures {
     return { ids: this.codec.encode(e.text).ids };
   }

@@ -286,7 +286,9 @@ test('numeric feature statistics fitted one example at a time equal a two-pass m
   });
   const p = file(
     'numeric.tsv',
-    ['text\tlabel\tprice\tflat', ...rows.map((r) => `${r.text}\t${r.label}\t${r.price}\t${r.flat}`)].join('\n'),
+    ['text\tlabel\tprice\tflat', ...rows.map((r) => `${r.text}\t${r.label}\t${r.price}\t${r.flat}`)].join(
+      '\n',
+    ),
   );
   const config = parseConfig(
     {

@@ -67,9 +67,7 @@ export async function* readCsvRecords(
       }
       blankLines = [];
       records++;
-      yield options.offsets
-        ? { line, fields: record, offset, end: info.bytes }
-        : { line, fields: record };
+      yield options.offsets ? { line, fields: record, offset, end: info.bytes } : { line, fields: record };
     }
     if (records === 0) throw new UserError(`${file}: file is empty`);
   } catch (error) {

@@ -88,7 +88,10 @@ function csvFields(file: string, line: Line): string[] {
   } catch (error) {
     if (!(error instanceof CsvError)) throw error;
     const why = line.number === 1 ? ' (a header row cannot span lines in a streamed file)' : '';
-    throw new InputError({ file, line: line.number }, `CSV: ${error.message.replace(/ at line \d+.*/, '')}${why}`);
+    throw new InputError(
+      { file, line: line.number },
+      `CSV: ${error.message.replace(/ at line \d+.*/, '')}${why}`,
+    );
   }
   if (records.length !== 1)
     throw new InputError({ file, line: line.number }, `CSV: expected one record, found ${records.length}`);
@@ -122,7 +125,11 @@ async function readCsvTable<T>(
     file,
     options,
     (onBadLine) =>
-      readCsvRecords(file, { maxLineLength: options.maxLineLength, onBadLine, offsets: options.each !== undefined }),
+      readCsvRecords(file, {
+        maxLineLength: options.maxLineLength,
+        onBadLine,
+        offsets: options.each !== undefined,
+      }),
     {
       first: (record) => {
         header = csvHeader(file, record, spec);
