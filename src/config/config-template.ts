@@ -154,6 +154,8 @@ const STREAMED_TASKS: ReadonlySet<TaskName> = new Set([
   'multi_label_classification',
   'text_matching',
   'sequence_labeling',
+  'text_generation',
+  'language_model',
 ]);
 
 /**

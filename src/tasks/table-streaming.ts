@@ -16,6 +16,7 @@ export interface TableStreaming<E> {
   /** The spec the task's `read` reads `file` with (labelled); may look at the file first (a layout to detect). */
   spec(file: string): TableSpec<E> | Promise<TableSpec<E>>;
   fitter: StreamingSupport<E>['fitter'];
+  fitExtra?: StreamingSupport<E>['fitExtra'];
   restore: StreamingSupport<E>['restore'];
   /** What the task's `read` does to each parsed example besides parsing it (e.g. note its file). */
   complete?(example: E, file: string): E;
@@ -36,6 +37,7 @@ export function tableStreaming<E>(config: TrainConfig, task: TableStreaming<E>):
       return (line: Line) => complete(parse(line), file);
     },
     fitter: (vocabFromOtherFile) => task.fitter(vocabFromOtherFile),
+    fitExtra: task.fitExtra && (() => task.fitExtra!()),
     restore: (saved) => task.restore(saved),
   };
 }

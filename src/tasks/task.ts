@@ -65,8 +65,13 @@ export interface StreamingSupport<Example> {
    * (dataset.vocab.from, all of them before the first training example), as `fit`'s vocabSource.
    */
   fitter(vocabFromOtherFile: boolean): StreamingFitter<Example>;
-  /** Takes back a fit saved by `save` and `state` (a data file indexed before), instead of fitting. */
-  restore(saved: { dir: string; state: unknown }): void;
+  /**
+   * What a fit holds besides `save` and `state` (statistics a model directory does not keep, such as the
+   * output layer's start), as JSON, kept with the index and handed back to `restore` as `extra`.
+   */
+  fitExtra?(): unknown;
+  /** Takes back a fit saved by `save`, `state` and `fitExtra` (a data file indexed before), instead of fitting. */
+  restore(saved: { dir: string; state: unknown; extra?: unknown }): void;
 }
 
 export interface StreamingFitter<Example> {

@@ -105,7 +105,12 @@ export async function streamTrainData(
         fitter.finish();
         mkdirSync(fitDir, { recursive: true });
         task.save(fitDir);
-        return { key, tokenizer: config.dataset.tokenizer.type, state: task.state() };
+        return {
+          key,
+          tokenizer: config.dataset.tokenizer.type,
+          state: task.state(),
+          extra: support.fitExtra?.(),
+        };
       });
     }
     // The index and the fit are written: the other ranks may read them.
@@ -134,15 +139,19 @@ function reuseFit(
   const saved = index.extra as SavedFit | undefined;
   if (saved?.key !== key || !existsSync(fitDir)) return false;
   config.dataset.tokenizer.type = saved.tokenizer;
-  support.restore({ dir: fitDir, state: saved.state });
+  support.restore({ dir: fitDir, state: saved.state, extra: saved.extra });
   return true;
 }
 
-/** The fit kept with an index: the settings it was made with, the tokenizer an "auto" chose, the task's state. */
+/**
+ * The fit kept with an index: the settings it was made with, the tokenizer an "auto" chose, the task's
+ * state and what else the fit holds (StreamingSupport.fitExtra).
+ */
 interface SavedFit {
   key: string;
   tokenizer: TrainConfig['dataset']['tokenizer']['type'];
   state: unknown;
+  extra?: unknown;
 }
 
 /**

@@ -2,7 +2,8 @@
  * Every task that streams, through the one table-streaming pipeline, against its in-memory run on the same
  * generated file: pair and multi-label classification, numeric features, soft labels (data distillation's
  * student on a teacher-labelled pool, its vocabulary counted on another file), pointwise and pairwise
- * matching, sequence labelling — in TSV, CSV (quoted fields spanning lines) and JSON Lines. The streamed
+ * matching, sequence labelling, causal and masked language models, generation — in TSV, CSV (quoted fields
+ * spanning lines) and JSON Lines. The streamed
  * run must train the same weights byte for byte, and a bad record must stop it before its first step with
  * one line naming file, line and field.
  */
@@ -191,6 +192,39 @@ const CASES: Case[] = [
     },
     bad: { field: 'tags', value: 'A' },
   },
+  {
+    name: 'language-model-tsv',
+    task: 'language_model',
+    format: 'tsv',
+    columns: ['text'],
+    // Some lines framed as corpora ship them: the frame is removed in both runs.
+    row: (rng, i) => ({ text: i % 5 === 0 ? `<s> ${sentence(rng)} <e>` : sentence(rng) }),
+    bad: { field: 'text', value: '<s> <e>' },
+    model: { net: 'gru' },
+  },
+  {
+    name: 'masked-lm-jsonl',
+    task: 'language_model',
+    format: 'jsonl',
+    columns: ['text'],
+    row: (rng) => ({ text: sentence(rng, 6) }),
+    bad: { field: 'text', value: 5 },
+    model: { net: 'transformer', hidden_size: 16, num_layers: 1, num_heads: 2, ffn_size: 16 },
+    top: { language_model: { objective: 'masked' } },
+  },
+  {
+    name: 'generation-csv',
+    task: 'text_generation',
+    format: 'csv',
+    columns: ['source', 'target'],
+    row: (rng) => {
+      const source = sentence(rng);
+      return { source, target: source.split('').reverse().join('') };
+    },
+    bad: { field: 'target', value: '' },
+    model: { net: 'gru' },
+    top: { generation: { max_length: 8 } },
+  },
 ];
 
 function config(
@@ -287,26 +321,26 @@ for (const c of CASES) {
   });
 }
 
-test('soft labels streamed with the vocabulary counted on another file (an augmented student) equal memory', async () => {
-  const c = CASES.find((x) => x.name === 'soft-labels-tsv')!;
-  const rng = new Rng(77);
-  const { file } = write(
-    'soft-vocab',
-    'tsv',
-    c.columns,
-    Array.from({ length: 40 }, (_, i) => c.row(rng, i)),
-  );
-  const { file: vocabFrom } = write(
-    'soft-vocab-from',
-    'tsv',
-    ['text', 'label'],
-    Array.from({ length: 30 }, () => ({ text: sentence(rng, 2), label: '正面' })),
-  );
-  const memory = await run(c, file, 'soft-vocab-memory', false, { vocab: { from: vocabFrom } });
-  const streamed = await run(c, file, 'soft-vocab-streamed', true, { vocab: { from: vocabFrom } });
-  assert.equal(streamed.vocab, memory.vocab);
-  assert.ok(streamed.weights.equals(memory.weights), 'the final weights differ');
-});
+// The vocabulary counted on another file: an augmented data-distillation student (soft labels), and a
+// language model, whose output layer starts from the training texts' token counts under that vocabulary.
+for (const [name, vocabRow] of [
+  ['soft-labels-tsv', (rng: Rng): Row => ({ text: sentence(rng, 2), label: '正面' })],
+  ['language-model-tsv', (rng: Rng): Row => ({ text: sentence(rng, 2) })],
+] as const) {
+  test(`${name}: streamed with the vocabulary counted on another file, it equals memory`, async () => {
+    const c = CASES.find((x) => x.name === name)!;
+    const rng = new Rng(77);
+    const rows = Array.from({ length: 40 }, (_, i) => c.row(rng, i));
+    const { file } = write(`${name}-vocab`, 'tsv', c.columns, rows);
+    const from = Array.from({ length: 30 }, () => vocabRow(rng));
+    const { file: vocabFrom } = write(`${name}-vocab-from`, 'tsv', Object.keys(from[0]), from);
+    const memory = await run(c, file, `${name}-vocab-memory`, false, { vocab: { from: vocabFrom } });
+    const streamed = await run(c, file, `${name}-vocab-streamed`, true, { vocab: { from: vocabFrom } });
+    assert.match(streamed.log, /streamed a batch at a time/);
+    assert.equal(streamed.vocab, memory.vocab);
+    assert.ok(streamed.weights.equals(memory.weights), 'the final weights differ');
+  });
+}
 
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -17,15 +17,19 @@ export async function readGenerationFile(
   file: string,
   options: GenerationReadOptions = {},
 ): Promise<ReadResult<GenerationExample>> {
-  const labelled = options.labelled ?? true;
-  return readTable(file, options, {
+  return readTable(file, options, generationTable(options.labelled ?? true));
+}
+
+/** How a generation record becomes an example, in every format (see readTable). */
+export function generationTable(labelled: boolean): TableSpec<GenerationExample> {
+  return {
     columns: labelled ? ['source', 'target'] : ['source'],
     parse: (record) => {
       const example: GenerationExample = { source: record.text('source'), line: record.line };
       if (labelled) example.target = record.text('target');
       return example;
     },
-  });
+  };
 }
 
 const START = '<s>';
@@ -47,7 +51,10 @@ export function languageModelTable(file: string): TableSpec<TextExample> {
       parse: (line) => {
         const text = stripFrame(line.text);
         if (text === '') {
-          throw new InputError({ file, line: line.number }, `nothing between ${START} and ${END}`);
+          throw new InputError(
+            { file, line: line.number, field: 'text' },
+            `nothing between ${START} and ${END}`,
+          );
         }
         return { text, line: line.number };
       },
