@@ -115,14 +115,8 @@ export class CausalLmTask implements Task<TextExample, LmFeatures, LmPrediction>
     };
   }
 
-  /**
-   * Streams a line at a time (each text is one example, as in memory; texts are not joined into one
-   * token stream). WordPiece without a vocab.txt cuts texts by the vocabulary it is counting: in memory.
-   */
-  streaming(): StreamingSupport<TextExample> | string {
-    const tokenizer = this.config.dataset.tokenizer;
-    if (tokenizer.type === 'wordpiece' && !tokenizer.vocab)
-      return 'language_model with a wordpiece tokenizer and no vocab.txt reads its training file into memory';
+  /** Streams a line at a time: each text is one example, as in memory (texts are not joined into one token stream). */
+  streaming(): StreamingSupport<TextExample> {
     return tableStreaming<TextExample>(this.config, {
       spec: (file) => languageModelTable(file),
       fitter: (vocabFromOtherFile) => this.fitter(vocabFromOtherFile),
