@@ -28,7 +28,7 @@ import { generationSchema, type TrainConfig } from '../config/run-config.js';
 import { UserError } from '../util/errors.js';
 import { readerOptions, vocabFitOptions, warnSkipped } from './dataset-options.js';
 import type { EvalResult, StreamingFitter, StreamingSupport, Task, TaskModel } from './task.js';
-import { tableStreaming } from './table-streaming.js';
+import { fitExamples, tableStreaming } from './table-streaming.js';
 import { TextCodec, type EncodedText } from './text-codec.js';
 
 export type GenerationOptions = ReturnType<typeof generationSchema.parse>;
@@ -127,10 +127,7 @@ export class GenerationTask implements Task<GenerationExample, GenerationFeature
   }
 
   fit(train: GenerationExample[], vocabSource?: GenerationExample[]): void {
-    const fitter = this.fitter(vocabSource !== undefined);
-    vocabSource?.forEach((e) => fitter.vocab(e));
-    for (const e of train) fitter.add(e);
-    fitter.finish();
+    fitExamples(this.fitter(vocabSource !== undefined), train, vocabSource);
   }
 
   /**

@@ -27,7 +27,7 @@ import { Rng } from '../util/rng.js';
 import { readerOptions, warnSkipped } from './dataset-options.js';
 import { detokenize } from './generation.js';
 import type { EvalResult, StreamingFitter, StreamingSupport, Task, TaskModel } from './task.js';
-import { tableStreaming } from './table-streaming.js';
+import { fitExamples, tableStreaming } from './table-streaming.js';
 import { TextCodec } from './text-codec.js';
 
 export interface LmFeatures {
@@ -82,10 +82,7 @@ export class CausalLmTask implements Task<TextExample, LmFeatures, LmPrediction>
   }
 
   fit(train: TextExample[], vocabSource?: TextExample[]): void {
-    const fitter = this.fitter(vocabSource !== undefined);
-    vocabSource?.forEach((e) => fitter.vocab(e));
-    for (const e of train) fitter.add(e);
-    fitter.finish();
+    fitExamples(this.fitter(vocabSource !== undefined), train, vocabSource);
   }
 
   /**

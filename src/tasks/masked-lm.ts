@@ -29,7 +29,7 @@ import { vocabFitOptions } from './dataset-options.js';
 import { detokenize } from './generation.js';
 import { readLanguageModelCorpus } from './language-model.js';
 import type { EvalResult, StreamingFitter, StreamingSupport, Task, TaskModel } from './task.js';
-import { tableStreaming } from './table-streaming.js';
+import { fitExamples, tableStreaming } from './table-streaming.js';
 import { TextCodec } from './text-codec.js';
 
 export interface MlmFeatures {
@@ -138,10 +138,7 @@ export class MaskedLmTask implements Task<TextExample, MlmFeatures, MlmPredictio
   }
 
   fit(train: TextExample[], vocabSource?: TextExample[]): void {
-    const fitter = this.fitter(vocabSource !== undefined);
-    vocabSource?.forEach((e) => fitter.vocab(e));
-    for (const e of train) fitter.add(e);
-    fitter.finish();
+    fitExamples(this.fitter(vocabSource !== undefined), train, vocabSource);
   }
 
   /** The vocabulary, one text at a time (`fit` and a streamed pass both use it). */

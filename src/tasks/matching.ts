@@ -38,7 +38,7 @@ import { padTexts } from '../nets/batching.js';
 import { UserError } from '../util/errors.js';
 import { readerOptions, vocabFitOptions, warnSkipped } from './dataset-options.js';
 import type { EvalResult, StreamingFitter, StreamingSupport, Task, TaskModel } from './task.js';
-import { tableStreaming } from './table-streaming.js';
+import { fitExamples, tableStreaming } from './table-streaming.js';
 import { TextCodec, type EncodedText } from './text-codec.js';
 
 export type MatchingExample = PointwiseExample | PairwiseExample;
@@ -141,10 +141,7 @@ export class MatchingTask implements Task<MatchingExample, MatchingFeatures, Mat
   }
 
   fit(train: MatchingExample[], vocabSource?: MatchingExample[]): void {
-    const fitter = this.fitter(vocabSource !== undefined);
-    vocabSource?.forEach((e) => fitter.vocab(e));
-    for (const e of train) fitter.add(e);
-    fitter.finish();
+    fitExamples(this.fitter(vocabSource !== undefined), train, vocabSource);
   }
 
   /**

@@ -34,7 +34,7 @@ import { CRF, type CrfConstraints } from './crf.js';
 import { readerOptions, vocabFitOptions, warnSkipped } from './dataset-options.js';
 import { isChunkTagSet, schemeConstraints } from './tag-scheme.js';
 import type { EvalResult, StreamingFitter, StreamingSupport, Task, TaskModel } from './task.js';
-import { tableStreaming } from './table-streaming.js';
+import { fitExamples, tableStreaming } from './table-streaming.js';
 import {
   IGNORE_INDEX,
   pieceTargets,
@@ -143,10 +143,7 @@ export class SequenceLabelingTask implements Task<SequenceInput, SequenceFeature
   }
 
   fit(train: SequenceInput[], vocabSource?: SequenceInput[]): void {
-    const fitter = this.fitter(vocabSource !== undefined);
-    vocabSource?.forEach((e) => fitter.vocab(e));
-    for (const e of train) fitter.add(e);
-    fitter.finish();
+    fitExamples(this.fitter(vocabSource !== undefined), train, vocabSource);
   }
 
   /**

@@ -4,13 +4,13 @@
  * StreamingSupport the streamed pipeline (train/streamed-train-data.ts) drives — the indexing pass reads
  * the file through readTable exactly as `read` does (same checks, same bad-line policy), and each batch
  * is parsed again, record by record, by the same spec. One helper, so that no task has a streaming reader
- * of its own that could drift from its in-memory one.
+ * of its own that could drift from its in-memory one; and `fit` in memory goes through the same fitter.
  */
 import type { TrainConfig } from '../config/run-config.js';
 import type { Line } from '../data/line-reader.js';
 import { readTable, tableLineParser, type TableSpec } from '../data/readers/read-table.js';
 import { readerOptions, warnSkipped } from './dataset-options.js';
-import type { StreamingSupport } from './task.js';
+import type { StreamingFitter, StreamingSupport } from './task.js';
 
 export interface TableStreaming<E> {
   /** The spec the task's `read` reads `file` with (labelled); may look at the file first (a layout to detect). */
@@ -40,4 +40,15 @@ export function tableStreaming<E>(config: TrainConfig, task: TableStreaming<E>):
     fitExtra: task.fitExtra && (() => task.fitExtra!()),
     restore: (saved) => task.restore(saved),
   };
+}
+
+/** `fit` over examples in memory, through the same one-at-a-time fitter a streamed pass uses. */
+export function fitExamples<E>(
+  fitter: StreamingFitter<E>,
+  train: readonly E[],
+  vocabSource?: readonly E[],
+): void {
+  vocabSource?.forEach((e) => fitter.vocab(e));
+  for (const e of train) fitter.add(e);
+  fitter.finish();
 }
