@@ -233,6 +233,7 @@ function config(
   name: string,
   streaming: boolean,
   extra: Record<string, unknown> = {},
+  trainer: Record<string, unknown> = {},
 ) {
   return parseConfig(
     {
@@ -254,6 +255,7 @@ function config(
         train_log_step: 3,
         threads: 1,
         output_dir: path.join(dir, name),
+        ...trainer,
       },
       ...c.top,
     },
@@ -341,6 +343,41 @@ for (const [name, vocabRow] of [
     assert.ok(streamed.weights.equals(memory.weights), 'the final weights differ');
   });
 }
+
+test('an interrupted streamed tagger and language model, resumed, end with the in-memory weights', async () => {
+  for (const name of ['tagging-tsv', 'language-model-tsv']) {
+    const c = CASES.find((x) => x.name === name)!;
+    const rng = new Rng(5);
+    const { file } = write(
+      `${name}-resume`,
+      c.format,
+      c.columns,
+      Array.from({ length: 45 }, (_, i) => c.row(rng, i)),
+    );
+    const memory = await run(c, file, `${name}-resume-memory`, false);
+    const out = `${name}-resume-streamed`;
+    const abort = new AbortController();
+    const first = await train(config(c, file, out, true, {}, { save_model_step: 4 }), {
+      quiet: true,
+      log: () => {},
+      signal: abort.signal,
+      onStep: (step) => {
+        if (step === 6) abort.abort();
+      },
+    });
+    assert.equal(first.interrupted, true);
+    const lines: string[] = [];
+    // The resumed run takes the index and the fit (the language model's output-layer counts too) as kept.
+    await train(config(c, file, out, true, {}, { save_model_step: 4 }), {
+      quiet: true,
+      log: (l) => lines.push(l),
+      resume: true,
+    });
+    assert.match(lines.join('\n'), /unchanged since it was indexed/);
+    const weights = readFileSync(path.join(dir, out, 'best', 'model.safetensors'));
+    assert.ok(weights.equals(memory.weights), `${name}: the resumed weights differ`);
+  }
+});
 
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
