@@ -2,17 +2,19 @@
  * Streamed vs in-memory training data: peak memory and speed over generated training files of two sizes.
  * The claim to check: a streamed run's memory does not grow with the file, an in-memory run's does, and
  * streaming costs little speed. The files repeat real Tang and Song poems (the bundled chinese-poetry
- * corpus), each copy a different 24-character window of its poem, labelled with its dynasty, written to a
- * temporary folder that is removed afterwards.
+ * corpus), each copy a different 24-character window of its poem, written to a temporary folder that is
+ * removed afterwards. `--task text_classification` (default) labels a window with its poem's dynasty;
+ * `--task sequence_labeling` tags each of its characters, space-separated: B where a clause starts, I
+ * inside it, O for punctuation.
  *
  * Each run is a child process (so its peak RSS is its own): read the file (in memory: read, fit, encode
  * every example; streamed: one pass to index, validate and count the vocabulary), then `--steps`
- * optimizer steps of a character BOW classifier, batch 64. Printed per size and mode: preparation time,
+ * optimizer steps of a character BOW classifier (or softmax tagger), batch 64. Printed per size and mode: preparation time,
  * training examples per second over the steps, peak RSS; then the ratio of the peak RSS of the larger file
  * to the smaller per mode, and streamed vs in-memory speed per size. bench/scale.ts runs the same
  * measurement (measureStreaming) over larger files.
  *
- *   npm run bench:streaming [-- --sizes 200000,2000000] [--steps 300] [--threads 1]
+ *   npm run bench:streaming [-- --sizes 200000,2000000] [--steps 300] [--threads 1] [--task sequence_labeling]
  */
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -34,18 +36,27 @@ interface ChildResult {
   peakRssMiB: number;
 }
 
-async function child(file: string, mode: string, steps: number, threads: number): Promise<void> {
+export type BenchTask = 'text_classification' | 'sequence_labeling';
+
+async function child(
+  file: string,
+  mode: string,
+  steps: number,
+  threads: number,
+  task: BenchTask,
+): Promise<void> {
   const out = mkdtempSync(path.join(os.tmpdir(), 'alembic-bench-stream-run-'));
+  const tagging = task === 'sequence_labeling';
   const config = parseConfig(
     {
-      task: 'text_classification',
+      task,
       dataset: {
         train: file,
         streaming: mode === 'streamed',
         max_len: WINDOW,
-        tokenizer: { type: 'char' },
+        tokenizer: { type: tagging ? 'whitespace' : 'char' },
       },
-      model: { net: 'bow', embedding_dim: 64, hidden_size: 64 },
+      model: { net: 'bow', embedding_dim: 64, hidden_size: 64, ...(tagging ? { head: 'softmax' } : {}) },
       trainer: {
         max_steps: steps,
         batch_size: BATCH,
@@ -82,14 +93,40 @@ async function child(file: string, mode: string, steps: number, threads: number)
 }
 
 /** `lines` lines of `window<TAB>dynasty`, cycling through the poems with a different window each round. */
-function writeCorpusFile(file: string, lines: number, poems: { text: string; label: string }[]): void {
+/** A window's characters, space-separated, and their tags: B starts a clause, I goes on, O is punctuation. */
+function taggedLine(window: string): string {
+  const chars = [...window];
+  let start = true;
+  const tags = chars.map((c) => {
+    if (/\p{P}/u.test(c)) {
+      start = true;
+      return 'O';
+    }
+    const tag = start ? 'B' : 'I';
+    start = false;
+    return tag;
+  });
+  return `${chars.join(' ')}\t${tags.join(' ')}`;
+}
+
+/**
+ * `lines` lines of `window<TAB>dynasty` (or a tagged window), cycling through the poems with a different
+ * window each round.
+ */
+function writeCorpusFile(
+  file: string,
+  lines: number,
+  poems: { text: string; label: string }[],
+  task: BenchTask,
+): void {
   writeFileSync(file, '');
   const chunk: string[] = [];
   for (let i = 0; i < lines; i++) {
     const poem = poems[i % poems.length];
     const round = Math.floor(i / poems.length);
     const start = round % Math.max(1, poem.text.length - WINDOW + 1);
-    chunk.push(`${poem.text.slice(start, start + WINDOW)}\t${poem.label}`);
+    const window = poem.text.slice(start, start + WINDOW);
+    chunk.push(task === 'sequence_labeling' ? taggedLine(window) : `${window}\t${poem.label}`);
     if (chunk.length === 50_000 || i === lines - 1) {
       appendFileSync(file, chunk.join('\n') + '\n');
       chunk.length = 0;
@@ -110,6 +147,8 @@ export interface StreamingOptions {
   inMemoryUpTo?: number;
   /** Files up to this many lines are trained for one whole epoch instead of `steps` steps. */
   epochUpTo?: number;
+  /** What the file holds and the model learns (default text_classification). */
+  task?: BenchTask;
 }
 
 export interface StreamingRun extends ChildResult {
@@ -124,16 +163,17 @@ export interface StreamingRun extends ChildResult {
  * the runs, having printed each as it finished. The files live in a temporary folder removed afterwards.
  */
 export function measureStreaming(o: StreamingOptions): StreamingRun[] {
+  const task = o.task ?? 'text_classification';
   const dir = mkdtempSync(path.join(os.tmpdir(), 'alembic-bench-stream-'));
   try {
     const poems = loadTangSong({ limitPerClass: 20_000 })
       .map((p) => ({ text: p.text.replace(/\s+/g, ''), label: p.label! }))
       .filter((p) => p.text.length >= 8);
-    console.log(`corpus: ${poems.length} Tang and Song poems, ${WINDOW}-character windows`);
+    console.log(`corpus: ${poems.length} Tang and Song poems, ${WINDOW}-character windows, ${task}`);
     const runs: StreamingRun[] = [];
     for (const size of o.sizes) {
       const file = path.join(dir, `train-${size}.tsv`);
-      writeCorpusFile(file, size, poems);
+      writeCorpusFile(file, size, poems, task);
       const fileMiB = statSync(file).size / 2 ** 20;
       const steps = size <= (o.epochUpTo ?? 0) ? Math.ceil(size / BATCH) : o.steps;
       const modes: DataMode[] =
@@ -150,6 +190,7 @@ export function measureStreaming(o: StreamingOptions): StreamingRun[] {
             mode,
             String(steps),
             String(o.threads),
+            task,
           ],
           { encoding: 'utf8', maxBuffer: 1 << 24 },
         );
@@ -212,16 +253,21 @@ function main(): void {
       sizes: { type: 'string', default: '200000,2000000' },
       steps: { type: 'string', default: '300' },
       threads: { type: 'string', default: '1' },
+      task: { type: 'string', default: 'text_classification' },
     },
   });
+  if (values.task !== 'text_classification' && values.task !== 'sequence_labeling')
+    throw new Error(`--task: text_classification or sequence_labeling, not ${values.task}`);
   const runs = measureStreaming({
     sizes: values.sizes.split(',').map(Number),
     steps: Number(values.steps),
     threads: Number(values.threads),
+    task: values.task,
   });
   printStreaming(runs);
 }
 
 const args = process.argv.slice(2);
-if (args[0] === '--child') await child(args[1], args[2], Number(args[3]), Number(args[4]));
+if (args[0] === '--child')
+  await child(args[1], args[2], Number(args[3]), Number(args[4]), args[5] as BenchTask);
 else if (process.argv[1] === fileURLToPath(import.meta.url)) main();

@@ -169,11 +169,15 @@ function modelSection(task: TaskName, net: string, opts: TemplateOptions): Recor
   }
 }
 
-/** The tasks whose training file can be streamed (ClassificationTask.streaming). */
+/** The tasks whose training file can be streamed (their Task.streaming gives a StreamingSupport). */
 const STREAMED_TASKS: ReadonlySet<TaskName> = new Set([
   'text_classification',
   'text_pair_classification',
   'multi_label_classification',
+  'text_matching',
+  'sequence_labeling',
+  'text_generation',
+  'language_model',
 ]);
 
 /** fastText's BOW learns only through its table: a higher rate and twice the epochs (early stopping ends it). */
@@ -240,7 +244,7 @@ export function startingConfig(
             streaming: 'auto',
             '// streaming':
               'true: read the training file a batch at a time through an index of its lines, for files larger ' +
-              'than memory; "auto": above 256 MiB (TSV and JSON Lines)',
+              'than memory; "auto": above 256 MiB',
           }
         : {}),
     },

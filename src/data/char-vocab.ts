@@ -18,15 +18,6 @@ export function wordChars(word: string): string[] {
   return Array.from(word);
 }
 
-/** The character vocabulary of the given words: every character seen, most frequent first. */
-export function buildCharVocab(words: Iterable<readonly string[]>): Vocab {
-  return Vocab.build(
-    (function* () {
-      for (const sentence of words) for (const w of sentence) yield wordChars(w);
-    })(),
-  );
-}
-
 /** The `maxWordLen` character ids of a word: its first characters, then [PAD]; unseen characters → [UNK]. */
 export function wordCharIds(word: string, vocab: Vocab, maxWordLen: number): number[] {
   const ids = new Array<number>(maxWordLen).fill(vocab.padId);

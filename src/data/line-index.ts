@@ -23,7 +23,10 @@ import { readJsonFile } from '../util/json-file.js';
 import { UserError } from '../util/errors.js';
 import { fileError } from './line-reader.js';
 
-/** One example's line: bytes [offset, end) of the data file (line break excluded), 1-based line number. */
+/**
+ * One example's record: bytes [offset, end) of the data file, 1-based number of its first line. A record is
+ * one line (line break excluded), or a CSV record, whose quoted fields may span lines (its line break kept).
+ */
 export interface LineEntry {
   offset: number;
   end: number;

@@ -10,11 +10,26 @@ import { fromTyped } from '../engine/create.js';
 import { noGrad, tidy } from '../engine/scope.js';
 import type { Tensor } from '../engine/tensor.js';
 
-/** Counts of each id in `sequences` (ids < vocabSize), as the prior's input. */
-export function tokenCounts(sequences: Iterable<readonly number[]>, vocabSize: number): Float64Array {
-  const counts = new Float64Array(vocabSize);
-  for (const ids of sequences) for (const id of ids) counts[id]++;
-  return counts;
+/**
+ * The training targets' token counts, the prior's input, taken one target at a time by spelling, before
+ * the vocabulary exists (a streamed pass fits both at once): `counts` maps the spellings to ids (unknown
+ * ones to [UNK]) and adds one end token per target.
+ */
+export class TargetTokenCounter {
+  private readonly bySpelling = new Map<string, number>();
+  private targets = 0;
+
+  add(tokens: readonly string[]): void {
+    for (const token of tokens) this.bySpelling.set(token, (this.bySpelling.get(token) ?? 0) + 1);
+    this.targets++;
+  }
+
+  counts(vocab: { size: number; id(token: string): number }, eos: number): Float64Array {
+    const counts = new Float64Array(vocab.size);
+    for (const [token, n] of this.bySpelling) counts[vocab.id(token)] += n;
+    counts[eos] += this.targets;
+    return counts;
+  }
 }
 
 /** Sets `bias` [V] to log((count + 1) / (total + V)) of each token. */

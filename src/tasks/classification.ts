@@ -14,8 +14,9 @@ import {
   classificationTable,
   readClassificationFile,
   type ClassificationKind,
+  type ClassificationReadOptions,
 } from '../data/readers/classification.js';
-import { tableLineParser } from '../data/readers/read-table.js';
+import type { TableSpec } from '../data/readers/read-table.js';
 import { ngramSpecOf } from '../data/ngram-hash.js';
 import { LabelMap } from '../data/readers/label-map.js';
 import type { ClassificationExample } from '../data/readers/types.js';
@@ -36,7 +37,8 @@ import type { TrainConfig } from '../config/run-config.js';
 import { padTexts } from '../nets/batching.js';
 import { UserError } from '../util/errors.js';
 import { readerOptions, vocabFitOptions, warnSkipped } from './dataset-options.js';
-import type { EvalOutputs, EvalResult, StreamingSupport, Task, TaskModel } from './task.js';
+import type { EvalOutputs, EvalResult, StreamingFitter, StreamingSupport, Task, TaskModel } from './task.js';
+import { fitExamples, tableStreaming } from './table-streaming.js';
 import { TextCodec, type EncodedText } from './text-codec.js';
 
 export interface ClassificationFeatures {
@@ -124,9 +126,8 @@ export class ClassificationTask implements Task<
   async read(file: string, { labelled, skipBadLines }: { labelled: boolean; skipBadLines?: boolean }) {
     this.currentFile = file;
     const { examples, skipped } = await readClassificationFile(file, {
-      kind: this.kind,
+      ...this.readOptions(),
       labelled,
-      numericFeatures: this.numeric.names,
       ...readerOptions(this.config, skipBadLines),
     });
     warnSkipped(file, skipped);
@@ -135,61 +136,58 @@ export class ClassificationTask implements Task<
   }
 
   fit(train: ClassificationExample[], vocabSource?: ClassificationExample[]): void {
-    const fitter = this.fitter(vocabSource);
-    for (const e of train) fitter.add(e);
-    fitter.finish();
-    this.numeric = fitStats(this.numeric.names, train);
+    fitExamples(this.fitter(vocabSource !== undefined), train, vocabSource);
   }
 
-  /** Vocabulary and labels, counted one example at a time (StreamingSupport.fitter; `fit` uses it too). */
-  private fitter(vocabSource?: ClassificationExample[]): {
-    add(e: ClassificationExample): void;
-    finish(): void;
-  } {
+  /**
+   * Vocabulary, labels and numeric feature statistics, counted one example at a time (`fit` and a streamed
+   * pass both use it, so the two agree to the bit).
+   */
+  protected fitter(vocabFromOtherFile: boolean): StreamingFitter<ClassificationExample> {
     const d = this.config.dataset;
     const codec = TextCodec.fitter(this.codecSpec(), vocabFitOptions(this.config));
     const addTexts = (e: ClassificationExample) => {
       codec.add(e.text);
       if (e.textB !== undefined) codec.add(e.textB);
     };
-    vocabSource?.forEach(addTexts);
     // A given label map is checked as the examples come, so a label it lacks is reported before training.
     const given = d.label_map ? LabelMap.load(d.label_map) : undefined;
     const seen = new Set<string>();
+    const stats = new FeatureStatsFitter(this.numeric.names);
     return {
+      vocab: addTexts,
       add: (e) => {
-        if (!vocabSource) addTexts(e);
+        if (!vocabFromOtherFile) addTexts(e);
         for (const label of this.kind === 'multi_label' ? (e.labels ?? []) : [e.label!]) {
           if (given) this.labelId(label, e, given);
           else seen.add(label);
         }
+        stats.add(e);
       },
       finish: () => {
         this.codec = codec.finish();
         this.labels = given ?? LabelMap.fromLabels(seen);
+        this.numeric = stats.finish();
       },
     };
   }
 
-  /** Numeric features are standardised by their mean and spread over the whole file: such data is read in memory. */
-  streaming(): StreamingSupport<ClassificationExample> | undefined {
-    if (this.numeric.names.length > 0) return undefined;
-    const options = {
-      kind: this.kind,
-      labelled: true,
-      numericFeatures: this.numeric.names,
-      ...readerOptions(this.config, undefined),
-    };
-    return {
-      readEach: async (file, onExample) => {
-        this.currentFile = file;
-        const { skipped } = await readClassificationFile(file, { ...options, each: onExample });
-        warnSkipped(file, skipped);
-      },
-      lineParser: (file, first) => tableLineParser(file, options, classificationTable(file, options), first),
-      fitter: (vocabSource) => this.fitter(vocabSource),
+  /** The reader's spec for labelled files (the file is noted, for label errors found while encoding). */
+  protected labelledTable(file: string): TableSpec<ClassificationExample> {
+    this.currentFile = file;
+    return classificationTable(file, this.readOptions());
+  }
+
+  private readOptions(): ClassificationReadOptions {
+    return { kind: this.kind, labelled: true, numericFeatures: this.numeric.names };
+  }
+
+  streaming(): StreamingSupport<ClassificationExample> {
+    return tableStreaming<ClassificationExample>(this.config, {
+      spec: (file) => this.labelledTable(file),
+      fitter: (vocabFromOtherFile) => this.fitter(vocabFromOtherFile),
       restore: (saved) => this.restore(saved as { dir: string; state: ClassificationState }),
-    };
+    });
   }
 
   encode(e: ClassificationExample): ClassificationFeatures {
@@ -389,13 +387,35 @@ export class ClassificationTask implements Task<
   }
 }
 
-function fitStats(names: string[], train: ClassificationExample[]): FeatureStats {
-  const mean = names.map((n) => train.reduce((s, e) => s + (e.features?.[n] ?? 0), 0) / train.length);
-  const std = names.map((n, i) => {
-    const v = train.reduce((s, e) => s + ((e.features?.[n] ?? 0) - mean[i]) ** 2, 0) / train.length;
-    return Math.sqrt(v) || 1; // a constant feature keeps its value rather than dividing by zero
-  });
-  return { names, mean, std };
+/**
+ * The mean and spread of each numeric feature over the training examples, one example at a time (Welford's
+ * update: stable, and the same to the bit whether the examples are in memory or streamed).
+ */
+class FeatureStatsFitter {
+  private n = 0;
+  private readonly mean: number[];
+  private readonly m2: number[];
+
+  constructor(private readonly names: string[]) {
+    this.mean = names.map(() => 0);
+    this.m2 = names.map(() => 0);
+  }
+
+  add(e: ClassificationExample): void {
+    this.n++;
+    this.names.forEach((name, i) => {
+      const x = e.features?.[name] ?? 0;
+      const delta = x - this.mean[i];
+      this.mean[i] += delta / this.n;
+      this.m2[i] += delta * (x - this.mean[i]);
+    });
+  }
+
+  finish(): FeatureStats {
+    // A constant feature keeps its value rather than dividing by zero.
+    const std = this.m2.map((m2) => Math.sqrt(m2 / Math.max(1, this.n)) || 1);
+    return { names: this.names, mean: [...this.mean], std };
+  }
 }
 
 function argmax(p: number[]): number {

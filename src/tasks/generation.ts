@@ -14,20 +14,21 @@ import * as F from '../engine/functional.js';
 import { Module } from '../engine/nn/module.js';
 import { tidy } from '../engine/scope.js';
 import type { Tensor } from '../engine/tensor.js';
-import { readGenerationFile } from '../data/readers/generation.js';
+import { generationTable, readGenerationFile } from '../data/readers/generation.js';
 import type { GenerationExample } from '../data/readers/types.js';
 import { Vocab } from '../data/vocab.js';
 import { containsHan, corpusBleu, corpusRougeL, perplexity } from '../metrics/index.js';
 import { beamSearch, type Hypothesis, type SearchRow, type TopTokens } from '../nets/decoder-search.js';
 import { inferenceBatches } from '../nets/eval-mode.js';
 import { loadPretrained } from '../nets/pretrained.js';
-import { setUnigramBias, tokenCounts } from '../nets/output-prior.js';
+import { setUnigramBias, TargetTokenCounter } from '../nets/output-prior.js';
 import { buildSeq2Seq, selectMemory, TransformerSeq2Seq, type Seq2SeqNet } from '../nets/seq2seq.js';
 import { padBatch, padTexts } from '../nets/batching.js';
 import { generationSchema, type TrainConfig } from '../config/run-config.js';
 import { UserError } from '../util/errors.js';
 import { readerOptions, vocabFitOptions, warnSkipped } from './dataset-options.js';
-import type { EvalResult, Task, TaskModel } from './task.js';
+import type { EvalResult, StreamingFitter, StreamingSupport, Task, TaskModel } from './task.js';
+import { fitExamples, tableStreaming } from './table-streaming.js';
 import { TextCodec, type EncodedText } from './text-codec.js';
 
 export type GenerationOptions = ReturnType<typeof generationSchema.parse>;
@@ -95,13 +96,16 @@ export class GenerationTask implements Task<GenerationExample, GenerationFeature
     saved?: { dir: string; state: GenerationState },
   ) {
     this.options = generationSchema.parse(config.generation ?? {});
-    if (saved) {
-      this.source = TextCodec.load(this.sourceSpec(), saved.dir);
-      const targetVocab = saved.state.separateTargetVocab
-        ? Vocab.load(path.join(saved.dir, TARGET_VOCAB_FILE))
-        : this.source.vocab;
-      this.target = new TextCodec(this.targetSpec(), targetVocab);
-    }
+    if (saved) this.restore(saved);
+  }
+
+  /** Takes the fitted state `save` and `state` wrote, instead of fitting. */
+  private restore(saved: { dir: string; state: GenerationState }): void {
+    this.source = TextCodec.load(this.sourceSpec(), saved.dir);
+    const targetVocab = saved.state.separateTargetVocab
+      ? Vocab.load(path.join(saved.dir, TARGET_VOCAB_FILE))
+      : this.source.vocab;
+    this.target = new TextCodec(this.targetSpec(), targetVocab);
   }
 
   private sourceSpec() {
@@ -122,22 +126,59 @@ export class GenerationTask implements Task<GenerationExample, GenerationFeature
     return examples;
   }
 
-  fit(train: GenerationExample[], vocabSource = train): void {
+  fit(train: GenerationExample[], vocabSource?: GenerationExample[]): void {
+    fitExamples(this.fitter(vocabSource !== undefined), train, vocabSource);
+  }
+
+  /**
+   * The source and target vocabularies (one shared, or one each) and the target token counts of the output
+   * layer's start, one example at a time (`fit` and a streamed pass both use it). Each example's source is
+   * counted before its target, so an "auto" tokenizer is chosen on the first examples' texts of both sides.
+   */
+  private fitter(vocabFromOtherFile: boolean): StreamingFitter<GenerationExample> {
     const { vocabFile, ...limits } = vocabFitOptions(this.config);
-    const sources = vocabSource.map((e) => e.source);
-    const targets = vocabSource.map((e) => e.target ?? '');
-    if (this.options.shared_vocab) {
-      this.source = TextCodec.fit(this.sourceSpec(), [...sources, ...targets], { ...limits, vocabFile });
-      this.target = new TextCodec(this.targetSpec(), this.source.vocab);
-    } else {
-      this.source = TextCodec.fit(this.sourceSpec(), sources, { ...limits, vocabFile });
-      this.target = TextCodec.fit(this.targetSpec(), targets, limits);
-    }
-    const { eos } = this.targetIds();
-    this.prior = tokenCounts(
-      train.map((e) => [...(this.encode({ source: '', target: e.target ?? '' }).target ?? []), eos]),
-      this.target.vocab.size,
-    );
+    const shared = this.options.shared_vocab;
+    const source = TextCodec.fitter(this.sourceSpec(), { ...limits, vocabFile });
+    const target = shared ? source : TextCodec.fitter(this.targetSpec(), limits);
+    const targets = new TargetTokenCounter();
+    // Room for the end token within max_length, as encode cuts a target.
+    const countTarget = (tokens: string[]) => targets.add(tokens.slice(0, this.options.max_length - 1));
+    const addTexts = (e: GenerationExample, onTarget?: (tokens: string[]) => void) => {
+      source.add(e.source);
+      target.add(e.target ?? '', onTarget);
+    };
+    return {
+      vocab: (e) => addTexts(e),
+      add: (e) => {
+        if (!vocabFromOtherFile) addTexts(e, countTarget);
+        else countTarget(target.tokens(e.target ?? ''));
+      },
+      finish: () => {
+        this.source = source.finish();
+        this.target = shared
+          ? new TextCodec(this.targetSpec(), this.source.vocab)
+          : new TextCodec(this.targetSpec(), target.finish().vocab);
+        this.prior = targets.counts(this.target.vocab, this.targetIds().eos);
+      },
+    };
+  }
+
+  /**
+   * Streams a pair at a time. A WordPiece target vocabulary counted from the targets cuts them by the
+   * vocabulary it is counting: that case reads its file into memory.
+   */
+  streaming(): StreamingSupport<GenerationExample> | string {
+    if (this.config.dataset.tokenizer.type === 'wordpiece' && !this.options.shared_vocab)
+      return 'text_generation with a wordpiece tokenizer and its own target vocabulary reads its training file into memory';
+    return tableStreaming<GenerationExample>(this.config, {
+      spec: () => generationTable(true),
+      fitter: (vocabFromOtherFile) => this.fitter(vocabFromOtherFile),
+      fitExtra: () => Array.from(this.prior ?? []),
+      restore: (saved) => {
+        this.restore(saved as { dir: string; state: GenerationState });
+        this.prior = Array.isArray(saved.extra) ? Float64Array.from(saved.extra as number[]) : undefined;
+      },
+    });
   }
 
   /** Training target-token counts (EOS included) for the output layer's unigram start; set by fit. */

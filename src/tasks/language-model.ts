@@ -13,20 +13,21 @@ import * as F from '../engine/functional.js';
 import { Module } from '../engine/nn/module.js';
 import { noGrad, tidy } from '../engine/scope.js';
 import type { Tensor } from '../engine/tensor.js';
-import { readLanguageModelText } from '../data/readers/generation.js';
+import { languageModelTable, readLanguageModelText } from '../data/readers/generation.js';
 import type { TextExample } from '../data/readers/types.js';
 import { perplexity } from '../metrics/generation.js';
 import { sampleToken } from '../nets/decoder-search.js';
 import { inEvalMode, inferenceBatches } from '../nets/eval-mode.js';
 import { buildLanguageModel, type LanguageModelNet } from '../nets/lm.js';
-import { setUnigramBias, tokenCounts } from '../nets/output-prior.js';
+import { setUnigramBias, TargetTokenCounter } from '../nets/output-prior.js';
 import { padBatch } from '../nets/batching.js';
 import { generationSchema, type TrainConfig } from '../config/run-config.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { readerOptions, warnSkipped } from './dataset-options.js';
 import { detokenize } from './generation.js';
-import type { EvalResult, Task, TaskModel } from './task.js';
+import type { EvalResult, StreamingFitter, StreamingSupport, Task, TaskModel } from './task.js';
+import { fitExamples, tableStreaming } from './table-streaming.js';
 import { TextCodec } from './text-codec.js';
 
 export interface LmFeatures {
@@ -80,19 +81,48 @@ export class CausalLmTask implements Task<TextExample, LmFeatures, LmPrediction>
     return readLanguageModelCorpus(this.config, file, skipBadLines);
   }
 
-  fit(train: TextExample[], vocabSource = train): void {
+  fit(train: TextExample[], vocabSource?: TextExample[]): void {
+    fitExamples(this.fitter(vocabSource !== undefined), train, vocabSource);
+  }
+
+  /**
+   * The vocabulary and the training token counts of the output layer's start, one text at a time (`fit`
+   * and a streamed pass both use it): each text's tokens as encode cuts them, then its end.
+   */
+  private fitter(vocabFromOtherFile: boolean): StreamingFitter<TextExample> {
     const d = this.config.dataset;
-    this.codec = TextCodec.fit(
-      this.codecSpec(),
-      vocabSource.map((e) => e.text),
-      { minFreq: d.vocab.min_freq, maxSize: d.vocab.max_size, vocabFile: d.tokenizer.vocab },
-    );
-    this.ids(); // fails early when a given vocab.txt lacks [CLS]/[SEP]
-    const eos = [this.ids().eos];
-    this.prior = tokenCounts(
-      train.map((e) => [...this.encode(e).ids, ...eos]),
-      this.codec.vocab.size,
-    );
+    const codec = TextCodec.fitter(this.codecSpec(), {
+      minFreq: d.vocab.min_freq,
+      maxSize: d.vocab.max_size,
+      vocabFile: d.tokenizer.vocab,
+    });
+    const targets = new TargetTokenCounter();
+    const countTarget = (tokens: string[]) => targets.add(tokens.slice(0, this.maxTokens));
+    return {
+      vocab: (e) => codec.add(e.text),
+      add: (e) => {
+        if (vocabFromOtherFile) countTarget(codec.tokens(e.text));
+        else codec.add(e.text, countTarget);
+      },
+      finish: () => {
+        this.codec = codec.finish();
+        this.ids(); // fails early when a given vocab.txt lacks [CLS]/[SEP]
+        this.prior = targets.counts(this.codec.vocab, this.ids().eos);
+      },
+    };
+  }
+
+  /** Streams a line at a time: each text is one example, as in memory (texts are not joined into one token stream). */
+  streaming(): StreamingSupport<TextExample> {
+    return tableStreaming<TextExample>(this.config, {
+      spec: (file) => languageModelTable(file),
+      fitter: (vocabFromOtherFile) => this.fitter(vocabFromOtherFile),
+      fitExtra: () => Array.from(this.prior ?? []),
+      restore: (saved) => {
+        this.codec = TextCodec.load(this.codecSpec(), saved.dir);
+        this.prior = Array.isArray(saved.extra) ? Float64Array.from(saved.extra as number[]) : undefined;
+      },
+    });
   }
 
   /** Training token counts (EOS included) for the output layer's unigram start; set by fit. */

@@ -13,6 +13,7 @@ import { fromTyped, rand } from '../engine/create.js';
 import * as F from '../engine/functional.js';
 import { noGrad, tidy } from '../engine/scope.js';
 import type { Tensor } from '../engine/tensor.js';
+import { languageModelTable } from '../data/readers/generation.js';
 import type { TextExample } from '../data/readers/types.js';
 import { perplexity } from '../metrics/generation.js';
 import { transformerOptions } from '../nets/build.js';
@@ -27,7 +28,8 @@ import { Rng } from '../util/rng.js';
 import { vocabFitOptions } from './dataset-options.js';
 import { detokenize } from './generation.js';
 import { readLanguageModelCorpus } from './language-model.js';
-import type { EvalResult, Task, TaskModel } from './task.js';
+import type { EvalResult, StreamingFitter, StreamingSupport, Task, TaskModel } from './task.js';
+import { fitExamples, tableStreaming } from './table-streaming.js';
 import { TextCodec } from './text-codec.js';
 
 export interface MlmFeatures {
@@ -135,13 +137,34 @@ export class MaskedLmTask implements Task<TextExample, MlmFeatures, MlmPredictio
     return readLanguageModelCorpus(this.config, file, skipBadLines);
   }
 
-  fit(train: TextExample[], vocabSource = train): void {
-    this.codec = TextCodec.fit(
-      this.codecSpec(),
-      vocabSource.map((e) => e.text),
-      vocabFitOptions(this.config),
-    );
-    this.ids();
+  fit(train: TextExample[], vocabSource?: TextExample[]): void {
+    fitExamples(this.fitter(vocabSource !== undefined), train, vocabSource);
+  }
+
+  /** The vocabulary, one text at a time (`fit` and a streamed pass both use it). */
+  private fitter(vocabFromOtherFile: boolean): StreamingFitter<TextExample> {
+    const codec = TextCodec.fitter(this.codecSpec(), vocabFitOptions(this.config));
+    return {
+      vocab: (e) => codec.add(e.text),
+      add: (e) => {
+        if (!vocabFromOtherFile) codec.add(e.text);
+      },
+      finish: () => {
+        this.codec = codec.finish();
+        this.ids();
+      },
+    };
+  }
+
+  /** Pre-training text streams a line at a time: the masks are drawn per batch, as in memory. */
+  streaming(): StreamingSupport<TextExample> {
+    return tableStreaming<TextExample>(this.config, {
+      spec: (file) => languageModelTable(file),
+      fitter: (vocabFromOtherFile) => this.fitter(vocabFromOtherFile),
+      restore: (saved) => {
+        this.codec = TextCodec.load(this.codecSpec(), saved.dir);
+      },
+    });
   }
 
   ids(): MlmIds {

@@ -17,7 +17,14 @@ import * as F from '../engine/functional.js';
 import { Linear } from '../engine/nn/linear.js';
 import { Module } from '../engine/nn/module.js';
 import type { Tensor } from '../engine/tensor.js';
-import { readMatchingFile, readPointwiseFile } from '../data/readers/matching.js';
+import {
+  detectMatchingFormat,
+  pairwiseTable,
+  pointwiseTable,
+  readMatchingFile,
+  readPointwiseFile,
+} from '../data/readers/matching.js';
+import type { TableSpec } from '../data/readers/read-table.js';
 import type { PairwiseExample, PointwiseExample } from '../data/readers/types.js';
 import { binaryAuc, pearson, rankingReport, spearman, type RankedItem } from '../metrics/index.js';
 import { buildEncoder } from '../nets/build.js';
@@ -30,7 +37,8 @@ import type { TrainConfig } from '../config/run-config.js';
 import { padTexts } from '../nets/batching.js';
 import { UserError } from '../util/errors.js';
 import { readerOptions, vocabFitOptions, warnSkipped } from './dataset-options.js';
-import type { EvalOutputs, EvalResult, Task, TaskModel } from './task.js';
+import type { EvalOutputs, EvalResult, StreamingFitter, StreamingSupport, Task, TaskModel } from './task.js';
+import { fitExamples, tableStreaming } from './table-streaming.js';
 import { TextCodec, type EncodedText } from './text-codec.js';
 
 export type MatchingExample = PointwiseExample | PairwiseExample;
@@ -89,12 +97,15 @@ export class MatchingTask implements Task<MatchingExample, MatchingFeatures, Mat
           'the transformer is a cross-encoder that reads both texts together',
       );
     }
-    if (saved) {
-      this.codec = TextCodec.load(this.codecSpec(), saved.dir);
-      this.head = saved.state.head;
-      this.mode = saved.state.mode;
-      this.scoreRange = saved.state.scoreRange;
-    }
+    if (saved) this.restore(saved);
+  }
+
+  /** Takes the fitted state `save` and `state` wrote, instead of fitting. */
+  private restore(saved: { dir: string; state: MatchingState }): void {
+    this.codec = TextCodec.load(this.codecSpec(), saved.dir);
+    this.head = saved.state.head;
+    this.mode = saved.state.mode;
+    this.scoreRange = saved.state.scoreRange;
   }
 
   /** Ranking data is judged by MRR, scores by rank correlation, 0/1 pairs by accuracy. */
@@ -129,24 +140,60 @@ export class MatchingTask implements Task<MatchingExample, MatchingFeatures, Mat
     return examples;
   }
 
-  fit(train: MatchingExample[], vocabSource = train): void {
-    const texts = vocabSource.flatMap((e) =>
-      isPairwise(e) ? [e.query, e.positive, e.negative] : [e.textA, e.textB],
-    );
-    this.codec = TextCodec.fit(this.codecSpec(), texts, vocabFitOptions(this.config));
-    this.mode = trainingMode(train);
-    if (this.mode === 'score') {
-      const scores = (train as PointwiseExample[]).map((e) => e.score!);
-      this.scoreRange = { min: Math.min(...scores), max: Math.max(...scores) };
-      if (this.scoreRange.min === this.scoreRange.max) {
-        throw new UserError(
-          `text_matching: every training label is ${this.scoreRange.min}: nothing to learn`,
-        );
-      }
-    }
-    this.head = this.isTransformer
-      ? 'cross'
-      : (this.config.model.matching_head ?? (this.mode === 'binary' ? 'mlp' : 'cosine'));
+  fit(train: MatchingExample[], vocabSource?: MatchingExample[]): void {
+    fitExamples(this.fitter(vocabSource !== undefined), train, vocabSource);
+  }
+
+  /**
+   * Vocabulary, the kind of training data (pairwise when the file is; binary when every label is 0 or 1;
+   * else scores) and the score range, one example at a time (`fit` and a streamed pass both use it).
+   */
+  private fitter(vocabFromOtherFile: boolean): StreamingFitter<MatchingExample> {
+    const codec = TextCodec.fitter(this.codecSpec(), vocabFitOptions(this.config));
+    const addTexts = (e: MatchingExample) => {
+      for (const text of isPairwise(e) ? [e.query, e.positive, e.negative] : [e.textA, e.textB])
+        codec.add(text);
+    };
+    let pairwise: boolean | undefined;
+    let binary = true;
+    const range = { min: Infinity, max: -Infinity };
+    return {
+      vocab: addTexts,
+      add: (e) => {
+        if (!vocabFromOtherFile) addTexts(e);
+        pairwise ??= isPairwise(e);
+        if (isPairwise(e)) return;
+        const score = e.score!;
+        binary &&= score === 0 || score === 1;
+        range.min = Math.min(range.min, score);
+        range.max = Math.max(range.max, score);
+      },
+      finish: () => {
+        this.codec = codec.finish();
+        this.mode = pairwise ? 'pairwise' : binary ? 'binary' : 'score';
+        if (this.mode === 'score') {
+          this.scoreRange = range;
+          if (range.min === range.max) {
+            throw new UserError(`text_matching: every training label is ${range.min}: nothing to learn`);
+          }
+        }
+        this.head = this.isTransformer
+          ? 'cross'
+          : (this.config.model.matching_head ?? (this.mode === 'binary' ? 'mlp' : 'cosine'));
+      },
+    };
+  }
+
+  /** A labelled file is pointwise or pairwise, as its first line says (detectMatchingFormat). */
+  streaming(): StreamingSupport<MatchingExample> {
+    return tableStreaming<MatchingExample>(this.config, {
+      spec: async (file): Promise<TableSpec<MatchingExample>> =>
+        (await detectMatchingFormat(file, readerOptions(this.config, undefined))) === 'pairwise'
+          ? pairwiseTable()
+          : pointwiseTable(true),
+      fitter: (vocabFromOtherFile) => this.fitter(vocabFromOtherFile),
+      restore: (saved) => this.restore(saved as { dir: string; state: MatchingState }),
+    });
   }
 
   /** The model input for a pair of texts. */
@@ -361,11 +408,6 @@ export class MatchingTask implements Task<MatchingExample, MatchingFeatures, Mat
 
 export function isPairwise(e: MatchingExample): e is PairwiseExample {
   return (e as PairwiseExample).query !== undefined;
-}
-
-function trainingMode(train: MatchingExample[]): MatchingMode {
-  if (train.length > 0 && isPairwise(train[0])) return 'pairwise';
-  return (train as PointwiseExample[]).every((e) => e.score === 0 || e.score === 1) ? 'binary' : 'score';
 }
 
 /** MRR and NDCG@k over queries that have several candidates and at least one relevant one. */

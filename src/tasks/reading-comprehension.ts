@@ -137,6 +137,11 @@ export class ReadingComprehensionTask implements Task<
     this.allowNoAnswer = train.some((e) => e.isImpossible);
   }
 
+  /** Why its training file is not streamed (dataset.streaming: true says this in one line). */
+  streaming(): string {
+    return 'reading_comprehension reads its training file into memory (a SQuAD or DuReader file is one JSON document, and a question becomes several context windows)';
+  }
+
   encode(e: ReadingComprehensionExample): ReadingComprehensionFeatures {
     const d = this.config.dataset;
     const vocab = this.codec.vocab;

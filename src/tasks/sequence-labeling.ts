@@ -18,7 +18,7 @@ import { Module } from '../engine/nn/module.js';
 import type { Tensor } from '../engine/tensor.js';
 import { CHAR_PAD_ID, padCharIds } from '../data/char-vocab.js';
 import { LabelMap } from '../data/readers/label-map.js';
-import { readSequenceFile } from '../data/readers/sequence.js';
+import { readSequenceFile, sequenceTable } from '../data/readers/sequence.js';
 import type { SequenceExample } from '../data/readers/types.js';
 import { chunkReport, classificationReport, extractChunks, type TagScheme } from '../metrics/index.js';
 import { buildEncoder } from '../nets/build.js';
@@ -33,7 +33,8 @@ import { UserError } from '../util/errors.js';
 import { CRF, type CrfConstraints } from './crf.js';
 import { readerOptions, vocabFitOptions, warnSkipped } from './dataset-options.js';
 import { isChunkTagSet, schemeConstraints } from './tag-scheme.js';
-import type { EvalOutputs, EvalResult, Task, TaskModel } from './task.js';
+import type { EvalOutputs, EvalResult, StreamingFitter, StreamingSupport, Task, TaskModel } from './task.js';
+import { fitExamples, tableStreaming } from './table-streaming.js';
 import {
   IGNORE_INDEX,
   pieceTargets,
@@ -83,7 +84,7 @@ const MAX_CONFUSION_TAGS = 20;
 
 export class SequenceLabelingTask implements Task<SequenceInput, SequenceFeatures, SequencePrediction> {
   readonly name = 'sequence_labeling';
-  readonly scheme: TagScheme;
+  scheme: TagScheme;
   aligner!: TokenAligner;
   tags!: LabelMap;
   chunked = false;
@@ -93,12 +94,15 @@ export class SequenceLabelingTask implements Task<SequenceInput, SequenceFeature
     saved?: { dir: string; state: SequenceLabelingState },
   ) {
     this.scheme = config.dataset.tag_scheme;
-    if (saved) {
-      this.aligner = TokenAligner.load(this.alignerSpec(), saved.dir);
-      this.tags = new LabelMap(saved.state.tags);
-      this.scheme = saved.state.scheme;
-      this.chunked = saved.state.chunked;
-    }
+    if (saved) this.restore(saved);
+  }
+
+  /** Takes the fitted state `save` and `state` wrote, instead of fitting. */
+  private restore(saved: { dir: string; state: SequenceLabelingState }): void {
+    this.aligner = TokenAligner.load(this.alignerSpec(), saved.dir);
+    this.tags = new LabelMap(saved.state.tags);
+    this.scheme = saved.state.scheme;
+    this.chunked = saved.state.chunked;
   }
 
   /** Micro entity F1 for chunk tags, token accuracy otherwise (known once the tags are). */
@@ -138,17 +142,45 @@ export class SequenceLabelingTask implements Task<SequenceInput, SequenceFeature
     });
   }
 
-  fit(train: SequenceInput[], vocabSource = train): void {
+  fit(train: SequenceInput[], vocabSource?: SequenceInput[]): void {
+    fitExamples(this.fitter(vocabSource !== undefined), train, vocabSource);
+  }
+
+  /**
+   * Vocabulary and tags, one sentence at a time (`fit` and a streamed pass both use it); a tag missing
+   * from a given label map is reported as its line comes.
+   */
+  private fitter(vocabFromOtherFile: boolean): StreamingFitter<SequenceInput> {
     const { dataset } = this.config;
-    this.aligner = TokenAligner.fit(
-      this.alignerSpec(),
-      vocabSource.map((e) => e.tokens),
-      vocabFitOptions(this.config),
-    );
-    this.tags = dataset.label_map
-      ? LabelMap.load(dataset.label_map)
-      : LabelMap.fromLabels(train.flatMap((e) => e.tags ?? []));
-    this.chunked = isChunkTagSet(this.tags.names, this.scheme);
+    const aligner = TokenAligner.fitter(this.alignerSpec(), vocabFitOptions(this.config));
+    const given = dataset.label_map ? LabelMap.load(dataset.label_map) : undefined;
+    const seen = new Set<string>();
+    return {
+      vocab: (e) => aligner.add(e.tokens),
+      add: (e) => {
+        if (!vocabFromOtherFile) aligner.add(e.tokens);
+        const where = { file: e.file ?? e.id ?? 'data', line: e.line, field: 'tags' };
+        for (const tag of e.tags ?? []) {
+          if (given) given.id(tag, where);
+          else seen.add(tag);
+        }
+      },
+      finish: () => {
+        this.aligner = aligner.finish();
+        this.tags = given ?? LabelMap.fromLabels(seen);
+        this.chunked = isChunkTagSet(this.tags.names, this.scheme);
+      },
+    };
+  }
+
+  streaming(): StreamingSupport<SequenceInput> {
+    return tableStreaming<SequenceInput>(this.config, {
+      spec: () => sequenceTable(true),
+      // As `read` does: the file is kept with each sentence, for the errors found when it is encoded.
+      complete: (e, file) => ({ ...e, file }),
+      fitter: (vocabFromOtherFile) => this.fitter(vocabFromOtherFile),
+      restore: (saved) => this.restore(saved as { dir: string; state: SequenceLabelingState }),
+    });
   }
 
   encode(e: SequenceInput): SequenceFeatures {

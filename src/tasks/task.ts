@@ -67,25 +67,37 @@ export interface Task<Example, Features, Prediction> {
   state(): unknown;
   save(dir: string): void;
   /**
-   * How to train from a streamed file (a file too large to read into memory), when the task and its
-   * settings allow it; undefined (or no method) when they do not.
+   * How to train from a streamed file (a file too large to read into memory), or, when the task and its
+   * settings need the whole file in memory, why (one line, for the console and for `streaming: true`).
    */
-  streaming?(): StreamingSupport<Example> | undefined;
+  streaming?(): StreamingSupport<Example> | string;
 }
 
 /** What a task provides to be trained from a streamed training file. */
 export interface StreamingSupport<Example> {
   /** Reads `file` as `read` does (same checks, same bad-line policy), handing each example over. */
   readEach(file: string, onExample: (example: Example, place: RecordPlace) => void): Promise<void>;
-  /** The parser `read` applies to the lines of `file` after its first line `first`. */
-  lineParser(file: string, first: Line): (line: Line) => Example;
+  /** The parser `read` applies to the records of `file` after its first line `first`. */
+  lineParser(file: string, first: Line): Promise<(line: Line) => Example>;
   /**
-   * `fit`, one training example at a time: `finish` leaves the task as `fit` over the same examples, in
-   * the same order, would.
+   * `fit`, one example at a time: `finish` leaves the task as `fit` over the same examples, in the same
+   * order, would. With `vocabFromOtherFile` the vocabulary is counted on the examples given to `vocab`
+   * (dataset.vocab.from, all of them before the first training example), as `fit`'s vocabSource.
    */
-  fitter(vocabSource?: Example[]): { add(example: Example): void; finish(): void };
-  /** Takes back a fit saved by `save` and `state` (a data file indexed before), instead of fitting. */
-  restore(saved: { dir: string; state: unknown }): void;
+  fitter(vocabFromOtherFile: boolean): StreamingFitter<Example>;
+  /**
+   * What a fit holds besides `save` and `state` (statistics a model directory does not keep, such as the
+   * output layer's start), as JSON, kept with the index and handed back to `restore` as `extra`.
+   */
+  fitExtra?(): unknown;
+  /** Takes back a fit saved by `save`, `state` and `fitExtra` (a data file indexed before), instead of fitting. */
+  restore(saved: { dir: string; state: unknown; extra?: unknown }): void;
+}
+
+export interface StreamingFitter<Example> {
+  vocab(example: Example): void;
+  add(example: Example): void;
+  finish(): void;
 }
 
 export interface TaskModel<Features> extends Module {

@@ -32,7 +32,14 @@ export interface CodecFitOptions {
 
 /** Takes the training texts one at a time; `finish` returns the fitted codec. */
 export interface CodecFitter {
-  add(text: string): void;
+  /** Counts a text's tokens; `onTokens` gets them too, once an "auto" tokenizer is settled. */
+  add(text: string, onTokens?: (tokens: string[]) => void): void;
+  /**
+   * The tokens of a text that is not counted (a training text when the vocabulary is counted on other
+   * texts), as the fitted codec will cut it. Settles an "auto" tokenizer on the texts added so far: call it
+   * only after the last `add`.
+   */
+  tokens(text: string): string[];
   finish(): TextCodec;
 }
 
@@ -90,29 +97,43 @@ export class TextCodec {
    */
   static fitter(spec: CodecSpec, { minFreq, maxSize, vocabFile }: CodecFitOptions): CodecFitter {
     const counter = new TokenCounter();
-    let sample: string[] | undefined = spec.tokenizer.type === 'auto' ? [] : undefined;
+    let sample: { text: string; onTokens?: (tokens: string[]) => void }[] | undefined =
+      spec.tokenizer.type === 'auto' ? [] : undefined;
+    // Cuts texts as the fitted codec will: a given vocabulary (WordPiece's pieces depend on it) or none.
     let probe: TextCodec | undefined;
-    const count = (text: string) => {
-      if (vocabFile) return;
-      probe ??= new TextCodec(spec, new Vocab([...SPECIAL_TOKENS]));
-      counter.add(probe.tokenize(text));
+    const tokenize = (text: string) => {
+      probe ??= new TextCodec(spec, vocabFile ? Vocab.load(vocabFile) : new Vocab([...SPECIAL_TOKENS]));
+      return probe.tokenize(text);
+    };
+    const count = (text: string, onTokens?: (tokens: string[]) => void) => {
+      if (vocabFile && !onTokens) return;
+      const tokens = tokenize(text);
+      if (!vocabFile) counter.add(tokens);
+      onTokens?.(tokens);
     };
     const settle = () => {
       if (!sample) return;
-      settleAutoTokenizer(spec.tokenizer, sample);
+      settleAutoTokenizer(
+        spec.tokenizer,
+        sample.map((s) => s.text),
+      );
       const held = sample;
       sample = undefined;
-      held.forEach(count);
+      held.forEach((s) => count(s.text, s.onTokens));
     };
     return {
-      add(text) {
-        if (!sample) return count(text);
-        sample.push(text);
+      add(text, onTokens) {
+        if (!sample) return count(text, onTokens);
+        sample.push({ text, onTokens });
         if (sample.length >= AUTO_SAMPLE_TEXTS) settle();
+      },
+      tokens(text) {
+        settle();
+        return tokenize(text);
       },
       finish() {
         settle();
-        if (vocabFile) return new TextCodec(spec, Vocab.load(vocabFile));
+        if (vocabFile) return new TextCodec(spec, probe?.vocab ?? Vocab.load(vocabFile));
         return new TextCodec(spec, counter.vocab({ minFreq, maxSize }));
       },
     };

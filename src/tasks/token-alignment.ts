@@ -14,18 +14,25 @@
  * (src/data/char-vocab.ts), the char vocabulary being built with the word vocabulary and saved beside it.
  */
 import path from 'node:path';
-import { settleAutoTokenizer } from '../data/tokenizers/auto.js';
+import { AUTO_SAMPLE_TEXTS, settleAutoTokenizer } from '../data/tokenizers/auto.js';
 import { basicTokenize } from '../data/tokenizers/bert-basic.js';
 import type { TokenizerType } from '../config/run-config.js';
 import { createTokenizer } from '../data/tokenizers/create-tokenizer.js';
 import type { TokenizerSpec } from '../data/tokenizers/tokenizer.js';
 import { WordPieceTokenizer, wordPieceOptions } from '../data/tokenizers/wordpiece.js';
-import { buildCharVocab, wordCharIds } from '../data/char-vocab.js';
-import { SPECIAL_TOKENS, Vocab } from '../data/vocab.js';
+import { wordCharIds, wordChars } from '../data/char-vocab.js';
+import { SPECIAL_TOKENS, TokenCounter, Vocab } from '../data/vocab.js';
 import { UserError } from '../util/errors.js';
 
 /** The loss ignores targets with this value (torch's cross-entropy default). */
 export const IGNORE_INDEX = -100;
+
+/** The vocabulary's limits, and the vocab.txt that replaces counting one, if any. */
+export interface AlignerFitOptions {
+  minFreq: number;
+  maxSize: number;
+  vocabFile?: string;
+}
 
 export interface AlignerSpec {
   tokenizer: TokenizerSpec & { type: TokenizerType };
@@ -156,22 +163,61 @@ export class TokenAligner {
   static fit(
     spec: AlignerSpec,
     sentences: Iterable<readonly string[]>,
-    { minFreq, maxSize, vocabFile }: { minFreq: number; maxSize: number; vocabFile?: string },
+    options: AlignerFitOptions,
   ): TokenAligner {
-    const all = [...sentences];
-    settleAutoTokenizer(
-      spec.tokenizer,
-      all.map((tokens) => tokens.join(' ')),
-    );
-    if (vocabFile) return new TokenAligner(spec, Vocab.load(vocabFile), charVocabFor(spec, all));
-    if (spec.tokenizer.type === 'wordpiece') {
+    const fitter = TokenAligner.fitter(spec, options);
+    for (const tokens of sentences) fitter.add(tokens);
+    return fitter.finish();
+  }
+
+  /**
+   * TokenAligner.fit one sentence at a time, holding only token and character counts (and, for an "auto"
+   * tokenizer, the sentences that choose it), so that a streamed data set gives the aligner the in-memory
+   * one would.
+   */
+  static fitter(
+    spec: AlignerSpec,
+    { minFreq, maxSize, vocabFile }: AlignerFitOptions,
+  ): { add(tokens: readonly string[]): void; finish(): TokenAligner } {
+    if (!vocabFile && spec.tokenizer.type === 'wordpiece') {
       throw new UserError('dataset.tokenizer.vocab: the wordpiece tokenizer needs a vocab.txt');
     }
-    const probe = new TokenAligner(spec, new Vocab([...SPECIAL_TOKENS]), new Vocab([...SPECIAL_TOKENS]));
-    const stream = (function* () {
-      for (const tokens of all) yield tokens.map((t) => probe.normalise(t));
-    })();
-    return new TokenAligner(spec, Vocab.build(stream, { minFreq, maxSize }), charVocabFor(spec, all));
+    const words = new TokenCounter();
+    const chars = new TokenCounter();
+    let probe: TokenAligner | undefined;
+    const count = (tokens: readonly string[]) => {
+      if (!vocabFile) {
+        probe ??= new TokenAligner(spec, new Vocab([...SPECIAL_TOKENS]), new Vocab([...SPECIAL_TOKENS]));
+        words.add(tokens.map((t) => probe!.normalise(t)));
+      }
+      if (spec.charWordLen) for (const w of tokens) chars.add(wordChars(w));
+    };
+    let sample: (readonly string[])[] | undefined = spec.tokenizer.type === 'auto' ? [] : undefined;
+    const settle = () => {
+      if (sample) {
+        settleAutoTokenizer(
+          spec.tokenizer,
+          sample.map((tokens) => tokens.join(' ')),
+        );
+        const held = sample;
+        sample = undefined;
+        held.forEach(count);
+      }
+      if (spec.charWordLen) checkCharFeatures(spec.tokenizer.type);
+    };
+    if (!sample) settle();
+    return {
+      add(tokens) {
+        if (!sample) return count(tokens);
+        sample.push(tokens);
+        if (sample.length >= AUTO_SAMPLE_TEXTS) settle();
+      },
+      finish() {
+        if (sample) settle();
+        const vocab = vocabFile ? Vocab.load(vocabFile) : words.vocab({ minFreq, maxSize });
+        return new TokenAligner(spec, vocab, spec.charWordLen ? chars.vocab() : undefined);
+      },
+    };
   }
 
   save(dir: string): void {
@@ -185,17 +231,14 @@ export class TokenAligner {
   }
 }
 
-/** The char vocabulary character features need (after the tokenizer is settled: `auto` may have chosen characters). */
-function charVocabFor(spec: AlignerSpec, sentences: readonly (readonly string[])[]): Vocab | undefined {
-  if (!spec.charWordLen) return undefined;
-  const type = spec.tokenizer.type;
+/** Character features describe words: a tokenizer without words (after `auto` has chosen) cannot have them. */
+function checkCharFeatures(type: TokenizerType): void {
   if (type === 'char' || type === 'wordpiece') {
     throw new UserError(
       `model.char_features: the data was read with the ${type} tokenizer, which has no words to describe by ` +
         'their characters; drop char_features or set dataset.tokenizer.type to a word tokenizer',
     );
   }
-  return buildCharVocab(sentences);
 }
 
 /** Per-position targets of a row: the token's tag at its first piece, IGNORE_INDEX everywhere else. */

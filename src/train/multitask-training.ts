@@ -131,6 +131,12 @@ export function parseMultitaskConfig(
       `${source} (tasks.${i}, "${t.name}")`,
       baseDir,
     );
+    if (taskConfig.dataset.streaming === true) {
+      throw new UserError(
+        `${source} (tasks.${i}, "${t.name}"): dataset.streaming: multi-task training reads every task's ` +
+          'training file into memory; set it to false or "auto"',
+      );
+    }
     return { name: t.name, weight: t.weight, config: taskConfig };
   });
   const first = tasks[0].config;

@@ -13,7 +13,6 @@ import path from 'node:path';
 import { STREAMING_AUTO_BYTES, type TrainConfig } from '../config/run-config.js';
 import { existingLineIndex, fileStamp, type LineIndex } from '../data/line-index.js';
 import type { RecordPlace } from '../data/readers/types.js';
-import { dataFormatOf } from '../data/readers/data-format.js';
 import { StreamedBatches } from '../data/streamed-batches.js';
 import { indexDataFile, StreamedLines } from '../data/streamed-lines.js';
 import { givenVocabFile } from '../tasks/dataset-options.js';
@@ -42,31 +41,28 @@ export interface TrainDataPlan {
   note?: string;
 }
 
-/** Streams the training file when dataset.streaming says so (or "auto" finds it large), after fitting the task on it. */
+/**
+ * Streams the training file when dataset.streaming says so (or "auto" finds it large), after fitting the
+ * task on it (and on dataset.vocab.from, streamed too: a vocabulary source is as large as the data it
+ * comes with). When the file is read into memory instead, the caller reads dataset.vocab.from itself.
+ */
 export async function streamTrainData(
   task: AnyTask,
   config: TrainConfig,
-  vocabSource: unknown[] | undefined,
   log: (line: string) => void,
 ): Promise<TrainDataPlan> {
   const file = config.dataset.train;
   const setting = config.dataset.streaming;
   if (setting === false) return {};
   const { size } = fileStamp(file);
-  const support = task.streaming?.();
-  const unsupported =
-    support === undefined
-      ? 'streaming supports the classification tasks (text_classification, text_pair_classification, ' +
-        'multi_label_classification) without numeric_features or soft labels'
-      : dataFormatOf(file, config.dataset.format) === 'csv'
-        ? 'a CSV record may span lines; convert the file to TSV or JSON Lines'
-        : undefined;
-  if (setting === 'auto' && (size <= STREAMING_AUTO_BYTES || unsupported)) {
-    const why = size > STREAMING_AUTO_BYTES ? `: ${unsupported}` : '';
+  const offered = task.streaming?.();
+  const support = typeof offered === 'object' ? offered : undefined;
+  if (setting === 'auto' && (size <= STREAMING_AUTO_BYTES || !support)) {
+    const why = size > STREAMING_AUTO_BYTES ? `: ${inMemoryReason(config, offered)}` : '';
     return { note: `data: ${file} (${megabytes(size)}) read into memory${why}` };
   }
-  if (!support || unsupported)
-    throw new UserError(`dataset.streaming: ${file} cannot be streamed: ${unsupported}`);
+  if (!support)
+    throw new UserError(`dataset.streaming: ${file} cannot be streamed: ${inMemoryReason(config, offered)}`);
 
   const out = config.trainer.output_dir;
   mkdirSync(out, { recursive: true });
@@ -97,7 +93,9 @@ export async function streamTrainData(
       );
     } else {
       index?.close();
-      const fitter = support.fitter(vocabSource);
+      const vocabFrom = config.dataset.vocab.from;
+      const fitter = support.fitter(vocabFrom !== undefined);
+      if (vocabFrom !== undefined) await support.readEach(vocabFrom, (example) => fitter.vocab(example));
       const readEach = (onPlace: (place: RecordPlace) => void) =>
         support.readEach(file, (example, place) => {
           fitter.add(example);
@@ -107,14 +105,19 @@ export async function streamTrainData(
         fitter.finish();
         mkdirSync(fitDir, { recursive: true });
         task.save(fitDir);
-        return { key, tokenizer: config.dataset.tokenizer.type, state: task.state() };
+        return {
+          key,
+          tokenizer: config.dataset.tokenizer.type,
+          state: task.state(),
+          extra: support.fitExtra?.(),
+        };
       });
     }
     // The index and the fit are written: the other ranks may read them.
     dp?.barrier();
   }
   const lines = new StreamedLines(index);
-  const parse = support.lineParser(file, lines.firstLine());
+  const parse = await support.lineParser(file, lines.firstLine());
   const t = config.trainer;
   // In a data-parallel group a step draws one global batch, which the ranks share out (data-parallel.ts).
   const batchSize = globalBatchSize(t.batch_size);
@@ -136,15 +139,19 @@ function reuseFit(
   const saved = index.extra as SavedFit | undefined;
   if (saved?.key !== key || !existsSync(fitDir)) return false;
   config.dataset.tokenizer.type = saved.tokenizer;
-  support.restore({ dir: fitDir, state: saved.state });
+  support.restore({ dir: fitDir, state: saved.state, extra: saved.extra });
   return true;
 }
 
-/** The fit kept with an index: the settings it was made with, the tokenizer an "auto" chose, the task's state. */
+/**
+ * The fit kept with an index: the settings it was made with, the tokenizer an "auto" chose, the task's
+ * state and what else the fit holds (StreamingSupport.fitExtra).
+ */
 interface SavedFit {
   key: string;
   tokenizer: TrainConfig['dataset']['tokenizer']['type'];
   state: unknown;
+  extra?: unknown;
 }
 
 /**
@@ -157,6 +164,12 @@ function fitKey(config: TrainConfig): string {
     f !== undefined && existsSync(f) ? [{ f, ...fileStamp(f) }] : [],
   );
   return JSON.stringify({ task: config.task, dataset, model: config.model, read });
+}
+
+/** Why the training file of this task and these settings is read into memory (the task's own words, if any). */
+function inMemoryReason(config: TrainConfig, offered: string | undefined | object): string {
+  if (typeof offered === 'string') return offered;
+  return `${config.task} reads its training file into memory`;
 }
 
 function megabytes(bytes: number): string {

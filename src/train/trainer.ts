@@ -100,8 +100,8 @@ async function trainLocked(written: TrainConfig, opts: TrainOptions): Promise<Tr
   const started = performance.now();
 
   const task = createTask(config);
-  const vocabSource = await readVocabSource(task, config);
-  const { streamed, note } = await streamTrainData(task, config, vocabSource, log);
+  const { streamed, note } = await streamTrainData(task, config, log);
+  const vocabSource = streamed ? undefined : await readVocabSource(task, config);
   const trainSplit: Split = streamed
     ? { examples: [], features: [] }
     : await loadSplit(task, config.dataset.train, true, (ex) => task.fit(ex, vocabSource));

@@ -13,6 +13,7 @@ import { startingConfig } from '../../src/config/config-template.js';
 import { applyOverrides } from '../../src/config/overrides.js';
 import { checkMetrics, NETS, parseConfig, TASKS, type TaskName } from '../../src/config/run-config.js';
 import { train } from '../../src/train/trainer.js';
+import { createTask } from '../../src/tasks/registry.js';
 import { createTokenizer } from '../../src/data/tokenizers/create-tokenizer.js';
 import type { TrainConfig } from '../../src/config/run-config.js';
 import {
@@ -234,5 +235,14 @@ describe('init-config recipes', () => {
     assert.ok(
       Number.isInteger((startingConfig('text_classification', 'bow').trainer as { threads: number }).threads),
     );
+  });
+
+  it('a template offers dataset.streaming exactly for the tasks whose training file streams', () => {
+    for (const task of TASKS) {
+      const template = startingConfig(task, 'gru');
+      const offered = 'streaming' in (template.dataset as Record<string, unknown>);
+      const streams = typeof createTask(parseConfig(template, '/tmp/c.json')).streaming?.() === 'object';
+      assert.equal(offered, streams, task);
+    }
   });
 });

@@ -322,7 +322,7 @@ test('generation and language-model text', async () => {
   );
   await rejectsWith(
     () => readLanguageModelText(file('lm-empty.txt', 'a\n<s> <e>\n')),
-    ['lm-empty.txt:2: nothing between'],
+    ['lm-empty.txt:2: text: nothing between'],
   );
   assert.equal(stripFrame('<s>only start'), 'only start');
 });

@@ -121,6 +121,32 @@ const KINDS: { name: string; content: () => string; options: ClassificationReadO
         .join('\n'),
     options: { kind: 'multi_label' },
   },
+  {
+    // Quoted fields holding commas, quotes and line breaks: a record is read back from its own bytes.
+    name: 'quoted.csv',
+    content: () =>
+      [
+        'label,text,source',
+        ...sentimentLines(40, 12).map((l, i) => {
+          const [text, label] = l.split('\t');
+          const quoted = i % 3 === 0 ? `"${text},\n""${i}""\n"` : text;
+          return `${label},${quoted},s${i}`;
+        }),
+      ].join('\n') + '\n',
+    options: {},
+  },
+  {
+    name: 'features-crlf.csv',
+    content: () =>
+      [
+        'text,price,label',
+        ...sentimentLines(30, 13).map((l, i) => {
+          const [text, label] = l.split('\t');
+          return `"${text}\r\n第${i}行",${(i * 1.5).toFixed(1)},${label}`;
+        }),
+      ].join('\r\n'),
+    options: { numericFeatures: ['price'] },
+  },
 ];
 
 for (const kind of KINDS) {
@@ -207,11 +233,11 @@ test('the streamed batches resume at a saved position with the batches an uninte
   lines.close();
 });
 
-test('a CSV training file cannot be streamed, and says what to do instead', async () => {
-  const p = file('data.csv', 'text,label\n好,正面\n');
+test('a CSV header row that spans lines cannot be read back on its own: one line saying so', () => {
+  const p = file('header.csv', '"te\nxt",label\n好,正面\n');
   assert.throws(
-    () => tableLineParser(p, {}, classificationTable(p, {}), { number: 1, text: 'text,label' }),
-    (error: unknown) => error instanceof UserError && /TSV or JSON Lines/.test(error.message),
+    () => tableLineParser(p, {}, classificationTable(p, {}), { number: 1, text: '"te' }),
+    (error: unknown) => error instanceof InputError && error.message.startsWith(`${p}:1:`),
   );
 });
 
@@ -241,8 +267,9 @@ test('vocabulary, labels and an "auto" tokenizer fitted one example at a time eq
     const inMemory = new ClassificationTask(config());
     inMemory.fit(await inMemory.read(p, { labelled: true }), vocabSource);
     const streamed = new ClassificationTask(config());
-    const support = streamed.streaming()!;
-    const fitter = support.fitter(vocabSource);
+    const support = streamed.streaming();
+    const fitter = support.fitter(vocabSource !== undefined);
+    vocabSource?.forEach((e) => fitter.vocab(e));
     await support.readEach(p, (e: ClassificationExample) => fitter.add(e));
     fitter.finish();
     assert.equal(streamed.config.dataset.tokenizer.type, inMemory.config.dataset.tokenizer.type);
@@ -251,17 +278,43 @@ test('vocabulary, labels and an "auto" tokenizer fitted one example at a time eq
   }
 });
 
-test('numeric features are not streamed (their statistics need every value)', () => {
+test('numeric feature statistics fitted one example at a time equal a two-pass mean and spread', async () => {
+  const rng = new Rng(14);
+  const rows = sentimentLines(500, 15).map((l) => {
+    const [text, label] = l.split('\t');
+    return { text, label, price: 1e6 + rng.next() * 10, flat: 3 };
+  });
+  const p = file(
+    'numeric.tsv',
+    ['text\tlabel\tprice\tflat', ...rows.map((r) => `${r.text}\t${r.label}\t${r.price}\t${r.flat}`)].join(
+      '\n',
+    ),
+  );
   const config = parseConfig(
     {
       task: 'text_classification',
-      dataset: { train: 'x.tsv', numeric_features: ['price'] },
+      dataset: { train: p, numeric_features: ['price', 'flat'] },
       model: { net: 'bow' },
       trainer: { output_dir: path.join(dir, 'unused') },
     },
     path.join(dir, 'config.json'),
   );
-  assert.equal(new ClassificationTask(config).streaming(), undefined);
+  const streamed = new ClassificationTask(config);
+  const support = streamed.streaming();
+  const fitter = support.fitter(false);
+  await support.readEach(p, (e: ClassificationExample) => fitter.add(e));
+  fitter.finish();
+  const inMemory = new ClassificationTask(config);
+  inMemory.fit(await inMemory.read(p, { labelled: true }));
+  assert.deepEqual(streamed.state(), inMemory.state());
+  // Against the textbook two passes: the mean, then the root mean squared deviation from it.
+  const mean = rows.reduce((s, r) => s + r.price, 0) / rows.length;
+  const std = Math.sqrt(rows.reduce((s, r) => s + (r.price - mean) ** 2, 0) / rows.length);
+  const { numeric } = streamed.state();
+  assert.ok(Math.abs(numeric.mean[0] - mean) < 1e-9 * mean, `${numeric.mean[0]} vs ${mean}`);
+  assert.ok(Math.abs(numeric.std[0] - std) < 1e-6 * std, `${numeric.std[0]} vs ${std}`);
+  // A constant feature keeps its value: its spread is taken as 1.
+  assert.deepEqual([numeric.mean[1], numeric.std[1]], [3, 1]);
 });
 
 function sentimentLines(n: number, seed: number): string[] {

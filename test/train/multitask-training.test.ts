@@ -123,6 +123,19 @@ test('multi-task config errors name the file and the task', () => {
       ),
     /multitask\.json \(tasks\.0, "a"\): model: Unrecognized key/,
   );
+  // Multi-task training reads its files into memory: a task asking for a stream is told so in one line.
+  assert.throws(
+    () =>
+      parseMultitaskConfig(
+        {
+          model: { net: 'gru' },
+          trainer: { output_dir: 'x' },
+          tasks: [{ name: 'a', task: 'text_classification', train: 't', dataset: { streaming: true } }],
+        },
+        file,
+      ),
+    /^UserError: \/data\/multitask\.json \(tasks\.0, "a"\): dataset\.streaming: multi-task training reads every task's training file into memory; set it to false or "auto"$/,
+  );
 });
 
 /** A small two-task config (dropout on, so the generator state matters) writing into `out`. */
@@ -172,7 +185,8 @@ function assertSameRun(a: string, b: string): void {
 test('multi-task: a run stopped after K steps and resumed ends bit-identical to an uninterrupted one', async () => {
   const dir = tempDir();
   const quiet = { quiet: true, log: () => {} };
-  const parse = (out: string) => parseMultitaskConfig(smallConfig(dir, out), path.join(dir, 'multitask.json'));
+  const parse = (out: string) =>
+    parseMultitaskConfig(smallConfig(dir, out), path.join(dir, 'multitask.json'));
   const whole = await trainMultitask(parse('a'), quiet);
   // 8 + 7 batches an epoch: step 11 is inside an epoch, between evaluations, log lines and checkpoints.
   const stopped = await trainMultitask(parse('b'), { ...quiet, ...stopAfterSteps(11) });

@@ -2,8 +2,8 @@
  * A streamed training run against the in-memory run on the same generated file: the same weights, byte for
  * byte (the same examples in the same batches in the same order), the same metrics log; an interrupted
  * streamed run resumed from its checkpoint ends with those weights too. The console says which way the
- * file was read, the line index lands in the run's output folder, and a file that changes mid-run or
- * cannot be streamed stops with one line.
+ * file was read, the line index lands in the run's output folder, and a file that changes mid-run, or a
+ * task that reads its file into memory, stops with one line.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -192,19 +192,34 @@ test('a bad line in a streamed file stops the run before its first step, naming 
   assert.equal(steps, 0);
 });
 
-test('streaming: true on data that cannot be streamed is one line saying why', async () => {
-  const csv = path.join(dir, 'train.csv');
-  writeFileSync(csv, 'text,label\n很好,正面\n很差,负面\n');
-  const c = config('csv', true, 'bow');
-  c.dataset.train = csv;
-  await assert.rejects(
-    train(c, { quiet: true, log: () => {} }),
-    (e: unknown) => e instanceof UserError && /CSV/.test(e.message),
-  );
-  const numeric = config('numeric', true, 'bow');
-  numeric.dataset.numeric_features = ['price'];
-  await assert.rejects(
-    train(numeric, { quiet: true, log: () => {} }),
-    (e: unknown) => e instanceof UserError && /numeric_features/.test(e.message),
-  );
+test('streaming: true for a task that reads its file into memory is one line saying why', async () => {
+  const file = path.join(dir, 'lines.txt');
+  writeFileSync(file, Array.from({ length: 20 }, (_, i) => `第${i}行文字`).join('\n') + '\n');
+  const vocab = path.join(dir, 'wordpiece-vocab.txt');
+  writeFileSync(vocab, ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', '第', '行'].join('\n') + '\n');
+  // Reading comprehension; generation whose own WordPiece target vocabulary would cut its targets.
+  for (const [task, extra] of [
+    ['reading_comprehension', {}],
+    ['text_generation', { tokenizer: { type: 'wordpiece', vocab }, generation: { shared_vocab: false } }],
+  ] as const) {
+    const { generation, ...dataset } = extra as { generation?: unknown };
+    const c = parseConfig(
+      {
+        task,
+        dataset: { train: file, streaming: true, ...dataset },
+        ...(generation ? { generation } : {}),
+        model: { net: 'gru', embedding_dim: 8, hidden_size: 8 },
+        trainer: { output_dir: path.join(dir, `${task}-run`), threads: 1 },
+      },
+      path.join(dir, 'config.json'),
+    );
+    await assert.rejects(
+      train(c, { quiet: true, log: () => {} }),
+      (e: unknown) =>
+        e instanceof UserError &&
+        e.message.startsWith(`dataset.streaming: ${file} cannot be streamed: ${task} `) &&
+        e.message.includes('reads its training file into memory') &&
+        !e.message.includes('\n'),
+    );
+  }
 });

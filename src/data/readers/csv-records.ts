@@ -16,11 +16,17 @@ export interface CsvRecord {
   /** The line the record starts on (a quoted field may run over several lines). */
   line: number;
   fields: string[];
+  /**
+   * With the `offsets` option: the record's byte range in the file, its line break included (a record is
+   * parsed again from these bytes alone, so where its quoted line breaks end matters, not its own).
+   */
+  offset?: number;
+  end?: number;
 }
 
 export async function* readCsvRecords(
   file: string,
-  options: { maxLineLength?: number; onBadLine?: (error: InputError) => void } = {},
+  options: { maxLineLength?: number; onBadLine?: (error: InputError) => void; offsets?: boolean } = {},
 ): AsyncGenerator<CsvRecord> {
   const maxRecordSize = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
   const source = Readable.from(decodeStrictly(file));
@@ -34,15 +40,19 @@ export async function* readCsvRecords(
   // pipeline passes a read error (invalid UTF-8, a missing file) on to the parser, which .pipe would not.
   pipeline(source, parser, () => {});
   let previousEnd = 0;
+  // csv-parse counts the bytes of the text it re-encodes, which are the file's (the decoder keeps a BOM).
+  let previousBytes = 0;
   let blankLines: number[] = [];
   let records = 0;
   try {
     for await (const { record, info } of parser as AsyncIterable<{
       record: string[];
-      info: { lines: number };
+      info: { lines: number; bytes: number };
     }>) {
       const line = previousEnd + 1;
       previousEnd = info.lines;
+      const offset = previousBytes;
+      previousBytes = info.bytes;
       if (record.length === 1 && record[0].trim() === '') {
         blankLines.push(line);
         continue;
@@ -57,7 +67,7 @@ export async function* readCsvRecords(
       }
       blankLines = [];
       records++;
-      yield { line, fields: record };
+      yield options.offsets ? { line, fields: record, offset, end: info.bytes } : { line, fields: record };
     }
     if (records === 0) throw new UserError(`${file}: file is empty`);
   } catch (error) {

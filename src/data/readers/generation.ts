@@ -5,9 +5,7 @@
  * of a CSV or JSON Lines file.
  */
 import { InputError } from '../../util/errors.js';
-import { dataFormatOf } from './data-format.js';
-import { readRecords } from './read-records.js';
-import { readTable } from './read-table.js';
+import { readTable, type TableSpec } from './read-table.js';
 import type { GenerationExample, ReaderOptions, ReadResult, TextExample } from './types.js';
 
 export interface GenerationReadOptions extends ReaderOptions {
@@ -19,15 +17,19 @@ export async function readGenerationFile(
   file: string,
   options: GenerationReadOptions = {},
 ): Promise<ReadResult<GenerationExample>> {
-  const labelled = options.labelled ?? true;
-  return readTable(file, options, {
+  return readTable(file, options, generationTable(options.labelled ?? true));
+}
+
+/** How a generation record becomes an example, in every format (see readTable). */
+export function generationTable(labelled: boolean): TableSpec<GenerationExample> {
+  return {
     columns: labelled ? ['source', 'target'] : ['source'],
     parse: (record) => {
       const example: GenerationExample = { source: record.text('source'), line: record.line };
       if (labelled) example.target = record.text('target');
       return example;
     },
-  });
+  };
 }
 
 const START = '<s>';
@@ -37,21 +39,27 @@ export async function readLanguageModelText(
   file: string,
   options: ReaderOptions = {},
 ): Promise<ReadResult<TextExample>> {
-  if (dataFormatOf(file, options.format) !== 'tsv') {
-    return readTable(file, options, {
-      columns: ['text'],
-      parse: (record) => ({ text: record.text('text'), line: record.line }),
-    });
-  }
-  return readRecords(file, options, () => ({
-    parse: (line) => {
-      const text = stripFrame(line.text);
-      if (text === '') {
-        throw new InputError({ file, line: line.number }, `nothing between ${START} and ${END}`);
-      }
-      return { text, line: line.number };
-    },
-  }));
+  return readTable(file, options, languageModelTable(file));
+}
+
+/** How language-model text becomes examples: a TSV (plain text) line is one text, its frame removed. */
+export function languageModelTable(file: string): TableSpec<TextExample> {
+  return {
+    columns: ['text'],
+    parse: (record) => ({ text: record.text('text'), line: record.line }),
+    tsv: () => ({
+      parse: (line) => {
+        const text = stripFrame(line.text);
+        if (text === '') {
+          throw new InputError(
+            { file, line: line.number, field: 'text' },
+            `nothing between ${START} and ${END}`,
+          );
+        }
+        return { text, line: line.number };
+      },
+    }),
+  };
 }
 
 /** Removes a leading `<s>` and a trailing `<e>` (each optional) and the spaces next to them. */

@@ -8,7 +8,7 @@
 import { readLines } from '../line-reader.js';
 import { readCsvRecords } from './csv-records.js';
 import { dataFormatOf } from './data-format.js';
-import { readTable } from './read-table.js';
+import { readTable, type TableSpec } from './read-table.js';
 import type { PairwiseExample, PointwiseExample, ReaderOptions, ReadResult } from './types.js';
 
 export type MatchingFormat = 'pointwise' | 'pairwise';
@@ -24,8 +24,12 @@ export async function readPointwiseFile(
   file: string,
   options: PointwiseReadOptions = {},
 ): Promise<ReadResult<PointwiseExample>> {
-  const labelled = options.labelled ?? true;
-  return readTable(file, options, {
+  return readTable(file, options, pointwiseTable(options.labelled ?? true));
+}
+
+/** How a pointwise record becomes an example, in every format (see readTable). */
+export function pointwiseTable(labelled: boolean): TableSpec<PointwiseExample> {
+  return {
     columns: labelled ? ['text_a', 'text_b', 'label'] : ['text_a', 'text_b'],
     aliases: POINTWISE_ALIASES,
     parse: (record) => {
@@ -37,14 +41,19 @@ export async function readPointwiseFile(
       if (labelled) example.score = record.number('label', 'a number (0/1 or a score)');
       return example;
     },
-  });
+  };
 }
 
 export async function readPairwiseFile(
   file: string,
   options: ReaderOptions = {},
 ): Promise<ReadResult<PairwiseExample>> {
-  return readTable(file, options, {
+  return readTable(file, options, pairwiseTable());
+}
+
+/** How a pairwise record becomes an example, in every format (see readTable). */
+export function pairwiseTable(): TableSpec<PairwiseExample> {
+  return {
     columns: ['query', 'positive', 'negative'],
     parse: (record) => ({
       query: record.text('query'),
@@ -52,7 +61,7 @@ export async function readPairwiseFile(
       negative: record.text('negative'),
       line: record.line,
     }),
-  });
+  };
 }
 
 /**

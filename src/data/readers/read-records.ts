@@ -49,7 +49,7 @@ export function lineOptions(
  * stops reading or (skipBadLines) is counted and reported. `items` gets the bad-item callback to use
  * for problems found before parsing (invalid UTF-8, a blank line in the middle).
  */
-export async function collectExamples<R extends Line | { line: number }, T>(
+export async function collectExamples<R extends Line | RecordPlace, T>(
   file: string,
   options: ReaderOptions,
   items: (onBadLine: ((error: InputError) => void) | undefined) => AsyncIterable<R>,
@@ -92,8 +92,8 @@ export async function collectExamples<R extends Line | { line: number }, T>(
   return { examples, skipped };
 }
 
-function placeOf(item: Line | { line: number }): RecordPlace {
-  if ('line' in item) return { line: item.line };
+function placeOf(item: Line | RecordPlace): RecordPlace {
+  if ('line' in item) return { line: item.line, offset: item.offset, end: item.end };
   return { line: item.number, offset: item.offset, end: item.end };
 }
 

@@ -6,7 +6,8 @@
  */
 import type { Line } from '../line-reader.js';
 import { readLines } from '../line-reader.js';
-import { InputError, UserError } from '../../util/errors.js';
+import { CsvError, parse as parseCsv } from 'csv-parse/sync';
+import { InputError } from '../../util/errors.js';
 import { readCsvRecords, type CsvRecord } from './csv-records.js';
 import { dataFormatOf } from './data-format.js';
 import { FieldRecord, type FieldValue } from './field-record.js';
@@ -25,6 +26,8 @@ export interface TableSpec<T> {
   columns: readonly string[];
   /** Other spellings of a field in CSV headers and JSON keys (`text_a` → `text`, say). */
   aliases?: Readonly<Record<string, string>>;
+  /** Fields a record may leave out (CSV: a column the header may lack); `parse` checks `record.has`. */
+  optional?: readonly string[];
   parse: (record: FieldRecord) => T;
   /** TSV only: a line parser of the reader's own (for an optional header row); default fixed columns. */
   tsv?: (first: Line) => RecordParser<T>;
@@ -50,9 +53,9 @@ export async function readTable<T>(
 }
 
 /**
- * The parser readTable would apply to each line of `file` after `first` (the file's first line, a header
- * row or not): for reading single lines again at their byte offsets (a streamed data set). CSV records
- * may run over several lines, so only TSV and JSON Lines files are read this way.
+ * The parser readTable would apply to each record of `file` after `first` (the file's first line, a header
+ * row or not): for reading single records again at their byte ranges (a streamed data set). A CSV
+ * record's text may hold quoted line breaks; it is parsed on its own, against the header row of `first`.
  */
 export function tableLineParser<T>(
   file: string,
@@ -70,12 +73,29 @@ export function tableLineParser<T>(
     }
     case 'jsonl':
       return (line) => spec.parse(jsonRecord(file, line, spec));
-    case 'csv':
-      throw new UserError(
-        `${file}: a CSV file cannot be streamed (a quoted field may span lines); ` +
-          'convert it to TSV or JSON Lines, or set dataset.streaming to false',
-      );
+    case 'csv': {
+      const header = csvHeader(file, { line: 1, fields: csvFields(file, first) }, spec);
+      return (line) => spec.parse(csvRow(file, header, { line: line.number, fields: csvFields(file, line) }));
+    }
   }
+}
+
+/** The fields of one CSV record's text (a header line, or a record read again at its byte range). */
+function csvFields(file: string, line: Line): string[] {
+  let records: string[][];
+  try {
+    records = parseCsv(line.text, { relax_column_count: true, skip_empty_lines: true }) as string[][];
+  } catch (error) {
+    if (!(error instanceof CsvError)) throw error;
+    const why = line.number === 1 ? ' (a header row cannot span lines in a streamed file)' : '';
+    throw new InputError(
+      { file, line: line.number },
+      `CSV: ${error.message.replace(/ at line \d+.*/, '')}${why}`,
+    );
+  }
+  if (records.length !== 1)
+    throw new InputError({ file, line: line.number }, `CSV: expected one record, found ${records.length}`);
+  return records[0];
 }
 
 /** A TSV line as a record of `columns`, after the column-count check. */
@@ -90,8 +110,9 @@ export function tsvRecord(file: string, line: Line, columns: readonly string[]):
 
 /** The reader's key for a header name or JSON key, or undefined for a field it does not read. */
 function keyOf(name: string, spec: TableSpec<unknown>): string | undefined {
-  const key = spec.columns.includes(name) ? name : spec.aliases?.[name];
-  return key !== undefined && spec.columns.includes(key) ? key : undefined;
+  const known = (key: string) => spec.columns.includes(key) || spec.optional?.includes(key) === true;
+  const key = known(name) ? name : spec.aliases?.[name];
+  return key !== undefined && known(key) ? key : undefined;
 }
 
 async function readCsvTable<T>(
@@ -99,42 +120,49 @@ async function readCsvTable<T>(
   options: ReaderOptions,
   spec: TableSpec<T>,
 ): Promise<ReadResult<T>> {
-  let header: { names: string[]; keys: (string | undefined)[] } | undefined;
+  let header: CsvHeader | undefined;
   return collectExamples<CsvRecord, T>(
     file,
     options,
-    (onBadLine) => readCsvRecords(file, { maxLineLength: options.maxLineLength, onBadLine }),
+    (onBadLine) =>
+      readCsvRecords(file, {
+        maxLineLength: options.maxLineLength,
+        onBadLine,
+        offsets: options.each !== undefined,
+      }),
     {
       first: (record) => {
         header = csvHeader(file, record, spec);
         return true;
       },
-      parse: ({ line, fields }) => {
-        const { names, keys } = header!;
-        if (fields.length !== names.length) {
-          throw new InputError(
-            { file, line },
-            `expected ${names.length} fields, as in the header (${names.join(', ')}), found ${fields.length}` +
-              (fields.length > names.length
-                ? ' (is there a comma inside an unquoted text? quote the text)'
-                : ''),
-          );
-        }
-        const values = new Map<string, FieldValue>();
-        keys.forEach((key, i) => {
-          if (key !== undefined) values.set(key, { name: names[i], value: fields[i] });
-        });
-        return spec.parse(new FieldRecord(file, line, values));
-      },
+      parse: (record) => spec.parse(csvRow(file, header!, record)),
     },
   );
 }
 
-function csvHeader(
-  file: string,
-  record: CsvRecord,
-  spec: TableSpec<unknown>,
-): { names: string[]; keys: (string | undefined)[] } {
+/** A CSV file's header row: its column names and the reader's key for each (undefined: a column not read). */
+interface CsvHeader {
+  names: string[];
+  keys: (string | undefined)[];
+}
+
+/** A CSV record (after the header) as named fields, after the field-count check. */
+function csvRow(file: string, { names, keys }: CsvHeader, { line, fields }: CsvRecord): FieldRecord {
+  if (fields.length !== names.length) {
+    throw new InputError(
+      { file, line },
+      `expected ${names.length} fields, as in the header (${names.join(', ')}), found ${fields.length}` +
+        (fields.length > names.length ? ' (is there a comma inside an unquoted text? quote the text)' : ''),
+    );
+  }
+  const values = new Map<string, FieldValue>();
+  keys.forEach((key, i) => {
+    if (key !== undefined) values.set(key, { name: names[i], value: fields[i] });
+  });
+  return new FieldRecord(file, line, values);
+}
+
+function csvHeader(file: string, record: CsvRecord, spec: TableSpec<unknown>): CsvHeader {
   const where = (field: string) => ({ file, line: record.line, field });
   const names = record.fields.map((f) => f.trim());
   const keys = names.map((name) => keyOf(name, spec));

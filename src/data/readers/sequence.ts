@@ -7,7 +7,7 @@
  * NER format, where tokens may hold spaces). Unlabelled files (for predict) have the tokens only.
  */
 import type { FieldRecord } from './field-record.js';
-import { readTable } from './read-table.js';
+import { readTable, type TableSpec } from './read-table.js';
 import type { ReaderOptions, ReadResult, SequenceExample } from './types.js';
 
 export interface SequenceReadOptions extends ReaderOptions {
@@ -19,12 +19,16 @@ export async function readSequenceFile(
   file: string,
   options: SequenceReadOptions = {},
 ): Promise<ReadResult<SequenceExample>> {
-  const labelled = options.labelled ?? true;
-  return readTable(file, options, {
+  return readTable(file, options, sequenceTable(options.labelled ?? true));
+}
+
+/** How a sequence record becomes an example, in every format (see readTable). */
+export function sequenceTable(labelled: boolean): TableSpec<SequenceExample> {
+  return {
     columns: labelled ? ['tokens', 'tags'] : ['tokens'],
     aliases: { words: 'tokens', labels: 'tags' },
     parse: (record) => parseSequence(record, labelled),
-  });
+  };
 }
 
 function parseSequence(record: FieldRecord, labelled: boolean): SequenceExample {

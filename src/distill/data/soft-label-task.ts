@@ -16,7 +16,8 @@
 import { fromTyped } from '../../engine/create.js';
 import * as F from '../../engine/functional.js';
 import type { Tensor } from '../../engine/tensor.js';
-import { readRecords, requireText } from '../../data/readers/read-records.js';
+import { FieldRecord } from '../../data/readers/field-record.js';
+import { readTable, type TableSpec } from '../../data/readers/read-table.js';
 import type { ClassificationExample } from '../../data/readers/types.js';
 import type { Line } from '../../data/line-reader.js';
 import {
@@ -28,10 +29,13 @@ import {
 import type { TextEncoder } from '../../nets/encoder.js';
 import { readerOptions, warnSkipped } from '../../tasks/dataset-options.js';
 import { registerTaskVariant } from '../../tasks/registry.js';
-import type { TaskModel } from '../../tasks/task.js';
+import type { StreamingFitter, TaskModel } from '../../tasks/task.js';
 import type { TrainConfig } from '../../config/run-config.js';
 import { softLabelKlRows, tempered, type SoftLabelOptions } from '../soft-label-loss.js';
 import { InputError, UserError } from '../../util/errors.js';
+
+/** The field (TSV: the optional last column) holding the teacher's probabilities. */
+const PROBABILITIES = 'probabilities';
 
 /** Data distillation's soft labels: KL against written probabilities, mixed with the hard label by alpha. */
 type DataSoftLabels = SoftLabelOptions & { alpha: number; divergence: 'kl' };
@@ -65,42 +69,78 @@ export class SoftLabelClassificationTask extends ClassificationTask {
     }
   }
 
-  /** Labelled files may hold a last column of probabilities; unlabelled ones are read as usual. */
+  /** Labelled files may hold the teacher's probabilities; unlabelled ones are read as usual. */
   override async read(
     file: string,
     opts: { labelled: boolean; skipBadLines?: boolean },
   ): Promise<SoftExample[]> {
     if (!opts.labelled) return super.read(file, opts);
-    this.currentFile = file;
-    const textColumns = this.kind === 'pair' ? ['text_a', 'text_b'] : ['text'];
-    const { examples, skipped } = await readRecords<SoftExample>(
+    const { examples, skipped } = await readTable(
       file,
       readerOptions(this.config, opts.skipBadLines),
-      () => ({ parse: (line) => parseSoftLine(file, line, textColumns) }),
+      this.labelledTable(file),
     );
     warnSkipped(file, skipped);
     return examples;
   }
 
-  /** Its training lines have a reader of their own (an optional probabilities column): read in memory. */
-  override streaming(): undefined {
-    return undefined;
+  /** The classification table with the probabilities field (and, in TSV, the optional last column). */
+  protected override labelledTable(file: string): TableSpec<SoftExample> {
+    const plain = super.labelledTable(file);
+    const textColumns = this.kind === 'pair' ? ['text_a', 'text_b'] : ['text'];
+    return {
+      ...plain,
+      optional: [PROBABILITIES],
+      parse: (record) => {
+        const example: SoftExample = plain.parse(record);
+        if (record.has(PROBABILITIES)) example.soft = parseProbabilities(record);
+        return example;
+      },
+      tsv: () => ({ parse: (line) => parseSoftLine(file, line, textColumns) }),
+    };
+  }
+
+  /**
+   * The plain fit, and the probabilities' count checked against the labels (one per label) as the
+   * examples come: a streamed file's bad line stops the run before training, as it does in memory.
+   */
+  protected override fitter(vocabFromOtherFile: boolean): StreamingFitter<SoftExample> {
+    const plain = super.fitter(vocabFromOtherFile);
+    let first: SoftExample | undefined;
+    return {
+      ...plain,
+      add: (e) => {
+        plain.add(e);
+        if (e.soft === undefined) return;
+        first ??= e;
+        if (e.soft.length !== first.soft!.length) {
+          throw new InputError(
+            { file: e.id ?? this.currentFile, line: e.line, field: PROBABILITIES },
+            `${e.soft.length} probabilities, where line ${first.line} has ${first.soft!.length} (one per label)`,
+          );
+        }
+      },
+      finish: () => {
+        plain.finish();
+        if (first !== undefined) this.checkCount(first, first.soft!);
+      },
+    };
+  }
+
+  private checkCount(e: SoftExample, soft: number[]): void {
+    if (soft.length === this.labels.size) return;
+    throw new InputError(
+      { file: e.id ?? this.currentFile, line: e.line, field: PROBABILITIES },
+      `${soft.length} probabilities for ${this.labels.size} labels (${this.labels.names.join(', ')}); ` +
+        `give dataset.label_map the teacher's label_map.json`,
+    );
   }
 
   override encode(e: SoftExample): SoftFeatures {
     const f: SoftFeatures = super.encode(e);
     if (e.soft !== undefined) {
-      const where = { file: e.id ?? this.currentFile, line: e.line, field: 'probabilities' };
-      if (e.soft.length !== this.labels.size) {
-        throw new InputError(
-          where,
-          `${e.soft.length} probabilities for ${this.labels.size} labels (${this.labels.names.join(', ')}); ` +
-            `give dataset.label_map the teacher's label_map.json`,
-        );
-      }
+      this.checkCount(e, e.soft);
       const sum = e.soft.reduce((s, p) => s + p, 0);
-      if (Math.abs(sum - 1) > SUM_TOLERANCE)
-        throw new InputError(where, `probabilities sum to ${sum}, not 1`);
       f.soft = e.soft.map((p) => p / sum);
     }
     return f;
@@ -114,38 +154,43 @@ export class SoftLabelClassificationTask extends ClassificationTask {
   }
 }
 
+/** A TSV training line: the text column(s), the label, and optionally the probabilities. */
 function parseSoftLine(file: string, line: Line, textColumns: string[]): SoftExample {
   const fields = line.text.split('\t');
   const min = textColumns.length + 1;
   if (fields.length !== min && fields.length !== min + 1) {
-    const names = [...textColumns, 'label', '[probabilities]'].join(', ');
+    const names = [...textColumns, 'label', `[${PROBABILITIES}]`].join(', ');
     throw new InputError(
       { file, line: line.number },
       `expected ${min} or ${min + 1} columns (${names}), found ${fields.length}`,
     );
   }
-  const example: SoftExample = {
-    text: requireText(file, line, textColumns[0], fields[0]),
-    line: line.number,
-  };
-  if (textColumns.length === 2) example.textB = requireText(file, line, textColumns[1], fields[1]);
-  example.label = requireText(file, line, 'label', fields[textColumns.length]).trim();
-  if (fields.length === min + 1) example.soft = parseProbabilities(file, line, fields[min]);
+  const roles = [...(textColumns.length === 2 ? ['text', 'text_b'] : ['text']), 'label', PROBABILITIES];
+  const values = new Map(fields.map((value, i) => [roles[i], { name: roles[i], value }]));
+  const record = new FieldRecord(file, line.number, values);
+  const example: SoftExample = { text: record.text('text'), line: line.number };
+  if (textColumns.length === 2) example.textB = record.text('text_b');
+  example.label = record.label('label');
+  if (record.has(PROBABILITIES)) example.soft = parseProbabilities(record);
   return example;
 }
 
-function parseProbabilities(file: string, line: Line, value: string): number[] {
-  const parts = value.trim().split(/ +/);
-  return parts.map((part) => {
+/** One probability per label, in label-map order, each in [0, 1], summing to 1 (up to rounding). */
+function parseProbabilities(record: FieldRecord): number[] {
+  const probabilities = record.list(PROBABILITIES).map((part) => {
     const p = Number(part);
     if (part === '' || !Number.isFinite(p) || p < 0 || p > 1) {
-      throw new InputError(
-        { file, line: line.number, field: 'probabilities' },
+      throw record.error(
+        record.nameOf(PROBABILITIES),
         `${JSON.stringify(part)} is not a probability (space-separated numbers in [0, 1], one per label)`,
       );
     }
     return p;
   });
+  const sum = probabilities.reduce((s, p) => s + p, 0);
+  if (Math.abs(sum - 1) > SUM_TOLERANCE)
+    throw record.error(record.nameOf(PROBABILITIES), `probabilities sum to ${sum}, not 1`);
+  return probabilities;
 }
 
 /**

@@ -246,6 +246,11 @@ export function parseDistillConfig(
         .replaceAll(`${source}: trainer.`, `${source}: ${ft}.`),
     );
   }
+  if (base.dataset.streaming === true)
+    throw new UserError(
+      `${source}: dataset.streaming: model distillation reads its training file into memory; ` +
+        'set it to false or "auto"',
+    );
   if (c.teacher.model && base.model.net !== 'transformer')
     throw new UserError(
       `${source}: teacher.model.net: distillation needs a Transformer teacher, not ${base.model.net}`,

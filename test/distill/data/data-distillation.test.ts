@@ -8,6 +8,7 @@ import { ensureOnnxExport, exportIsFresh } from '../../../src/distill/data/onnx-
 import { runDataDistill } from '../../../src/distill/data/data-distillation.js';
 import { trainConfigFor, trainingFinished } from '../../../src/distill/data/train-step.js';
 import { train } from '../../../src/train/trainer.js';
+import { parseConfig } from '../../../src/config/run-config.js';
 import { Interrupted, UserError } from '../../../src/util/errors.js';
 import { Rng } from '../../../src/util/rng.js';
 import { sentimentExample, tempDir, writeSentimentSplits } from '../../helpers/tiny-data.js';
@@ -218,6 +219,25 @@ test('the pipeline end to end: teacher, augment, pool, label, students, report; 
   const earlier = new Date(Date.now() - 60_000);
   utimesSync(path.join(teacherRow.modelDir, 'model.safetensors'), earlier, earlier);
   assert.equal(exportIsFresh(teacherRow.modelDir, teacherRow.onnxDir), true);
+
+  // The soft student's training (teacher-labelled pool with probabilities, vocabulary counted on gold +
+  // unlabelled texts) streamed instead of read into memory: the same student, byte for byte.
+  const softRun = at('student/bow_soft/distilled');
+  const used = JSON.parse(readFileSync(path.join(softRun, 'config.json'), 'utf8')) as {
+    dataset: Record<string, unknown>;
+    trainer: Record<string, unknown>;
+  };
+  used.dataset.streaming = true;
+  used.trainer.output_dir = path.join(dir, 'soft-streamed');
+  const streamedLog: string[] = [];
+  await train(parseConfig(used, path.join(softRun, 'config.json')), quietLog(streamedLog));
+  assert.ok(streamedLog.some((l) => /streamed a batch at a time/.test(l)));
+  assert.ok(
+    readFileSync(path.join(dir, 'soft-streamed', 'best', 'model.safetensors')).equals(
+      readFileSync(path.join(softRun, 'best', 'model.safetensors')),
+    ),
+    'the streamed soft student differs from the in-memory one',
+  );
 });
 
 test('labelling interrupted by the signal continues on the next run, giving the same part.1', async () => {

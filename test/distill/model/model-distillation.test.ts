@@ -181,6 +181,16 @@ test('config mistakes are reported with their place', () => {
   assert.throws(bad({ student: { layers: 2 } }), /student\.hidden: required/);
   assert.equal(distillConfig(dir, { relation: { teacher_layer: 'auto' } }).relation.teacher_layer, 'auto');
   assert.throws(bad({ relation: { teacher_layer: 'first' } }), /relation\.teacher_layer/);
+  // Distillation reads its training file into memory: asking for a stream is told so in one line.
+  assert.throws(
+    bad({ dataset: { train: 'train.tsv', streaming: true } }),
+    (e: Error) =>
+      e instanceof UserError &&
+      /distill\.json: dataset\.streaming: model distillation reads its training file into memory/.test(
+        e.message,
+      ) &&
+      !e.message.includes('\n'),
+  );
 });
 
 test('the example configs are valid', () => {
