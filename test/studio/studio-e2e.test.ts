@@ -297,6 +297,12 @@ describe(
         (n) => Number(document.querySelector('[data-testid=run-live]')?.getAttribute('data-step')) > n,
         stoppedAt,
       );
+      // Train lines are logged every 3 steps: stop once one past the checkpoint is in metrics.jsonl (the
+      // page's step can be ahead of the last logged one).
+      const trainedPast = () =>
+        metricsOf(workspace, 'bow-long').some((r) => r.type === 'train' && Number(r.step) > stoppedAt);
+      for (const t0 = Date.now(); !trainedPast() && Date.now() - t0 < 60_000;)
+        await new Promise((r) => setTimeout(r, 100));
       await page.click('[data-testid=stop]');
       await page.waitForSelector('[data-testid=run-live][data-status=stopped]', { timeout: 30_000 });
       const resumed = metricsOf(workspace, 'bow-long').filter((r) => r.type === 'train');
