@@ -33,15 +33,18 @@ const SKIPPED: { match: RegExp; reason: string }[] = [
   },
   {
     match: /^npm run build && node examples\/api\/classify\.mjs$/,
-    reason: 'the library example imports the built package; api-packed-package runs the same API from a packed tarball',
+    reason:
+      'the library example imports the built package; api-packed-package runs the same API from a packed tarball',
   },
   {
     match: /^curl /,
-    reason: 'a request to a running `alembic serve`; the request and answer shapes are covered by deploy-serve-openapi',
+    reason:
+      'a request to a running `alembic serve`; the request and answer shapes are covered by deploy-serve-openapi',
   },
   {
     match: / --nnodes 2 /,
-    reason: 'needs a second machine; engine-distributed runs two ranks over the TCP store this path uses',
+    reason:
+      'needs a second machine; rank-launcher runs two launchers over a rendezvous file and engine-distributed two ranks over the TCP store',
   },
   {
     match: /^alembic serve --model/,

@@ -9,7 +9,10 @@
  * The command line flags (--nproc, --nnodes, --node-rank, --master-addr, --master-port, --dist-timeout) are
  * shared by every verb that can run as a group. On one machine the ranks meet through a rendezvous file in
  * a private temporary folder, so nothing listens on the network (libtorch's TCPStore server would listen
- * on every interface); several machines need the TCP store on --master-addr:--master-port. A child knows it is a rank (and must not launch again)
+ * on every interface). Several machines meet through a rendezvous file on storage they share
+ * (--rdzv-file: c10d's FileStore, still no listener), or, when asked with --master-addr/--master-port, the
+ * TCP store on node-rank 0, which then listens on every interface (said in one line at the start). A child
+ * knows it is a rank (and must not launch again)
  * from ALEMBIC_RANK_CHILD=1. Written by hand because the launcher is Node's child_process plus a few lines
  * of bookkeeping; torchrun itself would need Python.
  */
@@ -35,6 +38,8 @@ export interface RankLaunch {
   masterAddr: string;
   /** The rendezvous port; undefined on one machine = a free port. */
   masterPort?: number;
+  /** Several machines: a rendezvous file on shared storage instead of the TCP store. */
+  rendezvousFile?: string;
   /** Seconds a collective may wait for a peer before it fails. */
   timeoutSeconds?: number;
 }
@@ -46,6 +51,7 @@ export interface LaunchFlags {
   nodeRank?: number;
   masterAddr?: string;
   masterPort?: number;
+  rdzvFile?: string;
   distTimeout?: number;
 }
 
@@ -95,6 +101,11 @@ export function addLaunchFlags(cmd: Command): Command {
       positiveInt('--master-port'),
     )
     .option(
+      '--rdzv-file <path>',
+      'several machines: meet through this file on storage all of them share (no network listener), ' +
+        'instead of --master-addr/--master-port',
+    )
+    .option(
       '--dist-timeout <seconds>',
       'how long a collective waits for a peer before failing (default 300)',
       positiveNumber('--dist-timeout'),
@@ -108,24 +119,44 @@ export function launchRequested(
 ): RankLaunch | undefined {
   if (env[RANK_CHILD_ENV] === '1') return undefined;
   const multi = flags.nnodes !== undefined && flags.nnodes > 1;
+  const network =
+    flags.nodeRank !== undefined || flags.masterAddr !== undefined || flags.masterPort !== undefined;
   if (flags.nproc === undefined && !multi) {
-    if (flags.nodeRank !== undefined || flags.masterAddr !== undefined || flags.masterPort !== undefined)
-      throw new UserError('--node-rank, --master-addr and --master-port need --nproc or --nnodes');
+    if (network || flags.rdzvFile !== undefined)
+      throw new UserError(
+        '--node-rank, --master-addr, --master-port and --rdzv-file need --nproc or --nnodes',
+      );
     return undefined;
   }
   const nnodes = flags.nnodes ?? 1;
   const nodeRank = flags.nodeRank ?? 0;
   if (nodeRank >= nnodes) throw new UserError(`--node-rank ${nodeRank}: must be below --nnodes ${nnodes}`);
-  if (nnodes > 1 && (flags.masterAddr === undefined || flags.masterPort === undefined))
+  if (nnodes === 1 && flags.rdzvFile !== undefined)
     throw new UserError(
-      '--nnodes > 1 needs --master-addr and --master-port (the node-rank-0 machine and a port open on it)',
+      '--rdzv-file is for several machines (--nnodes > 1); one machine meets in a private temp file',
+    );
+  if (flags.rdzvFile !== undefined && (flags.masterAddr !== undefined || flags.masterPort !== undefined))
+    throw new UserError(
+      '--rdzv-file or --master-addr/--master-port: the ranks meet one way, give one of them',
+    );
+  if (
+    nnodes > 1 &&
+    flags.rdzvFile === undefined &&
+    (flags.masterAddr === undefined || flags.masterPort === undefined)
+  )
+    throw new UserError(
+      '--nnodes > 1 needs --rdzv-file (a path on storage every machine shares) or --master-addr and ' +
+        '--master-port (the node-rank-0 machine and a port open on it)',
     );
   return {
     nproc: flags.nproc ?? 1,
     nnodes,
     nodeRank,
-    masterAddr: flags.masterAddr ?? '127.0.0.1',
+    // With a rendezvous file no address is needed: Gloo binds to this machine's host name's address (or
+    // GLOO_SOCKET_IFNAME's interface), not to loopback, so other machines can reach it.
+    masterAddr: flags.masterAddr ?? (flags.rdzvFile !== undefined ? '' : '127.0.0.1'),
     masterPort: flags.masterPort,
+    rendezvousFile: flags.rdzvFile === undefined ? undefined : path.resolve(flags.rdzvFile),
     timeoutSeconds: flags.distTimeout,
   };
 }
@@ -160,8 +191,9 @@ export interface RunRanksOptions {
 export function rankEnv(launch: RankLaunch, localRank: number, port: number): NodeJS.ProcessEnv {
   const threads = String(Math.max(1, Math.floor(os.availableParallelism() / launch.nproc)));
   return {
-    MASTER_ADDR: launch.masterAddr,
-    MASTER_PORT: String(port),
+    // Ranks meeting through a rendezvous file (--rdzv-file) get no address or port.
+    ...(launch.masterAddr ? { MASTER_ADDR: launch.masterAddr } : {}),
+    ...(port > 0 ? { MASTER_PORT: String(port) } : {}),
     WORLD_SIZE: String(launch.nproc * launch.nnodes),
     RANK: String(launch.nodeRank * launch.nproc + localRank),
     LOCAL_RANK: String(localRank),
@@ -198,13 +230,20 @@ function forwardLines(stream: NodeJS.ReadableStream, emit: (line: string) => voi
 export async function runRanks(launch: RankLaunch, options: RunRanksOptions = {}): Promise<void> {
   const [exe, ...args] = options.command ?? [process.execPath, ...process.execArgv, ...process.argv.slice(1)];
   if (!exe) throw new Error('runRanks: empty command');
-  const port = launch.masterPort ?? (await freePort(launch.masterAddr));
+  const port = launch.masterPort ?? (launch.rendezvousFile ? 0 : await freePort(launch.masterAddr));
   const out = options.stdout ?? ((line: string) => process.stdout.write(line + '\n'));
   const err = options.stderr ?? ((line: string) => process.stderr.write(line + '\n'));
   const grace = options.killGraceMs ?? 3000;
   const rendezvousDir =
     launch.nnodes === 1 ? mkdtempSync(path.join(os.tmpdir(), 'alembic-ranks-')) : undefined;
-  const rendezvous = rendezvousDir ? { [RENDEZVOUS_FILE_ENV]: path.join(rendezvousDir, 'store') } : {};
+  const rendezvousFile =
+    launch.rendezvousFile ?? (rendezvousDir ? path.join(rendezvousDir, 'store') : undefined);
+  const rendezvous = rendezvousFile ? { [RENDEZVOUS_FILE_ENV]: rendezvousFile } : {};
+  if (!rendezvousFile && launch.nodeRank === 0)
+    err(
+      `rendezvous: libtorch's TCP store listens on port ${port} of every interface of this machine (it takes ` +
+        'no address); use a private network or a firewall, or --rdzv-file on shared storage for no listener',
+    );
   const children: ChildProcess[] = [];
   let failure: RankFailed | undefined;
 

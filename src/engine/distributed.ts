@@ -70,17 +70,20 @@ export function rankEnvFromProcess(env: NodeJS.ProcessEnv = process.env): RankEn
   const worker = workerRank(env);
   if (worker.world === 1) return undefined;
   const timeoutMs = distTimeoutMs(env);
-  if (!worker.masterAddr) throw new UserError('environment variable MASTER_ADDR: missing (the address of rank 0)');
-  if (worker.masterPort === undefined)
+  const rendezvousFile = env[RENDEZVOUS_FILE_ENV] || undefined;
+  // Ranks meeting through a rendezvous file need no address of rank 0.
+  if (!rendezvousFile && !worker.masterAddr)
+    throw new UserError('environment variable MASTER_ADDR: missing (the address of rank 0)');
+  if (!rendezvousFile && worker.masterPort === undefined)
     throw new UserError('environment variable MASTER_PORT: missing (the port of rank 0)');
   return {
     rank: worker.rank,
     worldSize: worker.world,
     localRank: worker.localRank,
-    masterAddr: worker.masterAddr,
-    masterPort: worker.masterPort,
+    masterAddr: worker.masterAddr ?? '',
+    masterPort: worker.masterPort ?? 0,
     timeoutMs,
-    rendezvousFile: env[RENDEZVOUS_FILE_ENV] || undefined,
+    rendezvousFile,
     socketInterface: env.GLOO_SOCKET_IFNAME || undefined,
   };
 }

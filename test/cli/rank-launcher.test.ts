@@ -1,9 +1,17 @@
-// The rank launcher: every child gets the torchrun env contract, output arrives prefixed by rank, and a
-// rank that fails stops its peers at once with an error that names it.
+// The rank launcher: every child gets the torchrun env contract, output arrives prefixed by rank, a
+// rank that fails stops its peers at once with an error that names it, and machines meet through a
+// shared rendezvous file without a network listener.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import { launchRequested, RankFailed, runRanks } from '../../src/cli/rank-launcher.js';
 import { UserError } from '../../src/util/errors.js';
+import { Rng } from '../../src/util/rng.js';
+import { sentimentExample, tempDir } from '../helpers/tiny-data.js';
+
+const BIN = path.resolve(import.meta.dirname, '..', '..', 'bin/alembic.js');
 
 const node = (script: string) => [process.execPath, '-e', script];
 
@@ -81,6 +89,7 @@ test('the launch flags: nothing without --nproc, a child never launches again, b
     nodeRank: 0,
     masterAddr: '127.0.0.1',
     masterPort: undefined,
+    rendezvousFile: undefined,
     timeoutSeconds: undefined,
   });
   assert.throws(() => launchRequested({ nproc: 2, nnodes: 2, nodeRank: 0 }, {}), UserError);
@@ -89,4 +98,88 @@ test('the launch flags: nothing without --nproc, a child never launches again, b
     UserError,
   );
   assert.throws(() => launchRequested({ masterPort: 1234 }, {}), UserError);
+  // Several machines meet through a shared file (no address needed) or a TCP store, never both.
+  assert.deepEqual(launchRequested({ nproc: 1, nnodes: 2, nodeRank: 1, rdzvFile: 'shared/rdzv' }, {}), {
+    nproc: 1,
+    nnodes: 2,
+    nodeRank: 1,
+    masterAddr: '',
+    masterPort: undefined,
+    rendezvousFile: path.resolve('shared/rdzv'),
+    timeoutSeconds: undefined,
+  });
+  assert.throws(() => launchRequested({ nproc: 2, rdzvFile: 'f' }, {}), /several machines/);
+  assert.throws(
+    () => launchRequested({ nnodes: 2, nodeRank: 0, rdzvFile: 'f', masterAddr: 'h', masterPort: 1 }, {}),
+    /one of them/,
+  );
+  assert.throws(() => launchRequested({ rdzvFile: 'f' }, {}), UserError);
+});
+
+test('node-rank 0 says that a TCP store listens on every interface; a rendezvous file gives the ranks no address', async () => {
+  const err: string[] = [];
+  const out: string[] = [];
+  const show = node(
+    'console.log([process.env.MASTER_ADDR, process.env.MASTER_PORT, process.env.ALEMBIC_RENDEZVOUS_FILE].join(" "))',
+  );
+  await runRanks(
+    { nproc: 1, nnodes: 2, nodeRank: 0, masterAddr: '127.0.0.1', masterPort: 29998 },
+    { command: show, stdout: (l) => out.push(l), stderr: (l) => err.push(l) },
+  );
+  assert.match(err.join('\n'), /TCP store listens on port 29998 of every interface/);
+  err.length = 0;
+  const file = path.join(tempDir('alembic-rdzv-'), 'rdzv');
+  await runRanks(
+    { nproc: 1, nnodes: 2, nodeRank: 0, masterAddr: '', rendezvousFile: file },
+    { command: show, stdout: (l) => out.push(l), stderr: (l) => err.push(l) },
+  );
+  assert.deepEqual(err, []);
+  assert.equal(out[1], `  ${file}`);
+});
+
+test('two machines meet through a rendezvous file on shared storage and train as one group', async () => {
+  const dir = tempDir('alembic-rdzv-train-');
+  const lines = Array.from({ length: 24 }, (_, i) => sentimentExample(new Rng(i)));
+  writeFileSync(path.join(dir, 'train.tsv'), lines.map((e) => `${e.text}\t${e.label}`).join('\n') + '\n');
+  const config = path.join(dir, 'config.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      task: 'text_classification',
+      dataset: { train: path.join(dir, 'train.tsv'), tokenizer: { type: 'char' }, max_len: 16 },
+      model: { net: 'bow', embedding_dim: 8, hidden_size: 8 },
+      trainer: {
+        max_steps: 4,
+        batch_size: 4,
+        train_log_step: 1,
+        threads: 1,
+        output_dir: path.join(dir, 'out'),
+      },
+    }),
+  );
+  const rdzv = path.join(dir, 'shared', 'rdzv');
+  mkdirSync(path.dirname(rdzv));
+  // Two launchers, as on two machines; Gloo on loopback because both are this machine.
+  const machine = (nodeRank: number) =>
+    new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const args = [BIN, 'train', '-c', config, '--quiet', '--nproc', '1', '--nnodes', '2'];
+      const child = spawn(process.execPath, [...args, '--node-rank', String(nodeRank), '--rdzv-file', rdzv], {
+        env: { ...process.env, GLOO_SOCKET_IFNAME: 'lo', ALEMBIC_DIST_TIMEOUT: '60' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+  const [a, b] = await Promise.all([machine(0), machine(1)]);
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(b.code, 0, b.stderr);
+  assert.match(a.stderr, /data-parallel: 2 ranks/);
+  assert.doesNotMatch(a.stderr + b.stderr, /listens on port/);
+  const steps = readFileSync(path.join(dir, 'out', 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { step?: number }).step ?? 0);
+  assert.equal(Math.max(...steps), 4);
+  assert.equal(existsSync(rdzv), false, 'the group removes its rendezvous file when it ends');
 });
