@@ -478,8 +478,7 @@ export class SequenceLabelerModel extends Module implements TaskModel<SequenceFe
     const rows = batch.flatMap((f) => f.rows);
     const scores = this.wordScores(rows);
     if (this.crf) {
-      const words = rows.reduce((s, r) => s + r.starts.length, 0);
-      return this.wordNll(scores, rows).div(Math.max(1, words));
+      return this.wordNll(scores, rows).div(Math.max(1, this.lossUnits(batch)));
     }
     const [r, t, k] = scores.pieces.shape;
     const targets = new BigInt64Array(r * t);

@@ -36,8 +36,9 @@ import { trainingLoop, type TrainingRun, type TrainOptions } from './training-lo
 
 /**
  * One step's gradient averaging (DataParallel.start): `backward` (absent: the loop's own) runs backward from
- * this rank's loss, `afterBackward` finishes the step given this rank's example count, the global batch's
- * and this rank's mean loss, and returns the global batch's mean loss.
+ * this rank's loss, `afterBackward` finishes the step given this rank's count of what the loss is a mean
+ * over (ShardedBatches.lastCounts), the global batch's and this rank's mean loss, and returns the global
+ * batch's mean loss.
  */
 export interface GradientStep {
   backward?: (loss: Tensor, localCount: number, globalCount: number) => void;
@@ -142,8 +143,8 @@ export class DataParallel {
     this.cost.buckets = this.reducer.buckets;
     const reducer = this.reducer;
     return {
-      // DDP averages the ranks' gradients; weighted by examples × world ÷ global examples, that average is
-      // the gradient of the global batch's mean loss.
+      // DDP averages the ranks' gradients; weighted by units × world ÷ global units (ShardedBatches.lastCounts:
+      // examples, or target tokens), that average is the gradient of the global batch's mean loss.
       backward: (loss, local, global) => reducer.backward(loss.mul((local * this.size) / global)),
       afterBackward: (local, global, localLoss) =>
         timed(() => this.group.sumNumbers([local > 0 ? localLoss * local : 0])[0]!) / global,
