@@ -17,7 +17,7 @@
  * of bookkeeping; torchrun itself would need Python.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -156,9 +156,39 @@ export function launchRequested(
     // GLOO_SOCKET_IFNAME's interface), not to loopback, so other machines can reach it.
     masterAddr: flags.masterAddr ?? (flags.rdzvFile !== undefined ? '' : '127.0.0.1'),
     masterPort: flags.masterPort,
-    rendezvousFile: flags.rdzvFile === undefined ? undefined : path.resolve(flags.rdzvFile),
+    rendezvousFile: flags.rdzvFile === undefined ? undefined : rendezvousFileToUse(flags.rdzvFile),
     timeoutSeconds: flags.distTimeout,
   };
+}
+
+/**
+ * The absolute path of a --rdzv-file, refused when it holds something other than a c10d FileStore: the
+ * group removes that file when it ends, so a user's file given by mistake would be lost. The store is a
+ * run of length-prefixed strings (a 64-bit length, then its bytes); a peer machine may have created it
+ * already, so a file in that form (or empty) is taken, also while a peer is writing its last string.
+ */
+export function rendezvousFileToUse(file: string): string {
+  const abs = path.resolve(file);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(abs);
+  } catch {
+    return abs; // not there yet (or unreadable: the rendezvous itself will say so)
+  }
+  let at = 0;
+  let strings = 0;
+  while (at + 8 <= bytes.length) {
+    const length = bytes.readBigUInt64LE(at);
+    if (length > BigInt(bytes.length - at - 8)) break;
+    at += 8 + Number(length);
+    strings++;
+  }
+  if (at !== bytes.length && strings === 0)
+    throw new UserError(
+      `--rdzv-file ${file}: this file holds something other than a rendezvous store, and the group removes ` +
+        'its rendezvous file when it ends: give a path that does not exist yet',
+    );
+  return abs;
 }
 
 /** A TCP port nobody listens on right now (the OS picks it; the rendezvous binds it a moment later). */

@@ -114,6 +114,26 @@ test('the launch flags: nothing without --nproc, a child never launches again, b
     /one of them/,
   );
   assert.throws(() => launchRequested({ rdzvFile: 'f' }, {}), UserError);
+  // A file that is not a rendezvous store (a user's file given by mistake) is refused, not used and removed.
+  const mine = path.join(tempDir('alembic-rdzv-mine-'), 'notes.txt');
+  writeFileSync(mine, 'my notes\n');
+  assert.throws(
+    () => launchRequested({ nnodes: 2, nodeRank: 0, rdzvFile: mine }, {}),
+    /notes\.txt: this file holds something other than a rendezvous store/,
+  );
+  assert.equal(readFileSync(mine, 'utf8'), 'my notes\n');
+  // A store a peer machine created already is taken: length-prefixed key and value.
+  const peer = path.join(path.dirname(mine), 'peer.rdzv');
+  const entry = (s: string) => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(BigInt(Buffer.byteLength(s)));
+    return Buffer.concat([b, Buffer.from(s)]);
+  };
+  writeFileSync(peer, Buffer.concat([entry('/cleanup'), entry('1')]));
+  assert.equal(launchRequested({ nnodes: 2, nodeRank: 1, rdzvFile: peer }, {})?.rendezvousFile, peer);
+  // … also while the peer is writing its next string (its length is there, its bytes not yet).
+  writeFileSync(peer, Buffer.concat([entry('/cleanup'), entry('1'), entry('rank/0').subarray(0, 10)]));
+  assert.equal(launchRequested({ nnodes: 2, nodeRank: 1, rdzvFile: peer }, {})?.rendezvousFile, peer);
 });
 
 test('node-rank 0 says that a TCP store listens on every interface; a rendezvous file gives the ranks no address', async () => {
