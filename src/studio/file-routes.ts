@@ -2,7 +2,7 @@
  * The data page's routes: list the workspace's data files, upload one (streamed to disk, never over an existing file, refused with 413
  * past the size limit, never through a name that leaves data/), preview it, split it into train/dev/test.
  */
-import { createWriteStream, existsSync, linkSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, linkSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -50,8 +50,11 @@ export function registerFileRoutes(app: FastifyInstance, ctx: StudioContext): vo
         else done(null, chunk);
       },
     });
+    // Created before the pipeline starts: a write stream opening its file itself could create it after an early
+    // over-the-limit error had already removed it, leaving the partial upload behind.
+    const fd = openSync(tmp, 'wx');
     try {
-      await pipeline(body, limit, createWriteStream(tmp, { flags: 'wx' }));
+      await pipeline(body, limit, createWriteStream(tmp, { fd }));
       // Another upload of the same name may have finished meanwhile: link fails rather than replace it.
       linkSync(tmp, file);
       rmSync(tmp);
