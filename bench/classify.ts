@@ -28,6 +28,7 @@ import { OnnxPredictor } from '../src/deploy/onnx-predictor.js';
 import { setNumThreads } from '../src/engine/runtime.js';
 import { applyOverrides } from '../src/config/overrides.js';
 import { parseConfig } from '../src/config/run-config.js';
+import { LINEAR_BOW } from './linear-bow.js';
 import { loadModelDir } from '../src/train/model-dir.js';
 import { train } from '../src/train/trainer.js';
 import { spread, tfidfBaseline, versus, type BaselineScore } from './sk-baseline.js';
@@ -83,18 +84,17 @@ function modelFor(variant: string) {
   const base = { embedding_dim: 128, hidden_size: 128, num_filters: 128, dropout: 0.1 };
   if (variant === 'bow-ngram') return { ...base, net: 'bow', ngrams: 2, buckets: 20_000 };
   // fastText's recipe: the bag straight into the classifier, every row starting at zero, a higher rate and
-  // more epochs (LINEAR_BOW).
-  if (variant === 'bow-linear')
-    return { ...base, net: 'bow', ngrams: 2, buckets: 20_000, bow: 'linear', init_std: 0 };
+  // more epochs: init-config's template (bench/linear-bow.ts).
+  if (variant === 'bow-linear') return LINEAR_BOW.model;
   return { ...base, net: variant };
 }
 
-/** The linear BOW learns only through its table: 1e-2 and twice the epochs (early stopping picks the peak). */
-const LINEAR_BOW = { learningRate: 1e-2, epochFactor: 2 };
+/** The linear BOW learns only through its table: twice the epochs (early stopping picks the peak). */
+const LINEAR_EPOCH_FACTOR = 2;
 
 function epochsFor(variant: string, corpus: string): number {
   if (args.epochs) return Number(args.epochs);
-  if (variant === 'bow-linear') return (corpus === 'spam' ? 3 : 5) * LINEAR_BOW.epochFactor;
+  if (variant === 'bow-linear') return (corpus === 'spam' ? 3 : 5) * LINEAR_EPOCH_FACTOR;
   if (variant === 'transformer') return corpus === 'spam' ? 2 : 3;
   return corpus === 'spam' ? 3 : 5;
 }

@@ -23,6 +23,7 @@
  *                              [--teacher-epochs N] [--teacher-max-len N] [--teacher-pretrain-epochs N]
  *                              [--augment-strategies unk,pos,nsample] [--soft-labels] [--cnn-width N] [--threads N]
  *                              [--augment-ratio N] [--seeds N] [--students bow,cnn]
+ *                              [--bow-ngrams N] [--bow-recipe linear|mlp]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -36,6 +37,7 @@ import type { Splits } from '../src/data/split.js';
 import { loadDataDistillConfig } from '../src/distill/data/data-distill-config.js';
 import { pretrainMaskedLm } from '../src/train/pretrain.js';
 import { loadConfig } from '../src/config/run-config.js';
+import { LINEAR_BOW } from './linear-bow.js';
 import { runDataDistill } from '../src/distill/data/data-distillation.js';
 import { textTable } from '../src/util/text-table.js';
 import { distillTeacher } from './distill-teacher.js';
@@ -80,6 +82,12 @@ const { values: args } = parseArgs({
     'cnn-width': { type: 'string', default: '64' },
     /** The BOW student's hashed n-grams (model.ngrams: word n-grams, or character n-grams on the poems; 1: none). */
     'bow-ngrams': { type: 'string', default: '2' },
+    /**
+     * The BOW student's recipe: "linear", init-config's text-classification BOW (fastText's: the mean of word
+     * and hashed n-gram vectors, all starting at zero, straight into the classifier), or "mlp" (a hidden layer
+     * over the squashed mean, lr 5e-3).
+     */
+    'bow-recipe': { type: 'string', default: 'linear' },
     /** The students trained (bow, cnn): each distilled twice (augmentation; + unlabelled) beside its gold-only twin. */
     students: { type: 'string', default: 'bow,cnn' },
     /**
@@ -100,6 +108,8 @@ if (seeds.length < 1) throw new Error('--seeds: at least 1');
 const studentNets = args.students!.split(',').map((s) => s.trim());
 for (const s of studentNets)
   if (s !== 'bow' && s !== 'cnn') throw new Error(`--students: unknown student "${s}" (known: bow, cnn)`);
+if (args['bow-recipe'] !== 'linear' && args['bow-recipe'] !== 'mlp')
+  throw new Error(`--bow-recipe: "${args['bow-recipe']}" is neither linear nor mlp`);
 /** A student's name for one seed: the first keeps the plain name (and the runs of earlier benchmarks). */
 const seeded = (name: string, seed: number) => (seed === seeds[0] ? name : `${name}_seed${seed}`);
 
@@ -360,17 +370,18 @@ async function runCorpus(spec: CorpusSpec): Promise<CorpusResult> {
       warmup_ratio: 0.1,
     },
   });
+  const linearBow = args['bow-recipe'] === 'linear';
   const bow = {
     task: 'text_classification',
     dataset: dataset(spec.studentMaxLen),
     model: {
       net: 'bow',
-      embedding_dim: 128,
-      hidden_size: 128,
-      dropout: 0.1,
+      ...(linearBow
+        ? LINEAR_BOW.model
+        : { embedding_dim: 128, hidden_size: 128, dropout: 0.1, buckets: 20_000 }),
       ngrams: Number(args['bow-ngrams']),
     },
-    trainer: trainer(spec.studentEpochs, 5e-3, 100, 5),
+    trainer: trainer(spec.studentEpochs, linearBow ? LINEAR_BOW.learningRate : 5e-3, 100, 5),
   };
   const cnn = {
     task: 'text_classification',

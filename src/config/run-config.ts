@@ -117,7 +117,9 @@ const modelSchema = z
      *  [min, max] per token, sharing `buckets` embedding rows (src/data/ngram-hash.ts); `bow: "linear"` feeds
      *  the pooled embeddings straight to the classifier, as fastText. */
     ngrams: z.number().int().min(1).max(3).default(1),
-    buckets: z.number().int().min(1).max(4_000_000).default(20_000),
+    // 20,000 buckets held 42,000 distinct word bigrams of 3,196 Brown sentences: the collisions cost 3 points
+    // (docs/benchmarks.md); 200,000 did no better than 100,000.
+    buckets: z.number().int().min(1).max(4_000_000).default(100_000),
     char_ngrams: z.tuple([z.number().int().min(1), z.number().int().min(1)]).optional(),
     bow: z.enum(['mlp', 'linear']).default('mlp'),
     /** BOW: a learned weight per token and n-gram, so the bag is a weighted mean (src/nets/bow.ts). */
