@@ -9,7 +9,9 @@
  * For each: one teacher fine-tuned on the gold data; BOW and CNN students, each trained
  *   - on the gold data only,
  *   - distilled with augmentation only (guide §6.3: UNK noise, same-POS replacement, n-sampling),
- *   - distilled with augmentation + the unlabelled text.
+ *   - distilled with augmentation + the unlabelled text,
+ *   - distilled with the unlabelled text alone;
+ *   each distilled student keeps only the teacher's surest labels (--min-confidence).
  * Reports test accuracy / macro-F1 and QPS at batch 1 on one thread (libtorch, and onnxruntime on the fp32
  * ONNX export: the deployment runtime, which the 100× bar is checked in), and checks the bars from ERNIE-Kit's
  * published table (ChnSentiCorp, augmentation only: ERNIE 95.4; BOW 90.1 → 91.4; CNN 91.6 → 92.4;
@@ -23,7 +25,7 @@
  *                              [--teacher-epochs N] [--teacher-max-len N] [--teacher-pretrain-epochs N]
  *                              [--augment-strategies unk,pos,nsample] [--soft-labels] [--cnn-width N] [--threads N]
  *                              [--augment-ratio N] [--seeds N] [--students bow,cnn]
- *                              [--bow-ngrams N] [--bow-recipe linear|mlp]
+ *                              [--bow-ngrams N] [--bow-recipe linear|mlp] [--min-confidence P|none]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -72,6 +74,12 @@ const { values: args } = parseArgs({
      * random weights. The guide's teacher is a pretrained ERNIE; with no hub here, this is the nearest thing.
      */
     'teacher-pretrain-epochs': { type: 'string', default: '0' },
+    /**
+     * Distilled students keep only the teacher labels at least this sure (students.*.min_confidence); "none":
+     * every label. On the poems the teacher is right on 79 % of the other training poems but on 90 % of those
+     * it labels at ≥ 0.98 (55 % of them). 0.98 had the best dev accuracy of none / 0.9 / 0.98 there.
+     */
+    'min-confidence': { type: 'string', default: '0.98' },
     /** Students train against the teacher's probabilities (KL at temperature 2, half hard-label CE). */
     'soft-labels': { type: 'boolean', default: false },
     /** Augmentation strategies (guide §6.3): any of unk, pos, nsample. */
@@ -88,7 +96,7 @@ const { values: args } = parseArgs({
      * over the squashed mean, lr 5e-3).
      */
     'bow-recipe': { type: 'string', default: 'linear' },
-    /** The students trained (bow, cnn): each distilled twice (augmentation; + unlabelled) beside its gold-only twin. */
+    /** The students trained (bow, cnn): each distilled three times (VARIANTS) beside its gold-only twin. */
     students: { type: 'string', default: 'bow,cnn' },
     /**
      * Training runs per student (trainer seeds 42, 43, …; the teacher and its labels are shared): accuracies
@@ -108,6 +116,11 @@ if (seeds.length < 1) throw new Error('--seeds: at least 1');
 const studentNets = args.students!.split(',').map((s) => s.trim());
 for (const s of studentNets)
   if (s !== 'bow' && s !== 'cnn') throw new Error(`--students: unknown student "${s}" (known: bow, cnn)`);
+const minConfidence = args['min-confidence'] === 'none' ? undefined : Number(args['min-confidence']);
+if (minConfidence !== undefined && !(minConfidence > 0 && minConfidence <= 1))
+  throw new Error(
+    `--min-confidence: "${args['min-confidence']}" is neither a probability in (0, 1] nor none`,
+  );
 if (args['bow-recipe'] !== 'linear' && args['bow-recipe'] !== 'mlp')
   throw new Error(`--bow-recipe: "${args['bow-recipe']}" is neither linear nor mlp`);
 /** A student's name for one seed: the first keeps the plain name (and the runs of earlier benchmarks). */
@@ -141,7 +154,8 @@ const CORPORA: CorpusSpec[] = [
     name: 'poetry',
     splits: () => tangSongSplits(),
     gold: 2000,
-    unlabelled: 4000,
+    // All the training split's other 14,000 poems: the teacher's surest labels are about half of them.
+    unlabelled: 14000,
     dev: 1000,
     tokenizer: 'char',
     minFreq: 1,
@@ -428,23 +442,33 @@ async function runCorpus(spec: CorpusSpec): Promise<CorpusResult> {
           .filter(([name]) => studentNets.includes(name))
           .flatMap(([name, config]) => {
             const file = studentConfig(name, config, seed);
-            return [
-              { name: seeded(name, seed), config: file, sources: ['augmented'] },
-              {
-                name: seeded(`${name}_unl`, seed),
-                config: file,
-                sources: ['augmented', 'unlabelled'],
-                gold_only: false,
-              },
-            ];
+            // The first variant also trains the gold-only twin they are all compared with.
+            return VARIANTS.map((v, k) => ({
+              name: seeded(`${name}${v.suffix}`, seed),
+              config: file,
+              sources: [...v.sources],
+              ...(k === 0 ? {} : { gold_only: false }),
+            }));
           }),
       )
-      .map((s) => (args['soft-labels'] ? { ...s, soft_labels: { temperature: 2, alpha: 0.5 } } : s)),
+      .map((s) => (args['soft-labels'] ? { ...s, soft_labels: { temperature: 2, alpha: 0.5 } } : s))
+      .map((s) => (minConfidence === undefined ? s : { ...s, min_confidence: minConfidence })),
     report: { qps_examples: args.quick ? 30 : 300 },
   });
   const report = await runDataDistill(loadDataDistillConfig(config), { quiet: true, log });
   return summarise(spec.name, report, (performance.now() - started) / 1000, baseline);
 }
+
+/**
+ * Each student is distilled three times, on the gold data plus the teacher's labels of: its augmented copies;
+ * those and the unlabelled text; the unlabelled text alone. (On the poems the augmented copies' labels cost
+ * the linear n-gram student more than they teach it.)
+ */
+const VARIANTS = [
+  { suffix: '', sources: ['augmented'], what: 'augmentation' },
+  { suffix: '_unl', sources: ['augmented', 'unlabelled'], what: 'augmentation + unlabelled' },
+  { suffix: '_unl_only', sources: ['unlabelled'], what: 'unlabelled' },
+] as const;
 
 /** Fine-tuning a pre-trained teacher: lower than from scratch, so the pre-trained weights are kept. */
 const PRETRAINED_TEACHER_LR = 1e-4;
@@ -523,12 +547,13 @@ function summarise(
   const checks: CorpusResult['checks'] = [];
   const meanOf = seeds.length > 1 ? `mean of ${seeds.length} seeds: ` : '';
   for (const s of studentNets) {
-    const [gold, aug, unl] = [
-      entry(`${s} gold only`, runs(s, 'gold_only')),
-      entry(`${s} distilled: augmentation`, runs(s, 'distilled')),
-      entry(`${s} distilled: augmentation + unlabelled`, runs(`${s}_unl`, 'distilled')),
-    ];
-    rows.push(gold, aug, unl);
+    const gold = entry(`${s} gold only`, runs(s, 'gold_only'));
+    const distilled = VARIANTS.map((v) => ({
+      v,
+      e: entry(`${s} distilled: ${v.what}`, runs(`${s}${v.suffix}`, 'distilled')),
+    }));
+    const aug = distilled[0].e;
+    rows.push(gold, ...distilled.map((d) => d.e));
     // With several seeds a win has to exceed the seed spread: the larger range of the two compared.
     const margin = (x: typeof gold) =>
       seeds.length > 1 ? Math.max(spread(x.accuracies).range, spread(gold.accuracies).range) : 0;
@@ -536,14 +561,10 @@ function summarise(
       `${meanOf}${formatPercent(x.accuracy)} vs ${formatPercent(gold.accuracy)}` +
       (seeds.length > 1 ? `, by more than the seed range ${margin(x).toFixed(4)}` : '');
     checks.push(
-      {
-        what: `${s}: augmentation-distilled beats gold-only accuracy (${vs(aug)})`,
-        pass: aug.accuracy - gold.accuracy > margin(aug),
-      },
-      {
-        what: `${s}: augmentation+unlabelled-distilled beats gold-only accuracy (${vs(unl)})`,
-        pass: unl.accuracy - gold.accuracy > margin(unl),
-      },
+      ...distilled.map(({ v, e }) => ({
+        what: `${s}: distilled on ${v.what} beats gold-only accuracy (${vs(e)})`,
+        pass: e.accuracy - gold.accuracy > margin(e),
+      })),
       {
         // The bar is on the deployment runtime; libtorch's ratio is printed for comparison.
         what:

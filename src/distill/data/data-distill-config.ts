@@ -69,6 +69,12 @@ const studentSchema = z
      * "unlabelled" or both (default: all there are). One labelling pass serves every choice.
      */
     sources: z.array(z.enum(POOL_SOURCES)).min(1).optional(),
+    /**
+     * Keep only the teacher-labelled lines whose most probable label has at least this probability (the
+     * gold lines are always kept): an over-confident teacher's surest labels are its most accurate ones
+     * (docs/benchmarks.md measures it). Default: every line.
+     */
+    min_confidence: z.number().gt(0).max(1).optional(),
   })
   .strict();
 

@@ -274,7 +274,9 @@ async function labelStep(
   pool: Pool,
 ): Promise<{ result: LabelResult; fingerprint: string }> {
   const { config, layout } = run;
-  const probabilities = config.labelling.probabilities || config.students.some((s) => s.soft_labels);
+  const probabilities =
+    config.labelling.probabilities ||
+    config.students.some((s) => s.soft_labels !== undefined || s.min_confidence !== undefined);
   const fingerprint = hashValue({
     teacher: teacher.hash,
     pool: pool.fingerprint,
@@ -320,19 +322,24 @@ async function studentSteps(run: Run, pool: Pool, labelFingerprint: string): Pro
   const { config, layout, log } = run;
   const labelMapHash = await hashFile(layout.labelMap);
   const built = new Set<string>();
-  /** part.0 + the part.1 lines of some pool sources as one file, written once per run. */
+  /** part.0 + the part.1 lines of some pool sources (the surest of them) as one file, written once per run. */
   const combine = async (
     file: string,
     soft: boolean,
     sources: readonly string[] | undefined,
     textColumns: 1 | 2,
+    minConfidence: number | undefined,
   ) => {
     if (built.has(file)) return;
-    await combineParts(layout.part0, layout.part1, file, {
+    const { offered, kept } = await combineParts(layout.part0, layout.part1, file, {
       keepProbabilities: soft,
       textColumns,
       include: poolLineFilter(pool.result, pool.sources, sources),
+      minConfidence,
     });
+    if (minConfidence !== undefined) {
+      log(`${path.basename(file)}: ${kept} of ${offered} teacher labels have confidence ≥ ${minConfidence}`);
+    }
     built.add(file);
   };
   const students: TrainedStudent[] = [];
@@ -356,10 +363,12 @@ async function studentSteps(run: Run, pool: Pool, labelFingerprint: string): Pro
     }
     run.checkStop(`student ${name} (distilled)`);
     const soft = spec.soft_labels !== undefined;
-    const trainFile = layout.combined(soft, spec.sources);
+    const sure = spec.min_confidence;
+    const trainFile = layout.combined(soft, spec.sources, sure);
     const chosen = spec.sources ?? pool.sources.map((x) => x.name);
-    const trainedOn = ['gold', ...chosen].join(' + ');
-    const vocab = vocabularySource(layout, chosen);
+    const trainedOn =
+      ['gold', ...chosen].join(' + ') + (sure === undefined ? '' : ` (teacher's confidence ≥ ${sure})`);
+    const vocab = vocabularySource(layout, chosen, sure);
     const c = trainConfigFor(source, {
       ...heldOut(config),
       train: trainFile,
@@ -376,8 +385,10 @@ async function studentSteps(run: Run, pool: Pool, labelFingerprint: string): Pro
     });
     const distilled = await run.steps.run(`student-${name}-distilled`, fp, async ({ resume }) => {
       const textColumns = c.task === 'text_pair_classification' ? 2 : 1;
-      await combine(trainFile, soft, spec.sources, textColumns);
-      if (vocab && vocab.sources.length > 0) await combine(vocab.file, false, vocab.sources, textColumns);
+      await combine(trainFile, soft, spec.sources, textColumns, sure);
+      if (vocab && vocab.sources.length > 0) {
+        await combine(vocab.file, false, vocab.sources, textColumns, sure);
+      }
       log(`student ${name}: training on ${trainedOn}${soft ? ' (soft labels)' : ''}`);
       return (await trainToEnd(`student ${name} (distilled)`, c, resume, run)).modelDir;
     });
@@ -397,10 +408,12 @@ async function studentSteps(run: Run, pool: Pool, labelFingerprint: string): Pro
 function vocabularySource(
   layout: DistillLayout,
   chosen: readonly string[],
+  minConfidence: number | undefined,
 ): { file: string; sources: string[] } | undefined {
   if (!chosen.includes('augmented')) return undefined;
   const sources = chosen.filter((s) => s !== 'augmented');
-  return { file: sources.length === 0 ? layout.part0 : layout.combined(false, sources), sources };
+  const file = sources.length === 0 ? layout.part0 : layout.combined(false, sources, minConfidence);
+  return { file, sources };
 }
 
 /** Quality on the evaluation file and batch-1 one-thread QPS of every model in both runtimes. */

@@ -6,7 +6,7 @@
  *   student/unsup_train_aug     what the teacher labels: augmented + unlabelled texts, de-duplicated
  *   student/train/part.0        the gold data
  *   student/train/part.1        the teacher-labelled data (+ part.1.progress while labelling)
- *   student/train/<sources>.tsv part.0 + part.1 (or its lines from some sources), what a student reads
+ *   student/train/<sources>.tsv part.0 + the part.1 lines a student reads (some sources; the surest labels)
  *   student/label_map.json      the teacher's label map, shared by every student
  *   student/<name>/gold_only/   a student trained on part.0 only (the baseline)
  *   student/<name>/distilled/   the same student trained on part.0 + part.1
@@ -41,12 +41,13 @@ export class DistillLayout {
     return path.join(this.studentDir, 'train', 'part.1');
   }
   /**
-   * part.0 + part.1 (or the part of it from some pool sources) as one training file, since the trainer
-   * reads one file; soft keeps the probabilities.
+   * part.0 + part.1 (or the part of it from some pool sources, or its lines labelled with at least
+   * `minConfidence`) as one training file, since the trainer reads one file; soft keeps the probabilities.
    */
-  combined(soft: boolean, sources?: readonly string[]): string {
+  combined(soft: boolean, sources?: readonly string[], minConfidence?: number): string {
     const from = sources === undefined ? 'all' : [...sources].sort().join('+');
-    return path.join(this.studentDir, 'train', `${from}${soft ? '.soft' : ''}.tsv`);
+    const sure = minConfidence === undefined ? '' : `.min-${minConfidence}`;
+    return path.join(this.studentDir, 'train', `${from}${sure}${soft ? '.soft' : ''}.tsv`);
   }
   get labelMap(): string {
     return path.join(this.studentDir, 'label_map.json');

@@ -62,6 +62,14 @@ function config(work: string, extra: Record<string, unknown> = {}) {
           gold_only: false,
         },
         { name: 'bow_aug', config: net('bow'), sources: ['augmented'], gold_only: false },
+        // Only the teacher's surest labels of the unlabelled texts.
+        {
+          name: 'bow_sure',
+          config: net('bow'),
+          sources: ['unlabelled'],
+          min_confidence: 0.6,
+          gold_only: false,
+        },
       ],
       report: { qps_examples: 20 },
       ...extra,
@@ -137,6 +145,19 @@ test('the pipeline end to end: teacher, augment, pool, label, students, report; 
   assert.equal(vocabFrom('bow_soft/distilled'), at('student/train/unlabelled.tsv'));
   assert.equal(vocabFrom('bow_aug/distilled'), at('student/train/part.0'));
 
+  // The surest student's file: part.0 + exactly the unlabelled lines whose top probability is ≥ 0.6.
+  const unlabelledPart1 = part1.slice(report.data.augmented!.written);
+  const sure = unlabelledPart1.filter((f) => Math.max(...f[2].split(' ').map(Number)) >= 0.6);
+  assert.deepEqual(lines(at('student/train/unlabelled.min-0.6.tsv')), [
+    ...hard.slice(0, 80),
+    ...sure.map((f) => `${f[0]}\t${f[1]}`),
+  ]);
+  assert.ok(
+    logs.includes(
+      `unlabelled.min-0.6.tsv: ${sure.length} of ${unlabelledPart1.length} teacher labels have confidence ≥ 0.6`,
+    ),
+  );
+
   assert.deepEqual(
     report.rows.map((r) => [r.model, r.measurement.net]),
     [
@@ -145,6 +166,7 @@ test('the pipeline end to end: teacher, augment, pool, label, students, report; 
       ['bow (distilled)', 'bow'],
       ['bow_soft (distilled)', 'bow'],
       ['bow_aug (distilled)', 'bow'],
+      ['bow_sure (distilled)', 'bow'],
     ],
   );
   // Speed in both runtimes: libtorch on the model directory, onnxruntime on its fp32 export under onnx/.
@@ -165,9 +187,14 @@ test('the pipeline end to end: teacher, augment, pool, label, students, report; 
   }
   assert.deepEqual(
     report.rows.map((r) => path.relative(workA, r.measurement.onnxDir)),
-    ['teacher', 'bow-gold_only', 'bow-distilled', 'bow_soft-distilled', 'bow_aug-distilled'].map((n) =>
-      path.join('onnx', n),
-    ),
+    [
+      'teacher',
+      'bow-gold_only',
+      'bow-distilled',
+      'bow_soft-distilled',
+      'bow_aug-distilled',
+      'bow_sure-distilled',
+    ].map((n) => path.join('onnx', n)),
   );
   // The libtorch and the onnxruntime speed differ (separate timings, not one number copied).
   assert.ok(report.rows.some((r) => r.measurement.speed.libtorch.qps !== r.measurement.speed.onnx.qps));
@@ -182,9 +209,16 @@ test('the pipeline end to end: teacher, augment, pool, label, students, report; 
   );
   assert.deepEqual(
     report.rows.map((r) => r.trainedOn),
-    ['gold', 'gold', 'gold + augmented + unlabelled', 'gold + augmented + unlabelled', 'gold + augmented'],
+    [
+      'gold',
+      'gold',
+      'gold + augmented + unlabelled',
+      'gold + augmented + unlabelled',
+      'gold + augmented',
+      "gold + unlabelled (teacher's confidence ≥ 0.6)",
+    ],
   );
-  assert.deepEqual(JSON.parse(readFileSync(at('report.json'), 'utf8')).rows.length, 5);
+  assert.deepEqual(JSON.parse(readFileSync(at('report.json'), 'utf8')).rows.length, 6);
   const text = readFileSync(at('report.txt'), 'utf8');
   assert.match(text, /bow \(distilled\)/);
   assert.match(text, /QPS libtorch +QPS onnx +speed-up libtorch +speed-up onnx/);
@@ -244,9 +278,8 @@ test('labelling interrupted by the signal continues on the next run, giving the 
   const workB = path.join(dir, 'b');
   const c = config(workB, {
     teacher: { model_dir: path.join(workA, 'teacher', 'best') },
-    students: [
-      { name: 'bow', config: net('bow'), soft_labels: { temperature: 2, alpha: 0.5 }, gold_only: false },
-    ],
+    // A confidence threshold alone has the teacher write its probabilities, as in workA's part.1.
+    students: [{ name: 'bow', config: net('bow'), min_confidence: 0.5, gold_only: false }],
   });
   const stop = new AbortController();
   const logs: string[] = [];
@@ -330,6 +363,13 @@ test("config errors are the user's: nothing to label, a missing teacher, no eval
       e instanceof UserError &&
       /z\.json: students\.0\.sources: "unlabelled", but data\.unlabelled is not given/.test(e.message),
   );
+  for (const bad of [0, 1.5]) {
+    assert.throws(
+      () =>
+        config(path.join(dir, 'e'), { students: [{ name: 's', config: net('bow'), min_confidence: bad }] }),
+      (e: unknown) => e instanceof UserError && /dd\.json: students\.0\.min_confidence: /.test(e.message),
+    );
+  }
   const noEval = parseDataDistillConfig(
     {
       output_dir: path.join(dir, 'd'),
